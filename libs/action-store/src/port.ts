@@ -1,0 +1,43 @@
+import type { Action, ActionState } from '@homelab/contracts';
+
+export type ActionStoreErrorCode = 'not_found' | 'conflict' | 'invalid_transition' | 'invalid_id' | 'io';
+
+export class ActionStoreError extends Error {
+  constructor(
+    readonly code: ActionStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ActionStoreError';
+  }
+}
+
+/**
+ * Actions as files under `<root>/actions/<state>/<id>.json`. The directory is
+ * the truth about the state; each transition is an atomic rename (claim), then
+ * an atomic rewrite of the content, each followed by directory fsyncs, so a
+ * crash never leaves an action in two states or none (BRIEF.md, RELIABILITY.md).
+ */
+export interface ActionStore {
+  /** Creates the state folders and repairs what a crash left half-done. */
+  init(): Promise<void>;
+  get(id: string): Promise<Action | null>;
+  list(state?: ActionState): Promise<Action[]>;
+  /**
+   * Writes a new action into `pending/`. Returns 'exists' (and writes nothing)
+   * when an action with this id is pending, approved or running. A terminal
+   * action with the same id is archived first (renamed `<id>--<stamp>.json` in
+   * its folder) so history is kept.
+   */
+  create(action: Action): Promise<'created' | 'exists'>;
+  /**
+   * Moves an action `from → to` (must be allowed by ACTION_TRANSITIONS) and
+   * applies `update` to its content. Throws ActionStoreError 'conflict' when
+   * it is no longer in `from` (e.g. a concurrent approve won), 'not_found'
+   * when it exists nowhere, 'invalid_transition' for a forbidden move.
+   */
+  transition(id: string, from: ActionState, to: ActionState, update: (a: Action) => Action): Promise<Action>;
+  /** Rewrites an action's content in place (same state), atomically. */
+  update(id: string, state: ActionState, update: (a: Action) => Action): Promise<Action>;
+}

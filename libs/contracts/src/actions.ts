@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { ActionId, IsoTime, NodeName, ServiceName } from './names';
+
+export const ACTION_STATES = ['pending', 'approved', 'running', 'completed', 'failed', 'rejected', 'cancelled'] as const;
+export const ActionState = z.enum(ACTION_STATES);
+export type ActionState = z.infer<typeof ActionState>;
+
+/** Allowed transitions (BRIEF.md, "Supervisor rules"). */
+export const ACTION_TRANSITIONS: Record<ActionState, readonly ActionState[]> = {
+  pending: ['approved', 'rejected', 'cancelled'],
+  approved: ['running'],
+  running: ['completed', 'failed'],
+  completed: [],
+  failed: [],
+  rejected: [],
+  cancelled: [],
+};
+export const TERMINAL_STATES: readonly ActionState[] = ['completed', 'failed', 'rejected', 'cancelled'];
+
+export const ActionType = z.enum(['container_restart', 'redeploy', 'disk_cleanup']);
+export type ActionType = z.infer<typeof ActionType>;
+
+export const Risk = z.enum(['low', 'guarded']);
+export type Risk = z.infer<typeof Risk>;
+
+export const DriftType = z.enum(['missing_service', 'unhealthy_service', 'disk_pressure']);
+export type DriftType = z.infer<typeof DriftType>;
+
+export const Drift = z.object({
+  type: DriftType,
+  reason: z.string().max(64).optional(),
+  /** Events that opened (and kept open) the problem, oldest first, capped. */
+  eventIds: z.array(z.string().max(160)).max(50),
+  firstSeen: IsoTime,
+});
+export type Drift = z.infer<typeof Drift>;
+
+export const Actor = z.enum(['operator', 'cli', 'api', 'policy', 'supervisor', 'executor']);
+
+export const AuditEntry = z.object({
+  at: IsoTime,
+  state: ActionState,
+  by: z.string().max(64),
+  via: Actor,
+  note: z.string().max(500).optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const CommandResult = z.object({
+  actionId: ActionId,
+  node: NodeName,
+  status: z.enum(['completed', 'failed']),
+  startedAt: IsoTime,
+  finishedAt: IsoTime,
+  /** Tail of what the operation printed or did, for the operator. */
+  output: z.string().max(16_384),
+  error: z.object({ code: z.string().max(64), message: z.string().max(1000) }).optional(),
+  /** True when the agent answered from its journal instead of running the command again. */
+  replayed: z.boolean().optional(),
+});
+export type CommandResult = z.infer<typeof CommandResult>;
+
+export const Action = z.object({
+  id: ActionId,
+  type: ActionType,
+  risk: Risk,
+  node: NodeName,
+  service: ServiceName.optional(),
+  state: ActionState,
+  drift: Drift,
+  /** One human sentence: why this action exists. */
+  summary: z.string().max(500),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  audit: z.array(AuditEntry),
+  command: z.object({ sentAt: IsoTime, deadline: IsoTime, attempts: z.number().int().positive() }).optional(),
+  result: CommandResult.optional(),
+  cancelReason: z.string().max(64).optional(),
+});
+export type Action = z.infer<typeof Action>;
+
+/** Deterministic ids: the same drift always produces the same file (BRIEF.md). */
+export function actionIdFor(type: ActionType, node: string, service?: string): string {
+  switch (type) {
+    case 'container_restart':
+      return `container-restart-${node}-${service}`;
+    case 'redeploy':
+      return `redeploy-${node}-${service}`;
+    case 'disk_cleanup':
+      return `disk-cleanup-${node}`;
+  }
+}
+
+/** Hub → agent on `nodes/<node>/commands`. */
+export const Command = z.object({
+  actionId: ActionId,
+  node: NodeName,
+  type: ActionType,
+  service: ServiceName.optional(),
+  issuedAt: IsoTime,
+  /** The agent refuses a command it receives after this instant. */
+  deadline: IsoTime,
+});
+export type Command = z.infer<typeof Command>;
+
+/** HTTP body of approve/reject. */
+export const DecisionBody = z.object({
+  by: z.string().min(1).max(64).optional(),
+  note: z.string().max(500).optional(),
+});
+export type DecisionBody = z.infer<typeof DecisionBody>;

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { IsoTime, NodeName, ServiceName, ContainerName } from './names';
+
+/**
+ * Reasons a service is unhealthy (BRIEF.md, "Events"). The supervisor maps
+ * `containers_not_running` and `mqtt_unreachable` to a container restart and
+ * every other reason to a guarded redeploy, so unknown reasons from newer
+ * agents are accepted rather than dropped.
+ */
+export const KNOWN_UNHEALTHY_REASONS = [
+  'containers_not_running',
+  'container_unhealthy',
+  'restart_loop',
+  'probe_failed',
+  'mqtt_unreachable',
+] as const;
+export const UnhealthyReason = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/);
+
+export const ContainerObservation = z.object({
+  name: ContainerName,
+  state: z.string().max(32),
+  health: z.string().max(32).optional(),
+  restartCount: z.number().int().nonnegative().optional(),
+});
+export type ContainerObservation = z.infer<typeof ContainerObservation>;
+
+const base = {
+  /** Globally unique; agents use `<node>-<seq>`. */
+  id: z.string().min(1).max(160),
+  node: NodeName,
+  /** Monotonic per node (per stream), survives agent restarts; ordering and dedup use it, never `ts`. */
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** The sender's clock; informative only (clocks may be skewed). */
+  ts: IsoTime,
+};
+
+const serviceHealthData = z.object({
+  containers: z.array(ContainerObservation).max(64).optional(),
+  /** True when this is the periodic repeat of an unchanged state, not a change. */
+  heartbeat: z.boolean().optional(),
+});
+
+export const ServiceHealthyEvent = z.object({
+  ...base,
+  type: z.literal('service_healthy'),
+  service: ServiceName,
+  data: serviceHealthData.optional(),
+});
+export const ServiceRecoveredEvent = z.object({
+  ...base,
+  type: z.literal('service_recovered'),
+  service: ServiceName,
+  data: serviceHealthData.optional(),
+});
+export const ServiceUnhealthyEvent = z.object({
+  ...base,
+  type: z.literal('service_unhealthy'),
+  service: ServiceName,
+  data: serviceHealthData.extend({
+    reason: UnhealthyReason,
+    detail: z.string().max(500).optional(),
+  }),
+});
+export const DiskPressureEvent = z.object({
+  ...base,
+  type: z.literal('disk_pressure'),
+  data: z.object({
+    mount: z.string().max(256),
+    level: z.enum(['warn', 'high']),
+    usedPercent: z.number().min(0).max(100),
+    freeBytes: z.number().nonnegative().optional(),
+  }),
+});
+export const DiskOkEvent = z.object({
+  ...base,
+  type: z.literal('disk_ok'),
+  data: z.object({ mount: z.string().max(256), usedPercent: z.number().min(0).max(100) }),
+});
+/** Written by the hub from the node's status topic (birth / last will). */
+export const NodeOnlineEvent = z.object({
+  ...base,
+  type: z.literal('node_online'),
+  data: z.object({ session: z.number().int().nonnegative(), version: z.string().max(64).optional() }),
+});
+export const NodeOfflineEvent = z.object({
+  ...base,
+  type: z.literal('node_offline'),
+  data: z.object({ session: z.number().int().nonnegative(), reason: z.string().max(64).optional() }),
+});
+export const NodeHeartbeatEvent = z.object({
+  ...base,
+  type: z.literal('node_heartbeat'),
+  data: z
+    .object({
+      uptimeSec: z.number().nonnegative().optional(),
+      load1: z.number().nonnegative().optional(),
+      memUsedPercent: z.number().min(0).max(100).optional(),
+      services: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+});
+export const DockerUnreachableEvent = z.object({
+  ...base,
+  type: z.literal('docker_unreachable'),
+  data: z.object({ detail: z.string().max(500) }),
+});
+export const DockerReachableEvent = z.object({
+  ...base,
+  type: z.literal('docker_reachable'),
+  data: z.object({ version: z.string().max(64).optional() }).optional(),
+});
+
+export const HomelabEvent = z.discriminatedUnion('type', [
+  ServiceHealthyEvent,
+  ServiceRecoveredEvent,
+  ServiceUnhealthyEvent,
+  DiskPressureEvent,
+  DiskOkEvent,
+  NodeOnlineEvent,
+  NodeOfflineEvent,
+  NodeHeartbeatEvent,
+  DockerUnreachableEvent,
+  DockerReachableEvent,
+]);
+export type HomelabEvent = z.infer<typeof HomelabEvent>;
+export type EventType = HomelabEvent['type'];
+
+/**
+ * One line of `events/YYYY-MM-DD/<stream>.jsonl`: the event as received plus
+ * the hub's receive time. The date directory comes from `rx` (the hub's clock),
+ * never from the agent's `ts`, so a skewed agent clock cannot reorder days.
+ */
+export const StoredEvent = z.object({
+  event: HomelabEvent,
+  rx: IsoTime,
+});
+export type StoredEvent = z.infer<typeof StoredEvent>;
+
+/** Stream of events the hub itself derives (node_online/node_offline from the status topic). */
+export const HUB_STREAM = '_hub';

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ContainerObservation } from './events';
+import { IsoTime, NodeName, ServiceName } from './names';
+
+export const ServiceHealth = z.enum(['healthy', 'unhealthy']);
+
+/**
+ * One service as the observer folded it. Every field comes from events (never
+ * from the observer's clock), so a replay of the same log gives the same bytes.
+ */
+export const WorldService = z.object({
+  node: NodeName,
+  service: ServiceName,
+  status: ServiceHealth,
+  reason: z.string().optional(),
+  detail: z.string().optional(),
+  /** Event time (`ts`) of the first event of the current status. */
+  since: IsoTime,
+  /** Hub receive time of the latest event about this service. */
+  lastSeen: IsoTime,
+  lastEventId: z.string(),
+  lastSeq: z.number().int().nonnegative(),
+  /** While unhealthy: the events of this occurrence, oldest first (capped). */
+  problemEventIds: z.array(z.string()),
+  containers: z.array(ContainerObservation).optional(),
+});
+export type WorldService = z.infer<typeof WorldService>;
+
+export const DiskState = z.object({
+  mount: z.string(),
+  level: z.enum(['ok', 'warn', 'high']),
+  usedPercent: z.number(),
+  since: IsoTime,
+});
+
+export const WorldNode = z.object({
+  node: NodeName,
+  /** From the status topic (birth / will); null until the node was seen. */
+  online: z.boolean().nullable(),
+  session: z.number().int().nonnegative().nullable(),
+  statusSince: IsoTime.nullable(),
+  /** Hub receive time of the latest event from the node itself. */
+  lastSeen: IsoTime.nullable(),
+  lastSeq: z.number().int().nonnegative().nullable(),
+  dockerReachable: z.boolean().nullable(),
+  disks: z.record(z.string(), DiskState),
+  metrics: z.record(z.string(), z.number()).optional(),
+});
+export type WorldNode = z.infer<typeof WorldNode>;
+
+/** `world/services.json`, keyed `<node>/<service>`. */
+export const WorldServicesFile = z.object({
+  version: z.literal(1),
+  services: z.record(z.string(), WorldService),
+});
+/** `world/nodes.json`, keyed by node. */
+export const WorldNodesFile = z.object({
+  version: z.literal(1),
+  nodes: z.record(z.string(), WorldNode),
+});
+
+export interface World {
+  services: Record<string, WorldService>;
+  nodes: Record<string, WorldNode>;
+}
+
+export const serviceKey = (node: string, service: string) => `${node}/${service}`;
+
+export function emptyWorld(): World {
+  return { services: {}, nodes: {} };
+}

@@ -1,0 +1,48 @@
+import type { HomelabEvent, StoredEvent } from '@homelab/contracts';
+
+/** Where a stream has been read up to: a file relative to `events/` and a byte offset in it. */
+export interface LogPosition {
+  /** e.g. `2026-11-26/piha.jsonl` (or `.jsonl.gz` once compressed). */
+  file: string;
+  offset: number;
+}
+
+export interface AppendOutcome {
+  /** Records durably written (after fdatasync), in the order given. */
+  written: StoredEvent[];
+  /** Events dropped because their `(stream, seq)` was already written. */
+  duplicates: HomelabEvent[];
+  /** Highest seq durably written for the stream after this append (what the hub acks). */
+  highestSeq: number | null;
+}
+
+/**
+ * The append-only event log under `<root>/events/YYYY-MM-DD/<stream>.jsonl`.
+ * A stream is a node name, or `_hub` for events the hub derives itself.
+ */
+export interface EventLog {
+  /** Creates folders, repairs torn tails, learns the highest seq of every stream. */
+  open(): Promise<void>;
+  /**
+   * Appends events of one stream; dedups by seq (a seq at or below the stream's
+   * highest written seq is a duplicate); resolves only after the data is on disk
+   * (group commit: concurrent appends share one fdatasync).
+   */
+  append(stream: string, events: HomelabEvent[], rx: Date): Promise<AppendOutcome>;
+  highestSeq(stream: string): number | null;
+  close(): Promise<void>;
+}
+
+export interface LogRecord {
+  record: StoredEvent;
+  /** Position just after this record's line. */
+  next: LogPosition;
+}
+
+/** Sequential reading for the observer and replay. */
+export interface EventLogReader {
+  /** Streams present in the log, sorted. */
+  streams(): Promise<string[]>;
+  /** Records of one stream after `from` (or from the beginning), in file then line order. */
+  read(stream: string, from: LogPosition | null): AsyncIterable<LogRecord>;
+}
