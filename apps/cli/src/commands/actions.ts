@@ -1,0 +1,71 @@
+import { userInfo } from 'node:os';
+import { ActionState, type Action } from '@homelab/contracts';
+import { parse, UsageError } from '../args';
+import { ACTIONS_HELP } from '../help';
+
+const OPTIONS = {
+  hub: { type: 'string' },
+  state: { type: 'string' },
+  by: { type: 'string' },
+  note: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+async function call(hub: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, hub), {
+      method,
+      headers: { 'content-type': 'application/json', 'x-homelab-client': 'cli' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new Error(`cannot reach the hub at ${hub} (${(err as Error).message}); is it running? set --hub or HOMELAB_HUB_URL`);
+  }
+  return { status: res.status, json: await res.json().catch(() => ({})) };
+}
+
+function line(a: Action): string {
+  return `${a.state.padEnd(9)} ${a.risk.padEnd(7)} ${a.id}  ${a.summary}`;
+}
+
+export async function actionsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, OPTIONS);
+  const [verb, id] = positionals;
+  if (values.help || !verb) {
+    console.log(ACTIONS_HELP);
+    return verb || values.help ? 0 : 2;
+  }
+  const hub = values.hub ?? process.env.HOMELAB_HUB_URL ?? 'http://127.0.0.1:18180';
+  switch (verb) {
+    case 'list': {
+      const state = values.state ? ActionState.parse(values.state) : undefined;
+      const { status, json } = await call(hub, 'GET', `/api/actions${state ? `?state=${state}` : ''}`);
+      if (status !== 200) throw new Error(json.message ?? `hub answered ${status}`);
+      const actions = json.actions as Action[];
+      if (values.json) console.log(JSON.stringify(actions, null, 2));
+      else console.log(actions.length ? actions.map(line).join('\n') : 'no actions');
+      return 0;
+    }
+    case 'show':
+    case 'approve':
+    case 'reject': {
+      if (!id) throw new UsageError(`actions ${verb} needs an action id`);
+      const { status, json } =
+        verb === 'show'
+          ? await call(hub, 'GET', `/api/actions/${encodeURIComponent(id)}`)
+          : await call(hub, 'POST', `/api/actions/${encodeURIComponent(id)}/${verb}`, {
+              by: values.by ?? userInfo().username,
+              ...(values.note ? { note: values.note } : {}),
+            });
+      if (status !== 200) {
+        console.error(`${verb} ${id}: ${json.message ?? `hub answered ${status}`}`);
+        return status === 404 ? 3 : status === 409 ? 4 : 1;
+      }
+      console.log(verb === 'show' || values.json ? JSON.stringify(json, null, 2) : `${id}: ${(json as Action).state}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown actions subcommand '${verb}' (list, show, approve, reject)`);
+  }
+}

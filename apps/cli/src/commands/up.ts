@@ -1,0 +1,44 @@
+import os from 'node:os';
+import path from 'node:path';
+import { NAME_PATTERN } from '@homelab/contracts';
+import { resolveHubConfig, startHub } from '@homelab/hub';
+import { createLogger } from '@homelab/logging';
+import { parseAgentConfig, runAgent } from '@homelab/node-agent';
+import { parse } from '../args';
+import { UP_HELP } from '../help';
+import { untilSignal } from '../signals';
+
+/** A node name from the hostname, made to fit the one name pattern. */
+export function nodeNameFromHostname(hostname: string): string {
+  const cleaned = hostname.toLowerCase().split('.')[0]!.replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 63);
+  return NAME_PATTERN.test(cleaned) ? cleaned : 'local';
+}
+
+export async function upCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    root: { type: 'string' },
+    hosts: { type: 'string' },
+    node: { type: 'string' },
+    'http-port': { type: 'string' },
+    'mqtt-port': { type: 'string' },
+    'docker-socket': { type: 'string' },
+  } as const);
+  if (values.help) {
+    console.log(UP_HELP);
+    return 0;
+  }
+  const root = path.resolve(values.root ?? process.env.HOMELAB_ROOT ?? '.homelab');
+  const config = resolveHubConfig({ ...values, root }, process.env);
+  const hub = await startHub(config, createLogger('hub'));
+  const node = values.node ?? process.env.HOMELAB_NODE ?? nodeNameFromHostname(os.hostname());
+  const agentConfig = parseAgentConfig(
+    { ...process.env, HOMELAB_ROOT: root },
+    { node, 'mqtt-url': hub.mqttUrl, ...(values['docker-socket'] ? { 'docker-socket': values['docker-socket'] } : {}) },
+  );
+  const agent = await runAgent(agentConfig, createLogger('agent'));
+  console.error(`\nhomelab is up: UI and API on ${hub.httpUrl} (try ${hub.httpUrl}/summary), MQTT on ${hub.mqttUrl}, agent '${node}', data in ${root}\n`);
+  await untilSignal();
+  await agent.stop();
+  await hub.stop();
+  return 0;
+}

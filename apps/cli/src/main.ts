@@ -1,0 +1,46 @@
+import { actionsCommand } from './commands/actions';
+import { agentCommand } from './commands/agent';
+import { hubCommand } from './commands/hub';
+import { replayCommand } from './commands/replay';
+import { upCommand } from './commands/up';
+import { validateCommand } from './commands/validate';
+import { UsageError } from './args';
+import { MAIN_HELP } from './help';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  up: upCommand,
+  hub: hubCommand,
+  agent: agentCommand,
+  actions: actionsCommand,
+  validate: validateCommand,
+  replay: replayCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(MAIN_HELP);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`homelab: unknown command '${name}'\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`homelab: ${err.message} (see --help)`);
+      process.exit(2);
+    }
+    // Known errors carry a message written for operators; print it without a stack.
+    const e = err as Error & { code?: string };
+    console.error(`homelab: ${e.message}`);
+    if (process.env.LOG_LEVEL === 'debug') console.error(e.stack);
+    process.exit(1);
+  },
+);

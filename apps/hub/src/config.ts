@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { NodeName } from '@homelab/contracts';
+import { HubError } from './errors';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+
+/** NODE_ALIAS_MAP (BRIEF.md): JSON object, event node name → canonical topology name. */
+export const NodeAliasMap = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"node-1":"piha"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(NodeName, NodeName));
+
+export const HubConfig = z.object({
+  /** Data root (BRIEF.md "Data root"). */
+  root: z.string().min(1),
+  /** Folder holding `<node>/services.yaml`. */
+  hostsDir: z.string().min(1),
+  /** External broker; when absent the hub embeds aedes. */
+  mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
+  mqttUsername: z.string().optional(),
+  mqttPassword: z.string().optional(),
+  mqttHost: z.string().default('127.0.0.1'),
+  mqttPort: Port.default(1883),
+  httpHost: z.string().default('127.0.0.1'),
+  httpPort: Port.default(18180),
+  aliases: z.record(NodeName, NodeName).default({}),
+  supervisorIntervalMs: z.coerce.number().int().positive().default(5000),
+  executorIntervalMs: z.coerce.number().int().positive().default(1000),
+  observerIntervalMs: z.coerce.number().int().positive().default(1000),
+  commandTimeoutMs: z.coerce.number().int().positive().default(120_000),
+  /** MQTT packets above this size are refused by the embedded broker and ignored by ingest. */
+  maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+});
+export type HubConfig = z.infer<typeof HubConfig>;
+
+export interface HubFlags {
+  root?: string;
+  hosts?: string;
+  'mqtt-url'?: string;
+  'mqtt-host'?: string;
+  'mqtt-port'?: string;
+  'http-host'?: string;
+  'http-port'?: string;
+}
+
+/** Flags win over environment, environment over defaults. */
+export function resolveHubConfig(flags: HubFlags, env: NodeJS.ProcessEnv): HubConfig {
+  let aliases: Record<string, string> = {};
+  if (env.NODE_ALIAS_MAP) {
+    const parsed = NodeAliasMap.safeParse(env.NODE_ALIAS_MAP);
+    if (!parsed.success) {
+      throw new HubError('config_invalid', `NODE_ALIAS_MAP: ${z.prettifyError(parsed.error)}`);
+    }
+    aliases = parsed.data;
+  }
+  const raw = {
+    root: flags.root ?? env.HOMELAB_ROOT ?? '/opt/homelab',
+    hostsDir: path.resolve(flags.hosts ?? env.HOMELAB_HOSTS_DIR ?? 'hosts'),
+    mqttUrl: flags['mqtt-url'] ?? env.HOMELAB_MQTT_URL,
+    mqttUsername: env.HOMELAB_MQTT_USERNAME,
+    mqttPassword: env.HOMELAB_MQTT_PASSWORD,
+    mqttHost: flags['mqtt-host'] ?? env.HOMELAB_MQTT_HOST,
+    mqttPort: flags['mqtt-port'] ?? env.HOMELAB_MQTT_PORT,
+    httpHost: flags['http-host'] ?? env.HOMELAB_HTTP_HOST,
+    httpPort: flags['http-port'] ?? env.HOMELAB_HTTP_PORT,
+    aliases,
+    supervisorIntervalMs: env.HOMELAB_SUPERVISOR_INTERVAL_MS,
+    executorIntervalMs: env.HOMELAB_EXECUTOR_INTERVAL_MS,
+    commandTimeoutMs: env.HOMELAB_COMMAND_TIMEOUT_MS,
+  };
+  const parsed = HubConfig.safeParse(raw);
+  if (!parsed.success) throw new HubError('config_invalid', `invalid hub configuration:\n${z.prettifyError(parsed.error)}`);
+  return { ...parsed.data, root: path.resolve(parsed.data.root) };
+}

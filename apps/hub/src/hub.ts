@@ -1,0 +1,147 @@
+import { systemClock, topics, type Clock, type Command } from '@homelab/contracts';
+import { FsActionStore } from '@homelab/action-store';
+import { FsEventLog, FsEventLogReader } from '@homelab/event-log';
+import type { Logger } from '@homelab/logging';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded';
+import type { HubConfig } from './config';
+import { DesiredPublisher } from './desired-publisher';
+import { HubError } from './errors';
+import { Executor } from './executor';
+import { Ingest } from './ingest/ingest';
+import { createHubLink, type HubLink } from './mqtt/hub-link';
+import { Observer } from './observer/observer';
+import { ServiceStatePublisher } from './service-state-publisher';
+import { Supervisor } from './supervisor';
+import { buildWebServer } from './web/server';
+
+export interface RunningHub {
+  httpUrl: string;
+  mqttUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the real hub: broker (embedded or external), event log, observer,
+ * supervisor, executor, web. The only place besides the CLI that creates
+ * real clients (guide: "only main builds real clients").
+ */
+export async function startHub(config: HubConfig, log: Logger, clock: Clock = systemClock): Promise<RunningHub> {
+  let broker: EmbeddedBroker | undefined;
+  let mqttUrl = config.mqttUrl;
+  if (!mqttUrl) {
+    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ part: 'broker' }) });
+    mqttUrl = broker.url;
+  }
+
+  const eventLog = new FsEventLog({ root: config.root, log: log.child({ part: 'event-log' }) });
+  await eventLog.open();
+  const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }) });
+  const store = new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) });
+  await store.init();
+
+  let link: HubLink | undefined;
+  const publish = (topic: string, payload: unknown, opts?: { qos?: 0 | 1; retain?: boolean }) =>
+    link ? link.publish(topic, payload, opts) : Promise.reject(new Error('mqtt link not created yet'));
+
+  const statePublisher = new ServiceStatePublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
+  const observer = new Observer({
+    root: config.root,
+    reader,
+    clock,
+    log: log.child({ part: 'observer' }),
+    aliases: config.aliases,
+    onChange: (world) => {
+      supervisor.kick();
+      void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
+    },
+  });
+  await observer.init();
+  await observer.runOnce();
+
+  const executor = new Executor({
+    store,
+    publishCommand: (cmd: Command) => publish(topics.commands(cmd.node), cmd, { qos: 1 }),
+    clock,
+    log: log.child({ part: 'executor' }),
+    commandTimeoutMs: config.commandTimeoutMs,
+  });
+  const desiredPublisher = new DesiredPublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
+  const supervisor: Supervisor = new Supervisor({
+    hostsDir: config.hostsDir,
+    store,
+    world: () => observer.world(),
+    clock,
+    log: log.child({ part: 'supervisor' }),
+    aliases: config.aliases,
+    onDesired: (desired) => {
+      void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
+    },
+  });
+
+  const ingest = new Ingest({
+    eventLog,
+    publish,
+    onWritten: () => observer.kick(),
+    onResult: (r) => executor.handleResult(r),
+    nodeStatus: (node) => observer.world().nodes[node],
+    clock,
+    log: log.child({ part: 'ingest' }),
+    maxPayloadBytes: config.maxPayloadBytes,
+  });
+  link = createHubLink({
+    url: mqttUrl,
+    username: config.mqttUsername,
+    password: config.mqttPassword,
+    log: log.child({ part: 'mqtt' }),
+    onMessage: (topic, payload) => void ingest.handle(topic, payload),
+  });
+  try {
+    await link.waitConnected();
+  } catch (err) {
+    await link.close();
+    await broker?.close();
+    throw new HubError('broker_unreachable', `${(err as Error).message}; check --mqtt-url (HOMELAB_MQTT_URL)`, { cause: err });
+  }
+
+  const web = buildWebServer({
+    world: () => observer.world(),
+    desired: () => supervisor.desired(),
+    problems: () => supervisor.problems(),
+    store,
+    onDecision: () => executor.kick(),
+    health: () => ({ mqttConnected: link?.connected() ?? false, ingest: ingest.counters.snapshot(), brokerClients: broker?.connectedClients() ?? null }),
+    log,
+  });
+  try {
+    await web.listen({ host: config.httpHost, port: config.httpPort });
+  } catch (err) {
+    await link.close();
+    await broker?.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new HubError('port_in_use', `HTTP port ${config.httpPort} on ${config.httpHost} is already in use; set --http-port (HOMELAB_HTTP_PORT)`, { cause: err });
+    }
+    throw err;
+  }
+  const addr = web.server.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+
+  await supervisor.runOnce();
+  observer.start(config.observerIntervalMs);
+  supervisor.start(config.supervisorIntervalMs);
+  executor.start(config.executorIntervalMs);
+  log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
+
+  return {
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    mqttUrl,
+    async stop() {
+      observer.stop();
+      supervisor.stop();
+      executor.stop();
+      await web.close();
+      await link?.close();
+      await eventLog.close();
+      await broker?.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import {
+  ACTION_STATES,
+  type Action,
+  type ConfigProblem,
+  type HostServicesFile,
+  type Summary,
+  type World,
+  serviceKey,
+} from '@homelab/contracts';
+
+export interface SummaryInput {
+  world: World;
+  desired: Record<string, HostServicesFile>;
+  actions: Action[];
+  problems: ConfigProblem[];
+  now: Date;
+  recentLimit?: number;
+}
+
+const byUpdatedDesc = (a: Action, b: Action) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id);
+
+/**
+ * The JSON of `GET /summary` (seed: the endpoint operators and the piha
+ * mirror read). Nodes and services are the union of desired and observed, so
+ * a desired service nobody reported yet is visible too.
+ */
+export function buildSummary(input: SummaryInput): Summary {
+  const { world, desired } = input;
+  const nodeNames = new Set([...Object.keys(desired), ...Object.keys(world.nodes)]);
+  const nodes = [...nodeNames].sort().map((node) => {
+    const w = world.nodes[node];
+    return {
+      node,
+      online: w?.online ?? null,
+      session: w?.session ?? null,
+      statusSince: w?.statusSince ?? null,
+      lastSeen: w?.lastSeen ?? null,
+      lastSeq: w?.lastSeq ?? null,
+      dockerReachable: w?.dockerReachable ?? null,
+      disks: w?.disks ?? {},
+      ...(w?.metrics ? { metrics: w.metrics } : {}),
+      desiredServices: Object.keys(desired[node]?.services ?? {}).length,
+    };
+  });
+  const services = Object.keys(world.services)
+    .sort()
+    .map((key) => {
+      const s = world.services[key]!;
+      const spec = desired[s.node]?.services[s.service];
+      return { ...s, desired: spec !== undefined, monitored: spec?.monitor ?? false };
+    });
+  const counts: Record<string, number> = Object.fromEntries(ACTION_STATES.map((s) => [s, 0]));
+  for (const a of input.actions) counts[a.state] = (counts[a.state] ?? 0) + 1;
+  const terminal = input.actions.filter((a) => ['completed', 'failed', 'rejected', 'cancelled'].includes(a.state));
+  return {
+    generatedAt: input.now.toISOString(),
+    nodes,
+    services,
+    actions: {
+      counts,
+      pending: input.actions.filter((a) => a.state === 'pending' || a.state === 'approved').sort(byUpdatedDesc),
+      running: input.actions.filter((a) => a.state === 'running').sort(byUpdatedDesc),
+      recent: terminal.sort(byUpdatedDesc).slice(0, input.recentLimit ?? 20),
+    },
+    configProblems: input.problems,
+  };
+}
+
+export { serviceKey };

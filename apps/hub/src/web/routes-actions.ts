@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { ActionId, ActionState, DecisionBody, type Action } from '@homelab/contracts';
+import { ActionStoreError, type ActionStore } from '@homelab/action-store';
+
+export interface ActionRoutesDeps {
+  store: ActionStore;
+  /** Called after a decision so the executor runs without waiting for its next tick. */
+  onDecision: () => void;
+}
+
+const IdParams = z.object({ id: ActionId });
+const ListQuery = z.object({ state: ActionState.optional() });
+
+function sendStoreError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof ActionStoreError) {
+    const status = { not_found: 404, conflict: 409, invalid_transition: 409, invalid_id: 400, io: 500 }[err.code];
+    return reply.code(status).send({ error: err.code, message: err.message });
+  }
+  throw err;
+}
+
+export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDeps): void {
+  app.get('/api/actions', async (req, reply) => {
+    const q = ListQuery.safeParse(req.query);
+    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    return { actions: await deps.store.list(q.data.state) };
+  });
+
+  app.get('/api/actions/:id', async (req, reply) => {
+    const p = IdParams.safeParse(req.params);
+    if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
+    const action = await deps.store.get(p.data.id);
+    if (!action) return reply.code(404).send({ error: 'not_found', message: `no action ${p.data.id}` });
+    return action;
+  });
+
+  const decide = (to: 'approved' | 'rejected') => async (req: { params: unknown; body: unknown; headers: Record<string, unknown> }, reply: FastifyReply) => {
+    const p = IdParams.safeParse(req.params);
+    if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
+    const b = DecisionBody.safeParse(req.body ?? {});
+    if (!b.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(b.error) });
+    const via = req.headers['x-homelab-client'] === 'cli' ? 'cli' : 'api';
+    try {
+      const action: Action = await deps.store.transition(p.data.id, 'pending', to, (a) => ({
+        ...a,
+        audit: [
+          ...a.audit,
+          {
+            at: new Date().toISOString(),
+            state: to,
+            by: b.data.by ?? 'operator',
+            via,
+            ...(b.data.note ? { note: b.data.note } : {}),
+          },
+        ],
+      }));
+      deps.onDecision();
+      return action;
+    } catch (err) {
+      return sendStoreError(reply, err);
+    }
+  };
+  app.post('/api/actions/:id/approve', decide('approved'));
+  app.post('/api/actions/:id/reject', decide('rejected'));
+}

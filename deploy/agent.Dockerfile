@@ -1,0 +1,20 @@
+# The node-agent image. docker-compose v1 is included because `redeploy` runs it
+# (the seed's constraint: docker-compose, not `docker compose`).
+# Build from the repository root:  docker build -f deploy/agent.Dockerfile -t homelab-agent .
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY apps apps
+COPY libs libs
+RUN npm ci --no-audit --no-fund && npm run build
+
+FROM node:24-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends docker-compose \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production HOMELAB_ROOT=/opt/homelab
+WORKDIR /app
+COPY --from=build /src/dist/homelab.mjs /app/homelab.mjs
+# Root inside the container: the Docker socket is root on the host anyway (docs/security.md).
+ENTRYPOINT ["node", "/app/homelab.mjs"]
+CMD ["agent"]
