@@ -7,18 +7,21 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['apps/**/src/**/*.test.ts', 'libs/**/src/**/*.test.ts'],
-          exclude: ['**/node_modules/**'],
+          // *.int.test.ts drive real daemons: they belong to the serial e2e project.
+          exclude: ['**/node_modules/**', '**/*.int.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: 'e2e',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'apps/**/src/**/*.int.test.ts', 'libs/**/src/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
-          // Real dockerd/mosquitto/hub processes on a 2-core machine: one file at a time,
+          // Real dockerd/mosquitto/hub processes on a 2-core machine: one file at a time
+          // (fileParallelism is root-only in vitest 3.2, so a single fork per project),
           // and only after the unit project has finished (groupOrder).
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 180_000,

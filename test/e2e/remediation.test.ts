@@ -79,7 +79,7 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     });
     expect(pending).toMatchObject({ id: actionId, type: 'container_restart', risk: 'low', node: 'piha', service: 'zigbee2mqtt', state: 'pending' });
     expect(pending.drift).toMatchObject({ type: 'unhealthy_service', reason: 'containers_not_running' });
-    const summary = await (await fetch(`${hub.httpUrl}/summary`)).json();
+    const summary = (await (await fetch(`${hub.httpUrl}/summary`)).json()) as any;
     expect(summary.actions.pending.map((a: { id: string }) => a.id)).toContain(actionId);
     expect(summary.services.find((s: { service: string }) => s.service === 'zigbee2mqtt').status).toBe('unhealthy');
   });
@@ -131,7 +131,7 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
   });
 
   it('never proposes anything for a monitor: false service', async () => {
-    const all = await (await fetch(`${hub.httpUrl}/api/actions`)).json();
+    const all = (await (await fetch(`${hub.httpUrl}/api/actions`)).json()) as any;
     expect(all.actions.filter((a: { node: string }) => a.node === 'chelsty-ha')).toEqual([]);
   });
 });

@@ -35,7 +35,8 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
 
   const eventLog = new FsEventLog({ root: config.root, log: log.child({ part: 'event-log' }) });
   await eventLog.open();
-  const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }) });
+  // The reader never reads past what the log has committed (a failed write is cut back).
+  const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
   const store = new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) });
   await store.init();
 
@@ -56,7 +57,6 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     },
   });
   await observer.init();
-  await observer.runOnce();
 
   const executor = new Executor({
     store,
@@ -78,12 +78,15 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     },
   });
 
+  // Catch up on what the log holds beyond the checkpoint before taking new messages.
+  await observer.runOnce();
+
   const ingest = new Ingest({
     eventLog,
     publish,
     onWritten: () => observer.kick(),
     onResult: (r) => executor.handleResult(r),
-    nodeStatus: (node) => observer.world().nodes[node],
+    nodeStatus: (node) => observer.world().nodes[config.aliases[node] ?? node],
     clock,
     log: log.child({ part: 'ingest' }),
     maxPayloadBytes: config.maxPayloadBytes,
@@ -135,7 +138,7 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     httpUrl: `http://127.0.0.1:${httpPort}`,
     mqttUrl,
     async stop() {
-      observer.stop();
+      await observer.stop();
       supervisor.stop();
       executor.stop();
       await web.close();

@@ -14,6 +14,17 @@ export class ActionStoreError extends Error {
 }
 
 /**
+ * Content that is not a valid Action (a caller bug, e.g. an update function
+ * producing a 600-character note). Thrown before anything is written.
+ */
+export class InvalidActionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidActionError';
+  }
+}
+
+/**
  * Actions as files under `<root>/actions/<state>/<id>.json`. The directory is
  * the truth about the state; each transition is an atomic rename (claim), then
  * an atomic rewrite of the content, each followed by directory fsyncs, so a

@@ -35,7 +35,8 @@ export const Drift = z.object({
 });
 export type Drift = z.infer<typeof Drift>;
 
-export const Actor = z.enum(['operator', 'cli', 'api', 'policy', 'supervisor', 'executor']);
+/** `store`: the action store itself, e.g. when `init()` repairs a transition a crash left half-done. */
+export const Actor = z.enum(['operator', 'cli', 'api', 'policy', 'supervisor', 'executor', 'store']);
 
 export const AuditEntry = z.object({
   at: IsoTime,
@@ -57,6 +58,11 @@ export const CommandResult = z.object({
   error: z.object({ code: z.string().max(64), message: z.string().max(1000) }).optional(),
   /** True when the agent answered from its journal instead of running the command again. */
   replayed: z.boolean().optional(),
+  /**
+   * Echo of Command.actionCreatedAt, so the hub can tell a late result of an earlier occurrence
+   * of a reused action id from the result of the running one. Optional: older agents omit it.
+   */
+  actionCreatedAt: IsoTime.optional(),
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 
@@ -100,6 +106,13 @@ export const Command = z.object({
   issuedAt: IsoTime,
   /** The agent refuses a command it receives after this instant. */
   deadline: IsoTime,
+  /**
+   * `createdAt` of the action this command belongs to. Action ids are deterministic and reused
+   * once the previous action with that id ended, so the agent's journal keys an execution by
+   * (actionId, actionCreatedAt): a resend of the same action is answered from the journal, a
+   * later occurrence with the same id runs. Optional for older hubs (then actionId alone counts).
+   */
+  actionCreatedAt: IsoTime.optional(),
 });
 export type Command = z.infer<typeof Command>;
 

@@ -48,20 +48,32 @@ export const WorldNode = z.object({
 });
 export type WorldNode = z.infer<typeof WorldNode>;
 
+/**
+ * Highest seq folded per event-log stream (node names as sent, and `_hub`).
+ * Written into both world files so that a re-fold after a crash between the
+ * world write and the checkpoint write skips what the files already contain,
+ * and so that two files from different writes can be told apart.
+ */
+export const FoldedSeqs = z.record(z.string(), z.number().int().nonnegative());
+
 /** `world/services.json`, keyed `<node>/<service>`. */
 export const WorldServicesFile = z.object({
   version: z.literal(1),
   services: z.record(z.string(), WorldService),
+  folded: FoldedSeqs.optional(),
 });
 /** `world/nodes.json`, keyed by node. */
 export const WorldNodesFile = z.object({
   version: z.literal(1),
   nodes: z.record(z.string(), WorldNode),
+  folded: FoldedSeqs.optional(),
 });
 
 export interface World {
   services: Record<string, WorldService>;
   nodes: Record<string, WorldNode>;
+  /** See FoldedSeqs; maintained by the observer's fold, absent in hand-built worlds. */
+  folded?: Record<string, number>;
 }
 
 export const serviceKey = (node: string, service: string) => `${node}/${service}`;

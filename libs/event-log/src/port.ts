@@ -8,7 +8,7 @@ export interface LogPosition {
 }
 
 export interface AppendOutcome {
-  /** Records durably written (after fdatasync), in the order given. */
+  /** Records durably written (after fdatasync), in seq order (a batch is sorted by seq before dedup). */
   written: StoredEvent[];
   /** Events dropped because their `(stream, seq)` was already written. */
   duplicates: HomelabEvent[];

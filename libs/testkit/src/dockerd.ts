@@ -32,13 +32,15 @@ const BASE_PREFIX = 'hl-dk-';
 
 /**
  * Starts a private Docker daemon that cannot clash with any other dockerd on the
- * host: own data/exec roots, socket, pidfile and containerd namespace; no bridge
- * and no iptables, so it never touches host networking. dockerd supervises its own
- * containerd (under exec-root) because no --containerd address is given.
+ * host: own data/exec roots, socket, pidfile and containerd namespace; no default
+ * bridge and no iptables rules, so host networking is untouched unless a test
+ * creates a user-defined network (a br-* link, removed again by stop()). dockerd
+ * supervises its own containerd (under exec-root) as no --containerd is given.
  */
 export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHandle> {
   await cleanupStaleDockerds();
   const baseDir = opts.baseDir ?? (await makeTempDir(BASE_PREFIX, '/tmp')).path;
+  await fs.mkdir(baseDir, { recursive: true });
   const socketPath = path.join(baseDir, 'docker.sock');
   const logFile = path.join(baseDir, 'dockerd.log');
   const configFile = path.join(baseDir, 'daemon.json');

@@ -54,8 +54,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     // Retry with a fresh port only when we picked it ourselves (freePort is racy).
     for (let attempt = 1; ; attempt++) {
       await writeConfig();
+      const logOffset = await fs.stat(logFile).then((st) => st.size, () => 0);
       proc = spawnLogged('mosquitto', ['-c', confFile], { maxBufferBytes: 32 * 1024 });
-      const up = await waitListening(proc, port);
+      const up = await waitListening(proc, port, logFile, logOffset);
       if (up) return;
       const why = `mosquitto on port ${port} did not start:\n${proc.output()}${await fs.readFile(logFile, 'utf8').catch(() => '')}`;
       await proc.stop(2_000);
@@ -72,7 +73,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     } else await proc.stop(5_000);
   };
 
-  await launch();
+  await launch().catch(async (err: unknown) => {
+    await tmp.cleanup();
+    throw err;
+  });
   const handle: MosquittoHandle = {
     get port() {
       return port;
@@ -101,11 +105,23 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   return handle;
 }
 
-async function waitListening(proc: LoggedProcess, port: number, timeoutMs = 10_000): Promise<boolean> {
+/**
+ * A TCP connect alone is not proof: with a port taken by someone else the connect
+ * succeeds while our broker is about to exit with "Address already in use". Mosquitto
+ * logs "… running" only after all listeners are bound, so wait for that line too.
+ */
+async function waitListening(
+  proc: LoggedProcess,
+  port: number,
+  logFile: string,
+  logOffset: number,
+  timeoutMs = 10_000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!proc.running) return false;
-    if (await canConnect(port)) return proc.running;
+    const log = await fs.readFile(logFile, 'utf8').catch(() => '');
+    if (/mosquitto version \S+ running/.test(log.slice(logOffset)) && (await canConnect(port))) return proc.running;
     await sleep(50);
   }
   return false;

@@ -6,11 +6,18 @@ import { sleep } from './wait';
 export interface SpawnLoggedOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Everything the child prints is appended here (parent dirs are created). */
+  /**
+   * The child's stdout+stderr go straight into this file (appended; parent dirs
+   * are created). Writing to a file rather than a pipe means the child never dies
+   * of SIGPIPE when the runner goes away, so it can still shut down gracefully.
+   */
   logFile?: string;
-  /** Bytes of combined stdout+stderr kept in memory for output(). */
+  /** Bytes of output kept for output(). Default 256 KiB. */
   maxBufferBytes?: number;
-  /** Sent to the child if the test runner exits while it still runs. Default SIGKILL. */
+  /**
+   * Sent to the child if the test runner exits while the child still runs — also
+   * when the runner is SIGKILLed (via a watchdog process). Default SIGKILL.
+   */
   signalOnParentExit?: NodeJS.Signals;
 }
 
@@ -30,8 +37,8 @@ export interface LoggedProcess {
   readonly running: boolean;
 }
 
-// Children still alive when the test runner exits get SIGKILLed, so a crashed
-// or interrupted run does not leave hubs/agents/brokers behind.
+// Children still alive when the runner exits normally get signalled here;
+// startWatchdog() covers the runner being killed outright.
 const live = new Map<ChildProcess, NodeJS.Signals>();
 let exitHookInstalled = false;
 function trackForExit(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -40,9 +47,9 @@ function trackForExit(child: ChildProcess, signal: NodeJS.Signals): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const [c, signal] of live) {
+    for (const [c, sig] of live) {
       try {
-        c.kill(signal);
+        c.kill(sig);
       } catch {
         // already gone
       }
@@ -50,52 +57,88 @@ function trackForExit(child: ChildProcess, signal: NodeJS.Signals): void {
   });
 }
 
+/**
+ * Node cannot set PR_SET_PDEATHSIG, and 'exit' hooks do not run on SIGKILL, so a
+ * detached shell polls both pids and signals the child once this process is gone.
+ */
+function startWatchdog(childPid: number, signal: NodeJS.Signals): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -0 "$1" 2>/dev/null || kill -s "$3" "$2" 2>/dev/null';
+  const args = ['-c', script, 'watchdog', String(process.pid), String(childPid), signal.replace(/^SIG/, '')];
+  const dog = spawn('sh', args, { detached: true, stdio: 'ignore' });
+  dog.on('error', () => undefined);
+  dog.unref();
+}
+
+function readTail(file: string, maxBytes: number): string {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 export function spawnLogged(cmd: string, args: string[], opts: SpawnLoggedOptions = {}): LoggedProcess {
   const maxBuffer = opts.maxBufferBytes ?? 256 * 1024;
+  const { logFile } = opts;
   let buffer = '';
-  let log: fs.WriteStream | undefined;
-  if (opts.logFile) {
-    fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
-    log = fs.createWriteStream(opts.logFile, { flags: 'a' });
+  let logFd: number | undefined;
+  if (logFile) {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    logFd = fs.openSync(logFile, 'a');
   }
 
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
   });
-  trackForExit(child, opts.signalOnParentExit ?? 'SIGKILL');
+  if (logFd !== undefined) fs.closeSync(logFd); // the child holds its own copy
 
+  const note = (text: string) => {
+    if (logFile) fs.appendFileSync(logFile, text);
+    else buffer += text;
+  };
   const onData = (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    buffer += text;
+    buffer += chunk.toString('utf8');
     if (buffer.length > maxBuffer) buffer = buffer.slice(buffer.length - maxBuffer);
-    log?.write(chunk);
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
 
+  const parentExitSignal = opts.signalOnParentExit ?? 'SIGKILL';
+  trackForExit(child, parentExitSignal);
+  if (child.pid !== undefined) startWatchdog(child.pid, parentExitSignal);
+
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => {
-    // 'close' (not 'exit') so all output is captured before we resolve.
+    // 'close' (not 'exit') so piped output is fully captured before resolving.
     child.once('close', (code) => {
       exitCode = code;
-      if (log) log.end(() => resolve(code));
-      else resolve(code);
+      resolve(code);
     });
     child.once('error', (err) => {
-      onData(Buffer.from(`[spawnLogged] failed to start ${cmd}: ${err.message}\n`));
+      note(`[spawnLogged] failed to start ${cmd}: ${err.message}\n`);
       exitCode = null;
-      if (log) log.end(() => resolve(null));
-      else resolve(null);
+      resolve(null);
     });
   });
 
+  const output = () => (logFile ? readTail(logFile, maxBuffer) : buffer);
   const handle: LoggedProcess = {
     child,
     pid: child.pid ?? -1,
     exited,
-    output: () => buffer,
+    output,
     get running() {
       return exitCode === undefined && child.exitCode === null && child.signalCode === null;
     },
@@ -112,7 +155,10 @@ export function spawnLogged(cmd: string, args: string[], opts: SpawnLoggedOption
       }
     },
     async waitForOutput(pattern, timeoutMs = 30_000) {
-      const matches = () => (typeof pattern === 'string' ? buffer.includes(pattern) : pattern.test(buffer));
+      const matches = () => {
+        const out = output();
+        return typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out);
+      };
       const deadline = Date.now() + timeoutMs;
       // Own loop instead of waitFor(): an exited process must fail fast, not be retried.
       while (!matches()) {
@@ -122,7 +168,7 @@ export function spawnLogged(cmd: string, args: string[], opts: SpawnLoggedOption
             ? `timed out after ${timeoutMs}ms`
             : undefined;
         if (why) {
-          throw new Error(`${why} waiting for output ${String(pattern)}\n--- output tail ---\n${buffer.slice(-4000)}`);
+          throw new Error(`${why} waiting for output ${String(pattern)}\n--- output tail ---\n${output().slice(-4000)}`);
         }
         await sleep(50);
       }

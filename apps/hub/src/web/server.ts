@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ActionStore } from '@homelab/action-store';
 import type { ConfigProblem, HostServicesFile, World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
@@ -18,7 +18,7 @@ export interface WebDeps {
 
 /** UI + JSON API on 18180 (BRIEF.md "Interfaces people use"). Built here, listened on by the caller. */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log.child({ part: 'web' }), disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: deps.log.child({ part: 'web' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
 
   app.get('/healthz', async () => ({ ok: true, ...deps.health() }));
 

@@ -1,0 +1,200 @@
+import type { Action, Clock, Command, CommandResult } from '@homelab/contracts';
+import { ActionStoreError, type ActionStore } from '@homelab/action-store';
+import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '../supervisor/loop';
+import { commandFor, deadlineResult, executorAudit, resultNote, sameInstant, type ResultOutcome } from './commands';
+
+export interface ExecutorDeps {
+  store: ActionStore;
+  /** Sends a command to `nodes/<node>/commands` (QoS 1); rejects when it could not be handed to the broker. */
+  publishCommand: (cmd: Command) => Promise<void>;
+  clock: Clock;
+  log: Logger;
+  /** From sending to the agent's answer; after it the action fails with `deadline_exceeded`. */
+  commandTimeoutMs?: number;
+}
+
+export interface ExecutorReport {
+  started: string[];
+  resent: string[];
+  timedOut: string[];
+  /** Sends that failed (broker unreachable); retried on the next cycle until the deadline. */
+  unsent: string[];
+  errors: string[];
+}
+
+/**
+ * Runs approved actions (BRIEF.md: the executor "sends commands to the agent
+ * of the right node and records the result"). The approved → running rename
+ * is the claim, so an action is sent by one executor only. After a hub restart
+ * a running action is re-sent once with the same command instead of being run
+ * again as something new (RELIABILITY.md: ask for real state; the agent
+ * journals action ids and answers a resend from its journal).
+ */
+export class Executor {
+  private readonly timeoutMs: number;
+  /** Anything sent before this instant was sent by an earlier process. */
+  private readonly bootAt: number;
+  private readonly resent = new Set<string>();
+  private readonly unsent = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly loop: PeriodicLoop;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.timeoutMs = deps.commandTimeoutMs ?? 120_000;
+    this.bootAt = deps.clock.now().getTime();
+    this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+  }
+
+  /** One cycle; concurrent calls run one after the other. */
+  runOnce(): Promise<ExecutorReport> {
+    const next = this.chain.then(() => this.cycle());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  kick(): void {
+    this.loop.kick();
+  }
+
+  start(intervalMs: number): void {
+    this.loop.start(intervalMs);
+  }
+
+  stop(): void {
+    this.loop.stop();
+  }
+
+  /** Resolves when no scheduled cycle is running (for shutdown after stop(), and tests). */
+  idle(): Promise<void> {
+    return this.loop.idle();
+  }
+
+  /**
+   * Records an agent's result (already zod-validated by ingest). Unknown or
+   * finished actions are logged and ignored. Never throws: a store failure is
+   * logged and answered 'store_error'; the action then stays running until its deadline.
+   */
+  async handleResult(result: CommandResult): Promise<ResultOutcome> {
+    try {
+      return await this.applyResult(result);
+    } catch (err) {
+      this.deps.log.error({ err, actionId: result.actionId }, 'could not record command result');
+      return 'store_error';
+    }
+  }
+
+  private async applyResult(result: CommandResult): Promise<ResultOutcome> {
+    const { store, log, clock } = this.deps;
+    const ctx = { actionId: result.actionId, node: result.node, status: result.status };
+    const a = await store.get(result.actionId).catch(() => null);
+    if (!a) return this.ignored('unknown_action', ctx, 'result for an unknown action');
+    if (a.node !== result.node) return this.ignored('node_mismatch', { ...ctx, expected: a.node }, 'result from a node the action is not for');
+    if (result.actionCreatedAt && !sameInstant(result.actionCreatedAt, a.createdAt)) {
+      return this.ignored('stale_occurrence', ctx, 'result for an earlier action with this id');
+    }
+    if (a.state !== 'running') {
+      if (a.state === 'failed' && a.result?.error?.code === 'deadline_exceeded' && !a.audit.some((e) => e.note?.startsWith('late result'))) {
+        // Keep the truth visible: it did run, only too late to count.
+        await store.update(a.id, 'failed', (x) => ({ ...x, audit: [...x.audit, executorAudit(clock.now(), 'failed', `late result after the deadline: ${resultNote(result)}`)] })).catch(() => undefined);
+      }
+      return this.ignored('not_running', { ...ctx, state: a.state }, 'result for an action that is not running (duplicate or late)');
+    }
+    const to = result.status === 'completed' ? 'completed' : 'failed';
+    try {
+      await store.transition(a.id, 'running', to, (x) => ({ ...x, result, audit: [...x.audit, executorAudit(clock.now(), to, resultNote(result))] }));
+    } catch (err) {
+      if (err instanceof ActionStoreError && err.code === 'conflict') return this.ignored('not_running', ctx, 'action finished concurrently');
+      throw err;
+    }
+    this.forget(a);
+    log.info({ ...ctx, replayed: result.replayed ?? false }, 'action finished');
+    return 'applied';
+  }
+
+  private ignored(outcome: ResultOutcome, ctx: Record<string, unknown>, msg: string): ResultOutcome {
+    this.deps.log.warn({ ...ctx, outcome }, msg);
+    return outcome;
+  }
+
+  private async cycle(): Promise<ExecutorReport> {
+    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], errors: [] };
+    for (const a of await this.deps.store.list('approved')) await this.guard(report, a, () => this.begin(a, report));
+    const running = await this.deps.store.list('running');
+    // Actions started above were just sent (or just failed to be); the next cycle watches them.
+    for (const a of running) if (!report.started.includes(a.id)) await this.guard(report, a, () => this.watch(a, report));
+    const live = new Set(running.map(keyOf));
+    for (const set of [this.unsent, this.resent]) for (const k of set) if (!live.has(k)) set.delete(k);
+    return report;
+  }
+
+  private async guard(report: ExecutorReport, a: Action, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof ActionStoreError && (err.code === 'conflict' || err.code === 'not_found')) return;
+      report.errors.push(`${a.id}: ${(err as Error).message}`);
+      this.deps.log.error({ err, actionId: a.id }, 'executor could not handle action');
+    }
+  }
+
+  private async begin(a: Action, report: ExecutorReport): Promise<void> {
+    const now = this.deps.clock.now();
+    const command = { sentAt: now.toISOString(), deadline: new Date(now.getTime() + this.timeoutMs).toISOString(), attempts: 1 };
+    const running = await this.deps.store.transition(a.id, 'approved', 'running', (x) => ({
+      ...x,
+      command,
+      audit: [...x.audit, executorAudit(now, 'running', `command sent to ${x.node}; deadline ${command.deadline}`)],
+    }));
+    report.started.push(a.id);
+    await this.send(running, report);
+  }
+
+  private async watch(a: Action, report: ExecutorReport): Promise<void> {
+    const now = this.deps.clock.now();
+    const key = keyOf(a);
+    if (a.command && now.getTime() >= Date.parse(a.command.deadline)) {
+      await this.deps.store.transition(a.id, 'running', 'failed', (x) => ({
+        ...x,
+        result: deadlineResult(x, now, this.timeoutMs),
+        audit: [...x.audit, executorAudit(now, 'failed', 'deadline exceeded: no result from the agent')],
+      }));
+      this.forget(a);
+      report.timedOut.push(a.id);
+      this.deps.log.warn({ actionId: a.id, node: a.node }, 'action failed: deadline exceeded');
+    } else if (!a.command || (Date.parse(a.command.sentAt) < this.bootAt && !this.resent.has(key))) {
+      this.resent.add(key);
+      const updated = await this.deps.store.update(a.id, 'running', (x) => ({
+        ...x,
+        // No command recorded means a crash right after the claim: it was never sent, so it gets a fresh deadline.
+        command: x.command
+          ? { ...x.command, attempts: x.command.attempts + 1 }
+          : { sentAt: now.toISOString(), deadline: new Date(now.getTime() + this.timeoutMs).toISOString(), attempts: 1 },
+        audit: [...x.audit, executorAudit(now, 'running', x.command ? 'command re-sent after hub restart' : 'command sent after hub restart')],
+      }));
+      report.resent.push(a.id);
+      await this.send(updated, report);
+    } else if (this.unsent.has(key)) {
+      await this.send(a, report);
+    }
+  }
+
+  private async send(a: Action, report: ExecutorReport): Promise<void> {
+    try {
+      await this.deps.publishCommand(commandFor(a));
+      this.unsent.delete(keyOf(a));
+    } catch (err) {
+      this.unsent.add(keyOf(a));
+      report.unsent.push(a.id);
+      this.deps.log.warn({ err, actionId: a.id, node: a.node }, 'could not send command; retrying next cycle until the deadline');
+    }
+  }
+
+  private forget(a: Action): void {
+    this.unsent.delete(keyOf(a));
+    this.resent.delete(keyOf(a));
+  }
+}
+
+/** Ids are reused by later occurrences; createdAt tells them apart. */
+const keyOf = (a: Action) => `${a.id}@${a.createdAt}`;

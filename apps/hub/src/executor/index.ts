@@ -1,0 +1,2 @@
+export { Executor, type ExecutorDeps, type ExecutorReport } from './executor';
+export { ResultOutcome, commandFor } from './commands';

@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { World } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import type { Positions } from './catch-up';
+import { readIfExists, writeFilesAtomic } from './atomic-file';
+import { stableJson } from './world-files';
+
+export const STATE_DIR = 'state';
+export const CHECKPOINT_FILE = 'observer_checkpoint.json';
+
+/** Where the observer has read each stream up to, and the highest seq folded from it. */
+export const StreamCheckpoint = z.object({
+  file: z.string().min(1),
+  offset: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+});
+export type StreamCheckpoint = z.infer<typeof StreamCheckpoint>;
+
+/** `state/observer_checkpoint.json`; deleting it forces a full replay. */
+export const ObserverCheckpoint = z.object({
+  version: z.literal(1),
+  streams: z.record(z.string(), StreamCheckpoint),
+});
+export type ObserverCheckpoint = z.infer<typeof ObserverCheckpoint>;
+
+export const checkpointPath = (root: string) => path.join(root, STATE_DIR, CHECKPOINT_FILE);
+
+/** The checkpoint, or null (full replay) when missing or invalid. */
+export async function loadCheckpoint(root: string, log: Logger): Promise<ObserverCheckpoint | null> {
+  const file = checkpointPath(root);
+  const text = await readIfExists(file);
+  if (text === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    log.warn({ file, err }, 'observer checkpoint is not JSON; replaying the whole log');
+    return null;
+  }
+  const res = ObserverCheckpoint.safeParse(json);
+  if (!res.success) {
+    log.warn({ file, problems: z.prettifyError(res.error) }, 'observer checkpoint is invalid; replaying the whole log');
+    return null;
+  }
+  return res.data;
+}
+
+/** The checkpoint for the current positions: the seq recorded is the world's high-water of that stream. */
+export function checkpointOf(positions: Positions, world: World): ObserverCheckpoint {
+  const streams: ObserverCheckpoint['streams'] = {};
+  for (const [stream, pos] of positions) {
+    const seq = world.folded && Object.hasOwn(world.folded, stream) ? world.folded[stream] : undefined;
+    if (seq !== undefined) streams[stream] = { file: pos.file, offset: pos.offset, seq };
+  }
+  return { version: 1, streams };
+}
+
+export async function writeCheckpoint(root: string, cp: ObserverCheckpoint): Promise<void> {
+  await writeFilesAtomic(path.join(root, STATE_DIR), [{ name: CHECKPOINT_FILE, data: stableJson(cp) }]);
+}

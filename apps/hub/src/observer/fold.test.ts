@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { HUB_STREAM, emptyWorld, type HomelabEvent, type World } from '@homelab/contracts';
+import { fold, PROBLEM_IDS_HEAD, PROBLEM_IDS_MAX } from './fold';
+import { at, ev, stored } from './test-events';
+
+// A variable, not `.constructor`: TypeScript would type that as Object's Function.
+const CTOR: string = 'constructor';
+
+type Step = HomelabEvent | [stream: string, event: HomelabEvent];
+
+function run(steps: Step[], aliases: Record<string, string> = {}): World {
+  const world = emptyWorld();
+  for (const s of steps) {
+    const [stream, e] = Array.isArray(s) ? s : [undefined, s];
+    fold(world, stored(e), { aliases }, stream);
+  }
+  return world;
+}
+const hub = (e: HomelabEvent): Step => [HUB_STREAM, e];
+
+describe('fold: services', () => {
+  const cases: { name: string; steps: Step[]; expect: Record<string, unknown> }[] = [
+    {
+      name: 'first healthy event creates the service, since = its ts',
+      steps: [ev.healthy('piha', 1, 'z2m')],
+      expect: { status: 'healthy', since: at(1), lastSeq: 1, lastEventId: 'piha-1', lastSeen: at(1.5), problemEventIds: [] },
+    },
+    {
+      name: 'healthy heartbeats keep since',
+      steps: [ev.healthy('piha', 1, 'z2m'), ev.healthy('piha', 2, 'z2m', { heartbeat: true }), ev.healthy('piha', 3, 'z2m', { heartbeat: true })],
+      expect: { status: 'healthy', since: at(1), lastSeq: 3 },
+    },
+    {
+      name: 'unhealthy opens an occurrence with reason, detail and its event id',
+      steps: [ev.healthy('piha', 1, 'z2m'), ev.unhealthy('piha', 2, 'z2m', 'probe_failed', 'HTTP 500')],
+      expect: { status: 'unhealthy', since: at(2), reason: 'probe_failed', detail: 'HTTP 500', problemEventIds: ['piha-2'] },
+    },
+    {
+      name: 'a change of reason keeps since and shows the latest reason; detail follows the latest event',
+      steps: [ev.unhealthy('piha', 1, 'z2m', 'probe_failed', 'HTTP 500'), ev.unhealthy('piha', 2, 'z2m', 'restart_loop')],
+      expect: { status: 'unhealthy', since: at(1), reason: 'restart_loop', detail: undefined, problemEventIds: ['piha-1', 'piha-2'] },
+    },
+    {
+      name: 'recovered clears reason and problem ids; since = first healthy event after the problem',
+      steps: [ev.unhealthy('piha', 1, 'z2m', 'probe_failed', 'x'), ev.recovered('piha', 2, 'z2m'), ev.healthy('piha', 3, 'z2m', { heartbeat: true })],
+      expect: { status: 'healthy', since: at(2), reason: undefined, detail: undefined, problemEventIds: [] },
+    },
+    {
+      name: 'aliases map the event node to the canonical node',
+      steps: [ev.healthy('node-1', 1, 'z2m')],
+      expect: { node: 'piha', service: 'z2m' },
+    },
+  ];
+  it.each(cases)('$name', ({ steps, expect: want }) => {
+    const world = run(steps, { 'node-1': 'piha' });
+    const svc = world.services[Object.keys(world.services)[0]!]!;
+    for (const [k, v] of Object.entries(want)) expect(svc[k as keyof typeof svc], k).toEqual(v);
+  });
+
+  it(`caps problem ids at ${PROBLEM_IDS_MAX}: the first ${PROBLEM_IDS_HEAD} and the latest ones`, () => {
+    const world = run(Array.from({ length: 120 }, (_, i) => ev.unhealthy('piha', i + 1, 'z2m')));
+    const ids = world.services['piha/z2m']!.problemEventIds;
+    expect(ids).toHaveLength(PROBLEM_IDS_MAX);
+    expect(ids.slice(0, PROBLEM_IDS_HEAD)).toEqual(Array.from({ length: PROBLEM_IDS_HEAD }, (_, i) => `piha-${i + 1}`));
+    expect(ids.slice(PROBLEM_IDS_HEAD)).toEqual(Array.from({ length: PROBLEM_IDS_MAX - PROBLEM_IDS_HEAD }, (_, i) => `piha-${120 - (PROBLEM_IDS_MAX - PROBLEM_IDS_HEAD) + i + 1}`));
+  });
+});
+
+describe('fold: nodes', () => {
+  const cases: { name: string; steps: Step[]; expect: Record<string, unknown> }[] = [
+    {
+      name: 'disk pressure sets the mount level; since moves only when the level changes',
+      steps: [ev.disk('piha', 1, '/', 'warn', 85), ev.disk('piha', 2, '/', 'warn', 87), ev.disk('piha', 3, '/', 'high', 96)],
+      expect: { disks: { '/': { mount: '/', level: 'high', usedPercent: 96, since: at(3) } } },
+    },
+    {
+      name: 'disk_ok resolves the mount',
+      steps: [ev.disk('piha', 1, '/', 'high'), ev.disk('piha', 2, '/', 'ok', 40)],
+      expect: { disks: { '/': { mount: '/', level: 'ok', usedPercent: 40, since: at(2) } } },
+    },
+    {
+      name: 'heartbeat sets metrics, lastSeen and lastSeq',
+      steps: [ev.heartbeat('piha', 4, { uptimeSec: 100, load1: 0.5 })],
+      expect: { metrics: { uptimeSec: 100, load1: 0.5 }, lastSeen: at(4.5), lastSeq: 4, online: null },
+    },
+    {
+      name: 'docker reachability follows the latest event',
+      steps: [ev.docker('piha', 1, false), ev.docker('piha', 2, true), ev.docker('piha', 3, false)],
+      expect: { dockerReachable: false },
+    },
+    {
+      name: 'hub status: online, then the will of the same session → offline',
+      steps: [hub(ev.status('piha', 1, true, 3)), hub(ev.status('piha', 2, false, 3))],
+      expect: { online: false, session: 3, statusSince: at(2), lastSeen: null, lastSeq: null },
+    },
+    {
+      name: 'hub status: a late will of an older session does not take a reconnected node offline',
+      steps: [hub(ev.status('piha', 1, true, 4)), hub(ev.status('piha', 2, false, 3))],
+      expect: { online: true, session: 4, statusSince: at(1) },
+    },
+    {
+      name: 'hub status: within a session offline wins over a later online',
+      steps: [hub(ev.status('piha', 1, false, 4)), hub(ev.status('piha', 2, true, 4))],
+      expect: { online: false, session: 4, statusSince: at(1) },
+    },
+    {
+      name: 'hub status: a new session comes back online',
+      steps: [hub(ev.status('piha', 1, false, 4)), hub(ev.status('piha', 2, true, 5))],
+      expect: { online: true, session: 5, statusSince: at(2) },
+    },
+    {
+      name: 'status events in an agent stream do not change the status (it comes from the status topic)',
+      steps: [hub(ev.status('piha', 1, true, 1)), ['piha', { ...ev.status('piha', 7, false, 9), id: 'piha-7' }]],
+      expect: { online: true, session: 1, lastSeq: 7 },
+    },
+  ];
+  it.each(cases)('$name', ({ steps, expect: want }) => {
+    const node = run(steps).nodes.piha!;
+    for (const [k, v] of Object.entries(want)) expect(node[k as keyof typeof node], k).toEqual(v);
+  });
+});
+
+describe('fold: idempotence and safety', () => {
+  it('event already folded → world unchanged (same object, same content)', () => {
+    const world = run([ev.unhealthy('piha', 1, 'z2m'), ev.unhealthy('piha', 2, 'z2m'), hub(ev.status('piha', 1, true, 1))]);
+    const before = structuredClone(world);
+    expect(fold(world, stored(ev.unhealthy('piha', 2, 'z2m', 'other')), { aliases: {} })).toBe(world);
+    fold(world, stored(ev.healthy('piha', 1, 'z2m')), { aliases: {} });
+    fold(world, stored(ev.status('piha', 1, false, 1)), { aliases: {} }, HUB_STREAM);
+    expect(world).toEqual(before);
+  });
+
+  it('tracks the hub stream seq apart from node seqs', () => {
+    const world = run([ev.heartbeat('piha', 5), hub(ev.status('piha', 2, true, 1)), ev.heartbeat('chelsty-ha', 1)]);
+    expect(world.folded).toEqual({ piha: 5, [HUB_STREAM]: 2, 'chelsty-ha': 1 });
+  });
+
+  it('does not depend on how streams interleave', () => {
+    const a = [ev.unhealthy('piha', 1, 'z2m'), ev.disk('piha', 2, '/', 'high'), ev.recovered('piha', 3, 'z2m')];
+    const h = [hub(ev.status('piha', 1, true, 1)), hub(ev.status('piha', 2, false, 1)), hub(ev.status('piha', 3, true, 2))];
+    const b = [ev.heartbeat('chelsty-ha', 1), ev.docker('chelsty-ha', 2, false)];
+    const one = run([...a, ...h, ...b]);
+    const two = run([b[0]!, h[0]!, a[0]!, a[1]!, h[1]!, b[1]!, h[2]!, a[2]!]);
+    expect(two).toEqual(one);
+  });
+
+  it('orders by seq as folded, whatever the ts says (skewed or backwards agent clocks)', () => {
+    const world = run([ev.unhealthy('piha', 1, 'z2m', 'probe_failed', undefined, at(600)), ev.healthy('piha', 2, 'z2m', { ts: at(-600) })]);
+    expect(world.services['piha/z2m']).toMatchObject({ status: 'healthy', since: at(-600), lastSeq: 2 });
+  });
+
+  it('keeps names that collide with Object.prototype as plain data and ignores a `__proto__` mount', () => {
+    const world = run([ev.heartbeat('constructor', 1), ev.disk('constructor', 2, 'constructor', 'high'), ev.disk('constructor', 3, '__proto__', 'high')]);
+    expect(Object.keys(world.nodes)).toEqual(['constructor']);
+    expect(Object.keys(world.nodes[CTOR]!.disks)).toEqual(['constructor']);
+    expect(Object.getPrototypeOf(world.nodes[CTOR]!.disks)).toBe(Object.prototype);
+    expect(world.nodes[CTOR]!.lastSeq).toBe(3);
+  });
+});

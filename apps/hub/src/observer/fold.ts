@@ -1,0 +1,151 @@
+import { HUB_STREAM, serviceKey, type HomelabEvent, type StoredEvent, type World, type WorldNode, type WorldService } from '@homelab/contracts';
+
+export interface FoldOptions {
+  /** NODE_ALIAS_MAP: event node name → canonical node name. */
+  aliases: Record<string, string>;
+}
+
+/**
+ * While a service is unhealthy, `problemEventIds` keeps the first few events
+ * of the occurrence (what opened it) and the latest ones (what keeps it open),
+ * 50 in all to match `Drift.eventIds`.
+ */
+export const PROBLEM_IDS_HEAD = 10;
+export const PROBLEM_IDS_MAX = 50;
+
+type StatusEvent = Extract<HomelabEvent, { type: 'node_online' | 'node_offline' }>;
+
+// Records keyed by names from events: never let a key like `constructor` read
+// an inherited property, or `__proto__` replace a prototype.
+const own = <T>(rec: Record<string, T>, key: string): T | undefined => (Object.hasOwn(rec, key) ? rec[key] : undefined);
+function setOwn<T>(rec: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(rec, key, { value, enumerable: true, writable: true, configurable: true });
+  else rec[key] = value;
+}
+
+/** The stream an event is stored in when the caller does not say: status events come from the hub. */
+export function defaultStream(event: HomelabEvent): string {
+  return event.type === 'node_online' || event.type === 'node_offline' ? HUB_STREAM : event.node;
+}
+
+export const canonicalNode = (node: string, aliases: Record<string, string>): string => own(aliases, node) ?? node;
+
+/** True when `world` already contains this event (its seq is at or below the stream's folded high-water). */
+export function isFolded(world: World, stream: string, seq: number): boolean {
+  const high = world.folded ? own(world.folded, stream) : undefined;
+  return high !== undefined && seq <= high;
+}
+
+/**
+ * Folds one stored event into the world. For speed on replays of millions of
+ * events it MUTATES `world` (which the caller owns) and returns it; an event
+ * already folded returns it untouched. Pure otherwise: no I/O, no clock; every
+ * value written comes from the event, so a replay gives the same bytes.
+ *
+ * Streams touch disjoint parts of the world: a node's own stream sets
+ * everything but the online status, which only the hub stream sets (from the
+ * status topic). So the result does not depend on how streams interleave.
+ */
+export function fold(world: World, stored: StoredEvent, opts: FoldOptions, stream: string = defaultStream(stored.event)): World {
+  const e = stored.event;
+  if (isFolded(world, stream, e.seq)) return world;
+  const folded = (world.folded ??= {});
+  setOwn(folded, stream, e.seq);
+  const node = ensureNode(world, canonicalNode(e.node, opts.aliases));
+  if (stream === HUB_STREAM) {
+    // The hub stream only carries status events; anything else there is not ours to trust.
+    if (e.type === 'node_online' || e.type === 'node_offline') foldStatus(node, e);
+    return world;
+  }
+  node.lastSeen = stored.rx;
+  node.lastSeq = e.seq;
+  switch (e.type) {
+    case 'service_healthy':
+    case 'service_recovered':
+    case 'service_unhealthy':
+      foldService(world, node.node, stored);
+      break;
+    case 'disk_pressure':
+    case 'disk_ok': {
+      // zod records (world files, API) cannot carry a `__proto__` key, so such a
+      // mount could not survive a restart; no real mount path looks like it.
+      if (e.data.mount === '__proto__') break;
+      const level = e.type === 'disk_ok' ? 'ok' : e.data.level;
+      const prev = own(node.disks, e.data.mount);
+      setOwn(node.disks, e.data.mount, { mount: e.data.mount, level, usedPercent: e.data.usedPercent, since: prev && prev.level === level ? prev.since : e.ts });
+      break;
+    }
+    case 'node_heartbeat':
+      if (e.data) {
+        const m: Record<string, number> = {};
+        for (const [k, v] of Object.entries(e.data)) if (typeof v === 'number') m[k] = v;
+        node.metrics = m;
+      }
+      break;
+    case 'docker_unreachable':
+    case 'docker_reachable':
+      node.dockerReachable = e.type === 'docker_reachable';
+      break;
+    case 'node_online':
+    case 'node_offline':
+      // From an agent's own stream: its status comes from the status topic (hub stream), not from itself.
+      break;
+  }
+  return world;
+}
+
+function ensureNode(world: World, name: string): WorldNode {
+  const have = own(world.nodes, name);
+  if (have) return have;
+  const node: WorldNode = { node: name, online: null, session: null, statusSince: null, lastSeen: null, lastSeq: null, dockerReachable: null, disks: {} };
+  setOwn(world.nodes, name, node);
+  return node;
+}
+
+/**
+ * A later session wins; within one session offline wins over online, so a
+ * will delivered late can never leave a dead node online and a stale birth
+ * can never revive it. `statusSince` moves only when the status is replaced.
+ */
+function foldStatus(node: WorldNode, e: StatusEvent): void {
+  const offline = e.type === 'node_offline';
+  const s = e.data.session;
+  const newer = node.session === null || s > node.session || (s === node.session && offline && node.online !== false);
+  if (!newer) return;
+  node.online = !offline;
+  node.session = s;
+  node.statusSince = e.ts;
+}
+
+/**
+ * `since` is the `ts` of the first event of the current status: heartbeats
+ * and a change of reason while unhealthy keep it (the occurrence goes on).
+ * Reason and detail always show the latest unhealthy event.
+ */
+function foldService(world: World, node: string, stored: StoredEvent): void {
+  const e = stored.event as Extract<HomelabEvent, { service: string }>;
+  const key = serviceKey(node, e.service);
+  const status = e.type === 'service_unhealthy' ? 'unhealthy' : 'healthy';
+  let svc = own(world.services, key);
+  if (!svc || svc.status !== status) {
+    const next: WorldService = { node, service: e.service, status, since: e.ts, lastSeen: stored.rx, lastEventId: e.id, lastSeq: e.seq, problemEventIds: [] };
+    if (svc?.containers) next.containers = svc.containers;
+    svc = next;
+    setOwn(world.services, key, svc);
+  }
+  svc.lastSeen = stored.rx;
+  svc.lastEventId = e.id;
+  svc.lastSeq = e.seq;
+  if (e.data?.containers) svc.containers = e.data.containers;
+  if (e.type === 'service_unhealthy') {
+    svc.reason = e.data.reason;
+    if (e.data.detail !== undefined) svc.detail = e.data.detail;
+    else delete svc.detail;
+    const ids = svc.problemEventIds;
+    if (ids.length >= PROBLEM_IDS_MAX) ids.splice(PROBLEM_IDS_HEAD, ids.length - PROBLEM_IDS_MAX + 1);
+    ids.push(e.id);
+  } else {
+    delete svc.reason;
+    delete svc.detail;
+  }
+}

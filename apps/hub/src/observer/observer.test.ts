@@ -1,0 +1,190 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HUB_STREAM, ManualClock, type HomelabEvent } from '@homelab/contracts';
+import { FsEventLog, FsEventLogReader } from '@homelab/event-log';
+import { createLogger } from '@homelab/logging';
+import { checkpointPath } from './checkpoint';
+import { Observer, replay } from './observer';
+import { at, ev } from './test-events';
+import { NODES_FILE, SERVICES_FILE, WORLD_DIR } from './world-files';
+
+const log = createLogger('observer-test', { level: 'silent' });
+const aliases = { 'node-1': 'piha' };
+
+let root: string;
+let eventLog: FsEventLog;
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'observer-'));
+  eventLog = new FsEventLog({ root, log });
+  await eventLog.open();
+});
+afterEach(async () => {
+  await eventLog.close();
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+function observer(extra: Partial<ConstructorParameters<typeof Observer>[0]> = {}) {
+  return new Observer({ root, reader: new FsEventLogReader({ root, log, committed: eventLog }), clock: new ManualClock(), log, aliases, ...extra });
+}
+
+async function append(stream: string, events: HomelabEvent[], day = 1) {
+  return eventLog.append(stream, events, new Date(`2026-03-0${day}T12:00:00.000Z`));
+}
+
+async function worldBytes(): Promise<string> {
+  const dir = path.join(root, WORLD_DIR);
+  return (await fs.readFile(path.join(dir, SERVICES_FILE), 'utf8')) + (await fs.readFile(path.join(dir, NODES_FILE), 'utf8'));
+}
+
+/** Several rounds across three streams, two days and both a hub and agent restarts. */
+const rounds: [string, HomelabEvent[], number][][] = [
+  [
+    ['piha', [ev.healthy('piha', 1, 'z2m'), ev.heartbeat('piha', 2, { uptimeSec: 10 })], 1],
+    [HUB_STREAM, [ev.status('piha', 1, true, 1)], 1],
+  ],
+  [
+    ['node-1', [ev.unhealthy('node-1', 1, 'mosquitto', 'probe_failed')], 1],
+    ['piha', [ev.unhealthy('piha', 3, 'z2m', 'container_unhealthy', 'exit 1'), ev.disk('piha', 4, '/', 'high', 97)], 1],
+    [HUB_STREAM, [ev.status('chelsty-ha', 2, true, 7), ev.status('piha', 3, false, 1)], 1],
+  ],
+  [
+    ['piha', [ev.unhealthy('piha', 5, 'z2m', 'restart_loop'), ev.recovered('piha', 6, 'z2m'), ev.disk('piha', 7, '/', 'ok', 50)], 2],
+    ['chelsty-ha', [ev.docker('chelsty-ha', 1, false), ev.healthy('chelsty-ha', 2, 'ha')], 2],
+    [HUB_STREAM, [ev.status('piha', 4, true, 2)], 2],
+  ],
+];
+
+describe('Observer', () => {
+  it('incremental runs and a replay from zero write byte-identical world files', async () => {
+    const obs = observer();
+    await obs.init();
+    for (const round of rounds) {
+      for (const [stream, events, day] of round) await append(stream, events, day);
+      await obs.runOnce();
+    }
+    const incremental = await worldBytes();
+    expect(JSON.parse(incremental.split('\n}\n')[0] + '\n}').services['piha/z2m']).toMatchObject({ status: 'healthy', since: at(6) });
+
+    // Deleting checkpoint and world forces a full replay.
+    await fs.rm(path.join(root, WORLD_DIR), { recursive: true });
+    await fs.rm(checkpointPath(root));
+    const fresh = observer();
+    await fresh.init();
+    expect((await fresh.runOnce()).applied).toBe(14);
+    expect(await worldBytes()).toBe(incremental);
+
+    // Deleting only the checkpoint also replays, into the same bytes.
+    const cpBytes = await fs.readFile(checkpointPath(root), 'utf8');
+    await fs.rm(checkpointPath(root));
+    const again = observer();
+    await again.init();
+    expect((await again.runOnce()).applied).toBe(14);
+    expect(await worldBytes()).toBe(incremental);
+
+    const res = await replay(root, { aliases, log });
+    expect(res).toMatchObject({ applied: 14, skipped: 0, streams: 4, corruptLines: 0 });
+    expect(await worldBytes()).toBe(incremental);
+    expect(await fs.readFile(checkpointPath(root), 'utf8')).toBe(cpBytes);
+  });
+
+  it('resumes after a restart and applies each event once', async () => {
+    const obs = observer();
+    await obs.init();
+    for (const [stream, events, day] of rounds[0]!) await append(stream, events, day);
+    expect((await obs.runOnce()).applied).toBe(3);
+    expect((await obs.runOnce()).applied).toBe(0);
+
+    for (const [stream, events, day] of rounds[1]!) await append(stream, events, day);
+    const restarted = observer();
+    await restarted.init();
+    expect((await restarted.runOnce()).applied).toBe(5);
+    expect(restarted.world().nodes.piha).toMatchObject({ online: false, lastSeq: 4 });
+  });
+
+  it('applies nothing twice after a crash between the world write and the checkpoint write', async () => {
+    const obs = observer();
+    await obs.init();
+    for (const [stream, events, day] of rounds[0]!) await append(stream, events, day);
+    await obs.runOnce();
+    const oldCheckpoint = await fs.readFile(checkpointPath(root), 'utf8');
+    for (const [stream, events, day] of rounds[1]!) await append(stream, events, day);
+    await obs.runOnce();
+    const world = await worldBytes();
+    // As if the process died after renaming the world files but before the checkpoint.
+    await fs.writeFile(checkpointPath(root), oldCheckpoint);
+
+    const restarted = observer();
+    await restarted.init();
+    expect((await restarted.runOnce()).applied).toBe(0);
+    expect(await worldBytes()).toBe(world);
+    expect(restarted.world().services['piha/z2m']!.problemEventIds).toEqual(['piha-3']);
+  });
+
+  it('replays from zero when the world files come from different writes', async () => {
+    const obs = observer();
+    await obs.init();
+    for (const [stream, events, day] of rounds[0]!) await append(stream, events, day);
+    await obs.runOnce();
+    const oldServices = await fs.readFile(path.join(root, WORLD_DIR, SERVICES_FILE), 'utf8');
+    for (const [stream, events, day] of rounds[1]!) await append(stream, events, day);
+    await obs.runOnce();
+    const world = await worldBytes();
+    await fs.writeFile(path.join(root, WORLD_DIR, SERVICES_FILE), oldServices);
+
+    const restarted = observer();
+    await restarted.init();
+    expect((await restarted.runOnce()).applied).toBe(8);
+    expect(await worldBytes()).toBe(world);
+  });
+
+  it('replays from zero when a world file is invalid', async () => {
+    const obs = observer();
+    await obs.init();
+    for (const [stream, events, day] of rounds[0]!) await append(stream, events, day);
+    await obs.runOnce();
+    const world = await worldBytes();
+    await fs.writeFile(path.join(root, WORLD_DIR, NODES_FILE), '{"version":1,"nodes":{"piha":{"online":"yes"}}}');
+    const restarted = observer();
+    await restarted.init();
+    expect((await restarted.runOnce()).applied).toBe(3);
+    expect(await worldBytes()).toBe(world);
+  });
+
+  it('orders by seq and file, not by skewed or backwards agent timestamps', async () => {
+    const obs = observer();
+    await obs.init();
+    await append('piha', [ev.unhealthy('piha', 1, 'z2m', 'probe_failed', undefined, '2026-03-01T18:00:00.000Z')]);
+    await append('piha', [ev.healthy('piha', 2, 'z2m', { ts: '2026-03-01T07:00:00.000Z' })]);
+    await append('piha', [ev.heartbeat('piha', 3)]);
+    expect((await obs.runOnce()).applied).toBe(3);
+    expect(obs.world().services['piha/z2m']).toMatchObject({ status: 'healthy', since: '2026-03-01T07:00:00.000Z', lastSeq: 2 });
+    expect(obs.world().nodes.piha).toMatchObject({ lastSeq: 3, lastSeen: '2026-03-01T12:00:00.000Z' });
+  });
+
+  it('kick coalesces into one run on the injected clock; start/stop schedule runs that never overlap', async () => {
+    const clock = new ManualClock();
+    const changes: number[] = [];
+    const obs = observer({ clock, kickDelayMs: 5, onChange: (w) => changes.push(Object.keys(w.services).length) });
+    await obs.init();
+    await append('piha', [ev.healthy('piha', 1, 'z2m')]);
+    obs.kick();
+    obs.kick();
+    clock.advance(5);
+    await obs.runOnce(); // queued behind the kicked run: waits for it
+    expect(changes).toEqual([1]);
+
+    obs.start(1000);
+    await append('piha', [ev.healthy('piha', 2, 'ha')]);
+    clock.advance(1000);
+    await obs.runOnce();
+    expect(changes).toEqual([1, 2]);
+    await obs.stop();
+    await append('piha', [ev.healthy('piha', 3, 'x')]);
+    obs.kick();
+    clock.advance(5000);
+    await obs.stop();
+    expect(changes).toEqual([1, 2]);
+  });
+});

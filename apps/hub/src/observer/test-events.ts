@@ -1,0 +1,37 @@
+import type { HomelabEvent, StoredEvent } from '@homelab/contracts';
+
+/** Builders for observer tests: one event per call, with seq-derived ids and times. */
+
+const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+export const at = (minute: number) => new Date(T0 + minute * 60_000).toISOString();
+
+type Base = { id: string; node: string; seq: number; ts: string };
+const base = (node: string, seq: number, ts?: string): Base => ({ id: `${node}-${seq}`, node, seq, ts: ts ?? at(seq) });
+
+export const ev = {
+  healthy: (node: string, seq: number, service: string, extra: { heartbeat?: boolean; ts?: string } = {}): HomelabEvent => ({
+    ...base(node, seq, extra.ts),
+    type: 'service_healthy',
+    service,
+    ...(extra.heartbeat ? { data: { heartbeat: true } } : {}),
+  }),
+  recovered: (node: string, seq: number, service: string): HomelabEvent => ({ ...base(node, seq), type: 'service_recovered', service }),
+  unhealthy: (node: string, seq: number, service: string, reason = 'containers_not_running', detail?: string, ts?: string): HomelabEvent => ({
+    ...base(node, seq, ts),
+    type: 'service_unhealthy',
+    service,
+    data: { reason, ...(detail !== undefined ? { detail } : {}) },
+  }),
+  disk: (node: string, seq: number, mount: string, level: 'ok' | 'warn' | 'high', usedPercent = 90): HomelabEvent =>
+    level === 'ok' ? { ...base(node, seq), type: 'disk_ok', data: { mount, usedPercent } } : { ...base(node, seq), type: 'disk_pressure', data: { mount, level, usedPercent } },
+  heartbeat: (node: string, seq: number, data?: { uptimeSec?: number; load1?: number }): HomelabEvent => ({ ...base(node, seq), type: 'node_heartbeat', ...(data ? { data } : {}) }),
+  docker: (node: string, seq: number, reachable: boolean): HomelabEvent =>
+    reachable ? { ...base(node, seq), type: 'docker_reachable' } : { ...base(node, seq), type: 'docker_unreachable', data: { detail: 'connect ENOENT /var/run/docker.sock' } },
+  /** Hub stream: `seq` is the hub's own seq; `node` the node whose status changed. */
+  status: (node: string, seq: number, online: boolean, session: number): HomelabEvent =>
+    online
+      ? { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_online', data: { session } }
+      : { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_offline', data: { session, reason: 'status_offline' } },
+};
+
+export const stored = (event: HomelabEvent, rx?: string): StoredEvent => ({ event, rx: rx ?? at(event.seq + 0.5) });

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { WorldNodesFile, WorldServicesFile, type World } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import { readIfExists, writeFilesAtomic } from './atomic-file';
+
+export const WORLD_DIR = 'world';
+export const SERVICES_FILE = 'services.json';
+export const NODES_FILE = 'nodes.json';
+
+export interface RenderedWorld {
+  services: string;
+  nodes: string;
+}
+
+/** Keys sorted at every level, so equal worlds give equal bytes whatever order they were built in. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  // fromEntries defines own properties, so even a `__proto__` key survives.
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
+export const stableJson = (v: unknown): string => `${JSON.stringify(sortKeys(v), null, 2)}\n`;
+
+/** Pure: the bytes of `world/services.json` and `world/nodes.json`. */
+export function renderWorld(world: World): RenderedWorld {
+  const folded = world.folded ?? {};
+  return {
+    services: stableJson({ version: 1, services: world.services, folded }),
+    nodes: stableJson({ version: 1, nodes: world.nodes, folded }),
+  };
+}
+
+/** Replaces both world files, each atomically (see loadWorld for a crash between the two). */
+export async function writeWorld(root: string, world: World): Promise<void> {
+  const r = renderWorld(world);
+  await writeFilesAtomic(path.join(root, WORLD_DIR), [
+    { name: SERVICES_FILE, data: r.services },
+    { name: NODES_FILE, data: r.nodes },
+  ]);
+}
+
+function parseFile<T extends z.ZodType>(schema: T, text: string, file: string, log: Logger): z.infer<T> | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    log.warn({ file, err }, 'world file is not JSON; starting from an empty world (full replay)');
+    return null;
+  }
+  const res = schema.safeParse(json);
+  if (!res.success) {
+    log.warn({ file, problems: z.prettifyError(res.error) }, 'world file is invalid; starting from an empty world (full replay)');
+    return null;
+  }
+  return res.data;
+}
+
+const sameSeqs = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+
+/**
+ * Loads both world files; null (start empty, replay all) when either is
+ * missing or invalid, or when they come from different writes (a crash
+ * between the two renames): their `folded` seqs then differ.
+ */
+export async function loadWorld(root: string, log: Logger): Promise<World | null> {
+  const dir = path.join(root, WORLD_DIR);
+  const [servicesText, nodesText] = await Promise.all([readIfExists(path.join(dir, SERVICES_FILE)), readIfExists(path.join(dir, NODES_FILE))]);
+  if (servicesText === null && nodesText === null) return null;
+  if (servicesText === null || nodesText === null) {
+    log.warn({ dir }, 'only one of the world files exists; starting from an empty world (full replay)');
+    return null;
+  }
+  const services = parseFile(WorldServicesFile, servicesText, path.join(dir, SERVICES_FILE), log);
+  const nodes = parseFile(WorldNodesFile, nodesText, path.join(dir, NODES_FILE), log);
+  if (!services || !nodes) return null;
+  const folded = nodes.folded ?? {};
+  if (!sameSeqs(services.folded ?? {}, folded)) {
+    log.warn({ dir }, 'world files come from different writes; starting from an empty world (full replay)');
+    return null;
+  }
+  return { services: services.services, nodes: nodes.nodes, folded };
+}

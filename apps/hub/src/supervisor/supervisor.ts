@@ -1,0 +1,145 @@
+import type { Action, Clock, ConfigProblem, World } from '@homelab/contracts';
+import { ActionStoreError, type ActionStore } from '@homelab/action-store';
+import type { Logger } from '@homelab/logging';
+import { loadDesired, type DesiredState } from '../desired';
+import type { CancelReason, Finding } from './findings';
+import { PeriodicLoop } from './loop';
+import { reconcile } from './reconcile';
+
+export interface SupervisorDeps {
+  /** Folder holding `<node>/services.yaml`. */
+  hostsDir: string;
+  store: ActionStore;
+  world: () => World;
+  clock: Clock;
+  log: Logger;
+  /** NODE_ALIAS_MAP (BRIEF.md). */
+  aliases: Record<string, string>;
+  /** Called after every load with the desired state in force (e.g. to publish it to agents). */
+  onDesired?: (desired: DesiredState) => void;
+  /** See ReconcileInput.settleMs. */
+  settleMs?: number;
+}
+
+export interface SupervisorReport {
+  at: string;
+  created: string[];
+  cancelled: { id: string; reason: CancelReason }[];
+  /** Cancels that lost a race (e.g. the operator approved in between); nothing to do. */
+  skipped: string[];
+  findings: Finding[];
+  problems: ConfigProblem[];
+  errors: string[];
+}
+
+/**
+ * The supervisor loop (BRIEF.md "Supervisor rules"): each cycle reloads
+ * desired state, reconciles it with world state and the existing actions, and
+ * applies the plan through the action store. Creation is idempotent (the store
+ * answers 'exists'), so a cycle that changes nothing writes no file.
+ */
+export class Supervisor {
+  private lastGood: DesiredState = {};
+  private configProblems: ConfigProblem[] = [];
+  private reported = '';
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly loop: PeriodicLoop;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+  }
+
+  /** Runs one cycle; concurrent calls run one after the other. */
+  runOnce(): Promise<SupervisorReport> {
+    const next = this.chain.then(() => this.cycle());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  problems(): ConfigProblem[] {
+    return this.configProblems;
+  }
+
+  desired(): DesiredState {
+    return this.lastGood;
+  }
+
+  kick(): void {
+    this.loop.kick();
+  }
+
+  start(intervalMs: number): void {
+    this.loop.start(intervalMs);
+  }
+
+  stop(): void {
+    this.loop.stop();
+  }
+
+  /** Resolves when no scheduled cycle is running (for shutdown after stop(), and tests). */
+  idle(): Promise<void> {
+    return this.loop.idle();
+  }
+
+  private async cycle(): Promise<SupervisorReport> {
+    const { store, log, clock } = this.deps;
+    const loaded = await loadDesired(this.deps.hostsDir, this.lastGood, log);
+    this.lastGood = loaded.desired;
+    this.configProblems = loaded.problems;
+    try {
+      this.deps.onDesired?.(loaded.desired);
+    } catch (err) {
+      log.warn({ err }, 'onDesired failed');
+    }
+
+    const now = clock.now();
+    const plan = reconcile({
+      desired: loaded.desired,
+      world: this.deps.world(),
+      actions: await store.list(),
+      now,
+      aliases: this.deps.aliases,
+      unreadableNodes: loaded.hostsReadable ? loaded.invalidHosts.filter((n) => !Object.hasOwn(loaded.desired, n)) : 'all',
+      ...(this.deps.settleMs !== undefined ? { settleMs: this.deps.settleMs } : {}),
+    });
+
+    const report: SupervisorReport = { at: now.toISOString(), created: [], cancelled: [], skipped: [], findings: plan.findings, problems: loaded.problems, errors: [] };
+    for (const c of plan.cancel) {
+      try {
+        await store.transition(c.id, 'pending', 'cancelled', (a) => cancelled(a, c.reason, now));
+        report.cancelled.push(c);
+      } catch (err) {
+        if (err instanceof ActionStoreError && (err.code === 'conflict' || err.code === 'not_found')) report.skipped.push(c.id);
+        else report.errors.push(`cancel ${c.id}: ${(err as Error).message}`);
+      }
+    }
+    for (const a of plan.create) {
+      try {
+        if ((await store.create(a)) === 'created') report.created.push(a.id);
+      } catch (err) {
+        report.errors.push(`create ${a.id}: ${(err as Error).message}`);
+      }
+    }
+    this.logReport(report);
+    return report;
+  }
+
+  /** Changes are logged every time; findings and config problems only when they change (cycles run every few seconds). */
+  private logReport(r: SupervisorReport): void {
+    const { log } = this.deps;
+    for (const id of r.created) log.info({ actionId: id }, 'proposed action');
+    for (const c of r.cancelled) log.info({ actionId: c.id, reason: c.reason }, 'cancelled pending action');
+    for (const e of r.errors) log.error({ detail: e }, 'could not apply supervisor plan');
+    const state = JSON.stringify([r.findings, r.problems]);
+    if (state !== this.reported) {
+      this.reported = state;
+      if (r.findings.length) log.warn({ findings: r.findings }, 'supervisor findings');
+      if (r.problems.length) log.warn({ problems: r.problems }, 'invalid desired state; the last good version of each host stays in force');
+    }
+  }
+}
+
+function cancelled(a: Action, reason: CancelReason, now: Date): Action {
+  const at = now.toISOString();
+  return { ...a, updatedAt: at, cancelReason: reason, audit: [...a.audit, { at, state: 'cancelled', by: 'supervisor', via: 'supervisor', note: reason }] };
+}

@@ -1,0 +1,51 @@
+import type { Action, HostServicesFile, World, WorldNode, WorldService } from '@homelab/contracts';
+
+/** Builders for reconcile and supervisor tests. */
+export const T0 = '2026-11-26T14:02:00.000Z';
+export const NOW = new Date('2026-11-26T15:00:00.000Z');
+
+export function host(node: string, services: Record<string, Partial<HostServicesFile['services'][string]>>): HostServicesFile {
+  return { node, services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, { monitor: true, ...v }])) };
+}
+
+export function worldNode(node: string, over: Partial<WorldNode> = {}): WorldNode {
+  return { node, online: true, session: 1, statusSince: T0, lastSeen: T0, lastSeq: 10, dockerReachable: true, disks: {}, ...over };
+}
+
+export function healthy(node: string, service: string, over: Partial<WorldService> = {}): WorldService {
+  return { node, service, status: 'healthy', since: T0, lastSeen: T0, lastEventId: `${node}-1`, lastSeq: 1, problemEventIds: [], ...over };
+}
+
+export function unhealthy(node: string, service: string, reason: string | undefined, over: Partial<WorldService> = {}): WorldService {
+  return healthy(node, service, {
+    status: 'unhealthy',
+    ...(reason ? { reason } : {}),
+    problemEventIds: [`${node}-7`, `${node}-8`, `${node}-9`],
+    ...over,
+  });
+}
+
+export function world(nodes: WorldNode[], services: WorldService[]): World {
+  return {
+    nodes: Object.fromEntries(nodes.map((n) => [n.node, n])),
+    services: Object.fromEntries(services.map((s) => [`${s.node}/${s.service}`, s])),
+  };
+}
+
+export function action(id: string, over: Partial<Action> = {}): Action {
+  const type = id.startsWith('redeploy') ? 'redeploy' : id.startsWith('disk') ? 'disk_cleanup' : 'container_restart';
+  return {
+    id,
+    type,
+    risk: type === 'container_restart' ? 'low' : 'guarded',
+    node: 'piha',
+    service: 'zigbee2mqtt',
+    state: 'pending',
+    drift: { type: 'unhealthy_service', reason: 'containers_not_running', eventIds: [], firstSeen: T0 },
+    summary: 'test',
+    createdAt: T0,
+    updatedAt: T0,
+    audit: [{ at: T0, state: 'pending', by: 'supervisor', via: 'supervisor' }],
+    ...over,
+  };
+}

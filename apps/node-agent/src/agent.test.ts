@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock, topics } from '@homelab/contracts';
+import { makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
+import { NodeAgent } from './agent';
+import { parseAgentConfig } from './config';
+import type { MqttLink, MqttLinkOptions } from './mqtt-port';
+import { FakeDocker, FakeLink, flush, silentLog } from './testing/fakes';
+
+class FakeMqtt extends FakeLink implements MqttLink {
+  closed = false;
+  constructor(readonly opts: MqttLinkOptions) {
+    super();
+    this.isConnected = false;
+  }
+  async close() {
+    this.closed = true;
+    this.isConnected = false;
+  }
+  connect() {
+    this.isConnected = true;
+    this.opts.onConnect({ sessionPresent: false });
+  }
+  deliver(topic: string, payload: unknown) {
+    this.opts.onMessage(topic, Buffer.from(JSON.stringify(payload)));
+  }
+}
+
+describe('NodeAgent (fakes)', () => {
+  let tmp: TempDir;
+  let docker: FakeDocker;
+  let links: FakeMqtt[];
+  let clock: ManualClock;
+  const agents: NodeAgent[] = [];
+  const make = () => {
+    const agent = new NodeAgent({
+      config: parseAgentConfig({}, { node: 'piha', 'state-dir': tmp.path }),
+      log: silentLog,
+      clock,
+      docker,
+      connectMqtt: (opts) => {
+        const l = new FakeMqtt(opts);
+        links.push(l);
+        return l;
+      },
+    });
+    agents.push(agent);
+    return agent;
+  };
+
+  beforeEach(async () => {
+    tmp = await makeTempDir('hl-agent');
+    docker = new FakeDocker();
+    docker.set('z2m', 'running');
+    links = [];
+    clock = new ManualClock();
+  });
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    await tmp.cleanup();
+  });
+
+  it('connects as the node with a retained offline will and publishes a retained birth with the same session', async () => {
+    const agent = make();
+    await agent.start();
+    const l = links[0]!;
+    expect(l.opts).toMatchObject({ clientId: 'piha', username: 'piha', subscriptions: [topics.desired('piha'), topics.commands('piha'), topics.acks('piha')] });
+    expect(l.opts.will).toMatchObject({ topic: topics.status('piha'), qos: 1, retain: true });
+    expect(JSON.parse(l.opts.will.payload)).toMatchObject({ node: 'piha', state: 'offline', session: 1 });
+    l.connect();
+    await flush();
+    const birth = l.sent.find((p) => p.topic === topics.status('piha'))!;
+    expect(birth.opts).toEqual({ qos: 1, retain: true });
+    expect(JSON.parse(birth.payload)).toMatchObject({ state: 'online', session: 1, version: '0.1.0' });
+    await agent.stop();
+    expect(l.json('/status').at(-1)).toMatchObject({ state: 'offline', session: 1 });
+    expect(l.closed).toBe(true);
+  });
+
+  it('counts sessions up across restarts', async () => {
+    for (let i = 0; i < 3; i++) {
+      const a = make();
+      await a.start();
+      await a.stop();
+    }
+    expect(JSON.parse(links[2]!.opts.will.payload).session).toBe(3);
+  });
+
+  it('watches what the desired message names and publishes the verdict; acks empty the outbox', async () => {
+    const agent = make();
+    await agent.start();
+    const l = links[0]!;
+    l.connect();
+    l.deliver(topics.desired('piha'), { node: 'piha', revision: 'r1', ts: '2026-01-01T00:00:00Z', services: { z2m: {} } });
+    const events = await waitFor(() => {
+      clock.advance(50); // lets the debounced scan the new desired state asked for run
+      const evs = l.json('/events');
+      return evs.some((e) => e.type === 'service_healthy') ? evs : null;
+    });
+    expect(events.find((e) => e.type === 'service_healthy')).toMatchObject({ node: 'piha', service: 'z2m', id: expect.stringMatching(/^piha-\d+$/) });
+    const top = Math.max(...events.map((e) => e.seq));
+    l.deliver(topics.acks('piha'), { node: 'piha', upToSeq: top });
+    await waitFor(() => agent.snapshot()!.outbox.entries === 0, { what: 'outbox emptied by the ack' });
+    await agent.stop();
+  });
+});

@@ -1,0 +1,168 @@
+import path from 'node:path';
+import { NodeStatus, topics, type Clock } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import { CommandHandler } from './commands';
+import type { AgentConfig } from './config';
+import { DesiredCache } from './desired-cache';
+import type { DockerPort } from './docker-port';
+import { errorMessage } from './errors';
+import { ensureDir } from './fs-atomic';
+import { InboundCounters } from './inbound';
+import { CommandJournal } from './journal';
+import type { ConnectMqtt, MqttLink } from './mqtt-port';
+import { Outbox } from './outbox';
+import { EventPublisher } from './publisher';
+import { SeqAllocator } from './seq';
+import { nextSession } from './session';
+import { AGENT_VERSION } from './version';
+import { ServiceWatcher, type HostStats } from './watcher';
+
+export interface NodeAgentDeps {
+  config: AgentConfig;
+  log: Logger;
+  clock: Clock;
+  docker: DockerPort;
+  connectMqtt: ConnectMqtt;
+  hostStats?: () => HostStats;
+}
+
+interface Parts {
+  session: number;
+  outbox: Outbox;
+  publisher: EventPublisher;
+  watcher: ServiceWatcher;
+  commands: CommandHandler;
+  desired: DesiredCache;
+  link: MqttLink;
+}
+
+/**
+ * One node's agent: state on disk (session, seq lease, outbox, journal,
+ * desired cache), one MQTT connection with a retained birth/will on
+ * `nodes/<node>/status`, the service watcher and the command handler.
+ * Outbound only: it connects to the broker and to the Docker socket, and
+ * listens nowhere. The constructor does no I/O; start() does.
+ */
+export class NodeAgent {
+  readonly counters = new InboundCounters();
+  private parts: Parts | null = null;
+
+  constructor(private readonly deps: NodeAgentDeps) {}
+
+  async start(): Promise<void> {
+    if (this.parts) return;
+    const { config, log, clock, docker } = this.deps;
+    const { node, stateDir } = config;
+    await ensureDir(stateDir);
+    const session = await nextSession(stateDir, clock.now(), log);
+
+    const seq = new SeqAllocator(stateDir);
+    await seq.open();
+    const outbox = new Outbox({ file: path.join(stateDir, 'outbox.jsonl'), maxBytes: config.outboxMaxBytes, log: log.child({ part: 'outbox' }) });
+    await outbox.open();
+    seq.ensureAbove(outbox.maxSeq());
+    const desired = new DesiredCache({ node, stateDir, log: log.child({ part: 'desired' }), counters: this.counters, maxPayloadBytes: config.maxPayloadBytes });
+    await desired.load();
+    const journal = new CommandJournal(path.join(stateDir, 'journal'));
+    await journal.init();
+
+    const linkRef: { current?: MqttLink } = {};
+    const link: Pick<MqttLink, 'publish' | 'connected'> = {
+      publish: (t, p, o) => (linkRef.current ? linkRef.current.publish(t, p, o) : Promise.reject(new Error('not connected'))),
+      connected: () => linkRef.current?.connected() ?? false,
+    };
+    const publisher = new EventPublisher({
+      node, seq, outbox, link, clock, log: log.child({ part: 'publisher' }), counters: this.counters,
+      ackTimeoutMs: config.ackTimeoutMs, maxPayloadBytes: config.maxPayloadBytes,
+    });
+    const watcher = new ServiceWatcher({
+      docker, services: () => desired.watched(), sink: publisher, clock, log: log.child({ part: 'watcher' }),
+      scanMs: config.scanMs, heartbeatMs: config.heartbeatMs, hostStats: this.deps.hostStats,
+    });
+    const commands = new CommandHandler({
+      node, desiredSpec: (s) => desired.current()?.services[s], docker, journal, link, clock, log: log.child({ part: 'commands' }),
+      counters: this.counters, clockSkewMs: config.commandClockSkewMs, stopTimeoutSec: config.restartStopTimeoutSec, maxPayloadBytes: config.maxPayloadBytes,
+    });
+
+    const status = (state: 'online' | 'offline') =>
+      JSON.stringify(NodeStatus.parse({ node, state, session, ts: clock.now().toISOString(), version: AGENT_VERSION }));
+    const onMessage = (topic: string, payload: Buffer) => {
+      if (topic === topics.desired(node)) {
+        void desired.accept(topic, payload).then((r) => r === 'applied' && watcher.kick());
+      } else if (topic === topics.commands(node)) void commands.handle(topic, payload);
+      else if (topic === topics.acks(node)) void publisher.onAck(topic, payload);
+      else log.debug({ topic }, 'message on an unexpected topic ignored');
+    };
+    linkRef.current = this.deps.connectMqtt({
+      url: config.mqttUrl,
+      clientId: node,
+      username: config.mqttUsername ?? node,
+      password: config.mqttPassword,
+      will: { topic: topics.status(node), payload: status('offline'), qos: 1, retain: true },
+      subscriptions: [topics.desired(node), topics.commands(node), topics.acks(node)],
+      log: log.child({ part: 'mqtt' }),
+      onMessage,
+      onClose: () => undefined,
+      onConnect: () => {
+        linkRef.current
+          ?.publish(topics.status(node), status('online'), { qos: 1, retain: true })
+          .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not publish birth'));
+        publisher.onConnected();
+      },
+    });
+    this.parts = { session, outbox, publisher, watcher, commands, desired, link: linkRef.current };
+    publisher.start();
+    watcher.start();
+    log.info({ node, session, stateDir, mqtt: config.mqttUrl, docker: config.dockerSocket, pending: outbox.stats().entries }, 'agent running');
+  }
+
+  /** Stops the loops, publishes the offline status (retained) and disconnects cleanly. */
+  async stop(): Promise<void> {
+    const p = this.parts;
+    if (!p) return;
+    this.parts = null;
+    const { log, clock, config } = this.deps;
+    await p.watcher.stop();
+    await p.publisher.stop();
+    if (p.link.connected()) {
+      const offline = JSON.stringify(NodeStatus.parse({ node: config.node, state: 'offline', session: p.session, ts: clock.now().toISOString(), version: AGENT_VERSION }));
+      await withTimeout(p.link.publish(topics.status(config.node), offline, { qos: 1, retain: true }), 2000).catch((err: unknown) =>
+        log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
+      );
+    }
+    await withTimeout(p.link.close(), 2000).catch(() => undefined);
+    await p.outbox.close();
+    log.info('agent stopped');
+  }
+
+  /** A snapshot for tests and diagnostics. */
+  snapshot() {
+    const p = this.parts;
+    if (!p) return null;
+    return {
+      session: p.session,
+      connected: p.link.connected(),
+      outbox: p.outbox.stats(),
+      rejected: { ...this.counters.rejected },
+      commandsExecuted: p.commands.executed,
+      desiredRevision: p.desired.current()?.revision ?? null,
+      services: Object.fromEntries([...p.watcher.states()].map(([k, v]) => [k, v.status])),
+    };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(t);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

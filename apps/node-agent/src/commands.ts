@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { ActionId, Command, CommandResult, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import type { DockerPort } from './docker-port';
+import { errorMessage } from './errors';
+import { decodePayload, type InboundCounters } from './inbound';
+import type { CommandJournal, JournalEntry } from './journal';
+import type { MqttLink } from './mqtt-port';
+
+/** Error codes of refused or failed commands (CommandResult.error.code). */
+export type CommandErrorCode =
+  | 'invalid_command'
+  | 'wrong_node'
+  | 'unsupported'
+  | 'unknown_service'
+  | 'not_monitored'
+  | 'deadline_exceeded'
+  | 'superseded'
+  | 'interrupted'
+  | 'journal_unavailable'
+  | 'journal_corrupt'
+  | 'docker_failed';
+
+export interface CommandHandlerDeps {
+  node: string;
+  /** The spec of a desired service, or undefined when absent (see DesiredCache.monitored). */
+  desiredSpec: (service: string) => ServiceSpec | undefined;
+  docker: Pick<DockerPort, 'restartContainer'>;
+  journal: CommandJournal;
+  link: Pick<MqttLink, 'publish'>;
+  clock: Clock;
+  log: Logger;
+  counters: InboundCounters;
+  /** Tolerated clock difference between hub and agent when checking deadlines. */
+  clockSkewMs: number;
+  stopTimeoutSec: number;
+  maxPayloadBytes: number;
+}
+
+const OUTPUT_MAX = 16_384;
+const Addressable = z.object({ actionId: ActionId, node: NodeName });
+
+/**
+ * Runs hub commands at most once per action (occurrence). Refusals answer a
+ * `failed` CommandResult and run nothing: another node, a service outside the
+ * desired state or `monitor: false`, any type but container_restart, a passed
+ * deadline. Executions are journaled (`started` before running, `done` before
+ * publishing); a redelivered command is answered from the journal with
+ * `replayed: true`, and one found `started` by a new process answers
+ * `interrupted` instead of running again.
+ */
+export class CommandHandler {
+  private readonly perAction = new Map<string, Promise<unknown>>();
+  executed = 0;
+
+  constructor(private readonly deps: CommandHandlerDeps) {}
+
+  /** Handles one message of the commands topic; resolves with the result it published. Never throws. */
+  async handle(topic: string, payload: Buffer): Promise<CommandResult | null> {
+    const { log, counters, node } = this.deps;
+    try {
+      const decoded = decodePayload(payload, Command, this.deps.maxPayloadBytes);
+      if (!decoded.ok) {
+        counters.reject(log, decoded.reason, topic, payload, decoded.detail);
+        const addr = decoded.reason === 'too_large' ? null : decodePayload(payload, Addressable, this.deps.maxPayloadBytes);
+        if (addr?.ok && addr.data.node === node) return await this.answer(this.refusal(addr.data.actionId, 'invalid_command', 'the command failed validation'));
+        return null;
+      }
+      const cmd = decoded.data;
+      if (cmd.node !== node) {
+        counters.reject(log, 'wrong_node', topic, payload);
+        return await this.answer(this.refusal(cmd.actionId, 'wrong_node', `command is for node ${cmd.node}, this is ${node}`), cmd);
+      }
+      // One at a time per action id, so a redelivery waits for the running execution and replays it.
+      const prev = this.perAction.get(cmd.actionId) ?? Promise.resolve();
+      const run = prev.then(() => this.process(cmd));
+      const tail = run.catch(() => undefined);
+      this.perAction.set(cmd.actionId, tail);
+      void tail.then(() => {
+        if (this.perAction.get(cmd.actionId) === tail) this.perAction.delete(cmd.actionId);
+      });
+      return await run;
+    } catch (err) {
+      log.error({ err: errorMessage(err), topic }, 'command handling failed');
+      return null;
+    }
+  }
+
+  private async process(cmd: Command): Promise<CommandResult> {
+    const { journal, log } = this.deps;
+    const found = await journal.get(cmd.actionId);
+    if (found.kind === 'corrupt') {
+      log.error({ actionId: cmd.actionId, problem: found.problem }, 'journal entry unreadable; not running the command');
+      return this.finish(cmd, this.refusal(cmd.actionId, 'journal_corrupt', 'the journal entry of this action is unreadable; check the node'));
+    }
+    if (found.kind === 'entry') {
+      const verdict = compareOccurrence(found.entry, cmd);
+      if (verdict === 'older') return this.answer(this.refusal(cmd.actionId, 'superseded', 'a later action with this id was already handled'), cmd);
+      const entry = found.entry;
+      if (verdict === 'same' && entry.state === 'done') {
+        log.info({ actionId: cmd.actionId }, 'command seen before; answering from the journal');
+        return this.answer({ ...entry.result, replayed: true });
+      }
+      if (verdict === 'same' && entry.state === 'started') {
+        // Calls are serialized per action id, so a `started` entry is from an earlier process.
+        log.warn({ actionId: cmd.actionId }, 'command was running when the agent stopped; not running it again');
+        const interrupted = this.refusal(cmd.actionId, 'interrupted', 'the agent stopped while this command ran; check the containers');
+        return this.finish(cmd, { ...interrupted, startedAt: entry.startedAt });
+      }
+    }
+    const refused = this.check(cmd);
+    if (refused) return this.answer(refused, cmd);
+
+    const startedAt = this.deps.clock.now().toISOString();
+    try {
+      await journal.markStarted(cmd, startedAt);
+    } catch (err) {
+      return this.answer(this.refusal(cmd.actionId, 'journal_unavailable', `cannot journal the command, so it does not run: ${errorMessage(err)}`), cmd);
+    }
+    this.executed += 1;
+    return this.finish(cmd, await this.restart(cmd, startedAt));
+  }
+
+  /** Refusals that need no journal: deadline, type, service. */
+  private check(cmd: Command): CommandResult | null {
+    const now = this.deps.clock.now().getTime();
+    if (now > Date.parse(cmd.deadline) + this.deps.clockSkewMs) {
+      return this.refusal(cmd.actionId, 'deadline_exceeded', `received after its deadline ${cmd.deadline}`);
+    }
+    if (cmd.type !== 'container_restart') return this.refusal(cmd.actionId, 'unsupported', `this agent does not run ${cmd.type} yet`);
+    if (!cmd.service) return this.refusal(cmd.actionId, 'unknown_service', 'container_restart needs a service');
+    const spec = this.deps.desiredSpec(cmd.service);
+    if (!spec) return this.refusal(cmd.actionId, 'unknown_service', `service ${cmd.service} is not in this node's desired state`);
+    if (!spec.monitor) return this.refusal(cmd.actionId, 'not_monitored', `service ${cmd.service} is monitor: false`);
+    return null;
+  }
+
+  private async restart(cmd: Command, startedAt: string): Promise<CommandResult> {
+    const spec = this.deps.desiredSpec(cmd.service!)!;
+    const lines: string[] = [];
+    for (const name of containersOf(cmd.service!, spec)) {
+      try {
+        await this.deps.docker.restartContainer(name, this.deps.stopTimeoutSec);
+        lines.push(`restarted ${name}`);
+      } catch (err) {
+        lines.push(`restart ${name} failed: ${errorMessage(err)}`);
+        return this.result(cmd.actionId, 'failed', startedAt, lines, { code: 'docker_failed', message: errorMessage(err) });
+      }
+    }
+    this.deps.log.info({ actionId: cmd.actionId, service: cmd.service }, 'containers restarted');
+    return this.result(cmd.actionId, 'completed', startedAt, lines);
+  }
+
+  /** Journals the final result, then publishes it. */
+  private async finish(cmd: Command, outcome: CommandResult): Promise<CommandResult> {
+    const result = withOccurrence(outcome, cmd);
+    try {
+      await this.deps.journal.complete(result, cmd.actionCreatedAt);
+    } catch (err) {
+      this.deps.log.error({ err: errorMessage(err), actionId: cmd.actionId }, 'could not journal the result');
+    }
+    return this.answer(result);
+  }
+
+  /** Publishes a result (QoS 1), echoing the command's actionCreatedAt when known. */
+  private async answer(result: CommandResult, cmd?: Command): Promise<CommandResult> {
+    const valid = CommandResult.parse(cmd ? withOccurrence(result, cmd) : result);
+    await this.deps.link
+      .publish(topics.results(this.deps.node), JSON.stringify(valid), { qos: 1 })
+      .catch((err: unknown) => this.deps.log.warn({ err: errorMessage(err), actionId: valid.actionId }, 'could not publish result; the hub resends and gets it replayed'));
+    return valid;
+  }
+
+  private refusal(actionId: string, code: CommandErrorCode, message: string): CommandResult {
+    const now = this.deps.clock.now().toISOString();
+    return this.result(actionId, 'failed', now, [], { code, message });
+  }
+
+  private result(actionId: string, status: CommandResult['status'], startedAt: string, lines: string[], error?: CommandResult['error']): CommandResult {
+    const output = lines.join('\n');
+    return {
+      actionId,
+      node: this.deps.node,
+      status,
+      startedAt,
+      finishedAt: this.deps.clock.now().toISOString(),
+      output: output.length > OUTPUT_MAX ? output.slice(-OUTPUT_MAX) : output,
+      ...(error ? { error: { code: error.code, message: error.message.slice(0, 1000) } } : {}),
+    };
+  }
+}
+
+function withOccurrence(result: CommandResult, cmd: Command): CommandResult {
+  return cmd.actionCreatedAt && !result.actionCreatedAt ? { ...result, actionCreatedAt: cmd.actionCreatedAt } : result;
+}
+
+/**
+ * Same action occurrence, an older one, or a newer one with a reused id. When
+ * either side lacks actionCreatedAt it counts as the same (never run twice).
+ */
+export function compareOccurrence(entry: JournalEntry, cmd: Command): 'same' | 'older' | 'newer' {
+  const stored = entry.actionCreatedAt;
+  const incoming = cmd.actionCreatedAt;
+  if (!stored || !incoming || Date.parse(stored) === Date.parse(incoming)) return 'same';
+  return Date.parse(incoming) < Date.parse(stored) ? 'older' : 'newer';
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { checkAgentConfig, parseAgentConfig } from './config';
+
+describe('parseAgentConfig', () => {
+  it('fills defaults from the node name and HOMELAB_ROOT', () => {
+    const c = parseAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_ROOT: '/srv/hl' });
+    expect(c).toMatchObject({
+      node: 'piha',
+      mqttUrl: 'mqtt://127.0.0.1:1883',
+      dockerSocket: '/var/run/docker.sock',
+      stateDir: '/srv/hl/agent/piha',
+      heartbeatMs: 30_000,
+      scanMs: 10_000,
+      outboxMaxBytes: 50 * 1024 * 1024,
+      commandClockSkewMs: 60_000,
+    });
+    expect(c.mqttUsername).toBeUndefined();
+  });
+
+  it('defaults the state dir under /opt/homelab', () => {
+    expect(parseAgentConfig({}, { node: 'piha' }).stateDir).toBe('/opt/homelab/agent/piha');
+  });
+
+  it('lets flags win over the environment and reads numbers from the environment', () => {
+    const c = parseAgentConfig(
+      { HOMELAB_NODE: 'env-node', HOMELAB_MQTT_URL: 'mqtt://10.0.0.1:1883', HOMELAB_HEARTBEAT_MS: '5000', HOMELAB_SCAN_MS: '2500' },
+      { node: 'piha', 'mqtt-url': 'mqtts://hub.lan:8883', 'state-dir': '/tmp/st', 'docker-socket': '/run/d.sock' },
+    );
+    expect(c).toMatchObject({ node: 'piha', mqttUrl: 'mqtts://hub.lan:8883', stateDir: '/tmp/st', dockerSocket: '/run/d.sock', heartbeatMs: 5000, scanMs: 2500 });
+  });
+
+  it('lists every problem with the flag or variable to fix', () => {
+    const res = checkAgentConfig({ HOMELAB_HEARTBEAT_MS: 'soon', HOMELAB_MQTT_URL: 'http://x' }, { node: '../evil' });
+    expect(res.ok).toBe(false);
+    const problems = res.ok ? [] : res.problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/--node \(HOMELAB_NODE\)/);
+    expect(problems.join('\n')).toMatch(/HOMELAB_HEARTBEAT_MS/);
+    expect(problems.join('\n')).toMatch(/--mqtt-url \(HOMELAB_MQTT_URL\)/);
+  });
+
+  it('requires a node name', () => {
+    expect(() => parseAgentConfig({})).toThrow(/--node \(HOMELAB_NODE\): required/);
+  });
+
+  it('throws one AgentError config_invalid', () => {
+    expect(() => parseAgentConfig({ HOMELAB_NODE: 'Bad/Name' })).toThrowError(expect.objectContaining({ name: 'AgentError', code: 'config_invalid' }));
+  });
+
+  it('refuses an MQTT username other than the node name', () => {
+    const res = checkAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_MQTT_USERNAME: 'chelsty-ha' });
+    expect(res).toEqual({ ok: false, problems: [expect.stringMatching(/HOMELAB_MQTT_USERNAME.*must equal the node name/)] });
+    expect(checkAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_MQTT_USERNAME: 'piha' }).ok).toBe(true);
+  });
+});

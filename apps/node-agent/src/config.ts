@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { NodeName } from '@homelab/contracts';
+import { AgentError } from './errors';
+
+const PositiveMs = z.coerce.number().int().positive();
+
+/**
+ * Everything the agent needs to run, after defaults. The MQTT identity is the
+ * node name: client id and username both equal it (RELIABILITY.md: client id =
+ * username, so no node can take over another's session; apps/hub acl.ts).
+ */
+export const AgentConfig = z
+  .object({
+    node: NodeName,
+    mqttUrl: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
+    /** Must equal `node` when given (the broker ties the identity to it). */
+    mqttUsername: z.string().min(1).max(63).optional(),
+    mqttPassword: z.string().min(1).max(1024).optional(),
+    dockerSocket: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'),
+    /** Seq lease, session counter, outbox, journal, desired cache. */
+    stateDir: z.string().min(1),
+    heartbeatMs: PositiveMs.default(30_000),
+    scanMs: PositiveMs.default(10_000),
+    /**
+     * Commands are refused once `now > deadline + commandClockSkewMs`: the
+     * deadline is the hub's clock, `now` the agent's, and the two may differ.
+     */
+    commandClockSkewMs: z.coerce.number().int().nonnegative().default(60_000),
+    /** Seconds Docker waits for a container to stop before killing it on restart. */
+    restartStopTimeoutSec: z.coerce.number().int().nonnegative().max(600).default(10),
+    /** The outbox keeps at most this many bytes of unacknowledged events; oldest dropped first. */
+    outboxMaxBytes: z.coerce.number().int().min(64 * 1024).default(50 * 1024 * 1024),
+    /** Unacknowledged events are sent again after this long without the hub's ack. */
+    ackTimeoutMs: PositiveMs.default(30_000),
+    /** Inbound MQTT payloads above this are refused before parsing. */
+    maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+  })
+  .refine((c) => c.mqttUsername === undefined || c.mqttUsername === c.node, {
+    path: ['mqttUsername'],
+    message: 'must equal the node name (the broker ties client id, username and node together)',
+  });
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** Command-line flags of `homelab agent` (all optional; flags win over the environment). */
+export interface AgentFlags {
+  node?: string;
+  'mqtt-url'?: string;
+  'docker-socket'?: string;
+  'state-dir'?: string;
+}
+
+export type AgentConfigCheck = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
+
+const ENV = {
+  node: 'HOMELAB_NODE',
+  mqttUrl: 'HOMELAB_MQTT_URL',
+  mqttUsername: 'HOMELAB_MQTT_USERNAME',
+  mqttPassword: 'HOMELAB_MQTT_PASSWORD',
+  dockerSocket: 'DOCKER_SOCKET',
+  stateDir: 'HOMELAB_AGENT_STATE_DIR',
+  heartbeatMs: 'HOMELAB_HEARTBEAT_MS',
+  scanMs: 'HOMELAB_SCAN_MS',
+  commandClockSkewMs: 'HOMELAB_COMMAND_CLOCK_SKEW_MS',
+  restartStopTimeoutSec: 'HOMELAB_RESTART_STOP_TIMEOUT_SEC',
+  outboxMaxBytes: 'HOMELAB_OUTBOX_MAX_BYTES',
+  ackTimeoutMs: 'HOMELAB_ACK_TIMEOUT_MS',
+  maxPayloadBytes: 'HOMELAB_MAX_PAYLOAD_BYTES',
+} as const satisfies Partial<Record<keyof AgentConfig, string>>;
+
+const FLAG_OF: Partial<Record<keyof AgentConfig, keyof AgentFlags>> = {
+  node: 'node',
+  mqttUrl: 'mqtt-url',
+  dockerSocket: 'docker-socket',
+  stateDir: 'state-dir',
+};
+
+/** Where a problem came from, in the operator's words (`--node (HOMELAB_NODE)`). */
+function sourceOf(key: string): string {
+  const env = (ENV as Record<string, string>)[key];
+  const flag = (FLAG_OF as Record<string, string>)[key];
+  return [flag && `--${flag}`, env && `(${env})`].filter(Boolean).join(' ') || key;
+}
+
+/** Flags over environment over defaults; every problem listed, none thrown. */
+export function checkAgentConfig(env: NodeJS.ProcessEnv, flags: AgentFlags = {}): AgentConfigCheck {
+  const pick = (key: keyof typeof ENV): string | undefined => {
+    const flag = FLAG_OF[key];
+    const fromFlag = flag ? flags[flag] : undefined;
+    const value = fromFlag ?? env[ENV[key]];
+    return value === '' ? undefined : value;
+  };
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(ENV) as Array<keyof typeof ENV>) raw[key] = pick(key);
+  if (raw.node === undefined) return { ok: false, problems: [`${sourceOf('node')}: required (this host's node name)`] };
+  const root = env.HOMELAB_ROOT || '/opt/homelab';
+  raw.stateDir ??= path.join(root, 'agent', raw.node);
+
+  const parsed = AgentConfig.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${sourceOf(String(i.path[0] ?? ''))}: ${i.message}`);
+    return { ok: false, problems };
+  }
+  return { ok: true, config: { ...parsed.data, stateDir: path.resolve(parsed.data.stateDir) } };
+}
+
+/** As checkAgentConfig, but throws one AgentError('config_invalid') listing every problem. */
+export function parseAgentConfig(env: NodeJS.ProcessEnv, flags: AgentFlags = {}): AgentConfig {
+  const res = checkAgentConfig(env, flags);
+  if (!res.ok) throw new AgentError('config_invalid', `invalid agent configuration:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return res.config;
+}

@@ -1,0 +1,126 @@
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import type { ContainerObservation } from '@homelab/contracts';
+import { AgentError } from './errors';
+import { WATCHED_ACTIONS, type ContainerEvent, type DockerPort, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
+
+type HttpError = Error & { statusCode?: number };
+
+/** Socket-level failures mean Docker is unreachable; an HTTP error status means it answered. */
+function toAgentError(err: unknown, what: string): AgentError {
+  const e = err as HttpError;
+  if (typeof e?.statusCode === 'number') {
+    return new AgentError(e.statusCode === 404 ? 'not_found' : 'docker_failed', `${what}: Docker answered ${e.statusCode}: ${e.message}`, { cause: err });
+  }
+  return new AgentError('docker_unreachable', `${what}: ${e?.message ?? String(err)}`, { cause: err });
+}
+
+/** DockerPort over dockerode (the Engine API on a unix socket). Built only by main.ts. */
+export class DockerodePort implements DockerPort {
+  constructor(private readonly docker: Docker) {}
+
+  async observe(names: readonly string[]): Promise<ContainerObservation[]> {
+    const out = await Promise.all(names.map((n) => this.inspectExact(n)));
+    return out.flatMap((info) => (info ? [observation(info)] : []));
+  }
+
+  async restartContainer(name: string, stopTimeoutSec: number): Promise<void> {
+    const info = await this.inspectExact(name);
+    if (!info) throw new AgentError('not_found', `container ${name} does not exist`);
+    // By id: a name could also resolve to a container whose id starts with it.
+    await this.docker
+      .getContainer(info.Id)
+      .restart({ t: stopTimeoutSec })
+      .catch((err: unknown) => {
+        throw toAgentError(err, `restart ${name}`);
+      });
+  }
+
+  async subscribe(handlers: EventHandlers): Promise<EventSubscription> {
+    const stream = (await this.docker
+      .getEvents({ filters: { type: ['container'], event: [...WATCHED_ACTIONS] } })
+      .catch((err: unknown) => {
+        throw toAgentError(err, 'events');
+      })) as NodeJS.ReadableStream & { destroy?: () => void };
+    let buffered = '';
+    let closed = false;
+    const end = (err?: unknown) => {
+      if (closed) return;
+      closed = true;
+      handlers.onEnd(err);
+    };
+    stream.on('data', (chunk: Buffer | string) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        const e = line ? parseEvent(line) : null;
+        if (e) handlers.onEvent(e);
+      }
+      if (buffered.length > 1024 * 1024) buffered = ''; // a runaway line is no event of ours
+    });
+    stream.on('error', (err: unknown) => end(err));
+    stream.on('end', () => end());
+    stream.on('close', () => end());
+    return {
+      close: () => {
+        closed = true;
+        stream.destroy?.();
+      },
+    };
+  }
+
+  async ping(): Promise<{ version?: string }> {
+    try {
+      const v = await this.docker.version();
+      return { version: typeof v.Version === 'string' ? v.Version.slice(0, 64) : undefined };
+    } catch (err) {
+      throw toAgentError(err, 'ping');
+    }
+  }
+
+  /** Inspect by name, accepting only a container whose name is exactly `name`. */
+  private async inspectExact(name: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      return info.Name === `/${name}` ? info : null;
+    } catch (err) {
+      const e = toAgentError(err, `inspect ${name}`);
+      if (e.code === 'not_found') return null;
+      throw e;
+    }
+  }
+}
+
+function observation(info: Docker.ContainerInspectInfo): ContainerObservation {
+  const health = info.State.Health?.Status;
+  return {
+    name: info.Name.replace(/^\//, ''),
+    state: String(info.State.Status).slice(0, 32),
+    ...(health && health !== 'none' ? { health: String(health).slice(0, 32) } : {}),
+    restartCount: Math.max(0, info.RestartCount ?? 0),
+  };
+}
+
+/** The part of an Engine event-stream line the agent reads. */
+const EngineEvent = z.object({
+  Type: z.literal('container'),
+  Action: z.string().max(256),
+  Actor: z.object({ Attributes: z.object({ name: z.string().max(256) }) }),
+});
+
+/** One line of the Engine's event stream → our event, or null for anything else. */
+export function parseEvent(line: string): ContainerEvent | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const parsed = EngineEvent.safeParse(json);
+  if (!parsed.success) return null;
+  const action = parsed.data.Action.split(':')[0]!.trim();
+  if (!(WATCHED_ACTIONS as readonly string[]).includes(action)) return null;
+  return { name: parsed.data.Actor.Attributes.name, action: action as WatchedAction };
+}

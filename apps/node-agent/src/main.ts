@@ -1,0 +1,21 @@
+import Docker from 'dockerode';
+import { systemClock } from '@homelab/contracts';
+import { createLogger, type Logger } from '@homelab/logging';
+import { NodeAgent } from './agent';
+import type { AgentConfig } from './config';
+import { DockerodePort } from './docker-dockerode';
+import { osHostStats } from './host-stats';
+import { connectMqttJs } from './mqtt-link';
+
+/**
+ * Builds the real agent — dockerode on the configured socket, MQTT.js to the
+ * broker — and starts it. The only place that creates real clients. Resolves
+ * once local state is loaded and the loops run; it does not wait for the
+ * broker (events wait in the outbox) or for Docker (docker_unreachable).
+ */
+export async function runAgent(config: AgentConfig, log: Logger = createLogger('agent')): Promise<NodeAgent> {
+  const docker = new DockerodePort(new Docker({ socketPath: config.dockerSocket }));
+  const agent = new NodeAgent({ config, log, clock: systemClock, docker, connectMqtt: connectMqttJs, hostStats: osHostStats });
+  await agent.start();
+  return agent;
+}

@@ -1,0 +1,33 @@
+import type { Logger } from '@homelab/logging';
+
+export interface PublishOptions {
+  qos: 0 | 1;
+  retain?: boolean;
+}
+
+/** The agent's one broker connection, as the rest of the agent sees it. */
+export interface MqttLink {
+  /** Resolves when the broker acknowledged (QoS 1) or the packet was written (QoS 0). */
+  publish(topic: string, payload: string, opts: PublishOptions): Promise<void>;
+  connected(): boolean;
+  /** Ends the connection cleanly (DISCONNECT, so the broker does not send the will). */
+  close(): Promise<void>;
+}
+
+export interface MqttLinkOptions {
+  url: string;
+  clientId: string;
+  username: string;
+  password?: string;
+  /** Published by the broker if the connection dies without a DISCONNECT. */
+  will: { topic: string; payload: string; qos: 1; retain: true };
+  /** Subscribed with QoS 1 on every (re)connect. */
+  subscriptions: string[];
+  onConnect(info: { sessionPresent: boolean }): void;
+  onClose(): void;
+  onMessage(topic: string, payload: Buffer): void;
+  log: Logger;
+}
+
+/** Creates the link and starts connecting (and reconnecting) at once. Only main.ts passes the real one. */
+export type ConnectMqtt = (opts: MqttLinkOptions) => MqttLink;

@@ -1,0 +1,105 @@
+import type { ContainerObservation } from '@homelab/contracts';
+import { createLogger } from '@homelab/logging';
+import type { ContainerEvent, DockerPort, EventHandlers, EventSubscription } from '../docker-port';
+import { AgentError } from '../errors';
+import type { MqttLink, PublishOptions } from '../mqtt-port';
+import type { EventDraft, EventSink } from '../publisher';
+
+/** For fast unit tests only; the integration test uses a real dockerd. */
+export const silentLog = createLogger('test', { level: 'silent' });
+
+export class FakeDocker implements DockerPort {
+  readonly containers = new Map<string, ContainerObservation>();
+  readonly restarts: string[] = [];
+  reachable = true;
+  version = '99.0-fake';
+  failRestart: string | null = null;
+  private handlers: EventHandlers[] = [];
+
+  set(name: string, state: string, extra: Partial<ContainerObservation> = {}): void {
+    this.containers.set(name, { name, state, restartCount: 0, ...extra });
+  }
+
+  async observe(names: readonly string[]): Promise<ContainerObservation[]> {
+    this.assertUp();
+    return names.flatMap((n) => {
+      const c = this.containers.get(n);
+      return c ? [{ ...c }] : [];
+    });
+  }
+
+  async restartContainer(name: string): Promise<void> {
+    this.assertUp();
+    const c = this.containers.get(name);
+    if (!c) throw new AgentError('not_found', `container ${name} does not exist`);
+    if (this.failRestart === name) throw new AgentError('docker_failed', `restart ${name}: boom`);
+    this.restarts.push(name);
+    c.state = 'running';
+  }
+
+  async subscribe(handlers: EventHandlers): Promise<EventSubscription> {
+    this.assertUp();
+    this.handlers.push(handlers);
+    return { close: () => (this.handlers = this.handlers.filter((h) => h !== handlers)) };
+  }
+
+  async ping(): Promise<{ version?: string }> {
+    this.assertUp();
+    return { version: this.version };
+  }
+
+  subscribers(): number {
+    return this.handlers.length;
+  }
+
+  fire(e: ContainerEvent): void {
+    for (const h of this.handlers) h.onEvent(e);
+  }
+
+  private assertUp(): void {
+    if (!this.reachable) throw new AgentError('docker_unreachable', 'connect ENOENT /var/run/docker.sock');
+  }
+}
+
+export interface Published {
+  topic: string;
+  payload: string;
+  opts: PublishOptions;
+}
+
+export class FakeLink implements Pick<MqttLink, 'publish' | 'connected'> {
+  readonly sent: Published[] = [];
+  isConnected = true;
+
+  async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
+    if (!this.isConnected) throw new Error('not connected');
+    this.sent.push({ topic, payload, opts });
+  }
+
+  connected(): boolean {
+    return this.isConnected;
+  }
+
+  json(topicEndsWith: string): any[] {
+    return this.sent.filter((p) => p.topic.endsWith(topicEndsWith)).map((p) => JSON.parse(p.payload));
+  }
+}
+
+export class RecordingSink implements EventSink {
+  readonly drafts: EventDraft[] = [];
+  async emit(draft: EventDraft) {
+    this.drafts.push(draft);
+    return null;
+  }
+  types(): string[] {
+    return this.drafts.map((d) => ('service' in d && d.service ? `${d.type}:${d.service}` : d.type));
+  }
+  clear(): void {
+    this.drafts.length = 0;
+  }
+}
+
+/** Lets pending promise callbacks run (fake I/O resolves in microtasks). */
+export async function flush(times = 10): Promise<void> {
+  for (let i = 0; i < times; i++) await new Promise((r) => setImmediate(r));
+}

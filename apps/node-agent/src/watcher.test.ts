@@ -1,0 +1,131 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '@homelab/contracts';
+import type { WatchedService } from './health';
+import { FakeDocker, RecordingSink, flush, silentLog } from './testing/fakes';
+import { ServiceWatcher } from './watcher';
+
+describe('ServiceWatcher', () => {
+  let docker: FakeDocker;
+  let sink: RecordingSink;
+  let clock: ManualClock;
+  let services: WatchedService[];
+  let w: ServiceWatcher;
+
+  beforeEach(() => {
+    docker = new FakeDocker();
+    sink = new RecordingSink();
+    clock = new ManualClock();
+    services = [
+      { name: 'z2m', containers: ['z2m'] },
+      { name: 'mqtt', containers: ['mqtt'] },
+    ];
+    docker.set('z2m', 'running');
+    docker.set('mqtt', 'running');
+    w = new ServiceWatcher({ docker, services: () => services, sink, clock, log: silentLog, scanMs: 10_000, heartbeatMs: 30_000 });
+  });
+
+  it('reports every service once on the first scan, plus a node heartbeat', async () => {
+    await w.runOnce();
+    expect(sink.types()).toEqual(['service_healthy:z2m', 'service_healthy:mqtt', 'node_heartbeat']);
+    expect(sink.drafts[2]).toMatchObject({ data: { services: 2 } });
+  });
+
+  it('emits nothing while nothing changes', async () => {
+    await w.runOnce();
+    sink.clear();
+    clock.advance(10_000);
+    await w.runOnce();
+    expect(sink.drafts).toEqual([]);
+  });
+
+  it('reports a stopped container as service_unhealthy containers_not_running, and healthy again on recovery', async () => {
+    await w.runOnce();
+    sink.clear();
+    docker.set('z2m', 'exited');
+    await w.runOnce();
+    expect(sink.drafts).toEqual([
+      {
+        type: 'service_unhealthy',
+        service: 'z2m',
+        data: { reason: 'containers_not_running', detail: 'z2m: exited', containers: [{ name: 'z2m', state: 'exited', restartCount: 0 }] },
+      },
+    ]);
+    sink.clear();
+    docker.set('z2m', 'running');
+    await w.runOnce();
+    expect(sink.types()).toEqual(['service_healthy:z2m']);
+  });
+
+  it('emits again when the reason changes while unhealthy', async () => {
+    docker.set('z2m', 'exited');
+    await w.runOnce();
+    sink.clear();
+    docker.set('z2m', 'restarting', { restartCount: 5 });
+    await w.runOnce();
+    expect(sink.drafts[0]).toMatchObject({ type: 'service_unhealthy', data: { reason: 'restart_loop' } });
+  });
+
+  it('says nothing about a service whose healthcheck is still starting', async () => {
+    docker.set('z2m', 'running', { health: 'starting' });
+    await w.runOnce();
+    expect(sink.types()).toEqual(['service_healthy:mqtt', 'node_heartbeat']);
+  });
+
+  it('repeats the current state with heartbeat=true every heartbeatMs', async () => {
+    docker.set('mqtt', 'exited');
+    await w.runOnce();
+    sink.clear();
+    clock.advance(30_000);
+    await w.runOnce();
+    expect(sink.types()).toEqual(['service_healthy:z2m', 'service_unhealthy:mqtt', 'node_heartbeat']);
+    expect(sink.drafts[0]).toMatchObject({ data: { heartbeat: true } });
+    expect(sink.drafts[1]).toMatchObject({ data: { heartbeat: true, reason: 'containers_not_running' } });
+  });
+
+  it('scans ~50 ms after a Docker event of a watched container, once per burst', async () => {
+    await w.runOnce();
+    await flush();
+    expect(docker.subscribers()).toBe(1);
+    sink.clear();
+    docker.set('z2m', 'exited');
+    docker.fire({ name: 'z2m', action: 'die' });
+    docker.fire({ name: 'z2m', action: 'stop' });
+    docker.fire({ name: 'unrelated', action: 'die' });
+    const before = w.scans;
+    clock.advance(49);
+    expect(w.scans).toBe(before);
+    clock.advance(1);
+    await flush();
+    expect(w.scans).toBe(before + 1);
+    expect(sink.types()).toEqual(['service_unhealthy:z2m']);
+  });
+
+  it('reports docker_unreachable once, retries with backoff, and docker_reachable when back', async () => {
+    await w.runOnce();
+    sink.clear();
+    docker.reachable = false;
+    w.start();
+    await flush();
+    clock.advance(1_000);
+    await flush();
+    clock.advance(2_000);
+    await flush();
+    expect(sink.types().filter((t) => t === 'docker_unreachable')).toHaveLength(1);
+    expect(w.scans).toBeGreaterThanOrEqual(4);
+    docker.reachable = true;
+    clock.advance(4_000);
+    await flush();
+    expect(sink.types()).toContain('docker_reachable');
+    expect(sink.drafts.find((d) => d.type === 'docker_reachable')).toMatchObject({ data: { version: '99.0-fake' } });
+    await w.stop();
+  });
+
+  it('forgets services that leave the desired state and reports new ones', async () => {
+    await w.runOnce();
+    sink.clear();
+    services = [{ name: 'z2m', containers: ['z2m'] }, { name: 'new', containers: ['new'] }];
+    await w.runOnce();
+    expect(sink.types()).toEqual(['service_unhealthy:new']);
+    expect([...w.states().keys()].sort()).toEqual(['new', 'z2m']);
+  });
+});

@@ -1,0 +1,212 @@
+import type { Clock } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import type { DockerPort, EventSubscription } from './docker-port';
+import { AgentError, errorMessage } from './errors';
+import { assessService, type Assessment, type WatchedService } from './health';
+import type { EventDraft, EventSink } from './publisher';
+
+export interface HostStats {
+  uptimeSec?: number;
+  load1?: number;
+  memUsedPercent?: number;
+}
+
+export interface ServiceWatcherDeps {
+  docker: DockerPort;
+  /** Monitored desired services, read at every scan (so desired changes apply at once). */
+  services: () => WatchedService[];
+  sink: EventSink;
+  clock: Clock;
+  log: Logger;
+  scanMs: number;
+  heartbeatMs: number;
+  /** Docker events are coalesced for this long before a scan. Default 50 ms. */
+  debounceMs?: number;
+  /** Ceiling of the retry backoff while Docker is unreachable. Default 30 s. */
+  maxBackoffMs?: number;
+  hostStats?: () => HostStats;
+}
+
+type Known = Assessment & { status: 'healthy' | 'unhealthy' };
+
+/**
+ * Level-triggered service watch. `runOnce()` observes the containers of every
+ * monitored service, assesses each (health.ts) and emits on change:
+ * `service_unhealthy` (reason, detail, containers) or `service_healthy` —
+ * also on recovery; `service_recovered` is not used, `service_healthy` after an
+ * unhealthy one is the recovery. Every heartbeatMs the current state of each
+ * service is repeated with `data.heartbeat: true`, plus one `node_heartbeat`.
+ * Docker events of watched containers trigger a scan after ~50 ms; the periodic
+ * scan catches anything the stream missed. Docker unreachable → one
+ * `docker_unreachable`, retries with backoff, `docker_reachable` when back.
+ */
+export class ServiceWatcher {
+  private readonly known = new Map<string, Known>();
+  private dockerUp: boolean | null = null;
+  private failures = 0;
+  private lastHeartbeatAt: number | null = null;
+  private subscription: EventSubscription | null = null;
+  private subscribing = false;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private timer: unknown;
+  private debounce: unknown = null;
+  private stopped = false;
+  scans = 0;
+
+  constructor(private readonly deps: ServiceWatcherDeps) {}
+
+  /** One scan; concurrent calls coalesce into at most one more scan after the running one. */
+  runOnce(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.launch();
+    this.queued = this.running.then(() => {
+      this.queued = null;
+      return this.launch();
+    });
+    return this.queued;
+  }
+
+  /** Asks for a scan soon; a burst of calls within debounceMs yields one scan. */
+  kick(): void {
+    if (this.stopped || this.debounce !== null) return;
+    this.debounce = this.deps.clock.setTimeout(() => {
+      this.debounce = null;
+      void this.runOnce();
+    }, this.deps.debounceMs ?? 50);
+  }
+
+  /** Scans now, then every scanMs (or with backoff while Docker is unreachable). */
+  start(): void {
+    const loop = async () => {
+      await this.runOnce();
+      if (this.stopped) return;
+      this.timer = this.deps.clock.setTimeout(() => void loop(), this.nextDelay());
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.deps.clock.clearTimeout(this.timer);
+    if (this.debounce !== null) this.deps.clock.clearTimeout(this.debounce);
+    this.subscription?.close();
+    this.subscription = null;
+    await (this.queued ?? this.running);
+  }
+
+  /** Current verdicts (for tests and status output). */
+  states(): ReadonlyMap<string, Known> {
+    return this.known;
+  }
+
+  private nextDelay(): number {
+    if (this.dockerUp !== false) return this.deps.scanMs;
+    return Math.min(this.deps.maxBackoffMs ?? 30_000, 1000 * 2 ** Math.min(this.failures - 1, 10));
+  }
+
+  private launch(): Promise<void> {
+    this.running = this.scan()
+      .catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'scan failed'))
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
+
+  private async scan(): Promise<void> {
+    const { docker, sink, log } = this.deps;
+    this.scans += 1;
+    const services = this.deps.services();
+    const names = [...new Set(services.flatMap((s) => s.containers))];
+    let observations;
+    try {
+      const ping = this.dockerUp !== true || names.length === 0 ? await docker.ping() : undefined;
+      observations = await docker.observe(names);
+      if (this.dockerUp === false) {
+        log.info('docker reachable again');
+        await sink.emit({ type: 'docker_reachable', data: ping?.version ? { version: ping.version } : {} });
+      }
+      this.dockerUp = true;
+      this.failures = 0;
+    } catch (err) {
+      await this.onDockerError(err);
+      await this.heartbeat(services.length, []);
+      return;
+    }
+    this.ensureSubscribed();
+
+    const repeats: Array<[string, Known]> = [];
+    for (const service of services) {
+      const a = assessService(service, observations);
+      if (a.status === 'unknown') continue; // e.g. healthcheck starting: wait for a verdict
+      const now: Known = { ...a, status: a.status };
+      const prev = this.known.get(service.name);
+      this.known.set(service.name, now);
+      if (!prev || prev.status !== now.status || prev.reason !== now.reason) await sink.emit(draftFor(service.name, now, false));
+      else repeats.push([service.name, now]);
+    }
+    const watched = new Set(services.map((s) => s.name));
+    for (const name of this.known.keys()) if (!watched.has(name)) this.known.delete(name);
+    await this.heartbeat(services.length, repeats);
+  }
+
+  private async onDockerError(err: unknown): Promise<void> {
+    const code = err instanceof AgentError ? err.code : 'docker_unreachable';
+    if (code !== 'docker_unreachable') {
+      this.deps.log.warn({ err: errorMessage(err) }, 'docker scan failed');
+      return;
+    }
+    this.failures += 1;
+    this.subscription?.close();
+    this.subscription = null;
+    if (this.dockerUp !== false) {
+      this.dockerUp = false;
+      this.deps.log.warn({ err: errorMessage(err) }, 'docker unreachable');
+      await this.deps.sink.emit({ type: 'docker_unreachable', data: { detail: errorMessage(err).slice(0, 500) } });
+    }
+  }
+
+  /** Every heartbeatMs: repeats of unchanged service states, then one node_heartbeat. */
+  private async heartbeat(services: number, repeats: Array<[string, Known]>): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    if (this.lastHeartbeatAt !== null && now - this.lastHeartbeatAt < this.deps.heartbeatMs) return;
+    this.lastHeartbeatAt = now;
+    for (const [name, k] of repeats) await this.deps.sink.emit(draftFor(name, k, true));
+    await this.deps.sink.emit({ type: 'node_heartbeat', data: { ...this.deps.hostStats?.(), services } });
+  }
+
+  private ensureSubscribed(): void {
+    if (this.subscription || this.subscribing || this.stopped) return;
+    this.subscribing = true;
+    this.deps.docker
+      .subscribe({
+        onEvent: (e) => {
+          if (this.deps.services().some((s) => s.containers.includes(e.name))) this.kick();
+        },
+        onEnd: (err) => {
+          this.subscription = null;
+          if (this.stopped) return;
+          this.deps.log.info({ err: err ? errorMessage(err) : undefined }, 'docker event stream ended');
+          this.kick();
+        },
+      })
+      .then(
+        (sub) => {
+          this.subscribing = false;
+          if (this.stopped) sub.close();
+          else this.subscription = sub;
+        },
+        (err: unknown) => {
+          this.subscribing = false;
+          this.deps.log.warn({ err: errorMessage(err) }, 'could not subscribe to docker events; periodic scans continue');
+        },
+      );
+  }
+}
+
+function draftFor(service: string, a: Known, heartbeat: boolean): EventDraft {
+  const hb = heartbeat ? { heartbeat: true } : {};
+  if (a.status === 'healthy') return { type: 'service_healthy', service, data: { containers: a.containers, ...hb } };
+  return { type: 'service_unhealthy', service, data: { reason: a.reason!, detail: a.detail, containers: a.containers, ...hb } };
+}

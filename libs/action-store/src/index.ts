@@ -1,0 +1,4 @@
+export { ActionStoreError, InvalidActionError, type ActionStore, type ActionStoreErrorCode } from './port';
+export { FsActionStore, type FsActionStoreOptions } from './fs-action-store';
+export type { FsOps } from './durable';
+export type { RepairReport } from './repair';

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { ACTION_ID_PATTERN, ACTION_STATES, type ActionState } from '@homelab/contracts';
+import { ActionStoreError } from './port';
+
+/**
+ * Where actions live: `<root>/actions/<state>/<id>.json` (BRIEF.md, "Data
+ * root"). Temp files start with a dot and archives carry an upper-case
+ * timestamp (`<id>--20261126T140200123Z.json`), so neither ever matches the
+ * action-id pattern and listing can tell them apart from live actions.
+ */
+export class ActionLayout {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = path.join(root, 'actions');
+  }
+
+  stateDir(state: ActionState): string {
+    return path.join(this.dir, state);
+  }
+
+  file(state: ActionState, id: string): string {
+    return path.join(this.stateDir(state), `${id}.json`);
+  }
+
+  archiveFile(state: ActionState, id: string, stamp: string, n = 0): string {
+    return path.join(this.stateDir(state), `${id}--${stamp}${n ? `-${n}` : ''}.json`);
+  }
+}
+
+/** Refuses anything but a valid id before any path is built (RELIABILITY.md: `../x`, `%2e%2e`, `-f`, 300 chars). */
+export function assertActionId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || !ACTION_ID_PATTERN.test(id)) {
+    const shown = typeof id === 'string' ? JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id) : typeof id;
+    throw new ActionStoreError('invalid_id', `invalid action id ${shown}: must match ${ACTION_ID_PATTERN}`);
+  }
+}
+
+/** The id of a live action file name (`<id>.json`), or null for temp files, archives and strays. */
+export function idOfFileName(name: string): string | null {
+  if (!name.endsWith('.json')) return null;
+  const id = name.slice(0, -'.json'.length);
+  return ACTION_ID_PATTERN.test(id) ? id : null;
+}
+
+export function isTempFileName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith('.tmp');
+}
+
+/** `2026-11-26T14:02:00.123Z` → `20261126T140200123Z`. */
+export function compactStamp(iso: string): string {
+  const d = new Date(iso);
+  const safe = Number.isNaN(d.getTime()) ? new Date() : d;
+  return safe.toISOString().replace(/[-:.]/g, '');
+}
+
+/** Position in ACTION_STATES: a later state wins when an id shows up twice. */
+export function stateRank(state: ActionState): number {
+  return ACTION_STATES.indexOf(state);
+}
