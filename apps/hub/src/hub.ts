@@ -110,6 +110,7 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     world: () => observer.world(),
     desired: () => supervisor.desired(),
     problems: () => supervisor.problems(),
+    findings: () => supervisor.findings(),
     store,
     onDecision: () => executor.kick(),
     health: () => ({ mqttConnected: link?.connected() ?? false, ingest: ingest.counters.snapshot(), brokerClients: broker?.connectedClients() ?? null }),

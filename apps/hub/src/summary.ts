@@ -2,6 +2,7 @@ import {
   ACTION_STATES,
   type Action,
   type ConfigProblem,
+  type Finding,
   type HostServicesFile,
   type Summary,
   type World,
@@ -13,6 +14,7 @@ export interface SummaryInput {
   desired: Record<string, HostServicesFile>;
   actions: Action[];
   problems: ConfigProblem[];
+  findings: Finding[];
   now: Date;
   recentLimit?: number;
 }
@@ -63,6 +65,7 @@ export function buildSummary(input: SummaryInput): Summary {
       recent: terminal.sort(byUpdatedDesc).slice(0, input.recentLimit ?? 20),
     },
     configProblems: input.problems,
+    findings: input.findings,
   };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Action } from './actions';
-import { IsoTime } from './names';
+import { ActionId, IsoTime, NodeName, ServiceName } from './names';
 import { WorldNode, WorldService } from './world';
 
 /** A desired-state file that failed validation; the last good version stays in force. */
@@ -10,6 +10,29 @@ export const ConfigProblem = z.object({
   message: z.string(),
 });
 export type ConfigProblem = z.infer<typeof ConfigProblem>;
+
+/**
+ * Something the operator should know that is not (or not yet) an action.
+ * - node_never_reported: desired node with monitored services but no event
+ *   from it yet; no actions until it reports (seed: "flood of pending
+ *   actions after bootstrap").
+ * - node_offline: its world state is stale and commands cannot reach it, so
+ *   no new actions are proposed for it.
+ * - unknown_node: a node reports but has no `hosts/<node>/services.yaml`
+ *   (a missing folder or a missing NODE_ALIAS_MAP entry).
+ * - occurrence_rejected: the drift persists, but the operator rejected the
+ *   action for this very occurrence; a new occurrence proposes again.
+ */
+export const FindingKind = z.enum(['node_never_reported', 'node_offline', 'unknown_node', 'occurrence_rejected']);
+
+export const Finding = z.object({
+  kind: FindingKind,
+  node: NodeName,
+  service: ServiceName.optional(),
+  actionId: ActionId.optional(),
+  message: z.string(),
+});
+export type Finding = z.infer<typeof Finding>;
 
 /** `GET /summary` (JSON). */
 export const Summary = z.object({
@@ -23,5 +46,7 @@ export const Summary = z.object({
     recent: z.array(Action),
   }),
   configProblems: z.array(ConfigProblem),
+  /** What the supervisor wants the operator to know that is not an action (e.g. a node that never reported). */
+  findings: z.array(Finding),
 });
 export type Summary = z.infer<typeof Summary>;

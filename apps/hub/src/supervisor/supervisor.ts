@@ -41,6 +41,7 @@ export interface SupervisorReport {
 export class Supervisor {
   private lastGood: DesiredState = {};
   private configProblems: ConfigProblem[] = [];
+  private lastFindings: Finding[] = [];
   private reported = '';
   private chain: Promise<unknown> = Promise.resolve();
   private readonly loop: PeriodicLoop;
@@ -58,6 +59,11 @@ export class Supervisor {
 
   problems(): ConfigProblem[] {
     return this.configProblems;
+  }
+
+  /** Findings of the last cycle. */
+  findings(): Finding[] {
+    return this.lastFindings;
   }
 
   desired(): DesiredState {
@@ -103,6 +109,7 @@ export class Supervisor {
       ...(this.deps.settleMs !== undefined ? { settleMs: this.deps.settleMs } : {}),
     });
 
+    this.lastFindings = plan.findings;
     const report: SupervisorReport = { at: now.toISOString(), created: [], cancelled: [], skipped: [], findings: plan.findings, problems: loaded.problems, errors: [] };
     for (const c of plan.cancel) {
       try {

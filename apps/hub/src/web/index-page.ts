@@ -14,6 +14,7 @@ table{border-collapse:collapse;width:100%;background:#fff}td,th{padding:.35rem .
 </style></head><body>
 <h1>homelab <span id="gen" class="muted"></span></h1>
 <h2>Pending actions</h2><table id="pending"></table>
+<h2>Notices</h2><table id="notices"></table>
 <h2>Nodes</h2><table id="nodes"></table>
 <h2>Services</h2><table id="services"></table>
 <h2>Recent actions</h2><table id="recent"></table>
@@ -30,6 +31,7 @@ async function refresh() {
   const s = await (await fetch('/summary')).json();
   document.getElementById('gen').textContent = new Date(s.generatedAt).toLocaleTimeString();
   rows('pending', ['Action', 'Why', 'Risk', ''], s.actions.pending, (a) => '<tr><td>' + esc(a.id) + '</td><td>' + esc(a.summary) + '</td><td data-risk="' + esc(a.id) + '" data-value="' + esc(a.risk) + '">' + esc(a.risk) + '</td><td>' + (a.state === 'pending' ? '<button onclick="decide(\\'' + esc(a.id) + '\\',\\'approve\\')">Approve</button><button onclick="decide(\\'' + esc(a.id) + '\\',\\'reject\\')">Reject</button>' : esc(a.state)) + '</td></tr>');
+  rows('notices', ['Where', 'What'], [...s.configProblems.map((p) => ({ where: p.file + ' ' + p.path, what: p.message })), ...s.findings.map((f) => ({ where: f.node + (f.service ? '/' + f.service : ''), what: f.message }))], (n) => '<tr><td>' + esc(n.where) + '</td><td>' + esc(n.what) + '</td></tr>');
   rows('nodes', ['Node', 'Status', 'Last seen', 'Desired services'], s.nodes, (n) => '<tr><td>' + esc(n.node) + '</td><td class="' + (n.online ? 'ok' : 'bad') + '">' + (n.online === null ? 'never seen' : n.online ? 'online' : 'offline') + '</td><td>' + esc(n.lastSeen) + '</td><td>' + n.desiredServices + '</td></tr>');
   rows('services', ['Service', 'Health', 'Reason', 'Since'], s.services, (v) => '<tr><td>' + esc(v.node + '/' + v.service) + '</td><td class="' + (v.status === 'healthy' ? 'ok' : 'bad') + '">' + esc(v.status) + '</td><td>' + esc(v.reason) + '</td><td>' + esc(v.since) + '</td></tr>');
   rows('recent', ['Action', 'State', 'Updated', 'Output'], s.actions.recent, (a) => '<tr><td>' + esc(a.id) + '</td><td>' + esc(a.state) + '</td><td>' + esc(a.updatedAt) + '</td><td>' + esc(a.result?.output ?? a.cancelReason ?? '') + '</td></tr>');

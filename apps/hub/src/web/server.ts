@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ActionStore } from '@homelab/action-store';
-import type { ConfigProblem, HostServicesFile, World } from '@homelab/contracts';
+import type { ConfigProblem, Finding, HostServicesFile, World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { buildSummary } from '../summary';
 import { registerActionRoutes } from './routes-actions';
@@ -10,6 +10,7 @@ export interface WebDeps {
   world: () => World;
   desired: () => Record<string, HostServicesFile>;
   problems: () => ConfigProblem[];
+  findings: () => Finding[];
   store: ActionStore;
   onDecision: () => void;
   health: () => Record<string, unknown>;
@@ -18,7 +19,8 @@ export interface WebDeps {
 
 /** UI + JSON API on 18180 (BRIEF.md "Interfaces people use"). Built here, listened on by the caller. */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log.child({ part: 'web' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  // Request logs only at debug: the UI polls every few seconds.
+  const app = Fastify({ loggerInstance: deps.log.child({ part: 'web' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
 
   app.get('/healthz', async () => ({ ok: true, ...deps.health() }));
 
@@ -28,6 +30,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
       desired: deps.desired(),
       actions: await deps.store.list(),
       problems: deps.problems(),
+      findings: deps.findings(),
       now: new Date(),
     }),
   );

@@ -1,0 +1,26 @@
+// Bundles the `homelab` command into one ESM file for the container images
+// (dist/homelab.mjs). Native optional add-ons of ssh2 (pulled in by dockerode)
+// stay external: ssh2 falls back to pure JS when they are absent.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['apps/cli/src/main.ts'],
+  outfile: 'dist/homelab.mjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['cpu-features', '*.node'],
+  // CommonJS dependencies expect these in scope.
+  banner: {
+    js: [
+      "import { createRequire as __hlCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __hlFileURLToPath } from 'node:url';",
+      "import { dirname as __hlDirname } from 'node:path';",
+      'const require = __hlCreateRequire(import.meta.url);',
+      'const __filename = __hlFileURLToPath(import.meta.url);',
+      'const __dirname = __hlDirname(__filename);',
+    ].join('\n'),
+  },
+  logLevel: 'warning',
+});

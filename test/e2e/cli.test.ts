@@ -1,0 +1,124 @@
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FsActionStore } from '@homelab/action-store';
+import { freePort, makeTempDir, spawnLogged, type TempDir } from '@homelab/testkit';
+import { pendingAction } from '../../libs/action-store/src/test-support';
+import { REPO_ROOT, homelab, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
+
+/** Runs `homelab …` to completion and returns its exit code and output. */
+async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const proc = homelab(args, { name: `cli-${args.slice(0, 2).join('-')}`, env: { LOG_LEVEL: 'warn', ...env } });
+  const code = await proc.exited;
+  return { code, out: proc.output() };
+}
+
+describe('the homelab command', () => {
+  it.each(['', 'hub', 'agent', 'actions', 'validate', 'replay', 'up'])('explains itself with %s --help', async (sub) => {
+    const { code, out } = await run([...(sub ? [sub] : []), '--help']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Usage: homelab/);
+  });
+
+  it('names the file, path and reason of every problem in services.yaml', async () => {
+    const tmp = await makeTempDir('hl-cli-');
+    await writeHosts(tmp.path, {
+      piha: 'node: piha\nservices:\n  zigbee2mqtt:\n    containers: [zigbee2mqtt]\n    restart_polcy: always\n',
+      'chelsty-ha': 'node: not-chelsty\nservices: {}\n',
+    });
+    const { code, out } = await run(['validate', '--hosts', tmp.path]);
+    expect(code).toBe(1);
+    expect(out).toContain(path.join('piha', 'services.yaml'));
+    expect(out).toContain('services.zigbee2mqtt');
+    expect(out).toMatch(/restart_polcy/);
+    expect(out).toContain(path.join('chelsty-ha', 'services.yaml'));
+    await tmp.cleanup();
+  });
+
+  it('exits with a message naming --mqtt-port and --mqtt-url when the MQTT port is taken', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    const tmp = await makeTempDir('hl-cli-');
+    const { code, out } = await run(['hub', '--root', tmp.path, '--hosts', path.join(REPO_ROOT, 'hosts'), '--mqtt-port', String(port), '--http-port', '0']);
+    blocker.close();
+    expect(code).toBe(1);
+    expect(out).toContain(`MQTT port ${port}`);
+    expect(out).toContain('--mqtt-port');
+    expect(out).toContain('--mqtt-url');
+    await tmp.cleanup();
+  });
+
+  it('builds one bundled file for the container images that runs on its own', async () => {
+    const build = spawnLogged('npm', ['run', 'build'], { cwd: REPO_ROOT });
+    expect(await build.exited).toBe(0);
+    const help = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist/homelab.mjs'), 'validate', '--hosts', path.join(REPO_ROOT, 'hosts')], { cwd: '/' });
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toMatch(/ok: 3 nodes/);
+  });
+});
+
+describe('homelab actions against a running hub', () => {
+  let tmp: TempDir;
+  let hub: HubProcess;
+  const env = () => ({ HOMELAB_HUB_URL: hub.httpUrl });
+
+  beforeAll(async () => {
+    tmp = await makeTempDir('hl-cli-actions-');
+    const root = path.join(tmp.path, 'root');
+    const hostsDir = path.join(tmp.path, 'hosts');
+    await writeHosts(hostsDir, { piha: 'node: piha\nservices:\n  zigbee2mqtt: {}\n  mosquitto: {}\n' });
+    const store = new FsActionStore({ root });
+    await store.init();
+    await store.create(pendingAction('container-restart-piha-zigbee2mqtt'));
+    await store.create(pendingAction('redeploy-piha-mosquitto', { type: 'redeploy', risk: 'guarded', service: 'mosquitto' }));
+    hub = await startHubProcess({ root, hostsDir, name: 'cli-actions-hub' });
+  });
+
+  afterAll(async () => {
+    await hub?.proc.stop();
+    await tmp?.cleanup();
+  });
+
+  it('lists pending actions', async () => {
+    const { code, out } = await run(['actions', 'list', '--state', 'pending'], env());
+    expect(code).toBe(0);
+    expect(out).toContain('container-restart-piha-zigbee2mqtt');
+    expect(out).toContain('redeploy-piha-mosquitto');
+  });
+
+  it('rejects an action and records who did it', async () => {
+    const { code, out } = await run(['actions', 'reject', 'container-restart-piha-zigbee2mqtt', '--by', 'alice', '--note', 'not now'], env());
+    expect(code).toBe(0);
+    expect(out).toContain('container-restart-piha-zigbee2mqtt: rejected');
+    const stored = JSON.parse(await fs.readFile(path.join(hub.root, 'actions/rejected/container-restart-piha-zigbee2mqtt.json'), 'utf8'));
+    expect(stored.audit.at(-1)).toMatchObject({ state: 'rejected', by: 'alice', via: 'cli', note: 'not now' });
+  });
+
+  it('approves an action, after which the executor takes it', async () => {
+    const { code, out } = await run(['actions', 'approve', 'redeploy-piha-mosquitto', '--by', 'alice'], env());
+    expect(code).toBe(0);
+    expect(out).toContain('redeploy-piha-mosquitto: approved');
+  });
+
+  it('answers a decision on an action that is not pending with a conflict', async () => {
+    const { code, out } = await run(['actions', 'reject', 'container-restart-piha-zigbee2mqtt'], env());
+    expect(code).toBe(4);
+    expect(out).toMatch(/rejected|not pending|conflict/i);
+  });
+
+  it('answers an unknown or malformed action id clearly', async () => {
+    const unknown = await run(['actions', 'approve', 'container-restart-piha-nothing'], env());
+    expect(unknown.code).toBe(3);
+    expect(unknown.out).toContain('container-restart-piha-nothing');
+    const traversal = await run(['actions', 'approve', '../etc/passwd'], env());
+    expect(traversal.code).not.toBe(0);
+  });
+
+  it('says where it looked when the hub is unreachable', async () => {
+    const { code, out } = await run(['actions', 'list'], { HOMELAB_HUB_URL: 'http://127.0.0.1:9' });
+    expect(code).toBe(1);
+    expect(out).toContain('cannot reach the hub at http://127.0.0.1:9');
+  });
+});
