@@ -80,7 +80,14 @@ export const DiskOkEvent = z.object({
 export const NodeOnlineEvent = z.object({
   ...base,
   type: z.literal('node_online'),
-  data: z.object({ session: z.number().int().nonnegative(), version: z.string().max(64).optional() }),
+  data: z.object({
+    session: z.number().int().nonnegative(),
+    version: z.string().max(64).optional(),
+    /** From the birth message: the node's events up to this seq are still on their way (catching up). */
+    backlogUntilSeq: z.number().int().nonnegative().optional(),
+    backlogEvents: z.number().int().nonnegative().optional(),
+    services: z.record(ServiceName, z.object({ status: z.enum(['healthy', 'unhealthy']), reason: z.string().max(64).optional() })).optional(),
+  }),
 });
 export const NodeOfflineEvent = z.object({
   ...base,
@@ -110,7 +117,20 @@ export const DockerReachableEvent = z.object({
   data: z.object({ version: z.string().max(64).optional() }).optional(),
 });
 
+/** The agent's outbox hit its byte cap and dropped its oldest events: a known gap in the history. */
+export const EventsDroppedEvent = z.object({
+  ...base,
+  type: z.literal('events_dropped'),
+  data: z.object({
+    count: z.number().int().positive(),
+    fromSeq: z.number().int().nonnegative().optional(),
+    toSeq: z.number().int().nonnegative().optional(),
+    reason: z.string().max(64).optional(),
+  }),
+});
+
 export const HomelabEvent = z.discriminatedUnion('type', [
+  EventsDroppedEvent,
   ServiceHealthyEvent,
   ServiceRecoveredEvent,
   ServiceUnhealthyEvent,

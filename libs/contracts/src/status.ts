@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { IsoTime, NodeName } from './names';
+import { IsoTime, NodeName, ServiceName } from './names';
+
+export const ServiceSnapshot = z.object({
+  status: z.enum(['healthy', 'unhealthy']),
+  reason: z.string().max(64).optional(),
+});
+export type ServiceSnapshot = z.infer<typeof ServiceSnapshot>;
 
 /**
  * Retained payload of `nodes/<node>/status`. The agent's birth message says
@@ -12,6 +18,16 @@ export const NodeStatus = z.object({
   session: z.number().int().nonnegative(),
   ts: IsoTime.optional(),
   version: z.string().max(64).optional(),
+  /**
+   * Birth only, when unacknowledged events wait in the agent's outbox: they
+   * follow in seq order up to `untilSeq`. Until the hub has folded that far
+   * the node is catching up, and the supervisor proposes nothing for it, so
+   * a problem that resolved while the hub was unreachable never opens an
+   * action (issue 3).
+   */
+  backlog: z.object({ events: z.number().int().nonnegative(), untilSeq: z.number().int().nonnegative() }).optional(),
+  /** Birth only: the agent's current view of each monitored service, sent before the backlog. */
+  services: z.record(ServiceName, ServiceSnapshot).optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 

@@ -45,6 +45,10 @@ export const WorldNode = z.object({
   dockerReachable: z.boolean().nullable(),
   disks: z.record(z.string(), DiskState),
   metrics: z.record(z.string(), z.number()).optional(),
+  /** Highest seq the node announced as backlog in its latest birth; catching up while above lastSeq. */
+  backlogUntilSeq: z.number().int().nonnegative().optional(),
+  /** Events the agent's outbox dropped (events_dropped), summed. */
+  droppedEvents: z.number().int().nonnegative().optional(),
 });
 export type WorldNode = z.infer<typeof WorldNode>;
 
