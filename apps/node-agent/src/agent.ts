@@ -1,17 +1,17 @@
 import path from 'node:path';
-import { NodeStatus, topics, type Clock } from '@homelab/contracts';
+import { NodeStatus, topics, type Clock, type HomelabEvent } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { CommandHandler } from './commands';
 import type { AgentConfig } from './config';
 import { DesiredCache } from './desired-cache';
 import type { DockerPort } from './docker-port';
-import { errorMessage } from './errors';
+import { AgentError, errorMessage } from './errors';
 import { ensureDir } from './fs-atomic';
 import { InboundCounters } from './inbound';
 import { CommandJournal } from './journal';
 import type { ConnectMqtt, MqttLink } from './mqtt-port';
 import { Outbox } from './outbox';
-import { EventPublisher } from './publisher';
+import { EventPublisher, type EventDraft } from './publisher';
 import { SeqAllocator } from './seq';
 import { nextSession } from './session';
 import { AGENT_VERSION } from './version';
@@ -133,6 +133,16 @@ export class NodeAgent {
     await withTimeout(p.link.close(), 2000).catch(() => undefined);
     await p.outbox.close();
     log.info('agent stopped');
+  }
+
+  /**
+   * Sends one event through the real path (seq, outbox, publish, ack) as if
+   * the watcher had produced it. Used by load and fault tests to create
+   * bursts; resolves once the event is durable in the outbox.
+   */
+  emit(draft: EventDraft): Promise<HomelabEvent | null> {
+    if (!this.parts) return Promise.reject(new AgentError('io_failed', 'agent is not started'));
+    return this.parts.publisher.emit(draft);
   }
 
   /** A snapshot for tests and diagnostics. */

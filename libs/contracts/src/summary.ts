@@ -20,10 +20,12 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  *   no new actions are proposed for it.
  * - unknown_node: a node reports but has no `hosts/<node>/services.yaml`
  *   (a missing folder or a missing NODE_ALIAS_MAP entry).
+ * - node_catching_up: the node announced a backlog in its birth and the hub has
+ *   not folded it all yet; no new actions for it until it is current (issue 3).
  * - occurrence_rejected: the drift persists, but the operator rejected the
  *   action for this very occurrence; a new occurrence proposes again.
  */
-export const FindingKind = z.enum(['node_never_reported', 'node_offline', 'unknown_node', 'occurrence_rejected']);
+export const FindingKind = z.enum(['node_never_reported', 'node_offline', 'node_catching_up', 'unknown_node', 'occurrence_rejected']);
 
 export const Finding = z.object({
   kind: FindingKind,

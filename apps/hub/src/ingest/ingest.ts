@@ -96,7 +96,8 @@ export class Ingest {
     this.counters.statuses += 1;
     const known = this.deps.nodeStatus(node);
     const online = status.state === 'online';
-    if (known && known.online === online && known.session === status.session) return; // retained redelivery
+    // A retained redelivery of what we already know is skipped; a birth announcing a backlog never is.
+    if (known && known.online === online && known.session === status.session && !status.backlog) return;
     // The hub's own stream is written by one chain so its seq stays monotonic.
     this.hubChain = this.hubChain.then(() => this.writeHubEvent(node, online, status));
     await this.hubChain;
@@ -107,7 +108,16 @@ export class Ingest {
     const now = this.deps.clock.now();
     const base = { id: `hub-${seq}`, node, seq, ts: now.toISOString() };
     const event: HomelabEvent = online
-      ? { ...base, type: 'node_online', data: { session: status.session, ...(status.version ? { version: status.version } : {}) } }
+      ? {
+          ...base,
+          type: 'node_online',
+          data: {
+            session: status.session,
+            ...(status.version ? { version: status.version } : {}),
+            ...(status.backlog ? { backlogUntilSeq: status.backlog.untilSeq, backlogEvents: status.backlog.events } : {}),
+            ...(status.services ? { services: status.services } : {}),
+          },
+        }
       : { ...base, type: 'node_offline', data: { session: status.session, reason: 'status_offline' } };
     const out = await this.deps.eventLog.append(HUB_STREAM, [event], now);
     if (out.written.length) this.deps.onWritten();

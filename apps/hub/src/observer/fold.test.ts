@@ -113,6 +113,23 @@ describe('fold: nodes', () => {
       steps: [hub(ev.status('piha', 1, true, 1)), ['piha', { ...ev.status('piha', 7, false, 9), id: 'piha-7' }]],
       expect: { online: true, session: 1, lastSeq: 7 },
     },
+    {
+      name: 'a birth announcing a backlog records how far the node must catch up, also within the same session',
+      steps: [
+        hub(ev.status('piha', 1, true, 2)),
+        hub({ id: 'hub-2', node: 'piha', seq: 2, ts: at(2), type: 'node_online', data: { session: 2, backlogUntilSeq: 500, backlogEvents: 480 } }),
+        hub({ id: 'hub-3', node: 'piha', seq: 3, ts: at(3), type: 'node_online', data: { session: 2, backlogUntilSeq: 300 } }),
+      ],
+      expect: { online: true, session: 2, backlogUntilSeq: 500, statusSince: at(1) },
+    },
+    {
+      name: 'events dropped by the agent outbox add up',
+      steps: [
+        { id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'events_dropped', data: { count: 10, reason: 'outbox_full' } },
+        { id: 'piha-2', node: 'piha', seq: 2, ts: at(2), type: 'events_dropped', data: { count: 5, reason: 'outbox_full' } },
+      ],
+      expect: { droppedEvents: 15, lastSeq: 2 },
+    },
   ];
   it.each(cases)('$name', ({ steps, expect: want }) => {
     const node = run(steps).nodes.piha!;

@@ -86,6 +86,10 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
     case 'docker_reachable':
       node.dockerReachable = e.type === 'docker_reachable';
       break;
+    case 'events_dropped':
+      // The agent's outbox overflowed while the hub was out of reach: a known gap, shown to the operator.
+      node.droppedEvents = (node.droppedEvents ?? 0) + e.data.count;
+      break;
     case 'node_online':
     case 'node_offline':
       // From an agent's own stream: its status comes from the status topic (hub stream), not from itself.
@@ -110,6 +114,11 @@ function ensureNode(world: World, name: string): WorldNode {
 function foldStatus(node: WorldNode, e: StatusEvent): void {
   const offline = e.type === 'node_offline';
   const s = e.data.session;
+  // A birth announcing a backlog: the node is catching up until its own stream
+  // reaches this seq (a max, so independent of how streams interleave).
+  if (e.type === 'node_online' && e.data.backlogUntilSeq !== undefined) {
+    node.backlogUntilSeq = Math.max(node.backlogUntilSeq ?? 0, e.data.backlogUntilSeq);
+  }
   const newer = node.session === null || s > node.session || (s === node.session && offline && node.online !== false);
   if (!newer) return;
   node.online = !offline;

@@ -98,6 +98,24 @@ describe('reconcile', () => {
     expect(plan.findings.map((f) => f.kind)).toEqual(['node_offline']);
   });
 
+  it('proposes nothing for a node still catching up on its backlog, even for a problem it shows', () => {
+    const w = world([worldNode('piha', { lastSeq: 120, backlogUntilSeq: 500 })], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);
+    const plan = reconcile(base({ world: w }));
+    expect(plan.create).toEqual([]);
+    expect(plan.findings.map((f) => f.kind)).toEqual(['node_catching_up']);
+  });
+
+  it('proposes again once the node has folded its whole backlog', () => {
+    const w = world([worldNode('piha', { lastSeq: 500, backlogUntilSeq: 500 })], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);
+    expect(ids(base({ world: w }))).toEqual(['container-restart-piha-zigbee2mqtt']);
+  });
+
+  it('still cancels a pending restart whose service turned healthy while the node catches up', () => {
+    const w = world([worldNode('piha', { lastSeq: 120, backlogUntilSeq: 500 })], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
+    const plan = reconcile(base({ world: w, actions: [action('container-restart-piha-zigbee2mqtt', { state: 'pending' })] }));
+    expect(plan.cancel).toEqual([{ id: 'container-restart-piha-zigbee2mqtt', reason: 'drift_resolved_auto' }]);
+  });
+
   it('reports a node that sends events but has no desired state', () => {
     const w = world([worldNode('piha'), worldNode('stranger')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
     expect(reconcile(base({ world: w })).findings).toEqual([expect.objectContaining({ kind: 'unknown_node', node: 'stranger' })]);

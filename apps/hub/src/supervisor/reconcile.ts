@@ -60,6 +60,16 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       findings.push({ kind: 'node_offline', node, message: `${node}: agent offline since ${wn.statusSince ?? 'unknown'}; no new actions until it is back` });
       continue;
     }
+    // A node replaying its backlog after an outage (issue 3): the world still shows the past, so a
+    // problem that already resolved must not open an action. Cancels of pending actions still apply.
+    if (wn?.backlogUntilSeq !== undefined && (wn.lastSeq ?? 0) < wn.backlogUntilSeq) {
+      findings.push({
+        kind: 'node_catching_up',
+        node,
+        message: `${node}: catching up on its backlog (at seq ${wn.lastSeq ?? 0} of ${wn.backlogUntilSeq}); no new actions until it is current`,
+      });
+      continue;
+    }
     for (const service of monitored) {
       const ws = services.get(serviceKey(node, service));
       if (!ws) proposals.push(missingProposal(service, node, wn, input.now));
