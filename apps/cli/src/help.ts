@@ -60,8 +60,3 @@ export const VALIDATE_HELP = `Usage: homelab validate [--hosts <dir>]
 
 Checks every <dir>/<node>/services.yaml against the schema and prints each
 problem with file, path and reason. Exit code 1 when any file is invalid.`;
-
-export const REPLAY_HELP = `Usage: homelab replay [--root <dir>]
-
-Rebuilds world/services.json and world/nodes.json from the whole event log and
-rewrites the observer checkpoint. Stop the hub first.`;

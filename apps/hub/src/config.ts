@@ -38,6 +38,23 @@ export const HubConfig = z.object({
   commandTimeoutMs: z.coerce.number().int().positive().default(120_000),
   /** MQTT packets above this size are refused by the embedded broker and ignored by ingest. */
   maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+  /**
+   * Ghost pruning (docs/observer-runtime.md): a service not reported for this
+   * long while its node kept reporting leaves the world view. The agent repeats
+   * every service each 30 s, so 1 h is 120 missed repeats: no hiccup gets there,
+   * and a service removed from a node is gone within the hour. 0 disables.
+   */
+  serviceTtlMs: z.coerce.number().int().nonnegative().default(60 * 60_000),
+  /**
+   * A node silent this long (measured against the newest event of the fleet,
+   * not the clock) leaves the view with its services, unless it has a
+   * services.yaml. 7 days outlasts a long weekend away from a broken node. 0 disables.
+   */
+  nodeTtlMs: z.coerce.number().int().nonnegative().default(7 * 24 * 60 * 60_000),
+  /** Days of the event log older than this many whole days are gzipped (≥ 1: never today). */
+  retentionCompressDays: z.coerce.number().int().min(1).default(7),
+  /** How often the retention pass looks for days to compress. */
+  retentionIntervalMs: z.coerce.number().int().positive().default(60 * 60_000),
 });
 export type HubConfig = z.infer<typeof HubConfig>;
 
@@ -75,6 +92,10 @@ export function resolveHubConfig(flags: HubFlags, env: NodeJS.ProcessEnv): HubCo
     supervisorIntervalMs: env.HOMELAB_SUPERVISOR_INTERVAL_MS,
     executorIntervalMs: env.HOMELAB_EXECUTOR_INTERVAL_MS,
     commandTimeoutMs: env.HOMELAB_COMMAND_TIMEOUT_MS,
+    serviceTtlMs: env.HOMELAB_SERVICE_TTL_MS,
+    nodeTtlMs: env.HOMELAB_NODE_TTL_MS,
+    retentionCompressDays: env.HOMELAB_RETENTION_COMPRESS_DAYS,
+    retentionIntervalMs: env.HOMELAB_RETENTION_INTERVAL_MS,
   };
   const parsed = HubConfig.safeParse(raw);
   if (!parsed.success) throw new HubError('config_invalid', `invalid hub configuration:\n${z.prettifyError(parsed.error)}`);

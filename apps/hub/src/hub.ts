@@ -1,6 +1,6 @@
 import { systemClock, topics, type Clock, type Command } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
-import { FsEventLog, FsEventLogReader } from '@homelab/event-log';
+import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded';
 import type { HubConfig } from './config';
@@ -26,6 +26,23 @@ export interface RunningHub {
  * real clients (guide: "only main builds real clients").
  */
 export async function startHub(config: HubConfig, log: Logger, clock: Clock = systemClock): Promise<RunningHub> {
+  // One hub per data root, never beside `homelab replay` (docs/observer-runtime.md "Replay").
+  let lock: RootLock;
+  try {
+    lock = await acquireRootLock(config.root, { owner: 'hub', log: log.child({ part: 'lock' }), takeOverForeign: true, now: () => clock.now() });
+  } catch (err) {
+    if (err instanceof RootLockedError) throw new HubError('conflict', `${err.message}; stop the other hub or homelab replay first`, { cause: err });
+    throw err;
+  }
+  try {
+    return await startLocked(config, log, clock, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: RootLock): Promise<RunningHub> {
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = config.mqttUrl;
   if (!mqttUrl) {
@@ -33,7 +50,7 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     mqttUrl = broker.url;
   }
 
-  const eventLog = new FsEventLog({ root: config.root, log: log.child({ part: 'event-log' }) });
+  const eventLog = new FsEventLog({ root: config.root, log: log.child({ part: 'event-log' }), clock });
   await eventLog.open();
   // The reader never reads past what the log has committed (a failed write is cut back).
   const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
@@ -45,12 +62,16 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     link ? link.publish(topic, payload, opts) : Promise.reject(new Error('mqtt link not created yet'));
 
   const statePublisher = new ServiceStatePublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
+  // Desired state is unknown (null: nothing pruned) until the supervisor's first load.
+  let desiredLoaded = false;
   const observer = new Observer({
     root: config.root,
     reader,
     clock,
     log: log.child({ part: 'observer' }),
     aliases: config.aliases,
+    ttl: { serviceTtlMs: config.serviceTtlMs, nodeTtlMs: config.nodeTtlMs },
+    desired: () => (desiredLoaded ? supervisor.desired() : null),
     onChange: (world) => {
       supervisor.kick();
       void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
@@ -74,8 +95,11 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     log: log.child({ part: 'supervisor' }),
     aliases: config.aliases,
     onDesired: (desired) => {
+      desiredLoaded = true;
+      observer.kick(); // the view depends on it (ghost pruning); a no-op when nothing changed
       void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
+    onApproved: () => executor.kick(),
   });
 
   // Catch up on what the log holds beyond the checkpoint before taking new messages.
@@ -86,7 +110,8 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     publish,
     onWritten: () => observer.kick(),
     onResult: (r) => executor.handleResult(r),
-    nodeStatus: (node) => observer.world().nodes[config.aliases[node] ?? node],
+    // The fold, not the view: a node pruned as a ghost still has its last known session.
+    nodeStatus: (node) => observer.foldedWorld().nodes[config.aliases[node] ?? node],
     clock,
     log: log.child({ part: 'ingest' }),
     maxPayloadBytes: config.maxPayloadBytes,
@@ -97,6 +122,8 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     password: config.mqttPassword,
     log: log.child({ part: 'mqtt' }),
     onMessage: (topic, payload) => void ingest.handle(topic, payload),
+    // With the embedded broker the hub attaches in process (no TCP loop to itself).
+    embedded: broker,
   });
   try {
     await link.waitConnected();
@@ -130,7 +157,9 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
 
   await supervisor.runOnce();
+  const retention = new RetentionLoop({ root: config.root, clock, log: log.child({ part: 'retention' }), olderThanDays: config.retentionCompressDays });
   observer.start(config.observerIntervalMs);
+  retention.start(config.retentionIntervalMs);
   supervisor.start(config.supervisorIntervalMs);
   executor.start(config.executorIntervalMs);
   log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
@@ -140,12 +169,14 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     mqttUrl,
     async stop() {
       await observer.stop();
+      await retention.stop();
       supervisor.stop();
       executor.stop();
       await web.close();
       await link?.close();
       await eventLog.close();
       await broker?.close();
+      await lock.release();
     },
   };
 }

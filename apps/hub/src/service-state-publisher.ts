@@ -3,7 +3,8 @@ import { topics, type World } from '@homelab/contracts';
 /**
  * Retained per-service state for people and Home Assistant (BRIEF.md "MQTT
  * conventions"): `homelab/v1/nodes/<node>/services/<service>/state`.
- * Publishes only what changed since the last call.
+ * Publishes only what changed since the last call; an empty retained
+ * payload clears a service that left the world.
  */
 export class ServiceStatePublisher {
   private readonly sent = new Map<string, string>();
@@ -18,6 +19,13 @@ export class ServiceStatePublisher {
       if (this.sent.get(key) === body) continue;
       await this.publish(topics.serviceState(s.node, s.service), payload);
       this.sent.set(key, body);
+    }
+    // A service that left the world (pruned as a ghost): clear its retained state.
+    for (const key of [...this.sent.keys()]) {
+      if (Object.hasOwn(world.services, key)) continue;
+      const [node, service] = key.split('/') as [string, string];
+      await this.publish(topics.serviceState(node, service), '');
+      this.sent.delete(key);
     }
   }
 }

@@ -31,3 +31,28 @@ export async function mkdirDurable(dir: string): Promise<boolean> {
   for (const d of created) await fsyncDir(path.dirname(d));
   return true;
 }
+
+/**
+ * Replaces `file` all-or-nothing: temp → fsync → rename → fsync the directory.
+ * A crash leaves either the old or the new content, never a mix.
+ */
+export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fh = await fs.open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(file));
+}

@@ -61,17 +61,18 @@ export class FsEventLogReader implements EventLogReader {
     return [...this.index.keys()].sort();
   }
 
-  async *read(stream: string, from: LogPosition | null): AsyncIterable<LogRecord> {
+  read(stream: string, from: LogPosition | null): AsyncIterable<LogRecord> {
+    return { [Symbol.asyncIterator]: () => new BatchIterator(this.batches(stream, from)) };
+  }
+
+  private async *batches(stream: string, from: LogPosition | null): AsyncGenerator<LogRecord[]> {
     assertValidStream(stream);
     const fromRef = from ? parseRelFile(from.file) : null;
     if (from && (!fromRef || fromRef.stream !== stream || !Number.isSafeInteger(from.offset) || from.offset < 0)) {
       throw new Error(`invalid position for stream ${stream}: ${JSON.stringify(from)}`);
     }
     if (!this.index) await this.streams();
-    // Batches flow through the inner generators; only this loop pays per record.
-    for await (const batch of this.readFrom(stream, fromRef?.date ?? null, from?.offset ?? 0, true)) {
-      for (const r of batch) yield r;
-    }
+    yield* this.readFrom(stream, fromRef?.date ?? null, from?.offset ?? 0, true);
   }
 
   private async *readFrom(stream: string, fromDate: string | null, offset: number, mayRescan: boolean): AsyncGenerator<LogRecord[]> {
@@ -137,5 +138,35 @@ export class FsEventLogReader implements EventLogReader {
     if (logged >= MAX_LOGGED_PER_READ) return false;
     this.log?.warn({ file: `events/${ref.rel}`, offset, error: error.slice(0, 500) }, 'skipped corrupt event log line');
     return true;
+  }
+}
+
+/**
+ * Hands out the records of each batch one by one. An async generator that
+ * yields per record costs a generator resumption and two promise hops per
+ * record, about as much as decoding the line; here only the `for await`
+ * itself pays per record, and the async work happens once per batch.
+ */
+class BatchIterator implements AsyncIterator<LogRecord> {
+  private batch: LogRecord[] = [];
+  private i = 0;
+
+  constructor(private readonly source: AsyncGenerator<LogRecord[]>) {}
+
+  next(): Promise<IteratorResult<LogRecord>> {
+    if (this.i < this.batch.length) return Promise.resolve({ value: this.batch[this.i++]!, done: false });
+    return this.source.next().then((r): Promise<IteratorResult<LogRecord>> | IteratorResult<LogRecord> => {
+      if (r.done) return { value: undefined, done: true };
+      this.batch = r.value;
+      this.i = 0;
+      return this.next();
+    });
+  }
+
+  /** A consumer that stops early (break, throw) closes the file being read. */
+  async return(): Promise<IteratorResult<LogRecord>> {
+    this.batch = [];
+    await this.source.return(undefined);
+    return { value: undefined, done: true };
   }
 }

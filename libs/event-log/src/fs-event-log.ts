@@ -1,18 +1,21 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { StoredEvent, type HomelabEvent } from '@homelab/contracts';
+import { StoredEvent, systemClock, type Clock, type HomelabEvent } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { AppendFile, EventLogWriteError } from './append-file';
 import { mkdirDurable } from './durable';
 import { absFile, assertValidStream, eventsDir, parseRelFile, relFile, utcDate } from './layout';
 import { encodeLine } from './line-codec';
 import type { AppendOutcome, EventLog } from './port';
+import { quarantineCorruptLines } from './quarantine';
 import { recoverLog } from './recover';
 
 export interface FsEventLogOptions {
   /** Data root; files go to `<root>/events/YYYY-MM-DD/<stream>.jsonl`. */
   root: string;
   log?: Logger;
+  /** Dates quarantine entries; defaults to the system clock. */
+  clock?: Clock;
 }
 
 /** What a same-process reader needs to never read bytes that are not durable yet. */
@@ -39,6 +42,7 @@ interface Pending {
 export class FsEventLog implements EventLog, CommittedSizes {
   private readonly root: string;
   private readonly log: Logger | undefined;
+  private readonly clock: Clock;
   private state: 'new' | 'open' | 'closing' | 'closed' = 'new';
   /** Highest seq durably written, per stream. */
   private readonly durable = new Map<string, number>();
@@ -54,6 +58,7 @@ export class FsEventLog implements EventLog, CommittedSizes {
   constructor(opts: FsEventLogOptions) {
     this.root = opts.root;
     this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
   }
 
   async open(): Promise<void> {
@@ -66,6 +71,8 @@ export class FsEventLog implements EventLog, CommittedSizes {
     }
     for (const [s, d] of rec.newestDate) this.newestDate.set(s, d);
     for (const d of rec.dates) this.dates.set(d, Promise.resolve());
+    // After the tail repair, so a torn tail is cut rather than quarantined. Never fatal.
+    await quarantineCorruptLines(this.root, { log: this.log, now: () => this.clock.now() });
     this.state = 'open';
   }
 

@@ -21,7 +21,7 @@ export interface AppendOutcome {
  * A stream is a node name, or `_hub` for events the hub derives itself.
  */
 export interface EventLog {
-  /** Creates folders, repairs torn tails, learns the highest seq of every stream. */
+  /** Creates folders, repairs torn tails, quarantines corrupt lines (events/quarantine/), learns the highest seq of every stream. */
   open(): Promise<void>;
   /**
    * Appends events of one stream; dedups by seq (a seq at or below the stream's

@@ -16,6 +16,9 @@ export interface CatchUpResult {
 
 export interface CatchUpProgress {
   stream: string;
+  /** File being read (relative to `events/`) and the uncompressed offset reached in it. */
+  file: string;
+  offset: number;
   applied: number;
   skipped: number;
 }
@@ -45,9 +48,11 @@ export async function catchUp(
       }
       positions.set(stream, next);
       moved = true;
-      if (onProgress && (res.applied + res.skipped) % progressEvery === 0) onProgress({ stream, applied: res.applied, skipped: res.skipped });
+      if (onProgress && (res.applied + res.skipped) % progressEvery === 0) onProgress({ stream, file: next.file, offset: next.offset, applied: res.applied, skipped: res.skipped });
     }
     if (moved) res.moved++;
+    const end = positions.get(stream);
+    if (onProgress && moved && end) onProgress({ stream, file: end.file, offset: end.offset, applied: res.applied, skipped: res.skipped });
   }
   return res;
 }

@@ -6,6 +6,7 @@ import { HUB_STREAM, ManualClock, type HomelabEvent } from '@homelab/contracts';
 import { FsEventLog, FsEventLogReader } from '@homelab/event-log';
 import { createLogger } from '@homelab/logging';
 import { checkpointPath } from './checkpoint';
+import { foldPath } from './fold-state';
 import { Observer, replay } from './observer';
 import { at, ev } from './test-events';
 import { NODES_FILE, SERVICES_FILE, WORLD_DIR } from './world-files';
@@ -67,8 +68,9 @@ describe('Observer', () => {
     const incremental = await worldBytes();
     expect(JSON.parse(incremental.split('\n}\n')[0] + '\n}').services['piha/z2m']).toMatchObject({ status: 'healthy', since: at(6) });
 
-    // Deleting checkpoint and world forces a full replay.
+    // Deleting checkpoint, fold state and world forces a full replay.
     await fs.rm(path.join(root, WORLD_DIR), { recursive: true });
+    await fs.rm(foldPath(root));
     await fs.rm(checkpointPath(root));
     const fresh = observer();
     await fresh.init();
@@ -122,7 +124,7 @@ describe('Observer', () => {
     expect(restarted.world().services['piha/z2m']!.problemEventIds).toEqual(['piha-3']);
   });
 
-  it('replays from zero when the world files come from different writes', async () => {
+  it('rewrites world files that were damaged or come from different writes, from the fold state, without replaying', async () => {
     const obs = observer();
     await obs.init();
     for (const [stream, events, day] of rounds[0]!) await append(stream, events, day);
@@ -132,23 +134,34 @@ describe('Observer', () => {
     await obs.runOnce();
     const world = await worldBytes();
     await fs.writeFile(path.join(root, WORLD_DIR, SERVICES_FILE), oldServices);
+    await fs.writeFile(path.join(root, WORLD_DIR, NODES_FILE), '{"version":1,"nodes":{"piha":{"online":"yes"}}}');
 
     const restarted = observer();
     await restarted.init();
-    expect((await restarted.runOnce()).applied).toBe(8);
+    expect((await restarted.runOnce()).applied).toBe(0);
     expect(await worldBytes()).toBe(world);
   });
 
-  it('replays from zero when a world file is invalid', async () => {
+  it('replays from zero when the fold state is older than the checkpoint, or invalid', async () => {
     const obs = observer();
     await obs.init();
     for (const [stream, events, day] of rounds[0]!) await append(stream, events, day);
     await obs.runOnce();
+    const oldFold = await fs.readFile(foldPath(root), 'utf8');
+    for (const [stream, events, day] of rounds[1]!) await append(stream, events, day);
+    await obs.runOnce();
     const world = await worldBytes();
-    await fs.writeFile(path.join(root, WORLD_DIR, NODES_FILE), '{"version":1,"nodes":{"piha":{"online":"yes"}}}');
+
+    await fs.writeFile(foldPath(root), oldFold);
     const restarted = observer();
     await restarted.init();
-    expect((await restarted.runOnce()).applied).toBe(3);
+    expect((await restarted.runOnce()).applied).toBe(8);
+    expect(await worldBytes()).toBe(world);
+
+    await fs.writeFile(foldPath(root), '{"version":1,"nodes":{"piha":{"online":"yes"}}}');
+    const again = observer();
+    await again.init();
+    expect((await again.runOnce()).applied).toBe(8);
     expect(await worldBytes()).toBe(world);
   });
 

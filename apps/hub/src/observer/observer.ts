@@ -2,8 +2,10 @@ import { emptyWorld, type Clock, type World } from '@homelab/contracts';
 import type { EventLogReader } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
 import { catchUp, type Positions } from './catch-up';
-import { checkpointOf, loadCheckpoint, writeCheckpoint, type ObserverCheckpoint } from './checkpoint';
-import { loadWorld, writeWorld } from './world-files';
+import { aliasesHash, behindCheckpoint, checkpointOf, loadCheckpoint, writeCheckpoint, type ObserverCheckpoint } from './checkpoint';
+import { loadFold, writeFoldAndCheckpoint } from './fold-state';
+import { DEFAULT_NODE_TTL_MS, DEFAULT_SERVICE_TTL_MS, prune, type DesiredView } from './prune';
+import { readRenderedWorld, renderWorld, writeRenderedWorld, type RenderedWorld } from './world-files';
 
 export { replay, type ReplayOptions, type ReplayResult } from './replay';
 
@@ -13,24 +15,42 @@ export interface ObserverDeps {
   clock: Clock;
   log: Logger;
   aliases: Record<string, string>;
-  /** Called after a run that changed the world, once the world files are written. */
+  /** Called after a run that changed the world view, once the world files are written. */
   onChange?: (world: World) => void;
   /** How long `kick()` waits, so that a burst of commits costs one run. */
   kickDelayMs?: number;
+  /** Ghost pruning of the view (HOMELAB_SERVICE_TTL_MS, HOMELAB_NODE_TTL_MS); see prune.ts. */
+  ttl?: { serviceTtlMs: number; nodeTtlMs: number };
+  /**
+   * Desired state in force (the supervisor's): what it lists is never pruned.
+   * `null` while it is not loaded yet: nothing is pruned then, so a desired
+   * service never vanishes from the view before the supervisor knows it is
+   * desired (it would look missing). Without this dependency, nothing counts
+   * as desired (as in `replay()` without `desired`).
+   */
+  desired?: () => DesiredView | null;
 }
 
 /**
  * Folds the event log into world state. Each run reads every stream from its
- * checkpointed position, then writes the world files and only then the
- * checkpoint: after a crash between the two, the re-read events are skipped
- * by seq (the world files record what they contain), so each event is
- * applied exactly once.
+ * checkpointed position, writes the pruned view (world files), then the fold
+ * and the checkpoint together (state/): after a crash between the fold and
+ * the checkpoint the re-read events are skipped by seq (the fold records
+ * what it contains), so each event is applied exactly once.
  */
 export class Observer {
-  private current: World = emptyWorld();
+  /** Everything folded, ghosts included; resumed from state/observer_fold.json. */
+  private fold: World = emptyWorld();
+  /** prune(fold): what world() serves and the world files hold. */
+  private view: World = emptyWorld();
   private positions: Positions = new Map();
-  /** The files lag the in-memory world (a write failed, or init started from empty). */
+  /** The state files lag the in-memory fold (a write failed, or init started from empty). */
   private dirty = false;
+  /** The view must be recomputed and written. */
+  private viewStale = true;
+  private viewDesired: string | null = null;
+  /** Bytes of the world files on disk, as far as this process knows. */
+  private written: RenderedWorld | null = null;
   private notify = false;
   private chain: Promise<unknown> = Promise.resolve();
   private state: 'idle' | 'running' | 'stopped' = 'idle';
@@ -39,24 +59,33 @@ export class Observer {
 
   constructor(private readonly deps: ObserverDeps) {}
 
-  /** The live world; read-only for callers (runs mutate it in place). */
+  /** The live view (ghosts pruned); read-only for callers. Replaced, not mutated, by runs. */
   world(): World {
-    return this.current;
+    return this.view;
+  }
+
+  /** The fold with its ghosts (e.g. the last session of a node pruned from the view); read-only, mutated by runs. */
+  foldedWorld(): World {
+    return this.fold;
   }
 
   async init(): Promise<void> {
-    const { root, log } = this.deps;
-    const [cp, world] = await Promise.all([loadCheckpoint(root, log), loadWorld(root, log)]);
-    const why = !cp ? 'no observer checkpoint' : !world ? 'no usable world files' : behindCheckpoint(cp, world);
+    const { root, log, aliases } = this.deps;
+    const [cp, fold, written] = await Promise.all([loadCheckpoint(root, log), loadFold(root, log), readRenderedWorld(root)]);
+    this.written = written;
+    this.viewStale = true;
+    const why = replayReason(cp, fold, aliasesHash(aliases));
     if (why) {
       log.info({ reason: why }, 'observer starts from an empty world and replays the whole event log');
-      this.current = emptyWorld();
+      this.fold = emptyWorld();
       this.positions = new Map();
       this.dirty = true;
-      return;
+    } else {
+      this.fold = fold!;
+      this.positions = new Map(Object.entries(cp!.streams).map(([s, p]) => [s, { file: p.file, offset: p.offset }]));
     }
-    this.current = world!;
-    this.positions = new Map(Object.entries(cp!.streams).map(([s, p]) => [s, { file: p.file, offset: p.offset }]));
+    // Not the desired provider yet: at init the supervisor may not exist (or know anything).
+    this.view = this.prunedView(this.deps.desired ? null : undefined);
   }
 
   /** Folds what was appended since the last run. Runs never overlap: a call during a run waits for it. */
@@ -68,23 +97,43 @@ export class Observer {
 
   private async run(): Promise<{ applied: number }> {
     const { root, reader, aliases } = this.deps;
-    const res = await catchUp(reader, this.current, this.positions, { aliases }).catch((err: unknown) => {
+    const res = await catchUp(reader, this.fold, this.positions, { aliases }).catch((err: unknown) => {
       // Whatever was folded before the failure is in memory; make the next run persist it.
       this.dirty = true;
+      this.viewStale = true;
       throw err;
     });
     if (res.applied > 0) {
       this.dirty = true;
-      this.notify = true;
+      this.viewStale = true;
     }
-    if (this.dirty) await writeWorld(root, this.current);
-    if (this.dirty || res.moved > 0) await writeCheckpoint(root, checkpointOf(this.positions, this.current));
+    const desired = this.deps.desired?.();
+    const desiredKey = keyOfDesired(desired);
+    if (this.viewStale || desiredKey !== this.viewDesired) {
+      this.viewStale = true; // until the files hold it
+      this.view = this.prunedView(desired);
+      this.viewDesired = desiredKey;
+      const rendered = renderWorld(this.view);
+      if (!this.written || rendered.services !== this.written.services || rendered.nodes !== this.written.nodes) {
+        await writeRenderedWorld(root, rendered);
+        this.written = rendered;
+        this.notify = true;
+      }
+      this.viewStale = false;
+    }
+    if (this.dirty) await writeFoldAndCheckpoint(root, this.fold, checkpointOf(this.positions, this.fold, aliases));
+    else if (res.moved > 0) await writeCheckpoint(root, checkpointOf(this.positions, this.fold, aliases));
     this.dirty = false;
     if (this.notify) {
       this.notify = false;
-      this.deps.onChange?.(this.current);
+      this.deps.onChange?.(this.view);
     }
     return { applied: res.applied };
+  }
+
+  private prunedView(desired: DesiredView | null | undefined): World {
+    const ttl = desired === null ? { serviceTtlMs: 0, nodeTtlMs: 0 } : (this.deps.ttl ?? { serviceTtlMs: DEFAULT_SERVICE_TTL_MS, nodeTtlMs: DEFAULT_NODE_TTL_MS });
+    return prune(this.fold, { ...ttl, desired: desired ?? undefined }).world;
   }
 
   /** Schedules a run soon; kicks before it starts are coalesced into it. */
@@ -128,11 +177,22 @@ export class Observer {
   }
 }
 
-/** Why the world files cannot be trusted with this checkpoint (they are older than it), or null. */
-function behindCheckpoint(cp: ObserverCheckpoint, world: World): string | null {
-  for (const [stream, c] of Object.entries(cp.streams)) {
-    const seq = world.folded && Object.hasOwn(world.folded, stream) ? world.folded[stream] : undefined;
-    if (seq === undefined || seq < c.seq) return `world files are older than the checkpoint (stream ${stream})`;
-  }
-  return null;
+/** Why the persisted fold cannot be resumed, or null. */
+function replayReason(cp: ObserverCheckpoint | null, fold: World | null, aliases: string): string | null {
+  if (!cp) return 'no observer checkpoint';
+  if (cp.aliases === undefined) return 'the checkpoint does not record the NODE_ALIAS_MAP it was made with (written by an older version)';
+  if (cp.aliases !== aliases) return 'NODE_ALIAS_MAP changed since the checkpoint; nodes are folded again under their canonical names';
+  if (!fold) return 'no usable observer fold state (state/observer_fold.json)';
+  return behindCheckpoint(cp, fold);
+}
+
+/** What of the desired state pruning depends on, as a comparable string. */
+export function keyOfDesired(desired: DesiredView | null | undefined): string {
+  if (desired === undefined) return 'none';
+  if (desired === null) return 'unknown';
+  return JSON.stringify(
+    Object.keys(desired)
+      .sort()
+      .map((n) => [n, Object.keys(desired[n]!.services).filter((s) => desired[n]!.services[s]!.monitor !== false).sort()]),
+  );
 }

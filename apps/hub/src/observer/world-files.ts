@@ -38,11 +38,21 @@ export function renderWorld(world: World): RenderedWorld {
 
 /** Replaces both world files, each atomically (see loadWorld for a crash between the two). */
 export async function writeWorld(root: string, world: World): Promise<void> {
-  const r = renderWorld(world);
+  await writeRenderedWorld(root, renderWorld(world));
+}
+
+export async function writeRenderedWorld(root: string, r: RenderedWorld): Promise<void> {
   await writeFilesAtomic(path.join(root, WORLD_DIR), [
     { name: SERVICES_FILE, data: r.services },
     { name: NODES_FILE, data: r.nodes },
   ]);
+}
+
+/** The world files' current bytes, or null when either is missing. */
+export async function readRenderedWorld(root: string): Promise<RenderedWorld | null> {
+  const dir = path.join(root, WORLD_DIR);
+  const [services, nodes] = await Promise.all([readIfExists(path.join(dir, SERVICES_FILE)), readIfExists(path.join(dir, NODES_FILE))]);
+  return services === null || nodes === null ? null : { services, nodes };
 }
 
 function parseFile<T extends z.ZodType>(schema: T, text: string, file: string, log: Logger): z.infer<T> | null {

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { FoldedSeqs, WorldNode, WorldService, type World } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import { readIfExists, writeFilesAtomic } from './atomic-file';
+import { CHECKPOINT_FILE, STATE_DIR, type ObserverCheckpoint } from './checkpoint';
+import { stableJson } from './world-files';
+
+export const FOLD_FILE = 'observer_fold.json';
+
+/**
+ * `state/observer_fold.json`: the observer's fold as it is, ghosts included.
+ * The world files are a pruned view of it (prune.ts); resuming from the view
+ * would fold a returning ghost differently from a replay (its `since`, its
+ * disks), so the observer resumes from this file and never from the view.
+ * Written in the same atomic step as the checkpoint, just before it.
+ */
+export const ObserverFoldFile = z.object({
+  version: z.literal(1),
+  services: z.record(z.string(), WorldService),
+  nodes: z.record(z.string(), WorldNode),
+  folded: FoldedSeqs,
+});
+
+export const foldPath = (root: string) => path.join(root, STATE_DIR, FOLD_FILE);
+
+/** Pure: the bytes of the fold file. */
+export function renderFold(world: World): string {
+  return stableJson({ version: 1, services: world.services, nodes: world.nodes, folded: world.folded ?? {} });
+}
+
+/** The persisted fold, or null (full replay) when missing or invalid. */
+export async function loadFold(root: string, log: Logger): Promise<World | null> {
+  const file = foldPath(root);
+  const text = await readIfExists(file);
+  if (text === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    log.warn({ file, err }, 'observer fold state is not JSON; replaying the whole log');
+    return null;
+  }
+  const res = ObserverFoldFile.safeParse(json);
+  if (!res.success) {
+    log.warn({ file, problems: z.prettifyError(res.error) }, 'observer fold state is invalid; replaying the whole log');
+    return null;
+  }
+  return { services: res.data.services, nodes: res.data.nodes, folded: res.data.folded };
+}
+
+/**
+ * Writes the fold, then the checkpoint (renamed in that order): after a crash
+ * in between the fold is ahead of the checkpoint, and re-read events are
+ * skipped by seq; the reverse is detected at start and replays from zero.
+ */
+export async function writeFoldAndCheckpoint(root: string, world: World, cp: ObserverCheckpoint): Promise<void> {
+  await writeFilesAtomic(path.join(root, STATE_DIR), [
+    { name: FOLD_FILE, data: renderFold(world) },
+    { name: CHECKPOINT_FILE, data: stableJson(cp) },
+  ]);
+}

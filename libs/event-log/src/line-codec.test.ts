@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { IsoTime, StoredEvent, type HomelabEvent } from '@homelab/contracts';
+import { decodeLine, encodeLine, isCanonicalStoredEvent } from './line-codec';
+
+const RX = '2026-03-01T10:00:00.000Z';
+const base = (seq: number) => ({ id: `piha-${seq}`, node: 'piha', seq, ts: '2026-03-01T09:59:59.500Z' });
+
+/** One event of every shape the fast path knows, and some it leaves to zod. */
+const EVENTS: HomelabEvent[] = [
+  { ...base(1), type: 'service_healthy', service: 'grafana' },
+  { ...base(2), type: 'service_healthy', service: 'grafana', data: { heartbeat: true, containers: [{ name: 'grafana-1', state: 'running', health: 'healthy', restartCount: 0 }] } },
+  { ...base(3), type: 'service_recovered', service: 'grafana', data: { containers: [{ name: 'grafana-1', state: 'running' }] } },
+  { ...base(4), type: 'service_unhealthy', service: 'grafana', data: { reason: 'probe_failed' } },
+  {
+    ...base(5),
+    type: 'service_unhealthy',
+    service: 'grafana',
+    data: { containers: [{ name: 'grafana-1', state: 'exited', restartCount: 3 }, { name: 'grafana.db_2', state: 'running' }], heartbeat: true, reason: 'containers_not_running', detail: 'exit 137 — “OOM” ✓' },
+  },
+  { ...base(6), type: 'node_heartbeat' },
+  { ...base(7), type: 'node_heartbeat', data: { uptimeSec: 12.5, load1: 0.42, memUsedPercent: 63.1, services: 40 } },
+  { ...base(8), type: 'disk_pressure', data: { mount: '/', level: 'high', usedPercent: 97.5, freeBytes: 1e9 } },
+  { ...base(9), type: 'disk_ok', data: { mount: '/var/lib/docker', usedPercent: 40 } },
+  { ...base(10), type: 'node_online', data: { session: 3, version: '0.1.0', backlogUntilSeq: 90, backlogEvents: 12 } },
+  { ...base(11), type: 'node_offline', data: { session: 3, reason: 'status_offline' } },
+  // Left to zod by design:
+  { ...base(12), type: 'node_online', data: { session: 4, services: { grafana: { status: 'healthy' } } } },
+  { ...base(13), type: 'events_dropped', data: { count: 5, fromSeq: 1, toSeq: 5 } },
+  { ...base(14), type: 'docker_unreachable', data: { detail: 'ECONNREFUSED' } },
+  { ...base(15), type: 'docker_reachable' },
+];
+const FAST = 11;
+
+const canonical = (e: HomelabEvent): StoredEvent => StoredEvent.parse({ event: e, rx: RX });
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ODD_VALUES: unknown[] = [
+  null, true, false, 0, -1, -0, 1.5, 100.01, 2 ** 53, 1e400, '', 'a', 'A', 'piha', 'bad name', 'x'.repeat(65), 'x'.repeat(161), 'x'.repeat(501),
+  'probe_failed', 'Probe', 'warn', 'high', 'low', '/', [], [{}], {}, { name: 'c', state: 'running' },
+  '2026-03-01T10:00:00Z', '2026-03-01T10:00:00.1Z', '2026-03-01T10:00:00+02:00', '2026-03-01T10:00:00', '2026-02-29T00:00:00Z', '2024-02-29T00:00:00Z',
+  '2000-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-12-31T23:59:59.999Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z',
+  'service_healthy', 'service_unhealthy', 'node_online', 'disk_ok', 'unknown_type',
+];
+
+/** Paths to every value inside a record (objects and arrays), for mutations. */
+function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (typeof v !== 'object' || v === null) return [prefix];
+  const out: (string | number)[][] = prefix.length ? [prefix] : [];
+  for (const k of Array.isArray(v) ? v.keys() : Object.keys(v)) out.push(...paths((v as Record<string | number, unknown>)[k], [...prefix, k]));
+  return out;
+}
+
+function mutate(rec: unknown, rnd: () => number): unknown {
+  const v = clone(rec) as Record<string, unknown>;
+  const all = paths(v);
+  const p = all[Math.floor(rnd() * all.length)]!;
+  const parent = p.slice(0, -1).reduce<any>((o, k) => o[k], v);
+  const key = p[p.length - 1]!;
+  const r = rnd();
+  if (r < 0.6) parent[key] = ODD_VALUES[Math.floor(rnd() * ODD_VALUES.length)];
+  else if (r < 0.75) delete parent[key];
+  else if (r < 0.85 && !Array.isArray(parent)) parent.extra = 1;
+  else if (!Array.isArray(parent)) {
+    // Same content, keys in another order.
+    const entries = Object.entries(parent).reverse();
+    for (const [k] of entries) delete parent[k];
+    for (const [k, val] of entries) parent[k] = val;
+  }
+  return v;
+}
+
+describe('line codec fast path', () => {
+  it('vouches for what FsEventLog writes of the common event types, and decodes it exactly as zod would', () => {
+    EVENTS.forEach((e, i) => {
+      const rec = canonical(e);
+      const text = encodeLine(rec).slice(0, -1);
+      expect(isCanonicalStoredEvent(JSON.parse(text)), `event ${i}`).toBe(i < FAST);
+      const res = decodeLine(text);
+      expect(res.ok).toBe(true);
+      if (res.ok) expect(JSON.stringify(res.record)).toBe(JSON.stringify(rec));
+    });
+  });
+
+  it('never accepts what zod rejects or would return differently (mutations of valid records)', () => {
+    const rnd = prng(1);
+    let vouched = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let v: unknown = canonical(EVENTS[n % EVENTS.length]!);
+      const rounds = 1 + Math.floor(rnd() * 2);
+      for (let i = 0; i < rounds; i++) v = mutate(v, rnd);
+      if (!isCanonicalStoredEvent(v)) continue;
+      vouched++;
+      const z = StoredEvent.safeParse(v);
+      if (!z.success || JSON.stringify(z.data) !== JSON.stringify(v)) {
+        throw new Error(`fast path accepted ${JSON.stringify(v)}; zod: ${z.success ? JSON.stringify(z.data) : z.error.message}`);
+      }
+    }
+    // The mutations must leave enough accepted records for the check to mean something.
+    expect(vouched).toBeGreaterThan(1_000);
+  });
+
+  it('accepts a timestamp only when zod does', () => {
+    const rec = canonical(EVENTS[0]!);
+    const stamps = [
+      '2026-03-01T10:00:00.000Z', '2026-12-31T23:59:59.999Z', '2024-02-29T00:00:00.000Z', '2000-02-29T12:00:00.000Z', '2026-04-30T00:00:00.000Z',
+      '2026-01-31T00:00:00.000Z', '2026-03-01T10:00:00Z', '2026-03-01T10:00:00.5Z', '2026-03-01T10:00:00.123456Z',
+      '2026-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-01-45T00:00:00.000Z', '2026-01-32T00:00:00.000Z',
+      '2026-00-10T00:00:00.000Z', '2026-13-10T00:00:00.000Z', '2026-01-00T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T23:60:00.000Z',
+      '2026-01-01T23:00:60.000Z', 'x026-01-01T00:00:00.000Z', '2026-01-01 00:00:00.000Z', '2026-01-01T00:00:00.000z', '2026-01-01T00:00:00.000+00:00',
+      '2026-01-01T00:00:00.00aZ', '2026-1-01T00:00:00.000Z', '', '2026-01-01',
+    ];
+    for (const ts of stamps) {
+      const zodOk = IsoTime.safeParse(ts).success;
+      const fast = isCanonicalStoredEvent({ ...rec, rx: ts });
+      expect(fast && !zodOk, ts).toBe(false);
+      if (zodOk && ts.endsWith('Z')) expect(fast, ts).toBe(true);
+    }
+  });
+
+  it('leaves another key order to zod, which returns keys in schema order', () => {
+    const rec = canonical(EVENTS[1]!);
+    const reordered = { rx: rec.rx, event: { ...rec.event, data: undefined, id: rec.event.id, type: rec.event.type } };
+    reordered.event.data = rec.event.data as never;
+    expect(isCanonicalStoredEvent(clone(reordered))).toBe(false);
+    const res = decodeLine(JSON.stringify(reordered));
+    expect(res.ok && JSON.stringify(res.record)).toBe(JSON.stringify(rec));
+  });
+
+  it('reports invalid lines as before', () => {
+    expect(decodeLine('{"event":{}}')).toMatchObject({ ok: false, error: expect.stringContaining('not a StoredEvent') });
+    expect(decodeLine('{"event":')).toMatchObject({ ok: false, error: expect.stringContaining('not JSON') });
+    const bad = { ...canonical(EVENTS[0]!), rx: '2026-02-30T00:00:00Z' };
+    expect(decodeLine(JSON.stringify(bad)).ok).toBe(false);
+  });
+});
