@@ -20,6 +20,10 @@ class FakeMqtt extends FakeLink implements MqttLink {
     this.isConnected = true;
     this.opts.onConnect({ sessionPresent: false });
   }
+  drop() {
+    this.isConnected = false;
+    this.opts.onClose();
+  }
   deliver(topic: string, payload: unknown) {
     this.opts.onMessage(topic, Buffer.from(JSON.stringify(payload)));
   }
@@ -67,8 +71,7 @@ describe('NodeAgent (fakes)', () => {
     expect(l.opts.will).toMatchObject({ topic: topics.status('piha'), qos: 1, retain: true });
     expect(JSON.parse(l.opts.will.payload)).toMatchObject({ node: 'piha', state: 'offline', session: 1 });
     l.connect();
-    await flush();
-    const birth = l.sent.find((p) => p.topic === topics.status('piha'))!;
+    const birth = await waitFor(() => l.sent.find((p) => p.topic === topics.status('piha')), { what: 'birth' });
     expect(birth.opts).toEqual({ qos: 1, retain: true });
     expect(JSON.parse(birth.payload)).toMatchObject({ state: 'online', session: 1, version: '0.1.0' });
     await agent.stop();
@@ -101,5 +104,39 @@ describe('NodeAgent (fakes)', () => {
     l.deliver(topics.acks('piha'), { node: 'piha', upToSeq: top });
     await waitFor(() => agent.snapshot()!.outbox.entries === 0, { what: 'outbox emptied by the ack' });
     await agent.stop();
+  });
+  it('greets every connection with a birth carrying the backlog and the service snapshot, sent before the backlog', async () => {
+    docker.set('db', 'exited');
+    const agent = make();
+    await agent.start();
+    const l = links[0]!;
+    l.deliver(topics.desired('piha'), { node: 'piha', revision: 'r1', ts: '2026-01-01T00:00:00Z', services: { z2m: {}, db: {} } });
+    await waitFor(() => {
+      clock.advance(50);
+      return Object.keys(agent.snapshot()!.services).length === 2;
+    });
+    for (let i = 0; i < 5; i++) await agent.emit({ type: 'node_heartbeat' });
+    const waiting = agent.snapshot()!.outbox.entries;
+    l.connect();
+    const events = await waitFor(() => (l.json('/events').length >= waiting ? l.json('/events') : null), { what: 'the backlog' });
+    expect(l.sent[0]!.topic).toBe(topics.status('piha'));
+    const birth = JSON.parse(l.sent[0]!.payload);
+    const untilSeq = Math.max(...events.map((e) => e.seq));
+    expect(birth).toMatchObject({
+      state: 'online',
+      session: 1,
+      backlog: { events: waiting, untilSeq },
+      services: { z2m: { status: 'healthy' }, db: { status: 'unhealthy', reason: 'containers_not_running' } },
+    });
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+
+    l.deliver(topics.acks('piha'), { node: 'piha', upToSeq: untilSeq });
+    await waitFor(() => agent.snapshot()!.outbox.entries === 0, { what: 'acked' });
+    l.drop();
+    l.sent.length = 0;
+    l.connect();
+    const again = await waitFor(() => l.json('/status')[0], { what: 'second birth' });
+    expect(again.backlog).toBeUndefined();
+    expect(Object.keys(again.services).sort()).toEqual(['db', 'z2m']);
   });
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { NodeStatus, topics, type Clock, type HomelabEvent } from '@homelab/contracts';
+import { topics, type Clock, type HomelabEvent } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { settledWithin, statusPayload } from './birth';
 import { CommandHandler } from './commands';
 import type { AgentConfig } from './config';
 import { DesiredCache } from './desired-cache';
@@ -25,6 +26,9 @@ export interface NodeAgentDeps {
   connectMqtt: ConnectMqtt;
   hostStats?: () => HostStats;
 }
+
+/** How long a (re)connect waits for a fresh scan before the birth goes out with what the watcher knows. */
+const GREETING_SCAN_MS = 2000;
 
 interface Parts {
   session: number;
@@ -58,7 +62,12 @@ export class NodeAgent {
 
     const seq = new SeqAllocator(stateDir);
     await seq.open();
-    const outbox = new Outbox({ file: path.join(stateDir, 'outbox.jsonl'), maxBytes: config.outboxMaxBytes, log: log.child({ part: 'outbox' }) });
+    const outbox = new Outbox({
+      dir: path.join(stateDir, 'outbox'),
+      legacyFile: path.join(stateDir, 'outbox.jsonl'),
+      maxBytes: config.outboxMaxBytes,
+      log: log.child({ part: 'outbox' }),
+    });
     await outbox.open();
     seq.ensureAbove(outbox.maxSeq());
     const desired = new DesiredCache({ node, stateDir, log: log.child({ part: 'desired' }), counters: this.counters, maxPayloadBytes: config.maxPayloadBytes });
@@ -84,8 +93,20 @@ export class NodeAgent {
       counters: this.counters, clockSkewMs: config.commandClockSkewMs, stopTimeoutSec: config.restartStopTimeoutSec, maxPayloadBytes: config.maxPayloadBytes,
     });
 
-    const status = (state: 'online' | 'offline') =>
-      JSON.stringify(NodeStatus.parse({ node, state, session, ts: clock.now().toISOString(), version: AGENT_VERSION }));
+    const base = () => ({ node, session, version: AGENT_VERSION, now: clock.now() });
+    // Each connection greets the hub: a fresh scan, the birth (snapshot + backlog), then the backlog itself.
+    let connection = 0;
+    const greet = async (mine: number) => {
+      if (this.parts === null) return;
+      await settledWithin(watcher.runOnce(), GREETING_SCAN_MS, clock);
+      // That connection is gone (the next one greets), or the agent is stopping (its offline status must stay last).
+      if (mine !== connection || !link.connected() || this.parts === null) return;
+      const birth = statusPayload('online', base(), { backlog: outbox.backlog(), services: watcher.states() });
+      linkRef.current
+        ?.publish(topics.status(node), birth, { qos: 1, retain: true })
+        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not publish birth'));
+      publisher.onConnected(); // same connection, later publishes: the broker forwards the birth first
+    };
     const onMessage = (topic: string, payload: Buffer) => {
       if (topic === topics.desired(node)) {
         void desired.accept(topic, payload).then((r) => r === 'applied' && watcher.kick());
@@ -98,17 +119,15 @@ export class NodeAgent {
       clientId: node,
       username: config.mqttUsername ?? node,
       password: config.mqttPassword,
-      will: { topic: topics.status(node), payload: status('offline'), qos: 1, retain: true },
+      will: { topic: topics.status(node), payload: statusPayload('offline', base()), qos: 1, retain: true },
       subscriptions: [topics.desired(node), topics.commands(node), topics.acks(node)],
       log: log.child({ part: 'mqtt' }),
       onMessage,
-      onClose: () => undefined,
-      onConnect: () => {
-        linkRef.current
-          ?.publish(topics.status(node), status('online'), { qos: 1, retain: true })
-          .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not publish birth'));
-        publisher.onConnected();
+      onClose: () => {
+        connection += 1;
+        publisher.onDisconnected();
       },
+      onConnect: () => void greet(++connection),
     });
     this.parts = { session, outbox, publisher, watcher, commands, desired, link: linkRef.current };
     publisher.start();
@@ -125,7 +144,7 @@ export class NodeAgent {
     await p.watcher.stop();
     await p.publisher.stop();
     if (p.link.connected()) {
-      const offline = JSON.stringify(NodeStatus.parse({ node: config.node, state: 'offline', session: p.session, ts: clock.now().toISOString(), version: AGENT_VERSION }));
+      const offline = statusPayload('offline', { node: config.node, session: p.session, version: AGENT_VERSION, now: clock.now() });
       await withTimeout(p.link.publish(topics.status(config.node), offline, { qos: 1, retain: true }), 2000).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
       );

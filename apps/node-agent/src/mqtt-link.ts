@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { errorMessage } from './errors';
+import { AgentError, errorMessage } from './errors';
 import type { MqttLink, MqttLinkOptions } from './mqtt-port';
 
 /**
@@ -8,8 +8,10 @@ import type { MqttLink, MqttLinkOptions } from './mqtt-port';
  * and acks while the agent is briefly away (and across agent restarts where the
  * broker keeps sessions). Subscriptions are renewed on every connect anyway,
  * for brokers that lost the session; the journal makes redelivered commands
- * harmless. MQTT.js's own queue is only memory (RELIABILITY.md): events go
- * through our outbox, results are re-asked by the hub and replayed.
+ * harmless. MQTT.js's own queue is only memory (RELIABILITY.md), so nothing
+ * is handed to it while disconnected and what it holds unacknowledged is
+ * dropped on close: events go through our outbox, results are re-asked by the
+ * hub and replayed from the journal.
  */
 export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
   const { log } = opts;
@@ -35,7 +37,14 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
     lastError = msg;
   });
   client.on('offline', () => log.debug({ url: opts.url }, 'mqtt offline'));
-  client.on('close', () => opts.onClose());
+  client.on('close', () => {
+    // MQTT.js would keep unacknowledged QoS 1 publishes in memory and replay them, one round trip
+    // each, before the next 'connect' — ahead of the birth. The outbox resends them anyway.
+    for (const id of Object.keys(client.outgoing)) {
+      if (client.outgoing[Number(id)]?.cmd === 'publish') client.removeOutgoingMessage(Number(id));
+    }
+    opts.onClose();
+  });
   client.on('connect', (connack) => {
     lastError = '';
     log.info({ url: opts.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
@@ -49,8 +58,10 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
   });
 
   return {
+    // Only while connected: offline, MQTT.js would queue QoS 1 in memory without bound (RELIABILITY.md).
     publish: (topic, payload, p) =>
       new Promise<void>((resolve, reject) => {
+        if (!client.connected) return reject(new AgentError('mqtt_unreachable', 'not connected to the broker'));
         client.publish(topic, payload, { qos: p.qos, retain: p.retain ?? false }, (err) => (err ? reject(err) : resolve()));
       }),
     connected: () => client.connected,

@@ -23,13 +23,30 @@ describe('SeqAllocator', () => {
     expect(await take(s, 3)).toEqual([1, 2, 3]);
   });
 
-  it('persists the lease before handing out a seq beyond it', async () => {
+  const lease = async () => JSON.parse(await fs.readFile(path.join(tmp.path, 'seq.json'), 'utf8')).leaseEnd as number;
+
+  it('never hands out a seq the persisted lease does not cover, and extends it ahead of time', async () => {
     const s = new SeqAllocator(tmp.path, 10);
     await s.open();
-    await s.next();
-    expect(JSON.parse(await fs.readFile(path.join(tmp.path, 'seq.json'), 'utf8'))).toEqual({ leaseEnd: 11 });
-    await take(s, 10); // up to 11
-    expect(JSON.parse(await fs.readFile(path.join(tmp.path, 'seq.json'), 'utf8'))).toEqual({ leaseEnd: 21 });
+    expect(await s.next()).toBe(1);
+    expect(await lease()).toBe(11);
+    for (let i = 0; i < 30; i++) {
+      const seq = await s.next();
+      expect(await lease()).toBeGreaterThan(seq);
+    }
+  });
+
+  it('hands out seqs without waiting while the lease covers them (tryNext), null when it does not', async () => {
+    const s = new SeqAllocator(tmp.path, 10);
+    expect(s.tryNext()).toBeNull(); // not open
+    await s.open();
+    expect(s.tryNext()).toBeNull(); // no lease yet
+    expect(await s.next()).toBe(1);
+    const got: number[] = [];
+    for (let seq = s.tryNext(); seq !== null; seq = s.tryNext()) got.push(seq);
+    expect(got[0]).toBe(2);
+    expect(await lease()).toBeGreaterThan(got.at(-1)!);
+    expect(await s.next()).toBe(got.at(-1)! + 1);
   });
 
   it('never reuses a seq after a restart (crash without any shutdown step)', async () => {
@@ -40,7 +57,6 @@ describe('SeqAllocator', () => {
     await b.open();
     const second = await take(b, 3);
     expect(Math.min(...second)).toBeGreaterThan(Math.max(...first));
-    expect(second).toEqual([21, 22, 23]);
   });
 
   it('gives unique seqs to concurrent callers', async () => {

@@ -6,18 +6,21 @@ import { ensureDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
 /** `<stateDir>/seq.json`: no seq below `leaseEnd` was ever handed out by an earlier process… or might have been. */
 export const SeqLease = z.object({ leaseEnd: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });
 
-export const DEFAULT_SEQ_BLOCK = 1000;
+/** Seqs per lease write. A restart skips the unused rest (≤ one block); a 20,000-event burst costs two writes. */
+export const DEFAULT_SEQ_BLOCK = 10_000;
 
 /**
  * Per-node event sequence that survives restarts without an fsync per event:
- * before handing out a seq at or beyond the persisted lease, the lease is moved
- * `block` further (atomic write + fsync). A restart continues at the lease end,
+ * no seq at or beyond the persisted lease is handed out; the lease is moved
+ * `block` further (atomic write + fsync) in the background once half of it is
+ * used, so a burst rarely waits for it. A restart continues at the lease end,
  * so a seq is never reused; the unused rest of a block is a harmless gap.
  */
 export class SeqAllocator {
   private nextSeq = 1;
   private leaseEnd = 1;
   private chain: Promise<unknown> = Promise.resolve();
+  private extending: Promise<void> | null = null;
   private opened = false;
 
   constructor(
@@ -54,6 +57,17 @@ export class SeqAllocator {
     return run;
   }
 
+  /**
+   * The next seq without waiting, or null when the lease must be extended
+   * first (then call next()). For a single caller that does not mix it with
+   * a pending next(): a hot path with no promise per event.
+   */
+  tryNext(): number | null {
+    if (!this.opened || this.nextSeq >= this.leaseEnd) return null;
+    this.prefetch();
+    return this.nextSeq++;
+  }
+
   /** Highest seq handed out so far (0 when none). */
   peekLast(): number {
     return this.nextSeq - 1;
@@ -61,11 +75,27 @@ export class SeqAllocator {
 
   private async allocate(): Promise<number> {
     if (!this.opened) throw new AgentError('state_corrupt', 'SeqAllocator.open() was not called');
-    if (this.nextSeq >= this.leaseEnd) {
-      const leaseEnd = this.nextSeq + this.block;
-      await writeJsonAtomic(this.file, SeqLease.parse({ leaseEnd }));
-      this.leaseEnd = leaseEnd;
-    }
+    while (this.nextSeq >= this.leaseEnd) await this.extend();
+    this.prefetch();
     return this.nextSeq++;
+  }
+
+  /** Half the lease used: extend it now, while the rest is handed out. A failure surfaces in next(). */
+  private prefetch(): void {
+    if (!this.extending && this.leaseEnd - this.nextSeq <= this.block / 2) this.extend().catch(() => undefined);
+  }
+
+  /** One lease write at a time, so a slower older write can never land after a newer one. */
+  private extend(): Promise<void> {
+    this.extending ??= (async () => {
+      try {
+        const leaseEnd = Math.max(this.leaseEnd, this.nextSeq) + this.block;
+        await writeJsonAtomic(this.file, SeqLease.parse({ leaseEnd }));
+        this.leaseEnd = Math.max(this.leaseEnd, leaseEnd);
+      } finally {
+        this.extending = null;
+      }
+    })();
+    return this.extending;
   }
 }

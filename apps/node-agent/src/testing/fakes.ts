@@ -70,10 +70,23 @@ export interface Published {
 export class FakeLink implements Pick<MqttLink, 'publish' | 'connected'> {
   readonly sent: Published[] = [];
   isConnected = true;
+  /** While true, publishes stay unacknowledged (no PUBACK) until release(). */
+  hold = false;
+  /** Runs at each publish, before it is recorded (e.g. to check what is on disk at that moment). */
+  onPublish?: (p: Published) => void;
+  private held: Array<() => void> = [];
 
   async publish(topic: string, payload: string, opts: PublishOptions): Promise<void> {
     if (!this.isConnected) throw new Error('not connected');
+    this.onPublish?.({ topic, payload, opts });
     this.sent.push({ topic, payload, opts });
+    if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
+  }
+
+  /** PUBACKs everything held. */
+  release(): void {
+    this.hold = false;
+    for (const r of this.held.splice(0)) r();
   }
 
   connected(): boolean {
