@@ -58,5 +58,6 @@ Options:
 
 export const VALIDATE_HELP = `Usage: homelab validate [--hosts <dir>]
 
-Checks every <dir>/<node>/services.yaml against the schema and prints each
+Checks every <dir>/<node>/services.yaml (and the optional <dir>/policy.yaml)
+against the schema and prints each
 problem with file, path and reason. Exit code 1 when any file is invalid.`;

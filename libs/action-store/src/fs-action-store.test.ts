@@ -71,6 +71,34 @@ describe('FsActionStore', () => {
     expect(await store.list()).toEqual([again]);
   });
 
+  it('lists archived actions (the history list() leaves out) by state and end time, oldest first', async () => {
+    const id = 'container-restart-piha-zigbee2mqtt';
+    for (let i = 0; i < 3; i += 1) {
+      const at = clock.now().toISOString();
+      await store.create(pendingAction(id, { createdAt: at, updatedAt: at }));
+      clock.advance(60_000);
+      await store.transition(id, 'pending', 'approved', (x) => x);
+      await store.transition(id, 'approved', 'running', (x) => x);
+      await store.transition(id, 'running', i === 1 ? 'failed' : 'completed', (x) => x);
+      clock.advance(60_000);
+    }
+    await store.create(pendingAction('redeploy-piha-mosquitto'));
+    await store.transition('redeploy-piha-mosquitto', 'pending', 'rejected', (x) => x);
+    await store.create(pendingAction('redeploy-piha-mosquitto'));
+    // Ended 15:01 (completed) and 15:03 (failed) are archived; the third (15:05) is still current.
+    const all = await store.archived({ since: new Date(0), states: ['completed', 'failed'] });
+    expect(all.map((a) => [a.state, a.updatedAt])).toEqual([
+      ['completed', '2026-11-26T15:01:00.000Z'],
+      ['failed', '2026-11-26T15:03:00.000Z'],
+    ]);
+    expect((await store.archived({ since: new Date('2026-11-26T15:02:00.000Z'), states: ['completed', 'failed'] })).map((a) => a.state)).toEqual(['failed']);
+    expect((await store.archived({ since: new Date(0), states: ['rejected'] })).map((a) => a.id)).toEqual(['redeploy-piha-mosquitto']);
+    expect((await store.list()).map((a) => a.id).sort()).toEqual([id, 'redeploy-piha-mosquitto']);
+    // Served from the cache the second time, same answer; a stray file is ignored.
+    await fs.writeFile(path.join(tmp.path, 'actions/completed', 'notes--x.json'), '{}');
+    expect(await store.archived({ since: new Date(0), states: ['completed', 'failed'] })).toEqual(all);
+  });
+
   it('moves an action through pending → approved → running → completed, stamping state and updatedAt', async () => {
     const a = pendingAction('container-restart-piha-zigbee2mqtt');
     await store.create(a);

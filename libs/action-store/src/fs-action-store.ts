@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '@homelab/logging';
 import { archiveActionFile, encodeAction, readActionFile, validAction } from './codec';
 import { isNotFound, moveDurable, nodeFsOps, writeAtomic, type FsOps } from './durable';
 import { KeyedMutex } from './keyed-mutex';
-import { ActionLayout, assertActionId, idOfFileName, stateRank } from './layout';
+import { ActionLayout, archiveOfFileName, assertActionId, idOfFileName, stateRank } from './layout';
 import { ActionStoreError, InvalidActionError, type ActionStore } from './port';
 import { repairActions, type RepairReport } from './repair';
 
@@ -32,6 +32,8 @@ export class FsActionStore implements ActionStore {
   private readonly ops: FsOps;
   private readonly mutex = new KeyedMutex();
   private readonly reportedCorrupt = new Set<string>();
+  /** Parsed archives by file (archives never change); only those inside the last `archived()` range are kept. */
+  private archiveCache = new Map<string, Action | null>();
   /** Files skipped because their content failed validation (counted on every read). */
   corruptReads = 0;
   /** What the last `init()` repaired. */
@@ -83,6 +85,34 @@ export class FsActionStore implements ActionStore {
         }
       }
       return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    });
+  }
+
+  async archived(opts: { since: Date; states: readonly ActionState[] }): Promise<Action[]> {
+    const since = opts.since.getTime();
+    const states = opts.states.map((s) => ActionState.parse(s));
+    return this.io('archived', async () => {
+      const cache = new Map<string, Action | null>();
+      const out: { endedAt: number; action: Action }[] = [];
+      for (const state of states) {
+        const dir = this.layout.stateDir(state);
+        for (const name of await this.ops.readdir(dir)) {
+          const arch = archiveOfFileName(name);
+          if (!arch || arch.endedAt < since) continue;
+          const file = path.join(dir, name);
+          let action = this.archiveCache.get(file);
+          if (action === undefined) {
+            const read = await readActionFile(this.ops, file, arch.id);
+            if (read.kind === 'missing') continue;
+            if (read.kind === 'corrupt') this.log.warn({ file, problem: read.problem }, 'skipping unreadable archived action');
+            action = read.kind === 'ok' ? { ...read.action, state } : null;
+          }
+          cache.set(file, action);
+          if (action) out.push({ endedAt: arch.endedAt, action });
+        }
+      }
+      this.archiveCache = cache;
+      return out.sort((a, b) => a.endedAt - b.endedAt || a.action.id.localeCompare(b.action.id)).map((x) => x.action);
     });
   }
 

@@ -43,6 +43,20 @@ export function idOfFileName(name: string): string | null {
   return ACTION_ID_PATTERN.test(id) ? id : null;
 }
 
+const ARCHIVE_NAME = /^(.+)--(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z(?:-\d+)?\.json$/;
+
+/**
+ * Id and end time of an archive file name (`<id>--20261126T140200123Z.json`,
+ * optionally `-<n>` before `.json`), or null for anything else.
+ */
+export function archiveOfFileName(name: string): { id: string; endedAt: number } | null {
+  const m = ARCHIVE_NAME.exec(name);
+  if (!m || !ACTION_ID_PATTERN.test(m[1]!)) return null;
+  const [, id, y, mo, d, h, mi, s, ms] = m;
+  const endedAt = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms));
+  return Number.isNaN(endedAt) ? null : { id: id!, endedAt };
+}
+
 export function isTempFileName(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
 }

@@ -51,4 +51,11 @@ export interface ActionStore {
   transition(id: string, from: ActionState, to: ActionState, update: (a: Action) => Action): Promise<Action>;
   /** Rewrites an action's content in place (same state), atomically. */
   update(id: string, state: ActionState, update: (a: Action) => Action): Promise<Action>;
+  /**
+   * Earlier actions that `create()` archived (`<state>/<id>--<stamp>.json`) in
+   * `states`, whose stamp (the time they ended) is at or after `since`; oldest
+   * first. `list()` leaves archives out; this is the history the supervisor's
+   * restart budget counts. Optional so that other stores need not keep history.
+   */
+  archived?(opts: { since: Date; states: readonly ActionState[] }): Promise<Action[]>;
 }

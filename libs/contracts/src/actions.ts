@@ -66,6 +66,22 @@ export const CommandResult = z.object({
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 
+/**
+ * Why an action replaces a cheaper one: the restart budget of the service is
+ * spent (policy `restartBudget`), so the supervisor proposes a guarded
+ * `redeploy` instead of another `container_restart`.
+ */
+export const Escalation = z.object({
+  from: ActionType,
+  /** Restarts (completed or failed) of the service inside the window. */
+  restarts: z.number().int().nonnegative(),
+  /** The budget's window as written in the policy, e.g. `30m`. */
+  window: z.string().max(32),
+  /** When the latest of those restarts ended. */
+  lastRestartAt: IsoTime.optional(),
+});
+export type Escalation = z.infer<typeof Escalation>;
+
 export const Action = z.object({
   id: ActionId,
   type: ActionType,
@@ -82,6 +98,8 @@ export const Action = z.object({
   command: z.object({ sentAt: IsoTime, deadline: IsoTime, attempts: z.number().int().positive() }).optional(),
   result: CommandResult.optional(),
   cancelReason: z.string().max(64).optional(),
+  /** Set when this action was proposed because a cheaper one was used up (restart budget). */
+  escalation: Escalation.optional(),
 });
 export type Action = z.infer<typeof Action>;
 

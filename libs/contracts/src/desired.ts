@@ -13,6 +13,80 @@ export const ComposeSpec = z.strictObject({
 });
 export type ComposeSpec = z.infer<typeof ComposeSpec>;
 
+/**
+ * A duration as people write it: `90s`, `10m`, `6h`, `1h30m`, `2d`, `500ms`, or `0`.
+ * Kept as text in the parsed file (it is shown back to the operator); `durationMs` converts.
+ */
+export const DURATION_PATTERN = /^(?:0|(?:\d{1,7}(?:ms|s|m|h|d))+)$/;
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const Duration = z.string().regex(DURATION_PATTERN, 'must be a duration like 90s, 10m, 6h, 1h30m, 2d or 0');
+
+/** Milliseconds of a duration matching DURATION_PATTERN (throws on anything else). */
+export function durationMs(text: string): number {
+  if (!DURATION_PATTERN.test(text)) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(m[1]) * DURATION_UNIT_MS[m[2]!]!;
+  return total;
+}
+
+const durationWithin = (minMs: number, maxMs: number, what: string) =>
+  Duration.refine((d) => {
+    if (!DURATION_PATTERN.test(d)) return true; // the pattern already reported it
+    const ms = durationMs(d);
+    return ms >= minMs && ms <= maxMs;
+  }, what);
+
+/** Highest action risk the supervisor approves by itself: `none` (the seed's default), `low`, or `guarded` (everything). */
+export const AutoApprove = z.enum(['none', 'low', 'guarded']);
+export type AutoApprove = z.infer<typeof AutoApprove>;
+
+/**
+ * How many `container_restart` actions a service may get in a sliding window
+ * before the supervisor stops restarting and proposes a guarded `redeploy`.
+ * Between restarts it waits `backoff`, doubled after each restart in the window.
+ */
+export const RestartBudget = z.strictObject({
+  max: z.number().int().min(0).max(100).optional().describe('container restarts allowed per window (default 3); 0 escalates at once'),
+  window: durationWithin(1000, 86_400_000, 'must be between 1s and 24h').optional().describe('sliding window of the budget (default 30m, at most 24h)'),
+  backoff: durationWithin(0, 86_400_000, 'must be between 0 and 24h').optional().describe('wait after the first restart before the next one, doubled after each restart (default 1m)'),
+});
+export type RestartBudget = z.infer<typeof RestartBudget>;
+
+/**
+ * Supervisor policy. The same shape at three levels, each field falling back to
+ * the next: a service's `policy`, its host's `policy` (both in services.yaml),
+ * the fleet-wide `hosts/policy.yaml`, then DEFAULT_POLICY.
+ */
+export const PolicySpec = z.strictObject({
+  autoApprove: AutoApprove.optional().describe('highest risk approved without an operator: none (default), low or guarded'),
+  restartBudget: RestartBudget.optional(),
+  rejectCooldown: durationWithin(60_000, 30 * 86_400_000, 'must be between 1m and 30d')
+    .optional()
+    .describe('a rejected action is proposed again for the same occurrence after this long (default 6h); recovery ends the occurrence earlier'),
+});
+export type PolicySpec = z.infer<typeof PolicySpec>;
+
+/** Built-in policy (seed: nothing is approved automatically). */
+export const DEFAULT_POLICY = {
+  autoApprove: 'none',
+  restartBudget: { max: 3, window: '30m', backoff: '1m' },
+  rejectCooldown: '6h',
+} as const satisfies PolicySpec;
+
+/**
+ * A maintenance window: while it is active the supervisor proposes nothing for
+ * the node or service, approves nothing automatically and cancels nothing as
+ * resolved; its drifts show as `silenced` findings.
+ */
+export const Maintenance = z
+  .strictObject({
+    until: IsoTime.describe('end of the window, ISO 8601 with offset, e.g. 2026-12-01T18:00:00Z'),
+    from: IsoTime.optional().describe('start of the window (default: now)'),
+    reason: z.string().max(200).optional(),
+  })
+  .refine((m) => m.from === undefined || Date.parse(m.from) < Date.parse(m.until), { message: 'from must be before until', path: ['from'] });
+export type Maintenance = z.infer<typeof Maintenance>;
+
 export const ServiceSpec = z.strictObject({
   /** `false` skips the service entirely (e.g. homeassistant on chelsty-ha, which has no agent watching it). */
   monitor: z.boolean().default(true),
@@ -20,15 +94,34 @@ export const ServiceSpec = z.strictObject({
   /** Containers that make up the service; defaults to one container named like the service. */
   containers: z.array(ContainerName).min(1).max(32).optional(),
   compose: ComposeSpec.optional(),
+  /** Overrides the host's and the fleet's policy for this service (hub only; not sent to agents). */
+  policy: PolicySpec.optional(),
+  /** Silences this service (hub only; not sent to agents). */
+  maintenance: Maintenance.optional(),
 });
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 
 /** The contents of `hosts/<node>/services.yaml`. */
 export const HostServicesFile = z.strictObject({
   node: NodeName,
+  /** Policy for every service of this node (and its disk cleanups); overrides `hosts/policy.yaml`. */
+  policy: PolicySpec.optional(),
+  /** Silences the whole node. */
+  maintenance: Maintenance.optional(),
   services: z.record(ServiceName, ServiceSpec).default({}),
 });
 export type HostServicesFile = z.infer<typeof HostServicesFile>;
+
+/** `hosts/policy.yaml`: the fleet-wide policy (optional file; every field optional). */
+export const FleetPolicyFile = PolicySpec;
+export type FleetPolicyFile = z.infer<typeof FleetPolicyFile>;
+
+/** A service spec as agents get it: hub-only keys removed, so older agents (strict schema) accept it and policy edits cause no resend. */
+export function agentServiceSpec(spec: ServiceSpec): ServiceSpec {
+  if (spec.policy === undefined && spec.maintenance === undefined) return spec;
+  const { policy: _policy, maintenance: _maintenance, ...rest } = spec;
+  return rest;
+}
 
 /** Containers of a service, with the default applied. */
 export function containersOf(service: string, spec: Pick<ServiceSpec, 'containers'>): string[] {

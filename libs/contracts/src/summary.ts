@@ -23,9 +23,23 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  * - node_catching_up: the node announced a backlog in its birth and the hub has
  *   not folded it all yet; no new actions for it until it is current (issue 3).
  * - occurrence_rejected: the drift persists, but the operator rejected the
- *   action for this very occurrence; a new occurrence proposes again.
+ *   action for this very occurrence; a new occurrence proposes again, and so
+ *   does the same one after the policy's `rejectCooldown` (`until`).
+ * - silenced: a drift (or an offline node) inside a maintenance window of the
+ *   node or service; nothing is proposed, approved or auto-cancelled for it
+ *   until the window ends (`until`).
+ * - restart_backoff: the service needs a restart, but the restart budget's
+ *   backoff after the previous restart runs until `until`.
  */
-export const FindingKind = z.enum(['node_never_reported', 'node_offline', 'node_catching_up', 'unknown_node', 'occurrence_rejected']);
+export const FindingKind = z.enum([
+  'node_never_reported',
+  'node_offline',
+  'node_catching_up',
+  'unknown_node',
+  'occurrence_rejected',
+  'silenced',
+  'restart_backoff',
+]);
 
 export const Finding = z.object({
   kind: FindingKind,
@@ -33,6 +47,8 @@ export const Finding = z.object({
   service: ServiceName.optional(),
   actionId: ActionId.optional(),
   message: z.string(),
+  /** When the finding stops holding by itself (end of a maintenance window, backoff or cool-down). */
+  until: IsoTime.optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 

@@ -1,2 +1,2 @@
-export { loadDesired, DesiredState, type LoadedDesired } from './load-desired';
+export { loadDesired, forAgents, DesiredFileCache, DesiredState, POLICY_FILE_NAME, type LoadedDesired, type LoadOptions } from './load-desired';
 export { formatProblems, formatPath } from './problems';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@homelab/logging';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
-import { loadDesired, type DesiredState } from './load-desired';
+import { DesiredFileCache, loadDesired, type DesiredState } from './load-desired';
 import { formatProblems } from './problems';
 
 const log = createLogger('test', { level: 'silent' });
@@ -119,6 +119,110 @@ describe('loadDesired', () => {
     const { desired, problems } = await loadDesired(path.join(tmp.path, 'nope'), last, log);
     expect(desired).toEqual(last);
     expect(problems[0]?.message).toMatch(/cannot read the hosts folder/);
+  });
+});
+
+describe('DesiredFileCache', () => {
+  const past = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000);
+
+  it('parses an unchanged file once, and again as soon as it changes', async () => {
+    await host('piha', PIHA);
+    const file = path.join(hosts, 'piha', 'services.yaml');
+    await fs.utimes(file, past(60), past(60));
+    const cache = new DesiredFileCache();
+    const first = await loadDesired(hosts, {}, log, { cache });
+    const second = await loadDesired(hosts, {}, log, { cache });
+    expect(cache.hits).toBe(1);
+    expect(second.desired).toEqual(first.desired);
+    // Same size, new content, an old mtime again: the signature (mtime, ctime) still differs.
+    await fs.writeFile(file, PIHA.replace('zigbee2mqtt]', 'zigbee2mqtX]'));
+    await fs.utimes(file, past(30), past(30));
+    const third = await loadDesired(hosts, {}, log, { cache });
+    expect(third.desired.piha?.services.zigbee2mqtt?.containers).toEqual(['zigbee2mqtX']);
+    expect(cache.hits).toBe(1);
+  });
+
+  it('does not cache a file modified within the last two seconds (racy)', async () => {
+    await host('piha', PIHA);
+    const cache = new DesiredFileCache();
+    await loadDesired(hosts, {}, log, { cache });
+    await loadDesired(hosts, {}, log, { cache });
+    expect(cache.hits).toBe(0);
+  });
+});
+
+describe('policy and maintenance', () => {
+  it('reads hosts/policy.yaml as the fleet-wide policy; no file means built-in defaults', async () => {
+    await host('piha', PIHA);
+    expect((await loadDesired(hosts, {}, log)).policy).toBeUndefined();
+    await fs.writeFile(path.join(hosts, 'policy.yaml'), 'autoApprove: low\nrestartBudget:\n  max: 2\n  window: 10m\n  backoff: 0s\nrejectCooldown: 1h30m\n');
+    const { policy, problems } = await loadDesired(hosts, {}, log);
+    expect(problems).toEqual([]);
+    expect(policy).toEqual({ autoApprove: 'low', restartBudget: { max: 2, window: '10m', backoff: '0s' }, rejectCooldown: '1h30m' });
+  });
+
+  it('treats a policy.yaml holding only comments as all defaults', async () => {
+    await fs.writeFile(path.join(hosts, 'policy.yaml'), '# autoApprove: low\n');
+    expect(await loadDesired(hosts, {}, log)).toMatchObject({ policy: {}, problems: [] });
+  });
+
+  it('reports every problem of an invalid policy.yaml and keeps the last good policy', async () => {
+    await fs.writeFile(path.join(hosts, 'policy.yaml'), 'autoApprove: sometimes\nrestartBudget: {max: -1, windw: 5m}\nrejectCooldown: 10s\n');
+    const { policy, problems } = await loadDesired(hosts, {}, log, { lastGoodPolicy: { autoApprove: 'low' } });
+    expect(policy).toEqual({ autoApprove: 'low' });
+    expect(problems).toEqual([
+      { file: 'hosts/policy.yaml', path: 'autoApprove', message: 'Invalid option: expected one of "none"|"low"|"guarded"' },
+      { file: 'hosts/policy.yaml', path: 'restartBudget.max', message: 'Too small: expected number to be >=0' },
+      { file: 'hosts/policy.yaml', path: 'restartBudget', message: 'Unrecognized key: "windw"' },
+      { file: 'hosts/policy.yaml', path: 'rejectCooldown', message: 'must be between 1m and 30d' },
+    ]);
+  });
+
+  it('reports a YAML syntax error in policy.yaml with line and column', async () => {
+    await fs.writeFile(path.join(hosts, 'policy.yaml'), 'autoApprove: low\nrestartBudget: {max: 2\n');
+    const { problems, policy } = await loadDesired(hosts, {}, log);
+    expect(policy).toBeUndefined();
+    expect(problems).toEqual([{ file: 'hosts/policy.yaml', path: '', message: expect.stringMatching(/^YAML syntax error at line \d+, column \d+: /) }]);
+  });
+
+  it('accepts policy and maintenance on a host and on a service', async () => {
+    await host('piha', `node: piha
+policy:
+  autoApprove: low
+maintenance:
+  until: 2026-12-01T18:00:00Z
+  reason: moving the Pi
+services:
+  zigbee2mqtt:
+    policy: {autoApprove: none, restartBudget: {max: 5}}
+    maintenance: {from: '2026-12-01T08:00:00+01:00', until: '2026-12-01T10:00:00+01:00'}
+`);
+    const { desired, problems } = await loadDesired(hosts, {}, log);
+    expect(problems).toEqual([]);
+    expect(desired.piha?.policy).toEqual({ autoApprove: 'low' });
+    expect(desired.piha?.maintenance).toEqual({ until: '2026-12-01T18:00:00Z', reason: 'moving the Pi' });
+    expect(desired.piha?.services.zigbee2mqtt).toMatchObject({ policy: { autoApprove: 'none', restartBudget: { max: 5 } } });
+  });
+
+  it('names file, path and reason of every bad policy or maintenance field in services.yaml', async () => {
+    await host('piha', `node: piha
+maintenance: {until: tomorrow}
+services:
+  mosquitto:
+    maintenance: {reason: no end}
+  zigbee2mqtt:
+    autoApprove: low
+    policy: {restartBudget: {backoff: 1 minute}}
+    maintenance: {from: '2026-12-02T00:00:00Z', until: '2026-12-01T00:00:00Z'}
+`);
+    const { problems } = await loadDesired(hosts, {}, log);
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'maintenance.until: Invalid ISO datetime',
+      'services.mosquitto.maintenance.until: missing: a string is required here',
+      'services.zigbee2mqtt.policy.restartBudget.backoff: must be a duration like 90s, 10m, 6h, 1h30m, 2d or 0',
+      'services.zigbee2mqtt.maintenance.from: from must be before until',
+      'services.zigbee2mqtt: Unrecognized key: "autoApprove"',
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { z } from 'zod';
-import { HostServicesFile, NAME_PATTERN, NodeName, type ConfigProblem } from '@homelab/contracts';
+import { agentServiceSpec, FleetPolicyFile, HostServicesFile, NAME_PATTERN, NodeName, type ConfigProblem, type PolicySpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { problemsFromIssues } from './problems';
 
@@ -17,22 +17,73 @@ export interface LoadedDesired {
   invalidHosts: string[];
   /** False when the hosts folder itself could not be read: `desired` is then the last good state as a whole. */
   hostsReadable: boolean;
+  /**
+   * Fleet-wide policy from `hosts/policy.yaml`: undefined when there is no such
+   * file (built-in defaults apply); the last good one while it is invalid.
+   */
+  policy: PolicySpec | undefined;
 }
 
 const FILE_NAME = 'services.yaml';
+/** Optional fleet-wide policy next to the host folders. */
+export const POLICY_FILE_NAME = 'policy.yaml';
 /** Far above any real services.yaml; refuses to parse something that is clearly not one. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-type HostOutcome = { ok: true; file: HostServicesFile } | { ok: false; problems: ConfigProblem[] };
+type Outcome<T> = { ok: true; file: T } | { ok: false; problems: ConfigProblem[] };
+type HostOutcome = Outcome<HostServicesFile>;
+
+export interface LoadOptions {
+  /** The fleet policy kept while `policy.yaml` is invalid. */
+  lastGoodPolicy?: PolicySpec;
+  /** Reuse the outcome of files that did not change since the last load (the supervisor loads every few seconds). */
+  cache?: DesiredFileCache;
+}
+
+/**
+ * Outcomes of parsed files by path and stat signature (inode, size, mtime and
+ * ctime in ns), so an unchanged file costs one stat instead of read + YAML +
+ * zod. Like git's "racy" rule, a file modified less than RACY_MS before it
+ * was read is not cached: a second write within the same timestamp tick
+ * could otherwise go unseen.
+ */
+export class DesiredFileCache {
+  private entries = new Map<string, { sig: string; outcome: Outcome<unknown> }>();
+  private seen = new Set<string>();
+  hits = 0;
+
+  /** @internal */
+  get<T>(file: string, sig: string): Outcome<T> | undefined {
+    this.seen.add(file);
+    const e = this.entries.get(file);
+    if (e?.sig !== sig) return undefined;
+    this.hits += 1;
+    return e.outcome as Outcome<T>;
+  }
+
+  /** @internal */
+  set(file: string, sig: string, outcome: Outcome<unknown>): void {
+    this.entries.set(file, { sig, outcome });
+  }
+
+  /** @internal Drops files not looked up since the previous sweep (deleted hosts). */
+  sweep(): void {
+    for (const k of this.entries.keys()) if (!this.seen.has(k)) this.entries.delete(k);
+    this.seen = new Set();
+  }
+}
+const RACY_MS = 2000;
 
 /**
  * Reads `hosts/*\/services.yaml` (BRIEF.md: desired state is reloaded each
  * supervisor cycle). An invalid file yields problems naming the file, the path
  * inside it and the reason, and that host keeps its last good state, so a typo
  * never makes the supervisor believe services were removed. A host folder that
- * disappeared is removed from desired state.
+ * disappeared is removed from desired state. `hosts/policy.yaml` (optional) is
+ * read the same way: an invalid one keeps `lastGoodPolicy` in force.
  */
-export async function loadDesired(hostsDir: string, lastGood: DesiredState, log: Logger): Promise<LoadedDesired> {
+export async function loadDesired(hostsDir: string, lastGood: DesiredState, log: Logger, opts: LoadOptions = {}): Promise<LoadedDesired> {
+  const { lastGoodPolicy, cache } = opts;
   const shown = (...rel: string[]) => path.join(path.basename(hostsDir), ...rel);
   let entries: string[];
   try {
@@ -40,17 +91,27 @@ export async function loadDesired(hostsDir: string, lastGood: DesiredState, log:
   } catch (err) {
     const problem = { file: shown(), path: '', message: `cannot read the hosts folder ${hostsDir}: ${(err as Error).message}` };
     log.debug({ hostsDir, err }, 'cannot read hosts folder; keeping the last good desired state');
-    return { desired: { ...lastGood }, problems: [problem], invalidHosts: [], hostsReadable: false };
+    return { desired: { ...lastGood }, problems: [problem], invalidHosts: [], hostsReadable: false, policy: lastGoodPolicy };
   }
 
   const desired: DesiredState = {};
   const problems: ConfigProblem[] = [];
   const invalidHosts: string[] = [];
+  let policy: PolicySpec | undefined;
+  if (entries.includes(POLICY_FILE_NAME)) {
+    const outcome = await cached(cache, path.join(hostsDir, POLICY_FILE_NAME), () => loadPolicy(hostsDir, shown(POLICY_FILE_NAME)));
+    if (outcome.ok) policy = outcome.file ?? undefined;
+    else {
+      problems.push(...outcome.problems);
+      policy = lastGoodPolicy;
+      log.debug({ problems: outcome.problems, keptLastGood: Boolean(lastGoodPolicy) }, 'invalid fleet policy file');
+    }
+  }
   for (const name of entries.sort()) {
     if (name.startsWith('.')) continue;
     const stat = await fs.stat(path.join(hostsDir, name)).catch(() => null);
     if (!stat?.isDirectory()) continue;
-    const outcome = await loadHost(hostsDir, name, shown(name, FILE_NAME));
+    const outcome = await cached(cache, path.join(hostsDir, name, FILE_NAME), () => loadHost(hostsDir, name, shown(name, FILE_NAME)));
     if (outcome.ok) {
       desired[name] = outcome.file;
       continue;
@@ -62,7 +123,55 @@ export async function loadDesired(hostsDir: string, lastGood: DesiredState, log:
     // Debug only: callers polling every few seconds log problems when they change.
     log.debug({ host: name, problems: outcome.problems, keptLastGood: Boolean(kept) }, 'invalid desired state file');
   }
-  return { desired, problems, invalidHosts, hostsReadable: true };
+  cache?.sweep();
+  return { desired, problems, invalidHosts, hostsReadable: true, policy };
+}
+
+async function cached<T>(cache: DesiredFileCache | undefined, full: string, load: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+  if (!cache) return load();
+  const st = await fs.stat(full, { bigint: true }).catch(() => null);
+  if (!st?.isFile()) return load();
+  const sig = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const hit = cache.get<T>(full, sig);
+  if (hit) return hit;
+  const outcome = await load();
+  if (Date.now() - Number(st.mtimeMs) > RACY_MS) cache.set(full, sig, outcome);
+  return outcome;
+}
+
+/** `hosts/policy.yaml`; a file with nothing but comments means "all defaults". */
+async function loadPolicy(hostsDir: string, file: string): Promise<Outcome<PolicySpec | null>> {
+  const doc = await readYaml(path.join(hostsDir, POLICY_FILE_NAME), file);
+  if (!doc.ok) return doc;
+  if (doc.file.kind === 'missing') return { ok: true, file: null };
+  const parsed = FleetPolicyFile.safeParse(doc.file.value ?? {});
+  return parsed.success ? { ok: true, file: parsed.data } : { ok: false, problems: problemsFromIssues(file, parsed.error.issues) };
+}
+
+type YamlDoc = { kind: 'file'; value: unknown } | { kind: 'missing' };
+
+/** Reads and parses one YAML file (plain YAML 1.2 types), with size limit and syntax errors as problems. */
+async function readYaml(full: string, file: string): Promise<Outcome<YamlDoc>> {
+  const fail = (message: string): Outcome<YamlDoc> => ({ ok: false, problems: [{ file, path: '', message }] });
+  let text: string;
+  try {
+    const stat = await fs.stat(full);
+    if (!stat.isFile()) return fail('not a regular file');
+    if (stat.size > MAX_FILE_BYTES) return fail(`file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES}`);
+    text = await fs.readFile(full, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, file: { kind: 'missing' } };
+    return fail(`cannot read: ${(err as Error).message}`);
+  }
+  try {
+    // CORE_SCHEMA: plain YAML 1.2 types, so `2026-01-01` or `on` stay strings.
+    return { ok: true, file: { kind: 'file', value: yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA }) } };
+  } catch (err) {
+    if (err instanceof yaml.YAMLException) {
+      return fail(`YAML syntax error at line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}`);
+    }
+    throw err;
+  }
 }
 
 async function loadHost(hostsDir: string, folder: string, file: string): Promise<HostOutcome> {
@@ -70,27 +179,10 @@ async function loadHost(hostsDir: string, folder: string, file: string): Promise
   if (!NAME_PATTERN.test(folder)) {
     return fail(`folder name ${JSON.stringify(folder)} is not a valid node name (lowercase letters, digits, _ and -)`);
   }
-  const full = path.join(hostsDir, folder, FILE_NAME);
-  let text: string;
-  try {
-    const stat = await fs.stat(full);
-    if (stat.size > MAX_FILE_BYTES) return fail(`file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES}`);
-    text = await fs.readFile(full, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? `missing: every host folder needs a ${FILE_NAME}` : `cannot read: ${(err as Error).message}`);
-  }
-
-  let doc: unknown;
-  try {
-    // CORE_SCHEMA: plain YAML 1.2 types, so `2026-01-01` or `on` stay strings.
-    doc = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
-  } catch (err) {
-    if (err instanceof yaml.YAMLException) {
-      return fail(`YAML syntax error at line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}`);
-    }
-    throw err;
-  }
+  const read = await readYaml(path.join(hostsDir, folder, FILE_NAME), file);
+  if (!read.ok) return read;
+  if (read.file.kind === 'missing') return fail(`missing: every host folder needs a ${FILE_NAME}`);
+  const doc = read.file.value;
   if (doc === undefined || doc === null) return fail('file is empty; expected at least `node: <name>`');
 
   const parsed = HostServicesFile.safeParse(doc);
@@ -99,4 +191,19 @@ async function loadHost(hostsDir: string, folder: string, file: string): Promise
     return fail(`node is ${JSON.stringify(parsed.data.node)} but the folder is ${JSON.stringify(folder)}; they must be equal`, 'node');
   }
   return { ok: true, file: parsed.data };
+}
+
+/**
+ * Desired state as agents get it (`nodes/<node>/desired`): each service without
+ * the hub-only keys (`policy`, `maintenance`), and without the host-level ones,
+ * so a policy edit neither reaches nor re-notifies agents.
+ */
+export function forAgents(desired: DesiredState): DesiredState {
+  const out: DesiredState = {};
+  for (const [node, host] of Object.entries(desired)) {
+    const services: HostServicesFile['services'] = {};
+    for (const [name, spec] of Object.entries(host.services)) services[name] = agentServiceSpec(spec);
+    out[node] = { node: host.node, services };
+  }
+  return out;
 }

@@ -23,6 +23,9 @@ export function problemsFromIssues(file: string, issues: readonly z.core.$ZodIss
       const inner = issue.issues.map((i) => i.message).join('; ');
       return { file, path, message: `invalid name ${JSON.stringify(String(key))}: ${inner}` };
     }
+    if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+      return { file, path, message: `missing: a ${issue.expected} is required here` };
+    }
     return { file, path, message: issue.message };
   });
 }

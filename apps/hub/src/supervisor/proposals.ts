@@ -2,6 +2,7 @@ import {
   actionIdFor,
   type ActionType,
   type Drift,
+  type Escalation,
   type Risk,
   type WorldNode,
   type WorldService,
@@ -16,10 +17,16 @@ export interface Proposal {
   service?: string;
   drift: Drift;
   summary: string;
+  escalation?: Escalation;
 }
 
-/** Reasons a plain restart can fix (BRIEF.md "Supervisor rules"); anything else, known or not, gets a redeploy. */
-const RESTART_REASONS: ReadonlySet<string> = new Set(['containers_not_running', 'mqtt_unreachable']);
+/**
+ * Reasons a plain restart can fix (BRIEF.md "Supervisor rules"); anything
+ * else, known or not, gets a redeploy. `restart_loop` (a container Docker keeps
+ * restarting, or restart bursts) is deliberately not here: restarting a crash
+ * loop once more does not help.
+ */
+export const RESTART_REASONS: ReadonlySet<string> = new Set(['containers_not_running', 'mqtt_unreachable']);
 const MAX_EVENT_IDS = 50;
 
 /** `2026-11-26T14:02:31.000Z` → `2026-11-26 14:02 UTC`. */
@@ -31,11 +38,29 @@ export function humanTime(iso: string): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const sentence = (s: string) => (s.length > 500 ? `${s.slice(0, 499)}…` : s);
 
-export function unhealthyProposal(s: WorldService, node: string): Proposal {
+/** The action type the trigger table gives an unhealthy service (before the restart budget). */
+export function actionTypeFor(reason: string | undefined): ActionType {
+  return reason && RESTART_REASONS.has(reason.slice(0, 64)) ? 'container_restart' : 'redeploy';
+}
+
+/**
+ * `escalation`: the restart budget is spent, so a guarded redeploy replaces
+ * the restart the trigger table would give.
+ */
+export function unhealthyProposal(s: WorldService, node: string, spent?: { escalation: Escalation; max: number }): Proposal {
+  const escalation = spent?.escalation;
   const reason = s.reason?.slice(0, 64);
-  const type: ActionType = reason && RESTART_REASONS.has(reason) ? 'container_restart' : 'redeploy';
-  const events = s.problemEventIds.length ? ` (${plural(s.problemEventIds.length, 'event')})` : '';
+  const type: ActionType = escalation ? 'redeploy' : actionTypeFor(reason);
+  // The observer keeps at most MAX_EVENT_IDS ids (first and latest), so a full list means "at least".
+  const n = s.problemEventIds.length;
+  const events = n ? ` (${n >= MAX_EVENT_IDS ? `${n}+ events` : plural(n, 'event')})` : '';
   const detail = s.detail ? `: ${s.detail.slice(0, 160)}` : '';
+  let why = '';
+  if (spent && escalation) {
+    why = spent.max === 0
+      ? '; restarts are disabled by policy (restartBudget.max 0), so a redeploy is proposed'
+      : `; restart budget spent (${plural(escalation.restarts, 'restart')} in ${escalation.window}), so a redeploy is proposed`;
+  }
   return {
     id: actionIdFor(type, node, s.service),
     type,
@@ -48,7 +73,8 @@ export function unhealthyProposal(s: WorldService, node: string): Proposal {
       eventIds: s.problemEventIds.slice(0, MAX_EVENT_IDS),
       firstSeen: s.since,
     },
-    summary: sentence(`${node}/${s.service}: ${reason ? reason.replace(/_/g, ' ') : 'unhealthy'} since ${humanTime(s.since)}${events}${detail}`),
+    summary: sentence(`${node}/${s.service}: ${reason ? reason.replace(/_/g, ' ') : 'unhealthy'} since ${humanTime(s.since)}${events}${why}${detail}`),
+    ...(escalation ? { escalation } : {}),
   };
 }
 
@@ -65,7 +91,7 @@ export function missingProposal(service: string, node: string, n: WorldNode | un
     risk: 'guarded',
     node,
     service,
-    drift: { type: 'missing_service', eventIds: [], firstSeen },
+    drift: { type: 'missing_service', reason: 'not_reported', eventIds: [], firstSeen },
     summary: sentence(`${node}/${service}: in desired state but not reported by the node's agent since ${humanTime(firstSeen)}`),
   };
 }

@@ -16,7 +16,7 @@ const ids = (input: ReconcileInput) => reconcile(input).create.map((a) => a.id);
 
 describe('reconcile', () => {
   it('does nothing when the fleet is already converged', () => {
-    expect(reconcile(base({}))).toEqual({ create: [], cancel: [], findings: [] });
+    expect(reconcile(base({}))).toEqual({ create: [], cancel: [], approve: [], findings: [] });
   });
 
   it.each([
@@ -55,7 +55,7 @@ describe('reconcile', () => {
   it('proposes a guarded redeploy for a desired service the reporting node never mentioned', () => {
     const w = world([worldNode('piha')], [healthy('piha', 'mosquitto')]);
     const [a] = reconcile(base({ world: w })).create;
-    expect(a).toMatchObject({ id: 'redeploy-piha-zigbee2mqtt', risk: 'guarded', drift: { type: 'missing_service', firstSeen: T0 } });
+    expect(a).toMatchObject({ id: 'redeploy-piha-zigbee2mqtt', risk: 'guarded', drift: { type: 'missing_service', reason: 'not_reported', eventIds: [], firstSeen: T0 } });
     expect(a?.summary).toBe("piha/zigbee2mqtt: in desired state but not reported by the node's agent since 2026-11-26 14:02 UTC");
   });
 
@@ -76,7 +76,7 @@ describe('reconcile', () => {
   it('skips monitor: false services entirely', () => {
     const desired = { piha: host('piha', { zigbee2mqtt: { monitor: false }, mosquitto: {} }) };
     const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);
-    expect(reconcile(base({ desired, world: w }))).toEqual({ create: [], cancel: [], findings: [] });
+    expect(reconcile(base({ desired, world: w }))).toEqual({ create: [], cancel: [], approve: [], findings: [] });
   });
 
   it('reports a node that never reported once and proposes nothing for it (no bootstrap flood)', () => {
@@ -91,11 +91,14 @@ describe('reconcile', () => {
     expect(reconcile(base({ desired })).findings).toEqual([]);
   });
 
-  it('proposes nothing for an offline node and says so', () => {
+  it('node_offline: a drift the operator sees as a finding, and no container action by default', () => {
     const w = world([worldNode('piha', { online: false })], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
     const plan = reconcile(base({ world: w }));
     expect(plan.create).toEqual([]);
-    expect(plan.findings.map((f) => f.kind)).toEqual(['node_offline']);
+    expect(plan.findings).toEqual([expect.objectContaining({ kind: 'node_offline', node: 'piha', message: expect.stringMatching(/^piha: agent offline since /) })]);
+    // Even with auto-approval on, a pending restart for the offline node is left alone.
+    const pending = action('container-restart-piha-zigbee2mqtt');
+    expect(reconcile(base({ world: w, actions: [pending], policy: { autoApprove: 'guarded' } }))).toMatchObject({ create: [], cancel: [], approve: [] });
   });
 
   it('proposes nothing for a node still catching up on its backlog, even for a problem it shows', () => {
@@ -132,6 +135,14 @@ describe('reconcile', () => {
     const plan = reconcile(base({ world: w, actions: [rejected] }));
     expect(plan.create).toEqual([]);
     expect(plan.findings).toEqual([expect.objectContaining({ kind: 'occurrence_rejected', actionId: rejected.id })]);
+  });
+
+  it('counts events as "50+" once the observer capped the list of event ids', () => {
+    const ids50 = Array.from({ length: 50 }, (_, i) => `piha-${i}`);
+    const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running', { problemEventIds: ids50, detail: 'zigbee2mqtt: exited' }), healthy('piha', 'mosquitto')]);
+    const [a] = reconcile(base({ world: w })).create;
+    expect(a?.summary).toBe('piha/zigbee2mqtt: containers not running since 2026-11-26 14:02 UTC (50+ events): zigbee2mqtt: exited');
+    expect(a?.drift.eventIds).toHaveLength(50);
   });
 
   it('proposes again when a new occurrence starts after a rejection', () => {
@@ -189,7 +200,7 @@ describe('reconcile', () => {
   it('keeps a pending action while its service is still unhealthy or missing', () => {
     const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
     const plan = reconcile(base({ world: w, actions: [action('container-restart-piha-zigbee2mqtt'), action('redeploy-piha-mosquitto', { service: 'mosquitto' })] }));
-    expect(plan).toEqual({ create: [], cancel: [], findings: [] });
+    expect(plan).toEqual({ create: [], cancel: [], approve: [], findings: [] });
   });
 
   it('leaves a pending disk cleanup alone (only restarts and redeploys are auto-cancelled)', () => {

@@ -17,6 +17,7 @@ let clock: ManualClock;
 let store: FsActionStore;
 let current: World;
 let published: DesiredState[];
+let approvedCalls: string[][];
 let supervisor: Supervisor;
 
 async function writeHost(node: string, text: string): Promise<void> {
@@ -46,7 +47,17 @@ beforeEach(async () => {
   await store.init();
   current = sick();
   published = [];
-  supervisor = new Supervisor({ hostsDir, store, world: () => current, clock, log, aliases: {}, onDesired: (d) => published.push(d) });
+  approvedCalls = [];
+  supervisor = new Supervisor({
+    hostsDir,
+    store,
+    world: () => current,
+    clock,
+    log,
+    aliases: {},
+    onDesired: (d) => published.push(d),
+    onApproved: (ids) => approvedCalls.push(ids),
+  });
 });
 afterEach(async () => {
   supervisor.stop();
@@ -150,5 +161,86 @@ describe('Supervisor', () => {
     clock.advance(60_000);
     await timed.idle();
     expect(cycles).toBe(3);
+  });
+  it('reloads desired state each cycle: a service added to services.yaml is acted on in the next cycle', async () => {
+    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto'), unhealthy('piha', 'grafana', 'probe_failed')]);
+    expect((await supervisor.runOnce()).created).toEqual([]);
+    await writeHost('piha', `${PIHA_YAML}  grafana: {}\n`);
+    expect((await supervisor.runOnce()).created).toEqual(['redeploy-piha-grafana']);
+  });
+
+  it('approves by policy with audit {by: policy, via: policy}, calls onApproved, then writes nothing more', async () => {
+    await fs.writeFile(path.join(hostsDir, 'policy.yaml'), '# fleet-wide\nautoApprove: low\n');
+    const report = await supervisor.runOnce();
+    expect(report).toMatchObject({ created: [RESTART], approved: [RESTART], errors: [] });
+    expect(approvedCalls).toEqual([[RESTART]]);
+    const a = await store.get(RESTART);
+    expect(a?.state).toBe('approved');
+    expect(a?.audit.map((e) => [e.state, e.by, e.via])).toEqual([
+      ['pending', 'supervisor', 'supervisor'],
+      ['approved', 'policy', 'policy'],
+    ]);
+    expect(a?.audit[1]?.note).toBe('auto-approved: risk low is within autoApprove low (hosts/policy.yaml)');
+    expect(supervisor.policy()).toEqual({ autoApprove: 'low' });
+    const before = await snapshot();
+    clock.advance(5000);
+    expect(await supervisor.runOnce()).toMatchObject({ created: [], approved: [], cancelled: [] });
+    expect(await snapshot()).toEqual(before);
+    expect(approvedCalls).toHaveLength(1);
+  });
+
+  it('leaves an action the operator rejected between plan and approval to the operator', async () => {
+    await supervisor.runOnce();
+    await fs.writeFile(path.join(hostsDir, 'policy.yaml'), 'autoApprove: low\n');
+    const stale = await store.list();
+    await store.transition(RESTART, 'pending', 'rejected', (a) => a);
+    const racing = Object.assign(Object.create(store) as FsActionStore, { list: async () => stale });
+    const report = await new Supervisor({ hostsDir, store: racing, world: () => current, clock, log, aliases: {} }).runOnce();
+    expect(report).toMatchObject({ approved: [], skipped: [RESTART], errors: [] });
+    expect((await store.get(RESTART))?.state).toBe('rejected');
+  });
+
+  it('spends the restart budget across archived restarts and escalates to a guarded redeploy that waits', async () => {
+    await writeHost('piha', `${PIHA_YAML}policy:\n  autoApprove: low\n  restartBudget: {max: 2, window: 10m, backoff: '0'}\n`);
+    const occurrence = (n: number) => world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running', { since: clock.now().toISOString(), lastEventId: `e${n}` }), healthy('piha', 'mosquitto')]);
+    const execute = async () => {
+      await store.transition(RESTART, 'approved', 'running', (a) => a);
+      clock.advance(2000);
+      await store.transition(RESTART, 'running', 'completed', (a) => a);
+    };
+    for (let n = 1; n <= 2; n += 1) {
+      current = occurrence(n);
+      expect(await supervisor.runOnce()).toMatchObject({ created: [RESTART], approved: [RESTART] });
+      await execute();
+      clock.advance(30_000);
+    }
+    // The first restart is archived now (its id was reused), and still counts.
+    expect((await fs.readdir(path.join(tmp.path, 'actions/completed'))).filter((f) => f.startsWith(`${RESTART}--`))).toHaveLength(1);
+    current = occurrence(3);
+    const report = await supervisor.runOnce();
+    expect(report).toMatchObject({ created: ['redeploy-piha-zigbee2mqtt'], approved: [] });
+    const redeploy = await store.get('redeploy-piha-zigbee2mqtt');
+    expect(redeploy).toMatchObject({ state: 'pending', risk: 'guarded', escalation: { from: 'container_restart', restarts: 2, window: '10m' } });
+    clock.advance(5000);
+    expect(await supervisor.runOnce()).toMatchObject({ created: [], approved: [] });
+  });
+
+  it('keeps the last good fleet policy while hosts/policy.yaml is invalid, and reports the problem', async () => {
+    await fs.writeFile(path.join(hostsDir, 'policy.yaml'), 'autoApprove: low\n');
+    await supervisor.runOnce();
+    await fs.writeFile(path.join(hostsDir, 'policy.yaml'), 'autoApprove: everything\nrestartBudget: {window: 2d}\n');
+    await supervisor.runOnce();
+    expect(supervisor.policy()).toEqual({ autoApprove: 'low' });
+    expect(supervisor.problems()).toEqual([
+      { file: 'hosts/policy.yaml', path: 'autoApprove', message: 'Invalid option: expected one of "none"|"low"|"guarded"' },
+      { file: 'hosts/policy.yaml', path: 'restartBudget.window', message: 'must be between 1s and 24h' },
+    ]);
+  });
+
+  it('publishes desired state to agents without the hub-only policy and maintenance keys', async () => {
+    await writeHost('piha', `node: piha\npolicy: {autoApprove: low}\nmaintenance: {until: '2099-01-01T00:00:00Z'}\nservices:\n  zigbee2mqtt:\n    containers: [z2m]\n    policy: {autoApprove: none}\n    maintenance: {until: '2099-01-01T00:00:00Z', reason: x}\n`);
+    await supervisor.runOnce();
+    expect(published.at(-1)).toEqual({ piha: { node: 'piha', services: { zigbee2mqtt: { monitor: true, containers: ['z2m'] } } } });
+    expect(supervisor.desired().piha?.services.zigbee2mqtt?.policy).toEqual({ autoApprove: 'none' });
   });
 });

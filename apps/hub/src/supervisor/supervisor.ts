@@ -1,9 +1,10 @@
-import type { Action, Clock, ConfigProblem, World } from '@homelab/contracts';
+import type { Action, Clock, ConfigProblem, PolicySpec, World } from '@homelab/contracts';
 import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
-import { loadDesired, type DesiredState } from '../desired';
+import { DesiredFileCache, forAgents, loadDesired, type DesiredState } from '../desired';
 import type { CancelReason, Finding } from './findings';
 import { PeriodicLoop } from './loop';
+import { MAX_RESTART_WINDOW_MS } from './policy';
 import { reconcile } from './reconcile';
 
 export interface SupervisorDeps {
@@ -15,8 +16,13 @@ export interface SupervisorDeps {
   log: Logger;
   /** NODE_ALIAS_MAP (BRIEF.md). */
   aliases: Record<string, string>;
-  /** Called after every load with the desired state in force (e.g. to publish it to agents). */
+  /**
+   * Called after every load with the desired state in force, as agents get it
+   * (hub-only keys such as `policy` and `maintenance` removed), to publish it.
+   */
   onDesired?: (desired: DesiredState) => void;
+  /** Called after a cycle that approved actions by policy, e.g. to kick the executor. */
+  onApproved?: (ids: string[]) => void;
   /** See ReconcileInput.settleMs. */
   settleMs?: number;
 }
@@ -25,7 +31,9 @@ export interface SupervisorReport {
   at: string;
   created: string[];
   cancelled: { id: string; reason: CancelReason }[];
-  /** Cancels that lost a race (e.g. the operator approved in between); nothing to do. */
+  /** Approved by policy (pending → approved, audit `policy`). */
+  approved: string[];
+  /** Cancels or approvals that lost a race (e.g. the operator approved in between); nothing to do. */
   skipped: string[];
   findings: Finding[];
   problems: ConfigProblem[];
@@ -40,6 +48,8 @@ export interface SupervisorReport {
  */
 export class Supervisor {
   private lastGood: DesiredState = {};
+  private lastGoodPolicy: PolicySpec | undefined;
+  private readonly fileCache = new DesiredFileCache();
   private configProblems: ConfigProblem[] = [];
   private lastFindings: Finding[] = [];
   private reported = '';
@@ -70,6 +80,11 @@ export class Supervisor {
     return this.lastGood;
   }
 
+  /** Fleet-wide policy in force (`hosts/policy.yaml`); undefined means the built-in defaults. */
+  policy(): PolicySpec | undefined {
+    return this.lastGoodPolicy;
+  }
+
   kick(): void {
     this.loop.kick();
   }
@@ -89,11 +104,12 @@ export class Supervisor {
 
   private async cycle(): Promise<SupervisorReport> {
     const { store, log, clock } = this.deps;
-    const loaded = await loadDesired(this.deps.hostsDir, this.lastGood, log);
+    const loaded = await loadDesired(this.deps.hostsDir, this.lastGood, log, { lastGoodPolicy: this.lastGoodPolicy, cache: this.fileCache });
     this.lastGood = loaded.desired;
+    this.lastGoodPolicy = loaded.policy;
     this.configProblems = loaded.problems;
     try {
-      this.deps.onDesired?.(loaded.desired);
+      this.deps.onDesired?.(forAgents(loaded.desired));
     } catch (err) {
       log.warn({ err }, 'onDesired failed');
     }
@@ -103,14 +119,26 @@ export class Supervisor {
       desired: loaded.desired,
       world: this.deps.world(),
       actions: await store.list(),
+      // Restarts the store archived when it reused their id: the restart budget needs them.
+      history: store.archived ? await store.archived({ since: new Date(now.getTime() - MAX_RESTART_WINDOW_MS), states: ['completed', 'failed'] }) : [],
       now,
       aliases: this.deps.aliases,
       unreadableNodes: loaded.hostsReadable ? loaded.invalidHosts.filter((n) => !Object.hasOwn(loaded.desired, n)) : 'all',
+      ...(loaded.policy ? { policy: loaded.policy } : {}),
       ...(this.deps.settleMs !== undefined ? { settleMs: this.deps.settleMs } : {}),
     });
 
     this.lastFindings = plan.findings;
-    const report: SupervisorReport = { at: now.toISOString(), created: [], cancelled: [], skipped: [], findings: plan.findings, problems: loaded.problems, errors: [] };
+    const report: SupervisorReport = {
+      at: now.toISOString(),
+      created: [],
+      cancelled: [],
+      approved: [],
+      skipped: [],
+      findings: plan.findings,
+      problems: loaded.problems,
+      errors: [],
+    };
     for (const c of plan.cancel) {
       try {
         await store.transition(c.id, 'pending', 'cancelled', (a) => cancelled(a, c.reason, now));
@@ -120,22 +148,43 @@ export class Supervisor {
         else report.errors.push(`cancel ${c.id}: ${(err as Error).message}`);
       }
     }
+    const failedCreates = new Set<string>();
     for (const a of plan.create) {
       try {
         if ((await store.create(a)) === 'created') report.created.push(a.id);
       } catch (err) {
+        failedCreates.add(a.id);
         report.errors.push(`create ${a.id}: ${(err as Error).message}`);
       }
     }
-    this.logReport(report);
+    for (const ap of plan.approve) {
+      if (failedCreates.has(ap.id)) continue;
+      try {
+        await store.transition(ap.id, 'pending', 'approved', (a) => approvedByPolicy(a, ap.note, now));
+        report.approved.push(ap.id);
+      } catch (err) {
+        // The operator decided first (or the action is gone): theirs stands.
+        if (err instanceof ActionStoreError && (err.code === 'conflict' || err.code === 'not_found')) report.skipped.push(ap.id);
+        else report.errors.push(`approve ${ap.id}: ${(err as Error).message}`);
+      }
+    }
+    if (report.approved.length) {
+      try {
+        this.deps.onApproved?.(report.approved);
+      } catch (err) {
+        log.warn({ err }, 'onApproved failed');
+      }
+    }
+    this.logReport(report, plan.approve);
     return report;
   }
 
   /** Changes are logged every time; findings and config problems only when they change (cycles run every few seconds). */
-  private logReport(r: SupervisorReport): void {
+  private logReport(r: SupervisorReport, approvals: { id: string; note: string }[]): void {
     const { log } = this.deps;
     for (const id of r.created) log.info({ actionId: id }, 'proposed action');
     for (const c of r.cancelled) log.info({ actionId: c.id, reason: c.reason }, 'cancelled pending action');
+    for (const id of r.approved) log.info({ actionId: id, note: approvals.find((a) => a.id === id)?.note }, 'approved by policy');
     for (const e of r.errors) log.error({ detail: e }, 'could not apply supervisor plan');
     const state = JSON.stringify([r.findings, r.problems]);
     if (state !== this.reported) {
@@ -144,6 +193,11 @@ export class Supervisor {
       if (r.problems.length) log.warn({ problems: r.problems }, 'invalid desired state; the last good version of each host stays in force');
     }
   }
+}
+
+function approvedByPolicy(a: Action, note: string, now: Date): Action {
+  const at = now.toISOString();
+  return { ...a, audit: [...a.audit, { at, state: 'approved', by: 'policy', via: 'policy', note }] };
 }
 
 function cancelled(a: Action, reason: CancelReason, now: Date): Action {

@@ -49,3 +49,14 @@ export function action(id: string, over: Partial<Action> = {}): Action {
     ...over,
   };
 }
+
+/** A container restart of piha/zigbee2mqtt that ended (completed unless told) at `endedAt`, created a minute before. */
+export function restartEnded(endedAt: string, over: Partial<Action> = {}): Action {
+  const created = new Date(Date.parse(endedAt) - 60_000).toISOString();
+  return action('container-restart-piha-zigbee2mqtt', { state: 'completed', createdAt: created, updatedAt: endedAt, ...over });
+}
+
+/** `NOW` minus `minutes`, as ISO text. */
+export function minutesAgo(minutes: number): string {
+  return new Date(NOW.getTime() - minutes * 60_000).toISOString();
+}
