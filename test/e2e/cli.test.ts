@@ -83,7 +83,7 @@ describe('homelab actions against a running hub', () => {
 
   it('lists pending actions', async () => {
     const { code, out } = await run(['actions', 'list', '--state', 'pending'], env());
-    expect(code).toBe(0);
+    expect(code, out).toBe(0);
     expect(out).toContain('container-restart-piha-zigbee2mqtt');
     expect(out).toContain('redeploy-piha-mosquitto');
   });

@@ -5,7 +5,7 @@ import { settledWithin, statusPayload } from './birth';
 import { CommandHandler } from './commands';
 import type { AgentConfig } from './config';
 import { DesiredCache } from './desired-cache';
-import type { DockerPort } from './docker-port';
+import { cleanupPortOf, type DockerPort } from './docker-port';
 import { AgentError, errorMessage } from './errors';
 import { ensureDir } from './fs-atomic';
 import { InboundCounters } from './inbound';
@@ -90,6 +90,7 @@ export class NodeAgent {
     });
     const commands = new CommandHandler({
       node, desiredSpec: (s) => desired.current()?.services[s], docker, journal, link, clock, log: log.child({ part: 'commands' }),
+      cleanupDocker: cleanupPortOf(docker), desiredServices: () => desired.current()?.services, dockerSocket: config.dockerSocket,
       counters: this.counters, clockSkewMs: config.commandClockSkewMs, stopTimeoutSec: config.restartStopTimeoutSec, maxPayloadBytes: config.maxPayloadBytes,
     });
 
@@ -172,6 +173,7 @@ export class NodeAgent {
       session: p.session,
       connected: p.link.connected(),
       outbox: p.outbox.stats(),
+      publisher: { resends: p.publisher.resends, gapAcks: p.publisher.gapAcks, gapRewinds: p.publisher.gapRewinds },
       rejected: { ...this.counters.rejected },
       commandsExecuted: p.commands.executed,
       desiredRevision: p.desired.current()?.revision ?? null,

@@ -6,7 +6,8 @@ import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { CommandHandler } from './commands';
 import { InboundCounters } from './inbound';
 import { CommandJournal } from './journal';
-import { FakeDocker, FakeLink, silentLog } from './testing/fakes';
+import type { ComposeInvocation, ComposeOutcome } from './compose';
+import { FakeCleanupDocker, FakeDocker, FakeLink, silentLog } from './testing/fakes';
 
 describe('CommandHandler', () => {
   let tmp: TempDir;
@@ -16,6 +17,9 @@ describe('CommandHandler', () => {
   let counters: InboundCounters;
   let journal: CommandJournal;
   let desired: Record<string, ServiceSpec>;
+  let cleanupDocker: FakeCleanupDocker;
+  let composeCalls: { inv: ComposeInvocation; env: NodeJS.ProcessEnv; timeoutMs: number }[];
+  let composeOutcome: ComposeOutcome;
 
   const make = () =>
     new CommandHandler({
@@ -30,6 +34,14 @@ describe('CommandHandler', () => {
       clockSkewMs: 60_000,
       stopTimeoutSec: 1,
       maxPayloadBytes: 64 * 1024,
+      cleanupDocker,
+      desiredServices: () => desired,
+      dockerSocket: '/run/test-docker.sock',
+      env: { PATH: '/usr/bin' },
+      runCompose: async (inv, opts) => {
+        composeCalls.push({ inv, ...opts });
+        return composeOutcome;
+      },
     });
   const cmd = (over: Partial<Command> = {}): Command => ({
     actionId: 'container-restart-piha-z2m',
@@ -56,7 +68,11 @@ describe('CommandHandler', () => {
     desired = {
       z2m: { monitor: true, containers: ['z2m', 'z2m-db'] },
       ha: { monitor: false },
+      web: { monitor: true, compose: { file: '/srv/web/compose.yml', project: 'web', build: true, command: 'docker-compose' } },
     };
+    cleanupDocker = new FakeCleanupDocker();
+    composeCalls = [];
+    composeOutcome = { ok: true, exitCode: 0, timedOut: false, output: 'Recreating web_web_1 ... done\n' };
   });
   afterEach(() => tmp.cleanup());
 
@@ -119,7 +135,8 @@ describe('CommandHandler', () => {
     { why: 'another node', c: cmd({ node: 'chelsty-ha' }), code: 'wrong_node' },
     { why: 'a service not in the desired state', c: cmd({ service: 'unknown' }), code: 'unknown_service' },
     { why: 'a monitor: false service', c: cmd({ service: 'ha' }), code: 'not_monitored' },
-    { why: 'a type other than container_restart', c: cmd({ type: 'redeploy' }), code: 'unsupported' },
+    { why: 'a redeploy of a service without compose settings', c: cmd({ type: 'redeploy', actionId: 'redeploy-piha-z2m' }), code: 'not_configured' },
+    { why: 'a redeploy of a service not in the desired state', c: cmd({ type: 'redeploy', service: 'nope' }), code: 'unknown_service' },
     { why: 'a container_restart without a service', c: cmd({ service: undefined }), code: 'unknown_service' },
     { why: 'a deadline passed (beyond the skew allowance)', c: cmd({ deadline: '2025-12-31T23:58:00.000Z' }), code: 'deadline_exceeded' },
   ])('refuses a command for $why with a failed result and runs nothing', async ({ c, code }) => {
@@ -127,6 +144,8 @@ describe('CommandHandler', () => {
     expect(r).toMatchObject({ actionId: c.actionId, node: 'piha', status: 'failed', error: { code } });
     expect(link.json('/results')).toHaveLength(1);
     expect(docker.restarts).toEqual([]);
+    expect(composeCalls).toEqual([]);
+    expect(cleanupDocker.removedContainers).toEqual([]);
   });
 
   it('tolerates a deadline passed by less than the clock-skew allowance', async () => {
@@ -151,5 +170,56 @@ describe('CommandHandler', () => {
     expect(r).toMatchObject({ status: 'failed', error: { code: 'docker_failed' } });
     expect(r!.output).toContain('restart z2m failed');
     expect(docker.restarts).toEqual([]);
+  });
+
+  const redeploy = (over: Partial<Command> = {}) => cmd({ actionId: 'redeploy-piha-web', type: 'redeploy', service: 'web', ...over });
+
+  it('redeploys with docker-compose (argv, DOCKER_HOST of the agent socket, timeout before the deadline) and returns the output tail', async () => {
+    const r = await send(make(), redeploy());
+    expect(composeCalls).toHaveLength(1);
+    const call = composeCalls[0]!;
+    expect(call.inv).toEqual({ file: 'docker-compose', args: ['-f', '/srv/web/compose.yml', '-p', 'web', 'up', '-d', '--force-recreate', '--build', '--', 'web'] });
+    expect(call.env).toEqual({ PATH: '/usr/bin', DOCKER_HOST: 'unix:///run/test-docker.sock', COMPOSE_INTERACTIVE_NO_CLI: '1' });
+    // deadline 00:02:00, now 00:00:05, 5 s margin
+    expect(call.timeoutMs).toBe(110_000);
+    expect(r).toMatchObject({ status: 'completed', actionCreatedAt: '2025-12-31T23:59:00.000Z' });
+    expect(r!.output).toBe('$ docker-compose -f /srv/web/compose.yml -p web up -d --force-recreate --build -- web\nRecreating web_web_1 ... done');
+  });
+
+  it('journals a redeploy once: a redelivery is answered from the journal and compose is not run again', async () => {
+    const h = make();
+    const [a, b] = await Promise.all([send(h, redeploy()), send(h, redeploy())]);
+    const c = await send(make(), redeploy());
+    expect(composeCalls).toHaveLength(1);
+    expect(a!.replayed).toBeUndefined();
+    expect(b).toEqual({ ...a, replayed: true });
+    expect(c).toEqual({ ...a, replayed: true });
+  });
+
+  it.each([
+    { why: 'compose exits non-zero', outcome: { ok: false, exitCode: 1, timedOut: false, output: 'ERROR: no such image' }, code: 'compose_failed' },
+    { why: 'compose is killed at its timeout', outcome: { ok: false, exitCode: null, timedOut: true, output: '' }, code: 'compose_timeout' },
+    { why: 'compose cannot be started', outcome: { ok: false, exitCode: null, timedOut: false, output: '', spawnError: 'spawn docker-compose ENOENT' }, code: 'compose_failed' },
+  ])('answers a failed redeploy when $why', async ({ outcome, code }) => {
+    composeOutcome = outcome;
+    const r = await send(make(), redeploy());
+    expect(r).toMatchObject({ status: 'failed', error: { code } });
+  });
+
+  it('runs disk_cleanup without a service and reports what it removed and kept', async () => {
+    cleanupDocker.stopped = [
+      { id: 'c1', name: 'leftover', labels: {}, bytes: 50 },
+      { id: 'c2', name: 'z2m-db', labels: {}, bytes: 60 },
+      { id: 'c3', name: 'keepme', labels: { 'homelab.keep': 'true' }, bytes: 70 },
+    ];
+    cleanupDocker.dangling = [{ id: 'sha256:d', labels: {}, bytes: 1000 }];
+    const c = cmd({ actionId: 'disk-cleanup-piha', type: 'disk_cleanup', service: undefined });
+    const r = await send(make(), c);
+    expect(r).toMatchObject({ status: 'completed', cleanup: { reclaimedBytes: 1050 } });
+    expect(cleanupDocker.removedContainers).toEqual(['c1']);
+    expect(r!.cleanup!.kept.map((k) => k.name)).toEqual(['z2m-db', 'keepme']);
+    const again = await send(make(), c);
+    expect(again).toEqual({ ...r, replayed: true });
+    expect(cleanupDocker.removedContainers).toEqual(['c1']);
   });
 });

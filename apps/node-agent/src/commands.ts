@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { ActionId, Command, CommandResult, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import type { DockerPort } from './docker-port';
+import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
+import { runCleanup } from './disk-cleanup';
+import type { CleanupDockerPort, DockerPort } from './docker-port';
 import { errorMessage } from './errors';
 import { decodePayload, type InboundCounters } from './inbound';
 import type { CommandJournal, JournalEntry } from './journal';
@@ -19,13 +21,27 @@ export type CommandErrorCode =
   | 'interrupted'
   | 'journal_unavailable'
   | 'journal_corrupt'
-  | 'docker_failed';
+  | 'docker_failed'
+  | 'not_configured'
+  | 'compose_failed'
+  | 'compose_timeout'
+  | 'cleanup_partial';
 
 export interface CommandHandlerDeps {
   node: string;
   /** The spec of a desired service, or undefined when absent (see DesiredCache.monitored). */
   desiredSpec: (service: string) => ServiceSpec | undefined;
   docker: Pick<DockerPort, 'restartContainer'>;
+  /** Docker calls of disk_cleanup; without it disk_cleanup is refused as unsupported. */
+  cleanupDocker?: CleanupDockerPort;
+  /** Every desired service of this node (monitor: false ones too), for disk_cleanup's "belongs to no desired service". */
+  desiredServices?: () => Record<string, ServiceSpec> | undefined;
+  /** Runs docker-compose for redeploy (default: execFile, argv array, no shell). */
+  runCompose?: ComposeRunner;
+  /** The agent's Docker socket; compose gets DOCKER_HOST=unix://<it>. */
+  dockerSocket?: string;
+  /** Environment compose inherits (default process.env). */
+  env?: NodeJS.ProcessEnv;
   journal: CommandJournal;
   link: Pick<MqttLink, 'publish'>;
   clock: Clock;
@@ -38,12 +54,18 @@ export interface CommandHandlerDeps {
 }
 
 const OUTPUT_MAX = 16_384;
+/** Compose is killed this long before the command's deadline, so its failure still reaches the hub in time. */
+const COMPOSE_DEADLINE_MARGIN_MS = 5_000;
+const COMPOSE_MIN_TIMEOUT_MS = 10_000;
+const COMPOSE_MAX_TIMEOUT_MS = 30 * 60_000;
 const Addressable = z.object({ actionId: ActionId, node: NodeName });
 
 /**
- * Runs hub commands at most once per action (occurrence). Refusals answer a
- * `failed` CommandResult and run nothing: another node, a service outside the
- * desired state or `monitor: false`, any type but container_restart, a passed
+ * Runs hub commands at most once per action (occurrence): container_restart
+ * (Docker API), redeploy (docker-compose, argv array, see compose.ts) and
+ * disk_cleanup (see disk-cleanup.ts). Refusals answer a `failed` CommandResult
+ * and run nothing: another node, a service outside the desired state or
+ * `monitor: false`, a redeploy without `compose` (`not_configured`), a passed
  * deadline. Executions are journaled (`started` before running, `done` before
  * publishing); a redelivered command is answered from the journal with
  * `replayed: true`, and one found `started` by a new process answers
@@ -118,7 +140,7 @@ export class CommandHandler {
       return this.answer(this.refusal(cmd.actionId, 'journal_unavailable', `cannot journal the command, so it does not run: ${errorMessage(err)}`), cmd);
     }
     this.executed += 1;
-    return this.finish(cmd, await this.restart(cmd, startedAt));
+    return this.finish(cmd, await this.execute(cmd, startedAt));
   }
 
   /** Refusals that need no journal: deadline, type, service. */
@@ -127,12 +149,63 @@ export class CommandHandler {
     if (now > Date.parse(cmd.deadline) + this.deps.clockSkewMs) {
       return this.refusal(cmd.actionId, 'deadline_exceeded', `received after its deadline ${cmd.deadline}`);
     }
-    if (cmd.type !== 'container_restart') return this.refusal(cmd.actionId, 'unsupported', `this agent does not run ${cmd.type} yet`);
-    if (!cmd.service) return this.refusal(cmd.actionId, 'unknown_service', 'container_restart needs a service');
+    if (cmd.type === 'disk_cleanup') {
+      if (!this.deps.cleanupDocker || !this.deps.desiredServices) return this.refusal(cmd.actionId, 'unsupported', 'this agent cannot run disk_cleanup');
+      if (!this.deps.desiredServices()) return this.refusal(cmd.actionId, 'not_configured', 'no desired state received yet, so nothing can be told apart as unneeded');
+      return null;
+    }
+    if (!cmd.service) return this.refusal(cmd.actionId, 'unknown_service', `${cmd.type} needs a service`);
     const spec = this.deps.desiredSpec(cmd.service);
     if (!spec) return this.refusal(cmd.actionId, 'unknown_service', `service ${cmd.service} is not in this node's desired state`);
     if (!spec.monitor) return this.refusal(cmd.actionId, 'not_monitored', `service ${cmd.service} is monitor: false`);
+    if (cmd.type === 'redeploy' && !spec.compose) {
+      return this.refusal(cmd.actionId, 'not_configured', `service ${cmd.service} has no compose settings in services.yaml, so it cannot be redeployed`);
+    }
     return null;
+  }
+
+  private execute(cmd: Command, startedAt: string): Promise<CommandResult> {
+    switch (cmd.type) {
+      case 'container_restart':
+        return this.restart(cmd, startedAt);
+      case 'redeploy':
+        return this.redeploy(cmd, startedAt);
+      case 'disk_cleanup':
+        return this.cleanup(cmd, startedAt);
+    }
+  }
+
+  private async redeploy(cmd: Command, startedAt: string): Promise<CommandResult> {
+    const spec = this.deps.desiredSpec(cmd.service!)!;
+    let inv;
+    try {
+      inv = composeRedeployArgv(cmd.service!, spec.compose);
+    } catch (err) {
+      return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'not_configured', message: `invalid compose settings: ${errorMessage(err)}` });
+    }
+    const left = Date.parse(cmd.deadline) - this.deps.clock.now().getTime() - COMPOSE_DEADLINE_MARGIN_MS;
+    const timeoutMs = Math.min(COMPOSE_MAX_TIMEOUT_MS, Math.max(COMPOSE_MIN_TIMEOUT_MS, left));
+    const base = this.deps.env ?? process.env;
+    const env = this.deps.dockerSocket ? composeEnv(base, this.deps.dockerSocket) : base;
+    const run = this.deps.runCompose ?? execFileCompose;
+    const outcome = await run(inv, { env, timeoutMs });
+    const lines = [`$ ${inv.file} ${inv.args.join(' ')}`, outcome.output.trimEnd()];
+    this.deps.log.info({ actionId: cmd.actionId, service: cmd.service, exitCode: outcome.exitCode, timedOut: outcome.timedOut }, 'compose redeploy finished');
+    if (outcome.ok) return this.result(cmd.actionId, 'completed', startedAt, lines);
+    if (outcome.timedOut) return this.result(cmd.actionId, 'failed', startedAt, lines, { code: 'compose_timeout', message: `${inv.file} killed after ${timeoutMs} ms` });
+    const why = outcome.spawnError ? `could not start ${inv.file}: ${outcome.spawnError}` : `${inv.file} exited with ${outcome.exitCode}`;
+    return this.result(cmd.actionId, 'failed', startedAt, lines, { code: 'compose_failed', message: why });
+  }
+
+  private async cleanup(cmd: Command, startedAt: string): Promise<CommandResult> {
+    try {
+      const run = await runCleanup(this.deps.cleanupDocker!, this.deps.desiredServices!() ?? {});
+      this.deps.log.info({ actionId: cmd.actionId, reclaimed: run.report.reclaimedBytes, removed: run.report.removed.length }, 'disk cleanup finished');
+      const error = run.failures > 0 ? { code: 'cleanup_partial', message: `${run.failures} removals failed; see the output` } : undefined;
+      return { ...this.result(cmd.actionId, error ? 'failed' : 'completed', startedAt, run.lines, error), cleanup: run.report };
+    } catch (err) {
+      return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'docker_failed', message: errorMessage(err) });
+    }
   }
 
   private async restart(cmd: Command, startedAt: string): Promise<CommandResult> {
@@ -177,7 +250,7 @@ export class CommandHandler {
   }
 
   private result(actionId: string, status: CommandResult['status'], startedAt: string, lines: string[], error?: CommandResult['error']): CommandResult {
-    const output = lines.join('\n');
+    const output = lines.filter((l) => l !== '').join('\n');
     return {
       actionId,
       node: this.deps.node,

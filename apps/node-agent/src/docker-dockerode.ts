@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { ContainerObservation } from '@homelab/contracts';
 import { AgentError } from './errors';
-import { WATCHED_ACTIONS, type ContainerEvent, type DockerPort, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
+import { WATCHED_ACTIONS, type CleanupDockerPort, type ContainerEvent, type DanglingImage, type DockerPort, type StoppedContainer, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
 
 type HttpError = Error & { statusCode?: number };
 
@@ -16,7 +16,7 @@ function toAgentError(err: unknown, what: string): AgentError {
 }
 
 /** DockerPort over dockerode (the Engine API on a unix socket). Built only by main.ts. */
-export class DockerodePort implements DockerPort {
+export class DockerodePort implements DockerPort, CleanupDockerPort {
   constructor(private readonly docker: Docker) {}
 
   async observe(names: readonly string[]): Promise<ContainerObservation[]> {
@@ -77,6 +77,54 @@ export class DockerodePort implements DockerPort {
       return { version: typeof v.Version === 'string' ? v.Version.slice(0, 64) : undefined };
     } catch (err) {
       throw toAgentError(err, 'ping');
+    }
+  }
+
+  async stoppedContainers(): Promise<StoppedContainer[]> {
+    const list = await this.docker.listContainers({ all: true, size: true, filters: { status: ['exited', 'created', 'dead'] } }).catch((err: unknown) => {
+      throw toAgentError(err, 'list containers');
+    });
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+      labels: c.Labels ?? {},
+      bytes: Math.max(0, (c as { SizeRw?: number }).SizeRw ?? 0),
+    }));
+  }
+
+  async danglingImages(): Promise<DanglingImage[]> {
+    const list = await this.docker.listImages({ filters: { dangling: ['true'] } }).catch((err: unknown) => {
+      throw toAgentError(err, 'list images');
+    });
+    return list.map((i) => ({ id: i.Id, labels: i.Labels ?? {}, bytes: Math.max(0, i.Size ?? 0) }));
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ v: false, force: false })
+      .catch((err: unknown) => {
+        throw toAgentError(err, `remove container ${id.slice(0, 12)}`);
+      });
+  }
+
+  async removeImage(id: string): Promise<void> {
+    await this.docker
+      .getImage(id)
+      .remove({ force: false, noprune: false })
+      .catch((err: unknown) => {
+        throw toAgentError(err, `remove image ${id.slice(0, 19)}`);
+      });
+  }
+
+  async pruneBuildCache(): Promise<{ supported: boolean; bytes: number; detail?: string }> {
+    try {
+      const res = (await this.docker.pruneBuilder()) as { SpaceReclaimed?: number };
+      return { supported: true, bytes: Math.max(0, res?.SpaceReclaimed ?? 0) };
+    } catch (err) {
+      const e = toAgentError(err, 'prune build cache');
+      if (e.code === 'docker_unreachable') throw e;
+      return { supported: false, bytes: 0, detail: e.message };
     }
   }
 

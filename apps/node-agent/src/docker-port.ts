@@ -35,3 +35,38 @@ export interface DockerPort {
   /** Resolves with the engine version when Docker answers. */
   ping(): Promise<{ version?: string }>;
 }
+
+/** A container that is not running (exited, created, dead): a disk_cleanup candidate. */
+export interface StoppedContainer {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  labels: Record<string, string>;
+  /** Bytes of its writable layer (SizeRw), 0 when unknown. */
+  bytes: number;
+}
+
+/** An untagged (dangling) image. */
+export interface DanglingImage {
+  id: string;
+  labels: Record<string, string>;
+  bytes: number;
+}
+
+/** The Docker side of disk_cleanup; kept separate so DockerPort fakes need not grow. */
+export interface CleanupDockerPort {
+  stoppedContainers(): Promise<StoppedContainer[]>;
+  danglingImages(): Promise<DanglingImage[]>;
+  /** Removes a container by id, never its volumes. */
+  removeContainer(id: string): Promise<void>;
+  /** Removes an image by id (no force: an image in use stays). */
+  removeImage(id: string): Promise<void>;
+  /** Prunes the build cache; `supported: false` when the engine has no build-cache API. */
+  pruneBuildCache(): Promise<{ supported: boolean; bytes: number; detail?: string }>;
+}
+
+/** The cleanup side of a Docker port, when it has one (DockerodePort does; simple fakes need not). */
+export function cleanupPortOf(docker: object): CleanupDockerPort | undefined {
+  const d = docker as Partial<CleanupDockerPort>;
+  return typeof d.stoppedContainers === 'function' && typeof d.removeContainer === 'function' ? (docker as CleanupDockerPort) : undefined;
+}

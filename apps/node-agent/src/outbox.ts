@@ -138,6 +138,11 @@ export class Outbox {
     return d;
   }
 
+  /** Highest seq the hub acked (as far as this outbox knows: acked.json at open, then acks of held events; 0 when never). */
+  ackedUpTo(): number {
+    return this.floor.upTo;
+  }
+
   /** Highest seq stored or waiting to be (0 when empty). */
   maxSeq(): number {
     return this.queue.at(-1)?.seq ?? this.entries.last()?.seq ?? 0;

@@ -44,8 +44,32 @@ export const AuditEntry = z.object({
   by: z.string().max(64),
   via: Actor,
   note: z.string().max(500).optional(),
+  /** Where an HTTP decision came from (request IP and user agent); absent for CLI-less internal actors. */
+  from: z.object({ ip: z.string().max(64).optional(), userAgent: z.string().max(200).optional() }).optional(),
+  /** On the terminal entry of an executed action: how long the agent ran it (finishedAt − startedAt). */
+  durationMs: z.number().int().nonnegative().optional(),
+  /** On the terminal entry of an executed action: from the approval to this entry. */
+  sinceApprovalMs: z.number().int().nonnegative().optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** What a `disk_cleanup` removed (or, in a preview, would remove). */
+export const CleanupItem = z.object({
+  kind: z.enum(['container', 'image', 'build_cache']),
+  id: z.string().max(128),
+  name: z.string().max(256).optional(),
+  /** Bytes the engine reported for it (container: writable layer; image: its size; build cache: reclaimed). */
+  bytes: z.number().int().nonnegative(),
+});
+export type CleanupItem = z.infer<typeof CleanupItem>;
+
+export const CleanupReport = z.object({
+  removed: z.array(CleanupItem).max(1000),
+  /** Kept on purpose: label `homelab.keep=true`, or a container of a desired service. */
+  kept: z.array(CleanupItem.extend({ why: z.string().max(64) })).max(1000),
+  reclaimedBytes: z.number().int().nonnegative(),
+});
+export type CleanupReport = z.infer<typeof CleanupReport>;
 
 export const CommandResult = z.object({
   actionId: ActionId,
@@ -63,6 +87,8 @@ export const CommandResult = z.object({
    * of a reused action id from the result of the running one. Optional: older agents omit it.
    */
   actionCreatedAt: IsoTime.optional(),
+  /** `disk_cleanup` only: what was removed and kept, and the bytes reclaimed. */
+  cleanup: CleanupReport.optional(),
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 

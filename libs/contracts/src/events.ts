@@ -32,6 +32,13 @@ const base = {
   seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   /** The sender's clock; informative only (clocks may be skewed). */
   ts: IsoTime,
+  /**
+   * Agents: the seq of the event sent before this one (or the last seq the hub
+   * acknowledged). The hub writes an event only when `prevSeq` is at or below
+   * what it already holds, so an event a broker silently dropped (e.g.
+   * Mosquitto's max_queued_messages) is resent instead of being acked past.
+   */
+  prevSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
 };
 
 const serviceHealthData = z.object({

@@ -35,5 +35,7 @@ export type NodeStatus = z.infer<typeof NodeStatus>;
 export const EventAck = z.object({
   node: NodeName,
   upToSeq: z.number().int().nonnegative(),
+  /** The hub received an event whose `prevSeq` is beyond what it holds: resend everything after `upToSeq`. */
+  gap: z.boolean().optional(),
 });
 export type EventAck = z.infer<typeof EventAck>;

@@ -5,7 +5,7 @@ import type { Logger } from '@homelab/logging';
 import { AppendFile, EventLogWriteError } from './append-file';
 import { mkdirDurable } from './durable';
 import { absFile, assertValidStream, eventsDir, parseRelFile, relFile, utcDate } from './layout';
-import { encodeLine } from './line-codec';
+import { encodeLine, isCanonicalStoredEvent } from './line-codec';
 import type { AppendOutcome, EventLog } from './port';
 import { quarantineCorruptLines } from './quarantine';
 import { recoverLog } from './recover';
@@ -93,7 +93,13 @@ export class FsEventLog implements EventLog, CommittedSizes {
     // not read back would be lost silently, so the whole call is refused instead.
     const records: StoredEvent[] = [];
     for (let i = 0; i < events.length; i++) {
-      const res = StoredEvent.safeParse({ event: events[i], rx: rxIso });
+      const record = { event: events[i], rx: rxIso };
+      // Exact fast check (see line-codec.ts): what it accepts, zod would return unchanged.
+      if (isCanonicalStoredEvent(record)) {
+        records.push(record);
+        continue;
+      }
+      const res = StoredEvent.safeParse(record);
       if (!res.success) throw new Error(`append to stream ${stream}: event ${i} is invalid: ${z.prettifyError(res.error)}`);
       records.push(res.data);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IsoTime, StoredEvent, type HomelabEvent } from '@homelab/contracts';
-import { decodeLine, encodeLine, isCanonicalStoredEvent } from './line-codec';
+import { HomelabEvent, IsoTime, StoredEvent } from '@homelab/contracts';
+import { decodeLine, encodeLine, isCanonicalEvent, isCanonicalStoredEvent } from './line-codec';
 
 const RX = '2026-03-01T10:00:00.000Z';
 const base = (seq: number) => ({ id: `piha-${seq}`, node: 'piha', seq, ts: '2026-03-01T09:59:59.500Z' });
@@ -99,6 +99,11 @@ describe('line codec fast path', () => {
       let v: unknown = canonical(EVENTS[n % EVENTS.length]!);
       const rounds = 1 + Math.floor(rnd() * 2);
       for (let i = 0; i < rounds; i++) v = mutate(v, rnd);
+      const event = (v as { event?: unknown }).event;
+      if (isCanonicalEvent(event)) {
+        const ze = HomelabEvent.safeParse(event);
+        if (!ze.success || JSON.stringify(ze.data) !== JSON.stringify(event)) throw new Error(`fast path accepted event ${JSON.stringify(event)}`);
+      }
       if (!isCanonicalStoredEvent(v)) continue;
       vouched++;
       const z = StoredEvent.safeParse(v);

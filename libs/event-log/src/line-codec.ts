@@ -98,8 +98,8 @@ function keysIn(o: Rec, order: readonly string[]): boolean {
 }
 
 const STORED_KEYS = ['event', 'rx'] as const;
-const EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'type', 'data'] as const;
-const SERVICE_EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'type', 'service', 'data'] as const;
+const EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type', 'data'] as const;
+const SERVICE_EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type', 'service', 'data'] as const;
 const HEALTH_KEYS = ['containers', 'heartbeat'] as const;
 const UNHEALTHY_KEYS = ['containers', 'heartbeat', 'reason', 'detail'] as const;
 const CONTAINER_KEYS = ['name', 'state', 'health', 'restartCount'] as const;
@@ -201,6 +201,7 @@ export function isCanonicalEvent(e: unknown): e is HomelabEvent {
     name(e.node) &&
     uint(e.seq) &&
     isoTime(e.ts) &&
+    (e.prevSeq === undefined || uint(e.prevSeq)) &&
     eventData(type, e.data)
   );
 }

@@ -71,12 +71,13 @@ function startWatchdog(childPid: number, signal: NodeJS.Signals): void {
   dog.unref();
 }
 
-function readTail(file: string, maxBytes: number): string {
+/** The last `maxBytes` of what was written to `file` from offset `from` on (this process's own output). */
+function readTail(file: string, maxBytes: number, from: number): string {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file, 'r');
     const size = fs.fstatSync(fd).size;
-    const len = Math.min(size, maxBytes);
+    const len = Math.max(0, Math.min(size - from, maxBytes));
     const buf = Buffer.alloc(len);
     fs.readSync(fd, buf, 0, len, size - len);
     return buf.toString('utf8');
@@ -92,9 +93,12 @@ export function spawnLogged(cmd: string, args: string[], opts: SpawnLoggedOption
   const { logFile } = opts;
   let buffer = '';
   let logFd: number | undefined;
+  /** Where this process's output starts in the log file: output() never shows an earlier run's lines. */
+  let logStart = 0;
   if (logFile) {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     logFd = fs.openSync(logFile, 'a');
+    logStart = fs.fstatSync(logFd).size;
   }
 
   const child = spawn(cmd, args, {
@@ -133,7 +137,7 @@ export function spawnLogged(cmd: string, args: string[], opts: SpawnLoggedOption
     });
   });
 
-  const output = () => (logFile ? readTail(logFile, maxBuffer) : buffer);
+  const output = () => (logFile ? readTail(logFile, maxBuffer, logStart) : buffer);
   const handle: LoggedProcess = {
     child,
     pid: child.pid ?? -1,

@@ -20,8 +20,27 @@ export function commandFor(a: Action): Command {
   });
 }
 
-export function executorAudit(at: Date, state: AuditEntry['state'], note: string): AuditEntry {
-  return { at: at.toISOString(), state, by: 'executor', via: 'executor', note: note.slice(0, 500) };
+export function executorAudit(at: Date, state: AuditEntry['state'], note: string, timing: Pick<AuditEntry, 'durationMs' | 'sinceApprovalMs'> = {}): AuditEntry {
+  return { at: at.toISOString(), state, by: 'executor', via: 'executor', note: note.slice(0, 500), ...timing };
+}
+
+/**
+ * Durations for the terminal audit entry: `durationMs` = the agent's
+ * finishedAt − startedAt (both from the agent's clock, so skew cancels out),
+ * `sinceApprovalMs` = from the approval entry (hub clock) to `now`.
+ */
+export function outcomeTiming(a: Pick<Action, 'audit'>, now: Date, result?: Pick<CommandResult, 'startedAt' | 'finishedAt'>): Pick<AuditEntry, 'durationMs' | 'sinceApprovalMs'> {
+  const out: Pick<AuditEntry, 'durationMs' | 'sinceApprovalMs'> = {};
+  if (result) {
+    const ran = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
+    if (Number.isFinite(ran) && ran >= 0) out.durationMs = ran;
+  }
+  const approval = [...a.audit].reverse().find((e) => e.state === 'approved');
+  if (approval) {
+    const since = now.getTime() - Date.parse(approval.at);
+    if (Number.isFinite(since) && since >= 0) out.sinceApprovalMs = since;
+  }
+  return out;
 }
 
 /** The result recorded when the agent never answered in time. */

@@ -204,4 +204,50 @@ describe('Executor', () => {
     expect(sent.map((c) => c.actionId)).toEqual([ID, 'redeploy-piha-mosquitto']);
     ex.stop();
   });
+
+  it('sends the command again, unchanged, when no result came within the resend interval', async () => {
+    await approved();
+    const ex = newExecutor(40_000); // resend every 10 s
+    await ex.runOnce();
+    clock.advance(9_000);
+    expect((await ex.runOnce()).repeated).toEqual([]);
+    clock.advance(1_000);
+    expect((await ex.runOnce()).repeated).toEqual([ID]);
+    expect((await ex.runOnce()).repeated).toEqual([]);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual(sent[0]);
+    expect(await ex.handleResult(result())).toBe('applied');
+    clock.advance(20_000);
+    await ex.runOnce();
+    expect(sent).toHaveLength(2);
+  });
+
+  it('records on the final audit entry how long the agent ran it and how long since the approval', async () => {
+    await store.create(action(ID));
+    await store.transition(ID, 'pending', 'approved', (a) => ({ ...a, audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'alice', via: 'api', from: { ip: '127.0.0.1' } }] }));
+    const ex = newExecutor();
+    clock.advance(1_000);
+    await ex.runOnce();
+    clock.advance(4_000);
+    await ex.handleResult(result({ startedAt: '2026-11-26T15:00:01.500Z', finishedAt: '2026-11-26T15:00:03.750Z' }));
+    const done = await store.get(ID);
+    expect(done?.audit.map((e) => [e.state, e.by, e.via])).toEqual([
+      ['pending', 'supervisor', 'supervisor'],
+      ['approved', 'alice', 'api'],
+      ['running', 'executor', 'executor'],
+      ['completed', 'executor', 'executor'],
+    ]);
+    expect(done?.audit.at(-1)).toMatchObject({ durationMs: 2_250, sinceApprovalMs: 5_000 });
+  });
+
+  it('records the time since approval on a deadline failure', async () => {
+    await store.create(action(ID));
+    await store.transition(ID, 'pending', 'approved', (a) => ({ ...a, audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'policy', via: 'policy' }] }));
+    const ex = newExecutor(10_000);
+    await ex.runOnce();
+    clock.advance(10_000);
+    expect((await ex.runOnce()).timedOut).toEqual([ID]);
+    expect((await store.get(ID))?.audit.at(-1)).toMatchObject({ state: 'failed', sinceApprovalMs: 10_000 });
+    expect((await store.get(ID))?.audit.at(-1)?.durationMs).toBeUndefined();
+  });
 });

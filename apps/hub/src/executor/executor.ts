@@ -2,7 +2,7 @@ import type { Action, Clock, Command, CommandResult } from '@homelab/contracts';
 import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '../supervisor/loop';
-import { commandFor, deadlineResult, executorAudit, resultNote, sameInstant, type ResultOutcome } from './commands';
+import { commandFor, deadlineResult, executorAudit, outcomeTiming, resultNote, sameInstant, type ResultOutcome } from './commands';
 
 export interface ExecutorDeps {
   store: ActionStore;
@@ -12,6 +12,12 @@ export interface ExecutorDeps {
   log: Logger;
   /** From sending to the agent's answer; after it the action fails with `deadline_exceeded`. */
   commandTimeoutMs?: number;
+  /**
+   * A running action's command is sent again (same bytes) after this long without a result,
+   * so an agent that lost it (restarted mid-execution, or the message was dropped) answers:
+   * from its journal, or `interrupted`. Default: a quarter of the timeout, at least 5 s; 0 disables.
+   */
+  resendIntervalMs?: number;
 }
 
 export interface ExecutorReport {
@@ -20,6 +26,8 @@ export interface ExecutorReport {
   timedOut: string[];
   /** Sends that failed (broker unreachable); retried on the next cycle until the deadline. */
   unsent: string[];
+  /** Sent again because no result came within resendIntervalMs. */
+  repeated: string[];
   errors: string[];
 }
 
@@ -37,11 +45,15 @@ export class Executor {
   private readonly bootAt: number;
   private readonly resent = new Set<string>();
   private readonly unsent = new Set<string>();
+  private readonly resendIntervalMs: number;
+  /** When this process last handed each running action's command to the broker. */
+  private readonly lastSent = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly loop: PeriodicLoop;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.timeoutMs = deps.commandTimeoutMs ?? 120_000;
+    this.resendIntervalMs = deps.resendIntervalMs ?? Math.max(5000, Math.floor(this.timeoutMs / 4));
     this.bootAt = deps.clock.now().getTime();
     this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
   }
@@ -102,7 +114,8 @@ export class Executor {
     }
     const to = result.status === 'completed' ? 'completed' : 'failed';
     try {
-      await store.transition(a.id, 'running', to, (x) => ({ ...x, result, audit: [...x.audit, executorAudit(clock.now(), to, resultNote(result))] }));
+      const now = clock.now();
+      await store.transition(a.id, 'running', to, (x) => ({ ...x, result, audit: [...x.audit, executorAudit(now, to, resultNote(result), outcomeTiming(x, now, result))] }));
     } catch (err) {
       if (err instanceof ActionStoreError && err.code === 'conflict') return this.ignored('not_running', ctx, 'action finished concurrently');
       throw err;
@@ -118,13 +131,14 @@ export class Executor {
   }
 
   private async cycle(): Promise<ExecutorReport> {
-    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], errors: [] };
+    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], repeated: [], errors: [] };
     for (const a of await this.deps.store.list('approved')) await this.guard(report, a, () => this.begin(a, report));
     const running = await this.deps.store.list('running');
     // Actions started above were just sent (or just failed to be); the next cycle watches them.
     for (const a of running) if (!report.started.includes(a.id)) await this.guard(report, a, () => this.watch(a, report));
     const live = new Set(running.map(keyOf));
     for (const set of [this.unsent, this.resent]) for (const k of set) if (!live.has(k)) set.delete(k);
+    for (const k of this.lastSent.keys()) if (!live.has(k)) this.lastSent.delete(k);
     return report;
   }
 
@@ -157,7 +171,7 @@ export class Executor {
       await this.deps.store.transition(a.id, 'running', 'failed', (x) => ({
         ...x,
         result: deadlineResult(x, now, this.timeoutMs),
-        audit: [...x.audit, executorAudit(now, 'failed', 'deadline exceeded: no result from the agent')],
+        audit: [...x.audit, executorAudit(now, 'failed', 'deadline exceeded: no result from the agent', outcomeTiming(x, now))],
       }));
       this.forget(a);
       report.timedOut.push(a.id);
@@ -176,6 +190,9 @@ export class Executor {
       await this.send(updated, report);
     } else if (this.unsent.has(key)) {
       await this.send(a, report);
+    } else if (this.resendIntervalMs > 0 && now.getTime() - (this.lastSent.get(key) ?? Date.parse(a.command.sentAt)) >= this.resendIntervalMs) {
+      report.repeated.push(a.id);
+      await this.send(a, report);
     }
   }
 
@@ -183,6 +200,7 @@ export class Executor {
     try {
       await this.deps.publishCommand(commandFor(a));
       this.unsent.delete(keyOf(a));
+      this.lastSent.set(keyOf(a), this.deps.clock.now().getTime());
     } catch (err) {
       this.unsent.add(keyOf(a));
       report.unsent.push(a.id);
@@ -193,6 +211,7 @@ export class Executor {
   private forget(a: Action): void {
     this.unsent.delete(keyOf(a));
     this.resent.delete(keyOf(a));
+    this.lastSent.delete(keyOf(a));
   }
 }
 

@@ -5,6 +5,8 @@ export type RejectReason =
   | 'not_json'
   | 'invalid_schema'
   | 'node_mismatch'
+  /** An event whose predecessor (prevSeq) the hub does not hold: refused with a gap ack, the agent resends. */
+  | 'gap'
   | 'write_failed';
 
 export class IngestCounters {
@@ -18,11 +20,12 @@ export class IngestCounters {
     not_json: 0,
     invalid_schema: 0,
     node_mismatch: 0,
+    gap: 0,
     write_failed: 0,
   };
 
-  reject(reason: RejectReason): void {
-    this.rejected[reason] += 1;
+  reject(reason: RejectReason, messages = 1): void {
+    this.rejected[reason] += messages;
   }
 
   snapshot() {

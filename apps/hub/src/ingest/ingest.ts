@@ -7,8 +7,9 @@ import {
   parseNodeTopic,
   topics,
   type Clock,
+  type ParsedNodeTopic,
 } from '@homelab/contracts';
-import type { EventLog } from '@homelab/event-log';
+import { isCanonicalEvent, type EventLog } from '@homelab/event-log';
 import { preview, type Logger } from '@homelab/logging';
 import { IngestCounters, type RejectReason } from './counters';
 
@@ -25,37 +26,112 @@ export interface IngestDeps {
   maxPayloadBytes: number;
 }
 
+/** An events payload: one event, or a batch of them. Built once (building a zod schema costs ten times a parse). */
+const EventsPayload = z.union([HomelabEvent, z.array(HomelabEvent).min(1).max(1000)]);
+
 /**
- * Everything agents publish enters here. Each message is size-checked,
- * parsed, validated with zod and checked against the node in its topic; a bad
- * one is logged with its reason and counted, never thrown (zigbee2mqtt/aedes
- * practice). Events are acked to the agent only after the durable write
- * (RELIABILITY.md: the broker's PUBACK is no durability signal).
+ * The events of a payload. Events as agents send them (zod output, keys in
+ * schema order) pass the log's exact fast check and are used as parsed;
+ * anything else goes through zod, which also words the rejection.
  */
+function parseEvents(json: unknown): { ok: true; events: HomelabEvent[] } | { ok: false; error: string } {
+  if (Array.isArray(json)) {
+    if (json.length >= 1 && json.length <= 1000 && json.every(isCanonicalEvent)) return { ok: true, events: json };
+  } else if (isCanonicalEvent(json)) {
+    return { ok: true, events: [json] };
+  }
+  const res = EventsPayload.safeParse(json);
+  if (!res.success) return { ok: false, error: z.prettifyError(res.error) };
+  return { ok: true, events: Array.isArray(res.data) ? res.data : [res.data] };
+}
+
+const DONE: Promise<void> = Promise.resolve();
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+interface EventBatch {
+  events: HomelabEvent[];
+  /** Messages the events came in (what a failed write counts). */
+  messages: number;
+  settled: Promise<void>;
+}
+
+/** Per node: the batch still taking events, and the commit before it (commits of one node run one at a time). */
+interface NodeQueue {
+  open: EventBatch | null;
+  last: Promise<void>;
+}
+
+/**
+ * The events of a batch that may be written: in seq order, each one's
+ * `prevSeq` (when given) at or below what the log holds or the batch holds
+ * before it. An event whose predecessor never arrived (a broker dropped it)
+ * is refused, so the log never acks past a hole (issue 3: 0 lost).
+ */
+export function admitChained(events: HomelabEvent[], held: number): { admitted: HomelabEvent[]; refused: number; held: number } {
+  const sorted = events.length > 1 ? [...events].sort((a, b) => a.seq - b.seq) : events;
+  const admitted: HomelabEvent[] = [];
+  let refused = 0;
+  for (const e of sorted) {
+    if (e.prevSeq !== undefined && e.prevSeq > held) {
+      refused++;
+      continue;
+    }
+    admitted.push(e);
+    if (e.seq > held) held = e.seq;
+  }
+  return { admitted, refused, held };
+}
+
 export class Ingest {
   readonly counters = new IngestCounters();
   private hubChain: Promise<unknown> = Promise.resolve();
+  /** Per node, the events received while its previous commit ran (or in this turn of the event loop): appended together, in one call. */
+  private readonly queues = new Map<string, NodeQueue>();
+  /** Per node, the ack about to be sent: appends completing in the same turn share it. */
+  private readonly acks = new Map<string, { upToSeq: number; sent: Promise<void> }>();
+  /** Parsed topics: agents publish on a few topics over and over. */
+  private readonly topicCache = new Map<string, ParsedNodeTopic | null>();
 
   constructor(private readonly deps: IngestDeps) {}
 
-  /** Never rejects. */
-  async handle(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * Never rejects. Resolves once the message is dealt with: for events, once
+   * they are durable and acked. Events take a synchronous path to their
+   * node's batch and share its promise, so a message costs no promise of its own.
+   */
+  handle(topic: string, payload: Buffer): Promise<void> {
     try {
-      await this.dispatch(topic, payload);
+      return this.dispatch(topic, payload) ?? DONE;
     } catch (err) {
-      this.deps.log.error({ err, topic }, 'ingest failed');
-      this.counters.reject('write_failed');
+      this.failed(err, topic, 1);
+      return DONE;
     }
   }
 
-  private async dispatch(topic: string, payload: Buffer): Promise<void> {
-    const parsed = parseNodeTopic(topic);
+  private failed(err: unknown, topic: string, messages: number): void {
+    this.deps.log.error({ err, topic, messages }, 'ingest failed');
+    this.counters.reject('write_failed', messages);
+  }
+
+  private topic(topic: string): ParsedNodeTopic | null {
+    let parsed = this.topicCache.get(topic);
+    if (parsed === undefined) {
+      parsed = parseNodeTopic(topic);
+      if (this.topicCache.size >= 10_000) this.topicCache.clear();
+      this.topicCache.set(topic, parsed);
+    }
+    return parsed;
+  }
+
+  private dispatch(topic: string, payload: Buffer): Promise<void> | undefined {
+    const parsed = this.topic(topic);
     if (!parsed) return this.rejectMsg('unknown_topic', topic, payload);
     if (parsed.channel === 'status' && payload.length === 0) return; // a cleared retained status
     if (payload.length > this.deps.maxPayloadBytes) return this.rejectMsg('too_large', topic, payload);
     let json: unknown;
     try {
-      json = JSON.parse(payload.toString('utf8'));
+      // Strict: invalid UTF-8 is refused, not silently turned into U+FFFD and stored.
+      json = JSON.parse(utf8.decode(payload));
     } catch {
       return this.rejectMsg('not_json', topic, payload);
     }
@@ -63,29 +139,105 @@ export class Ingest {
       case 'events':
         return this.onEvent(parsed.node, topic, json, payload);
       case 'status':
-        return this.onStatus(parsed.node, topic, json, payload);
+        return this.onStatus(parsed.node, topic, json, payload).catch((err: unknown) => this.failed(err, topic, 1));
       case 'results':
-        return this.onResult(parsed.node, topic, json, payload);
+        return this.onResult(parsed.node, topic, json, payload).catch((err: unknown) => this.failed(err, topic, 1));
       default:
         return; // our own publications (commands, desired, acks) echo back only if subscribed; ignore
     }
   }
 
-  private async onEvent(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> {
+  private onEvent(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> | undefined {
     // Agents may batch: accept one event or an array of them.
-    const res = z.union([HomelabEvent, z.array(HomelabEvent).min(1).max(1000)]).safeParse(json);
-    if (!res.success) return this.rejectMsg('invalid_schema', topic, raw, z.prettifyError(res.error));
-    const events = Array.isArray(res.data) ? res.data : [res.data];
+    const res = parseEvents(json);
+    if (!res.ok) return this.rejectMsg('invalid_schema', topic, raw, res.error);
+    const events = res.events;
     if (events.some((e) => e.node !== node)) return this.rejectMsg('node_mismatch', topic, raw);
-    const out = await this.deps.eventLog.append(node, events, this.deps.clock.now());
-    this.counters.accepted += out.written.length;
-    this.counters.duplicates += out.duplicates.length;
-    if (out.written.length) this.deps.onWritten();
-    if (out.highestSeq !== null) {
-      await this.deps.publish(topics.acks(node), { node, upToSeq: out.highestSeq }, { qos: 1 }).catch((err: unknown) => {
+    return this.enqueue(node, topic, events);
+  }
+
+  /**
+   * Messages of one node arriving in the same turn of the event loop, or
+   * while its previous commit is still being written (a burst, a backlog),
+   * become one append and one ack. A node's commits run one after another,
+   * so each checks the `prevSeq` chain against what is durable. The promise
+   * resolves once the batch is durable and acked, or failed (logged and
+   * counted per message; the agent resends).
+   */
+  private enqueue(node: string, topic: string, events: HomelabEvent[]): Promise<void> {
+    let q = this.queues.get(node);
+    if (!q) {
+      q = { open: null, last: DONE };
+      this.queues.set(node, q);
+    }
+    let batch = q.open;
+    if (!batch) {
+      const queue = q;
+      const b: EventBatch = { events: [], messages: 0, settled: DONE };
+      b.settled = queue.last
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => {
+          queue.open = null;
+          return this.commit(node, b.events);
+        })
+        .catch((err: unknown) => this.failed(err, topic, b.messages))
+        .finally(() => {
+          if (this.queues.get(node) === queue && queue.open === null && queue.last === b.settled) this.queues.delete(node);
+        });
+      queue.open = b;
+      queue.last = b.settled;
+      batch = b;
+    }
+    for (const e of events) batch.events.push(e);
+    batch.messages++;
+    return batch.settled;
+  }
+
+  private async commit(node: string, events: HomelabEvent[]): Promise<void> {
+    const { admitted, refused, held } = admitChained(events, this.deps.eventLog.highestSeq(node) ?? 0);
+    if (refused) this.counters.reject('gap', refused);
+    if (admitted.length) {
+      const out = await this.deps.eventLog.append(node, admitted, this.deps.clock.now());
+      this.counters.accepted += out.written.length;
+      this.counters.duplicates += out.duplicates.length;
+      if (out.written.length) this.deps.onWritten();
+      if (out.highestSeq !== null) await this.ack(node, out.highestSeq);
+    }
+    if (refused) await this.gapAck(node, held);
+  }
+
+  /** Tells the node its events after `upToSeq` are missing one before them: it resends from there (publisher.ts). */
+  private async gapAck(node: string, upToSeq: number): Promise<void> {
+    try {
+      await this.deps.publish(topics.acks(node), { node, upToSeq, gap: true }, { qos: 1 });
+    } catch (err) {
+      this.deps.log.warn({ err, node }, 'could not send gap ack; the agent resends after its ack timeout');
+    }
+  }
+
+  /**
+   * Acks `upToSeq` (a durable high-water mark) to the node. A group commit
+   * completes many appends at once; they share one ack per node, sent on the
+   * next turn of the event loop with the highest seq. Resolves once it is
+   * sent (or failed: the agent then resends, and dedup absorbs it).
+   */
+  private ack(node: string, upToSeq: number): Promise<void> {
+    const pending = this.acks.get(node);
+    if (pending) {
+      if (upToSeq > pending.upToSeq) pending.upToSeq = upToSeq;
+      return pending.sent;
+    }
+    const entry = { upToSeq, sent: DONE };
+    entry.sent = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        this.acks.delete(node);
+        return this.deps.publish(topics.acks(node), { node, upToSeq: entry.upToSeq }, { qos: 1 });
+      })
+      .catch((err: unknown) => {
         this.deps.log.warn({ err, node }, 'could not send event ack; the agent will resend and dedup absorbs it');
       });
-    }
+    this.acks.set(node, entry);
+    return entry.sent;
   }
 
   private async onStatus(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> {
@@ -99,8 +251,10 @@ export class Ingest {
     // A retained redelivery of what we already know is skipped; a birth announcing a backlog never is.
     if (known && known.online === online && known.session === status.session && !status.backlog) return;
     // The hub's own stream is written by one chain so its seq stays monotonic.
-    this.hubChain = this.hubChain.then(() => this.writeHubEvent(node, online, status));
-    await this.hubChain;
+    // A failed write must not block every later one: each link starts from the previous one's end, whatever its outcome.
+    const write = this.hubChain.catch(() => undefined).then(() => this.writeHubEvent(node, online, status));
+    this.hubChain = write;
+    await write;
   }
 
   private async writeHubEvent(node: string, online: boolean, status: NodeStatus): Promise<void> {
@@ -131,7 +285,7 @@ export class Ingest {
     await this.deps.onResult(res.data);
   }
 
-  private rejectMsg(reason: RejectReason, topic: string, payload: Buffer, detail?: string): void {
+  private rejectMsg(reason: RejectReason, topic: string, payload: Buffer, detail?: string): undefined {
     this.counters.reject(reason);
     this.deps.log.warn({ reason, topic, detail, payload: preview(payload) }, 'inbound message rejected');
   }

@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '@homelab/logging';
 import { topics } from '@homelab/contracts';
 import { HUB_CLIENT_ID } from '../broker/acl';
+import type { EmbeddedBroker, InProcessClient } from '../broker/embedded';
 
 export interface PublishOptions {
   qos?: 0 | 1;
@@ -24,6 +25,14 @@ export interface HubLinkOptions {
   log: Logger;
   /** Registered before connecting so no message can arrive unhandled. */
   onMessage: (topic: string, payload: Buffer) => void;
+  /**
+   * The hub's embedded broker, when it runs one: the link then attaches to it
+   * in process instead of connecting over TCP to itself (`url` is only logged).
+   * Per message that saves a broker→hub PUBLISH and a PUBACK, each encoded,
+   * written, read and parsed, plus the broker's QoS 1 session bookkeeping for
+   * the hub; the durable-write acks to agents are unchanged.
+   */
+  embedded?: EmbeddedBroker;
 }
 
 /** Subscriptions the hub holds: everything agents publish. */
@@ -31,6 +40,7 @@ export const HUB_SUBSCRIPTIONS = [topics.allNodes('events'), topics.allNodes('re
 
 /** Starts connecting at once; the returned link can be handed to others before it is up. */
 export function createHubLink(opts: HubLinkOptions): HubLink {
+  if (opts.embedded) return inProcessLink(opts.embedded, opts);
   const { log } = opts;
   const client: MqttClient = mqtt.connect(opts.url, {
     clientId: HUB_CLIENT_ID,
@@ -78,5 +88,42 @@ export function createHubLink(opts: HubLinkOptions): HubLink {
             client.once('connect', onConnect);
           }),
     close: () => new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+  };
+}
+
+const toBuffer = (payload: unknown): Buffer =>
+  Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+
+function inProcessLink(broker: EmbeddedBroker, opts: HubLinkOptions): HubLink {
+  const { log } = opts;
+  let closed = false;
+  const attached: Promise<InProcessClient> = broker.attach(HUB_SUBSCRIPTIONS, opts.onMessage).then((client) => {
+    log.info({ url: opts.url, inProcess: true }, 'mqtt link connected');
+    return client;
+  });
+  attached.catch((err: unknown) => log.error({ err }, 'could not attach to the embedded broker'));
+  return {
+    publish: async (topic, payload, p = {}) => {
+      if (closed) throw new Error('mqtt link closed');
+      const client = await attached;
+      await client.publish(topic, toBuffer(payload), { qos: p.qos ?? 1, retain: p.retain ?? false });
+    },
+    connected: () => !closed,
+    waitConnected: async (timeoutMs = 10_000) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`could not attach to the embedded MQTT broker within ${timeoutMs / 1000} s`)), timeoutMs);
+      });
+      try {
+        await Promise.race([attached, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await (await attached.catch(() => null))?.detach();
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ActionId, ActionState, DecisionBody, type Action } from '@homelab/contracts';
 import { ActionStoreError, type ActionStore } from '@homelab/action-store';
@@ -35,12 +35,13 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
     return action;
   });
 
-  const decide = (to: 'approved' | 'rejected') => async (req: { params: unknown; body: unknown; headers: Record<string, unknown> }, reply: FastifyReply) => {
+  const decide = (to: 'approved' | 'rejected') => async (req: FastifyRequest, reply: FastifyReply) => {
     const p = IdParams.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
     const b = DecisionBody.safeParse(req.body ?? {});
     if (!b.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(b.error) });
     const via = req.headers['x-homelab-client'] === 'cli' ? 'cli' : 'api';
+    const from = requestOrigin(req);
     try {
       const action: Action = await deps.store.transition(p.data.id, 'pending', to, (a) => ({
         ...a,
@@ -52,6 +53,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
             by: b.data.by ?? 'operator',
             via,
             ...(b.data.note ? { note: b.data.note } : {}),
+            from,
           },
         ],
       }));
@@ -63,4 +65,13 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
   };
   app.post('/api/actions/:id/approve', decide('approved'));
   app.post('/api/actions/:id/reject', decide('rejected'));
+}
+
+/** Where a decision came from, for the audit: the peer address and the user agent (truncated, never trusted for anything else). */
+export function requestOrigin(req: Pick<FastifyRequest, 'ip' | 'headers'>): { ip?: string; userAgent?: string } {
+  const ua = req.headers['user-agent'];
+  return {
+    ...(req.ip ? { ip: String(req.ip).slice(0, 64) } : {}),
+    ...(typeof ua === 'string' && ua ? { userAgent: ua.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200) } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import type { ContainerObservation } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import type { ContainerEvent, DockerPort, EventHandlers, EventSubscription } from '../docker-port';
+import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer } from '../docker-port';
 import { AgentError } from '../errors';
 import type { MqttLink, PublishOptions } from '../mqtt-port';
 import type { EventDraft, EventSink } from '../publisher';
@@ -115,4 +115,33 @@ export class RecordingSink implements EventSink {
 /** Lets pending promise callbacks run (fake I/O resolves in microtasks). */
 export async function flush(times = 10): Promise<void> {
   for (let i = 0; i < times; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** In-memory CleanupDockerPort: records removals; `inUse` images refuse removal like the engine (409). */
+export class FakeCleanupDocker implements CleanupDockerPort {
+  stopped: StoppedContainer[] = [];
+  dangling: DanglingImage[] = [];
+  readonly inUse = new Set<string>();
+  readonly removedContainers: string[] = [];
+  readonly removedImages: string[] = [];
+  buildCache: { supported: boolean; bytes: number; detail?: string } = { supported: true, bytes: 0 };
+
+  async stoppedContainers(): Promise<StoppedContainer[]> {
+    return this.stopped.map((c) => ({ ...c }));
+  }
+  async danglingImages(): Promise<DanglingImage[]> {
+    return this.dangling.map((i) => ({ ...i }));
+  }
+  async removeContainer(id: string): Promise<void> {
+    this.removedContainers.push(id);
+    this.stopped = this.stopped.filter((c) => c.id !== id);
+  }
+  async removeImage(id: string): Promise<void> {
+    if (this.inUse.has(id)) throw new AgentError('docker_failed', `remove image ${id}: Docker answered 409: image is being used`);
+    this.removedImages.push(id);
+    this.dangling = this.dangling.filter((i) => i.id !== id);
+  }
+  async pruneBuildCache() {
+    return this.buildCache;
+  }
 }

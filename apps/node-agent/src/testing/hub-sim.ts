@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '@homelab/contracts';
 
@@ -7,15 +8,37 @@ export interface Received {
   at: number;
 }
 
+const PING = 'homelab/v1/test/ping';
+
+export interface HubSimOptions {
+  /** Ack events (default true). */
+  ack?: boolean;
+  /**
+   * A slow subscriber: each message takes this long (fractions allowed: the
+   * pace is kept on average, not with a timer per message). MQTT.js reads
+   * the next message, and PUBACKs this one, only after it, so the broker
+   * queues for us — and Mosquitto drops QoS 1 beyond max_queued_messages.
+   */
+  slowMs?: number;
+}
+
 /**
- * Plays the hub for agent integration tests: records everything agents
- * publish under `homelab/v1/`, and acks events like the hub does after its
- * durable write — coalesced to one ack per node per event-loop turn, the way
- * a group commit acks a batch.
+ * Plays the hub for agent integration tests: records what agents publish on
+ * the topics the hub subscribes to (events, results, status), and writes and
+ * acks events like the hub does. An event is written only when its `prevSeq`
+ * is at or below the node's high-water seq (`held`; no prevSeq: accepted as
+ * before); a higher seq raises `held`, a lower one is a duplicate. Refused
+ * events get a gap ack `{node, upToSeq: held, gap: true}` each, at once.
+ * Other acks (`upToSeq: held`) go out after the "write", coalesced to one
+ * per node per event-loop turn, the way a group commit acks a batch.
  */
 export class HubSim {
   readonly received: Received[] = [];
+  /** Events refused for a prevSeq the hub did not hold (each got a gap ack when acking). */
+  refused = 0;
   private readonly ackDue = new Map<string, number>();
+  private readonly held = new Map<string, number>();
+  private readonly log = new Map<string, number[]>();
   private pings = 0;
 
   private constructor(
@@ -23,11 +46,23 @@ export class HubSim {
     private readonly acking: { on: boolean },
   ) {}
 
-  static async start(url: string, opts: { ack?: boolean } = {}): Promise<HubSim> {
+  static async start(url: string, opts: HubSimOptions = {}): Promise<HubSim> {
     const client = mqtt.connect(url, { clientId: 'homelab-hub', username: 'homelab-hub', reconnectPeriod: 100 });
     const sim = new HubSim(client, { on: opts.ack ?? true });
     client.on('message', (topic, payload) => sim.onMessage(topic, payload));
-    await client.subscribeAsync('homelab/v1/#', { qos: 1 });
+    const slowMs = opts.slowMs;
+    if (slowMs) {
+      let freeAt = 0; // when the previous message is done
+      client.handleMessage = (_packet, done) => {
+        const now = performance.now();
+        freeAt = Math.max(freeAt, now) + slowMs;
+        if (freeAt - now >= 1) setTimeout(() => done(), freeAt - now);
+        else setImmediate(() => done());
+      };
+    }
+    // What the hub subscribes to (not its own acks: at a slow hub they would fill the broker's queue too).
+    const subscriptions = [topics.allNodes('events'), topics.allNodes('results'), topics.allNodes('status'), PING];
+    await client.subscribeAsync(subscriptions, { qos: 1 });
     return sim;
   }
 
@@ -40,9 +75,9 @@ export class HubSim {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const id = ++this.pings;
-      if (this.client.connected) this.client.publish('homelab/v1/test/ping', String(id), { qos: 0 });
+      if (this.client.connected) this.client.publish(PING, String(id), { qos: 0 });
       await new Promise((r) => setTimeout(r, 100));
-      if (this.received.some((m) => m.topic === 'homelab/v1/test/ping' && m.body === id)) return;
+      if (this.received.some((m) => m.topic === PING && m.body === id)) return;
       if (Date.now() > deadline) throw new Error('hub simulator: subscription did not come back');
     }
   }
@@ -56,7 +91,12 @@ export class HubSim {
     return this.received.filter((m) => m.topic === topics.status(node)).map((m) => m.body);
   }
 
-  /** Seqs of `node` in order of first arrival (what a dedup-by-seq hub folds, in that order). */
+  /** Seqs of `node` the hub wrote, in write order (its log: each once, ascending). */
+  written(node: string): number[] {
+    return [...(this.log.get(node) ?? [])];
+  }
+
+  /** Seqs of `node` in order of first arrival, refused ones included. */
   firstArrivals(node: string): number[] {
     const seen = new Set<number>();
     const out: number[] = [];
@@ -85,10 +125,23 @@ export class HubSim {
     }
     this.received.push({ topic, body, at: Date.now() });
     const m = /^homelab\/v1\/nodes\/([^/]+)\/events$/.exec(topic);
-    if (!m || !this.acking.on || typeof body?.seq !== 'number') return;
+    if (!m || typeof body?.seq !== 'number') return;
     const node = m[1]!;
+    const held = this.held.get(node) ?? 0;
+    if (typeof body.prevSeq === 'number' && body.prevSeq > held) {
+      this.refused += 1;
+      if (this.acking.on) this.client.publish(topics.acks(node), JSON.stringify({ node, upToSeq: held, gap: true }), { qos: 1 });
+      return;
+    }
+    if (body.seq > held) {
+      this.held.set(node, body.seq);
+      const written = this.log.get(node) ?? [];
+      written.push(body.seq);
+      this.log.set(node, written);
+    }
+    if (!this.acking.on) return;
     const due = this.ackDue.get(node);
-    this.ackDue.set(node, Math.max(due ?? 0, body.seq));
+    this.ackDue.set(node, Math.max(due ?? 0, this.held.get(node) ?? 0));
     if (due !== undefined) return;
     setImmediate(() => {
       const upToSeq = this.ackDue.get(node)!;

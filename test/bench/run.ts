@@ -1,0 +1,109 @@
+/**
+ * `npm run bench` — benchmarks (not timed tests); results in docs/benchmarks.md.
+ *
+ *   npm run bench                          ingest, replay and reconcile (about 4 minutes)
+ *   npm run bench -- ingest                durable ingest vs Mosquitto + mosquitto_sub (issue 3)
+ *   npm run bench -- replay                replay of 1,000,000 events vs raw line reading (issue 3)
+ *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (issue 4; test/bench/reconcile.ts)
+ *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
+ *
+ * Options: --reps N (alternating runs per side; default 7 for ingest, 5 for
+ * replay), --events N (ingest, default 100000), --replay-events N (default
+ * 1000000), --window N (ingest: unacknowledged messages per publisher
+ * connection, default 1000), --variants a,b (ingest: mosquitto_sub,hub,hub-ext).
+ *
+ * Each comparison runs its sides alternately, several times, in the same run,
+ * and reports medians and the ratio: on a shared 2-core machine absolute
+ * numbers move from run to run, the ratio much less.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchIngest, INGEST_VARIANTS, type IngestVariant } from './ingest';
+import { REPO_ROOT } from './procs';
+import { benchReconcile, machineLine, renderReconcileMarkdown, writeReconcileDocs } from './reconcile';
+import { benchReplay } from './replay';
+import { renderIngest, renderReplay, writeDocs, type RunInfo } from './report';
+
+const BENCHMARKS = ['ingest', 'replay', 'reconcile'] as const;
+type Bench = (typeof BENCHMARKS)[number];
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    reps: { type: 'string' },
+    events: { type: 'string', default: '100000' },
+    'replay-events': { type: 'string', default: '1000000' },
+    window: { type: 'string', default: '1000' },
+    variants: { type: 'string', default: INGEST_VARIANTS.join(',') },
+    write: { type: 'boolean', default: false },
+  },
+});
+
+const which = (positionals.length ? positionals : [...BENCHMARKS]) as Bench[];
+for (const w of which) if (!BENCHMARKS.includes(w)) throw new Error(`unknown benchmark "${w}" (${BENCHMARKS.join(' | ')})`);
+const variants = values.variants.split(',') as IngestVariant[];
+for (const v of variants) if (!INGEST_VARIANTS.includes(v)) throw new Error(`unknown ingest variant "${v}" (${INGEST_VARIANTS.join(', ')})`);
+
+const log = (s: string) => console.log(s);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const machine = `${machineLine()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
+const docsFile = path.join(REPO_ROOT, 'docs/benchmarks.md');
+const artifacts = path.join(REPO_ROOT, 'test-artifacts');
+const sections: string[] = [];
+
+/** Runs one benchmark, timing it and noting the load average around it. */
+async function timed<T>(fn: () => Promise<T>): Promise<[T, RunInfo]> {
+  const date = new Date();
+  const load0 = os.loadavg()[0]!;
+  const t = performance.now();
+  const result = await fn();
+  return [result, { date, machine, seconds: (performance.now() - t) / 1000, load: [load0, os.loadavg()[0]!] }];
+}
+
+async function publish(name: Bench, md: string): Promise<void> {
+  sections.push(`## ${name}\n\n${md}`);
+  if (values.write) {
+    if (name === 'reconcile') await writeReconcileDocs(docsFile, md);
+    else await writeDocs(docsFile, name, md);
+    log(`  written to docs/benchmarks.md (${name})`);
+  }
+}
+
+const started = performance.now();
+
+if (which.includes('ingest')) {
+  const reps = Number(values.reps ?? 7);
+  log(`ingest: ${fmt(Number(values.events))} events, ${reps} alternating runs of ${variants.join(', ')}`);
+  const [r, run] = await timed(() =>
+    benchIngest({ events: Number(values.events), reps, window: Number(values.window), nodes: ['piha', 'chelsty-infra', 'chelsty-ha'], variants, log }),
+  );
+  for (const [v, m] of Object.entries(r.median)) {
+    log(`  median ${v.padEnd(13)} ${(m.ms / 1000).toFixed(2)} s  ${fmt(m.rate)} events/s  CPU per event: ${m.serverCpuUsPerEvent.toFixed(1)} µs receiving, ${m.publisherCpuUsPerEvent.toFixed(1)} µs publishing`);
+  }
+  for (const [v, ratio] of Object.entries(r.ratio)) log(`  ratio ${v} / mosquitto_sub = ${ratio.toFixed(2)}${v === 'hub' ? '  (goal ≥ 0.80)' : ''}`);
+  await publish('ingest', renderIngest(r, run));
+}
+
+if (which.includes('replay')) {
+  const reps = Number(values.reps ?? 5);
+  const n = Number(values['replay-events']);
+  log(`replay: ${fmt(n)} events, ${reps} alternating passes per mode, each in a fresh process pinned to one core`);
+  const [r, run] = await timed(() => benchReplay({ events: n, reps, log }));
+  for (const [m, v] of Object.entries(r.median)) log(`  median ${m.padEnd(7)} ${(v.ms / 1000).toFixed(2)} s  ${fmt(v.rate)} events/s (${fmt(v.cpuRate)} by CPU time)  peak RSS ${v.peakRssMb.toFixed(0)} MB`);
+  log(`  replay ${fmt(r.median.replay.rate)} events/s (goal ≥ 500,000): ${r.ratio.replayVsParse.toFixed(2)} of JSON.parse per line, ${r.ratio.replayVsCount.toFixed(2)} of raw line reading`);
+  await publish('replay', renderReplay(r, run));
+}
+
+if (which.includes('reconcile')) {
+  log('reconcile: 500 nodes × 40 services');
+  const r = await benchReconcile({ nodes: 500, services: 40, runs: 40, log });
+  log(`  reconcile() median ${r.reconcile.medianMs.toFixed(1)} ms, p95 ${r.reconcile.p95Ms.toFixed(1)} ms (goal ≤ ${r.goalMs} ms)`);
+  await publish('reconcile', renderReconcileMarkdown(r, machine, new Date()));
+}
+
+log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+await fs.mkdir(artifacts, { recursive: true });
+await fs.writeFile(path.join(artifacts, 'benchmarks.md'), `${sections.join('\n')}\n`);
+if (!values.write) log('results: test-artifacts/benchmarks.md (--write puts them into docs/benchmarks.md)');
