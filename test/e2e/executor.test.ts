@@ -29,6 +29,7 @@ describe('executor and agent commands on the real engine', () => {
   const junk = `hlx-junk-${process.pid}`;
   const keep = `hlx-keep-${process.pid}`;
   const idle = `hlx-idle-${process.pid}`;
+  const spareVolume = `hlx-spare-${process.pid}`;
   const redeployId = 'redeploy-piha-app';
   let tmp: TempDir;
   let composeFile: string;
@@ -99,6 +100,7 @@ describe('executor and agent commands on the real engine', () => {
     ] as const) {
       await docker.createContainer({ name, Image: image, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
     }
+    await docker.createVolume({ Name: spareVolume });
     await writeHosts(hostsDir, {
       piha: [
         'node: piha',
@@ -136,6 +138,7 @@ describe('executor and agent commands on the real engine', () => {
     await mosquitto?.stop();
     if (composeFile) await compose('down', '-t', '0').catch(() => undefined);
     for (const name of [junk, keep, idle]) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    await docker.getVolume(spareVolume).remove().catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -243,6 +246,17 @@ describe('executor and agent commands on the real engine', () => {
       updatedAt: now,
     });
     await store.create(cleanup);
+    // First the preview on the pending action: a dry run that removes nothing.
+    const previewed = await waitFor(async () => {
+      const a = await store.get('disk-cleanup-piha');
+      return a?.state === 'pending' && a.preview ? a : undefined;
+    }, { timeoutMs: 30_000, what: 'a disk cleanup preview on the pending action' });
+    const wouldRemove = previewed.preview!.removed.filter((r) => r.kind === 'container').map((r) => r.name);
+    expect(wouldRemove).toContain(junk);
+    expect(wouldRemove).not.toContain(keep);
+    expect(wouldRemove).not.toContain(idle);
+    expect(previewed.preview!.reclaimedBytes).toBeGreaterThanOrEqual(0);
+    expect((await docker.getContainer(junk).inspect()).Name).toBe(`/${junk}`);
     expect((await approve('disk-cleanup-piha', 'e2e-bob')).status).toBe(200);
     const done = await finished('disk-cleanup-piha', 30_000);
     expect(done.state).toBe('completed');
@@ -258,6 +272,30 @@ describe('executor and agent commands on the real engine', () => {
     expect((await docker.getContainer(keep).inspect()).Name).toBe(`/${keep}`);
     expect((await docker.getContainer(idle).inspect()).Name).toBe(`/${idle}`);
     expect((await docker.getContainer(appContainer).inspect()).State.Running).toBe(true);
+    // Volumes are never touched unless the node opted in.
+    expect((await docker.getVolume(spareVolume).inspect()).Name).toBe(spareVolume);
+  });
+
+  it('disk_cleanup removes an unused volume only when the action says so (diskCleanup.volumes)', async () => {
+    const now = new Date().toISOString();
+    await store.create(
+      pendingAction('disk-cleanup-piha', {
+        type: 'disk_cleanup',
+        risk: 'guarded',
+        service: undefined,
+        removeVolumes: true,
+        drift: { type: 'disk_pressure', eventIds: [], firstSeen: now },
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    const previewed = await waitFor(async () => (await store.get('disk-cleanup-piha'))?.preview, { timeoutMs: 30_000, what: 'a preview with volumes' });
+    expect(previewed.removed).toContainEqual(expect.objectContaining({ kind: 'volume', name: spareVolume }));
+    expect((await approve('disk-cleanup-piha', 'e2e-bob')).status).toBe(200);
+    const done = await finished('disk-cleanup-piha', 30_000);
+    expect(done.state).toBe('completed');
+    expect(done.result!.cleanup!.removed).toContainEqual(expect.objectContaining({ kind: 'volume', name: spareVolume }));
+    await expect(docker.getVolume(spareVolume).inspect()).rejects.toThrow();
   });
 });
 

@@ -7,6 +7,7 @@ import type { HubConfig } from './config';
 import { DesiredPublisher } from './desired-publisher';
 import { HubError } from './errors';
 import { Executor } from './executor';
+import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
 import { createHubLink, type HubLink } from './mqtt/hub-link';
 import { Observer } from './observer/observer';
@@ -86,6 +87,12 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
     log: log.child({ part: 'executor' }),
     commandTimeoutMs: config.commandTimeoutMs,
   });
+  const previewer = new CleanupPreviewer({
+    store,
+    publishCommand: (cmd: Command) => publish(topics.commands(cmd.node), cmd, { qos: 1 }),
+    clock,
+    log: log.child({ part: 'cleanup-preview' }),
+  });
   const desiredPublisher = new DesiredPublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
   const supervisor: Supervisor = new Supervisor({
     hostsDir: config.hostsDir,
@@ -109,7 +116,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
     eventLog,
     publish,
     onWritten: () => observer.kick(),
-    onResult: (r) => executor.handleResult(r),
+    // A dry run (disk_cleanup preview) answers the previewer, never the action's execution.
+    onResult: (r) => (r.dryRun ? previewer.handleResult(r) : executor.handleResult(r)),
     // The fold, not the view: a node pruned as a ghost still has its last known session.
     nodeStatus: (node) => observer.foldedWorld().nodes[config.aliases[node] ?? node],
     clock,
@@ -162,6 +170,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   retention.start(config.retentionIntervalMs);
   supervisor.start(config.supervisorIntervalMs);
   executor.start(config.executorIntervalMs);
+  previewer.start(config.supervisorIntervalMs);
   log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
 
   return {
@@ -172,6 +181,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
       await retention.stop();
       supervisor.stop();
       executor.stop();
+      previewer.stop();
       await web.close();
       await link?.close();
       await eventLog.close();

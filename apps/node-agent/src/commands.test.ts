@@ -222,4 +222,29 @@ describe('CommandHandler', () => {
     expect(again).toEqual({ ...r, replayed: true });
     expect(cleanupDocker.removedContainers).toEqual(['c1']);
   });
+
+  it('answers a disk_cleanup dry run with what it would remove, removes nothing and journals nothing', async () => {
+    cleanupDocker.stopped = [
+      { id: 'c1', name: 'leftover', labels: {}, bytes: 50 },
+      { id: 'c3', name: 'keepme', labels: { 'homelab.keep': 'true' }, bytes: 70 },
+    ];
+    cleanupDocker.dangling = [{ id: 'sha256:d', labels: {}, bytes: 1000 }];
+    const real = cmd({ actionId: 'disk-cleanup-piha', type: 'disk_cleanup', service: undefined });
+    const handler = make();
+    const preview = await send(handler, { ...real, dryRun: true });
+    expect(preview).toMatchObject({ status: 'completed', dryRun: true, cleanup: { reclaimedBytes: 1050 } });
+    expect(preview!.cleanup!.removed.map((r) => r.name ?? r.id)).toEqual(['leftover', 'sha256:d']);
+    expect(preview!.cleanup!.kept.map((k) => k.name)).toEqual(['keepme']);
+    expect(cleanupDocker.removedContainers).toEqual([]);
+    // The approved command afterwards really runs: the dry run did not take its journal slot.
+    const done = await send(handler, real);
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done!.replayed).toBeUndefined();
+    expect(cleanupDocker.removedContainers).toEqual(['c1']);
+  });
+
+  it('refuses a dry run of anything but disk_cleanup', async () => {
+    const r = await send(make(), { ...cmd(), dryRun: true });
+    expect(r).toMatchObject({ status: 'failed', dryRun: true, error: { code: 'unsupported' } });
+  });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ActionId, Command, CommandResult, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
-import { runCleanup } from './disk-cleanup';
+import { previewCleanup, runCleanup } from './disk-cleanup';
 import type { CleanupDockerPort, DockerPort } from './docker-port';
 import { errorMessage } from './errors';
 import { decodePayload, type InboundCounters } from './inbound';
@@ -93,6 +93,8 @@ export class CommandHandler {
         counters.reject(log, 'wrong_node', topic, payload);
         return await this.answer(this.refusal(cmd.actionId, 'wrong_node', `command is for node ${cmd.node}, this is ${node}`), cmd);
       }
+      // A dry run changes nothing, so it bypasses the journal and the per-action queue.
+      if (cmd.dryRun) return await this.answer(await this.preview(cmd), cmd);
       // One at a time per action id, so a redelivery waits for the running execution and replays it.
       const prev = this.perAction.get(cmd.actionId) ?? Promise.resolve();
       const run = prev.then(() => this.process(cmd));
@@ -199,12 +201,25 @@ export class CommandHandler {
 
   private async cleanup(cmd: Command, startedAt: string): Promise<CommandResult> {
     try {
-      const run = await runCleanup(this.deps.cleanupDocker!, this.deps.desiredServices!() ?? {});
+      const run = await runCleanup(this.deps.cleanupDocker!, this.deps.desiredServices!() ?? {}, { removeVolumes: cmd.removeVolumes });
       this.deps.log.info({ actionId: cmd.actionId, reclaimed: run.report.reclaimedBytes, removed: run.report.removed.length }, 'disk cleanup finished');
       const error = run.failures > 0 ? { code: 'cleanup_partial', message: `${run.failures} removals failed; see the output` } : undefined;
       return { ...this.result(cmd.actionId, error ? 'failed' : 'completed', startedAt, run.lines, error), cleanup: run.report };
     } catch (err) {
       return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'docker_failed', message: errorMessage(err) });
+    }
+  }
+
+  /** What a disk_cleanup would do now; refuses like the real command would (deadline, support, desired state). */
+  private async preview(cmd: Command): Promise<CommandResult> {
+    const refused = cmd.type === 'disk_cleanup' ? this.check(cmd) : this.refusal(cmd.actionId, 'unsupported', `no dry run for ${cmd.type}`);
+    if (refused) return { ...refused, dryRun: true };
+    const startedAt = this.deps.clock.now().toISOString();
+    try {
+      const { report, lines } = await previewCleanup(this.deps.cleanupDocker!, this.deps.desiredServices!() ?? {}, { removeVolumes: cmd.removeVolumes });
+      return { ...this.result(cmd.actionId, 'completed', startedAt, lines), cleanup: report, dryRun: true };
+    } catch (err) {
+      return { ...this.result(cmd.actionId, 'failed', startedAt, [], { code: 'docker_failed', message: errorMessage(err) }), dryRun: true };
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '@homelab/contracts';
-import { planCleanup, plannedBytes, runCleanup } from './disk-cleanup';
+import { planCleanup, plannedBytes, previewCleanup, runCleanup } from './disk-cleanup';
 import { FakeCleanupDocker } from './testing/fakes';
 
 const desired: Record<string, ServiceSpec> = {
@@ -63,5 +63,34 @@ describe('runCleanup', () => {
     const run = await runCleanup(docker, desired);
     expect(run.report.reclaimedBytes).toBe(0);
     expect(run.lines.join('\n')).toContain('build cache not pruned: Docker answered 404');
+  });
+
+  it('leaves volumes alone unless asked, and even then keeps labelled ones and those of a desired compose project', async () => {
+    const docker = new FakeCleanupDocker();
+    docker.volumes = [
+      { name: 'scratch', labels: {}, bytes: 400 },
+      { name: 'site_data', labels: { 'com.docker.compose.project': 'site' }, bytes: 900 },
+      { name: 'backup', labels: { 'homelab.keep': 'true' }, bytes: 700 },
+    ];
+    await runCleanup(docker, desired);
+    expect(docker.removedVolumes).toEqual([]);
+    const run = await runCleanup(docker, desired, { removeVolumes: true });
+    expect(docker.removedVolumes).toEqual(['scratch']);
+    expect(run.report.removed).toContainEqual({ kind: 'volume', id: 'scratch', name: 'scratch', bytes: 400 });
+    expect(Object.fromEntries(run.report.kept.map((k) => [k.name, k.why]))).toMatchObject({ site_data: 'desired service web', backup: 'label homelab.keep=true' });
+  });
+});
+
+describe('previewCleanup', () => {
+  it('reports what a run would remove and reclaim, and removes nothing', async () => {
+    const docker = new FakeCleanupDocker();
+    docker.stopped = [c('1', 'old-job', {}, 10), c('2', 'z2m', {}, 20)];
+    docker.dangling = [{ id: 'sha256:a', labels: {}, bytes: 1000 }];
+    docker.volumes = [{ name: 'scratch', labels: {}, bytes: 400 }];
+    const preview = await previewCleanup(docker, desired, { removeVolumes: true });
+    expect(preview.report.removed.map((r) => r.name ?? r.id)).toEqual(['old-job', 'sha256:a', 'scratch']);
+    expect(preview.report.reclaimedBytes).toBe(1410);
+    expect(preview.lines.at(-1)).toBe('would reclaim 1410 bytes, plus the build cache');
+    expect([docker.removedContainers, docker.removedImages, docker.removedVolumes]).toEqual([[], [], []]);
   });
 });

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { ContainerObservation } from '@homelab/contracts';
 import { AgentError } from './errors';
-import { WATCHED_ACTIONS, type CleanupDockerPort, type ContainerEvent, type DanglingImage, type DockerPort, type StoppedContainer, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
+import { WATCHED_ACTIONS, type CleanupDockerPort, type ContainerEvent, type DanglingImage, type DockerPort, type StoppedContainer, type UnusedVolume, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
 
 type HttpError = Error & { statusCode?: number };
 
@@ -97,6 +97,26 @@ export class DockerodePort implements DockerPort, CleanupDockerPort {
       throw toAgentError(err, 'list images');
     });
     return list.map((i) => ({ id: i.Id, labels: i.Labels ?? {}, bytes: Math.max(0, i.Size ?? 0) }));
+  }
+
+  async unusedVolumes(): Promise<UnusedVolume[]> {
+    const list = await this.docker.listVolumes({ filters: { dangling: ['true'] } }).catch((err: unknown) => {
+      throw toAgentError(err, 'list volumes');
+    });
+    // Sizes only come from the disk usage report (slow on big hosts, hence asked only here); best effort.
+    const sizes = new Map<string, number>();
+    const df = (await this.docker.df().catch(() => null)) as { Volumes?: { Name: string; UsageData?: { Size?: number } }[] } | null;
+    for (const v of df?.Volumes ?? []) sizes.set(v.Name, Math.max(0, v.UsageData?.Size ?? 0));
+    return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {}, bytes: sizes.get(v.Name) ?? 0 }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.docker
+      .getVolume(name)
+      .remove({ force: false })
+      .catch((err: unknown) => {
+        throw toAgentError(err, `remove volume ${name}`);
+      });
   }
 
   async removeContainer(id: string): Promise<void> {

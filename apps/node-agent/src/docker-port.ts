@@ -53,6 +53,14 @@ export interface DanglingImage {
   bytes: number;
 }
 
+/** A volume no container uses (Docker's `dangling` filter). */
+export interface UnusedVolume {
+  name: string;
+  labels: Record<string, string>;
+  /** From the engine's disk usage report; 0 when unknown. */
+  bytes: number;
+}
+
 /** The Docker side of disk_cleanup; kept separate so DockerPort fakes need not grow. */
 export interface CleanupDockerPort {
   stoppedContainers(): Promise<StoppedContainer[]>;
@@ -61,6 +69,9 @@ export interface CleanupDockerPort {
   removeContainer(id: string): Promise<void>;
   /** Removes an image by id (no force: an image in use stays). */
   removeImage(id: string): Promise<void>;
+  /** Volumes no container uses; only asked when the command says `removeVolumes`. */
+  unusedVolumes(): Promise<UnusedVolume[]>;
+  removeVolume(name: string): Promise<void>;
   /** Prunes the build cache; `supported: false` when the engine has no build-cache API. */
   pruneBuildCache(): Promise<{ supported: boolean; bytes: number; detail?: string }>;
 }

@@ -55,7 +55,7 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 
 /** What a `disk_cleanup` removed (or, in a preview, would remove). */
 export const CleanupItem = z.object({
-  kind: z.enum(['container', 'image', 'build_cache']),
+  kind: z.enum(['container', 'image', 'build_cache', 'volume']),
   id: z.string().max(128),
   name: z.string().max(256).optional(),
   /** Bytes the engine reported for it (container: writable layer; image: its size; build cache: reclaimed). */
@@ -70,6 +70,10 @@ export const CleanupReport = z.object({
   reclaimedBytes: z.number().int().nonnegative(),
 });
 export type CleanupReport = z.infer<typeof CleanupReport>;
+
+/** A dry run of `disk_cleanup`, shown on the pending action so the operator knows what approving it does. */
+export const CleanupPreview = CleanupReport.extend({ at: IsoTime });
+export type CleanupPreview = z.infer<typeof CleanupPreview>;
 
 export const CommandResult = z.object({
   actionId: ActionId,
@@ -87,8 +91,10 @@ export const CommandResult = z.object({
    * of a reused action id from the result of the running one. Optional: older agents omit it.
    */
   actionCreatedAt: IsoTime.optional(),
-  /** `disk_cleanup` only: what was removed and kept, and the bytes reclaimed. */
+  /** `disk_cleanup` only: what was removed and kept, and the bytes reclaimed (in a dry run: what would be). */
   cleanup: CleanupReport.optional(),
+  /** Echo of Command.dryRun: this answers a preview, not the action's execution. */
+  dryRun: z.literal(true).optional(),
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 
@@ -126,6 +132,10 @@ export const Action = z.object({
   cancelReason: z.string().max(64).optional(),
   /** Set when this action was proposed because a cheaper one was used up (restart budget). */
   escalation: Escalation.optional(),
+  /** `disk_cleanup` only: also remove unused volumes (`diskCleanup.volumes: true` in the node's services.yaml when proposed). */
+  removeVolumes: z.literal(true).optional(),
+  /** `disk_cleanup`, while pending: what the agent said it would remove and reclaim (a dry run), and when. */
+  preview: CleanupPreview.optional(),
 });
 export type Action = z.infer<typeof Action>;
 
@@ -157,6 +167,13 @@ export const Command = z.object({
    * later occurrence with the same id runs. Optional for older hubs (then actionId alone counts).
    */
   actionCreatedAt: IsoTime.optional(),
+  /**
+   * `disk_cleanup` only: report what would be removed and reclaimed, remove
+   * nothing. Not journaled: it never stands in for the action's execution.
+   */
+  dryRun: z.literal(true).optional(),
+  /** `disk_cleanup` only: also remove volumes no container uses (never unless the node's services.yaml says so). */
+  removeVolumes: z.literal(true).optional(),
 });
 export type Command = z.infer<typeof Command>;
 

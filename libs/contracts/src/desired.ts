@@ -101,6 +101,13 @@ export const ServiceSpec = z.strictObject({
 });
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 
+/** How `disk_cleanup` treats this node. */
+export const DiskCleanupSpec = z.strictObject({
+  /** Also remove volumes no container uses. Off by default: a volume may be a service's only copy of its data. */
+  volumes: z.boolean().default(false),
+});
+export type DiskCleanupSpec = z.infer<typeof DiskCleanupSpec>;
+
 /** The contents of `hosts/<node>/services.yaml`. */
 export const HostServicesFile = z.strictObject({
   node: NodeName,
@@ -108,6 +115,7 @@ export const HostServicesFile = z.strictObject({
   policy: PolicySpec.optional(),
   /** Silences the whole node. */
   maintenance: Maintenance.optional(),
+  diskCleanup: DiskCleanupSpec.optional(),
   services: z.record(ServiceName, ServiceSpec).default({}),
 });
 export type HostServicesFile = z.infer<typeof HostServicesFile>;

@@ -26,7 +26,12 @@ async function call(hub: string, method: 'GET' | 'POST', path: string, body?: un
 }
 
 function line(a: Action): string {
-  return `${a.state.padEnd(9)} ${a.risk.padEnd(7)} ${a.id}  ${a.summary}`;
+  const preview = a.preview ? ` [would reclaim ${megabytes(a.preview.reclaimedBytes)}]` : '';
+  return `${a.state.padEnd(9)} ${a.risk.padEnd(7)} ${a.id}  ${a.summary}${preview}`;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 export async function actionsCommand(argv: string[]): Promise<number> {

@@ -17,6 +17,7 @@ export function commandFor(a: Action): Command {
     deadline: a.command.deadline,
     // The agent's journal keys executions by (id, createdAt): a resend is answered, a new occurrence runs.
     actionCreatedAt: a.createdAt,
+    ...(a.removeVolumes ? { removeVolumes: true } : {}),
   });
 }
 

@@ -18,6 +18,7 @@ export interface Proposal {
   drift: Drift;
   summary: string;
   escalation?: Escalation;
+  removeVolumes?: true;
 }
 
 /**
@@ -97,7 +98,7 @@ export function missingProposal(service: string, node: string, n: WorldNode | un
 }
 
 /** Disk pressure `high` on any mount of the node; the occurrence starts with the earliest such mount. */
-export function diskProposal(n: WorldNode, node: string): Proposal | null {
+export function diskProposal(n: WorldNode, node: string, opts: { removeVolumes?: boolean } = {}): Proposal | null {
   const high = Object.values(n.disks)
     .filter((d) => d.level === 'high')
     .sort((a, b) => a.mount.localeCompare(b.mount));
@@ -111,5 +112,6 @@ export function diskProposal(n: WorldNode, node: string): Proposal | null {
     node,
     drift: { type: 'disk_pressure', reason: 'high', eventIds: [], firstSeen },
     summary: sentence(`${node}: disk pressure high on ${mounts} since ${humanTime(firstSeen)}`),
+    ...(opts.removeVolumes ? { removeVolumes: true as const } : {}),
   };
 }

@@ -73,6 +73,14 @@ describe('reconcile', () => {
     expect(ids(base({ world: warnOnly }))).toEqual([]);
   });
 
+  it('asks a disk cleanup to remove unused volumes only when the node opted in', () => {
+    const disks = { '/': { mount: '/', level: 'high' as const, usedPercent: 95, since: T0 } };
+    const w = world([worldNode('piha', { disks })], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
+    expect(reconcile(base({ world: w })).create[0]?.removeVolumes).toBeUndefined();
+    const optedIn = { piha: { ...PIHA.piha!, diskCleanup: { volumes: true } } };
+    expect(reconcile(base({ world: w, desired: optedIn })).create[0]).toMatchObject({ id: 'disk-cleanup-piha', removeVolumes: true });
+  });
+
   it('skips monitor: false services entirely', () => {
     const desired = { piha: host('piha', { zigbee2mqtt: { monitor: false }, mosquitto: {} }) };
     const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);

@@ -122,7 +122,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       if (svcMaint) findings.push(silencedFinding(node, service, p.summary, svcMaint, nodeMaint ? node : `${node}/${service}`));
       else candidates.push({ p, policy });
     }
-    const disk = wn ? diskProposal(wn, node) : null;
+    const disk = wn ? diskProposal(wn, node, { removeVolumes: spec.diskCleanup?.volumes }) : null;
     if (disk && nodeMaint) findings.push(silencedFinding(node, undefined, disk.summary, nodeMaint, node));
     else if (disk) candidates.push({ p: disk, policy: policies.forNode(node, spec) });
   }
@@ -314,6 +314,7 @@ function toAction(p: Proposal, now: Date): Action {
     updatedAt: at,
     audit: [{ at, state: 'pending', by: 'supervisor', via: 'supervisor' }],
     ...(p.escalation ? { escalation: p.escalation } : {}),
+    ...(p.removeVolumes ? { removeVolumes: true } : {}),
   };
 }
 

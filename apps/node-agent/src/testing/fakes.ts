@@ -1,6 +1,6 @@
 import type { ContainerObservation } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer } from '../docker-port';
+import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer, UnusedVolume } from '../docker-port';
 import { AgentError } from '../errors';
 import type { MqttLink, PublishOptions } from '../mqtt-port';
 import type { EventDraft, EventSink } from '../publisher';
@@ -125,6 +125,8 @@ export class FakeCleanupDocker implements CleanupDockerPort {
   readonly removedContainers: string[] = [];
   readonly removedImages: string[] = [];
   buildCache: { supported: boolean; bytes: number; detail?: string } = { supported: true, bytes: 0 };
+  volumes: UnusedVolume[] = [];
+  readonly removedVolumes: string[] = [];
 
   async stoppedContainers(): Promise<StoppedContainer[]> {
     return this.stopped.map((c) => ({ ...c }));
@@ -143,5 +145,12 @@ export class FakeCleanupDocker implements CleanupDockerPort {
   }
   async pruneBuildCache() {
     return this.buildCache;
+  }
+  async unusedVolumes(): Promise<UnusedVolume[]> {
+    return this.volumes.map((v) => ({ ...v }));
+  }
+  async removeVolume(name: string): Promise<void> {
+    this.removedVolumes.push(name);
+    this.volumes = this.volumes.filter((v) => v.name !== name);
   }
 }
