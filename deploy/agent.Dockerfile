@@ -14,7 +14,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production HOMELAB_ROOT=/opt/homelab
 WORKDIR /app
-COPY --from=build /src/dist/homelab.mjs /app/homelab.mjs
+# The agent-only bundle: `homelab agent` without the hub's code (deploy/agent-bundle.mjs).
+COPY --from=build /src/dist/homelab-agent.mjs /app/homelab-agent.mjs
 # Root inside the container: the Docker socket is root on the host anyway (docs/security.md).
-ENTRYPOINT ["node", "/app/homelab.mjs"]
+# --max-semi-space-size=1: AGENT_NODE_FLAGS in deploy/agent-bundle.mjs (docs/benchmarks.md, "Agent footprint").
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/homelab-agent.mjs"]
 CMD ["agent"]

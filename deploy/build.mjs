@@ -24,3 +24,7 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The agent image runs the agent-only bundle (deploy/agent-bundle.mjs): a fraction of the memory.
+const { buildAgentBundle } = await import('./agent-bundle.mjs');
+await buildAgentBundle('dist/homelab-agent.mjs');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, makeTempDir } from '@homelab/testkit';
+import { provisionMqtt } from '../support/mqtt-identities';
 import { countStoredLines, cpuMsOf, median, nodeArgs, spawnHub, spawnJsonLines, startBenchMosquitto, waitForFileText, type JsonLineProcess } from './procs';
 
 /**
@@ -129,7 +130,10 @@ async function runHub(dir: string, opts: IngestOptions, external: boolean): Prom
     url = `mqtt://127.0.0.1:${port}`;
     args.push('--mqtt-port', String(port));
   }
-  const hub = spawnHub(args, path.join(dir, 'hub.log'));
+  // The embedded broker admits only known identities; the publisher logs in with testSecret(node).
+  // Its per-node rate limit is off: this measures the ceiling.
+  await provisionMqtt(root, opts.nodes);
+  const hub = spawnHub(args, path.join(dir, 'hub.log'), { HOMELAB_MQTT_RATE_LIMIT: '0' });
   let pub: JsonLineProcess | undefined;
   try {
     await hub.waitForOutput('hub running', 60_000);

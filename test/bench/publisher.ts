@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import readline from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '@homelab/contracts';
+import { testSecret } from '../support/mqtt-identities';
 import { eventSource } from './events';
 
 const { values } = parseArgs({
@@ -46,7 +47,7 @@ for (let i = 0; i < total; i++) {
 
 function connect(node: string): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { clientId: node, username: node, clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+    const c = mqtt.connect(url, { clientId: node, username: node, password: testSecret(node), clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
     c.once('connect', () => resolve(c));
     c.once('error', reject);
   });

@@ -5,7 +5,13 @@
  *   npm run bench -- ingest                durable ingest vs Mosquitto + mosquitto_sub (issue 3)
  *   npm run bench -- replay                replay of 1,000,000 events vs raw line reading (issue 3)
  *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (issue 4; test/bench/reconcile.ts)
+ *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (issue 7; test/bench/summary.ts)
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
+ *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller (issue 6)
+ *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn (issue 6)
+ *
+ * latency: --kills N (default 20), --poller-ms N (default 5000).
+ * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).
  *
  * Options: --reps N (alternating runs per side; default 7 for ingest, 5 for
  * replay), --events N (ingest, default 100000), --replay-events N (default
@@ -20,13 +26,19 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { durationMs } from '@homelab/contracts';
+import { benchFootprint, renderFootprint } from './agent-footprint';
+import { benchLatency, latencyDir, renderLatency } from './agent-latency';
 import { benchIngest, INGEST_VARIANTS, type IngestVariant } from './ingest';
 import { REPO_ROOT } from './procs';
 import { benchReconcile, machineLine, renderReconcileMarkdown, writeReconcileDocs } from './reconcile';
 import { benchReplay } from './replay';
+import { benchSummary, renderSummaryMarkdown, writeSummaryDocs } from './summary';
 import { renderIngest, renderReplay, writeDocs, type RunInfo } from './report';
 
-const BENCHMARKS = ['ingest', 'replay', 'reconcile'] as const;
+const BENCHMARKS = ['ingest', 'replay', 'reconcile', 'latency', 'footprint', 'summary'] as const;
+/** What a bare `npm run bench` runs; the agent benchmarks need a private dockerd and are asked for by name. */
+const DEFAULT_BENCHMARKS = ['ingest', 'replay', 'reconcile', 'summary'] as const;
 type Bench = (typeof BENCHMARKS)[number];
 
 const { values, positionals } = parseArgs({
@@ -38,10 +50,16 @@ const { values, positionals } = parseArgs({
     window: { type: 'string', default: '1000' },
     variants: { type: 'string', default: INGEST_VARIANTS.join(',') },
     write: { type: 'boolean', default: false },
+    kills: { type: 'string', default: '20' },
+    'poller-ms': { type: 'string', default: '5000' },
+    containers: { type: 'string', default: '50' },
+    idle: { type: 'string', default: '60s' },
+    soak: { type: 'string', default: '10m' },
+    'churn-ms': { type: 'string', default: '2000' },
   },
 });
 
-const which = (positionals.length ? positionals : [...BENCHMARKS]) as Bench[];
+const which = (positionals.length ? positionals : [...DEFAULT_BENCHMARKS]) as Bench[];
 for (const w of which) if (!BENCHMARKS.includes(w)) throw new Error(`unknown benchmark "${w}" (${BENCHMARKS.join(' | ')})`);
 const variants = values.variants.split(',') as IngestVariant[];
 for (const v of variants) if (!INGEST_VARIANTS.includes(v)) throw new Error(`unknown ingest variant "${v}" (${INGEST_VARIANTS.join(', ')})`);
@@ -66,6 +84,7 @@ async function publish(name: Bench, md: string): Promise<void> {
   sections.push(`## ${name}\n\n${md}`);
   if (values.write) {
     if (name === 'reconcile') await writeReconcileDocs(docsFile, md);
+    else if (name === 'summary') await writeSummaryDocs(docsFile, md);
     else await writeDocs(docsFile, name, md);
     log(`  written to docs/benchmarks.md (${name})`);
   }
@@ -101,6 +120,31 @@ if (which.includes('reconcile')) {
   const r = await benchReconcile({ nodes: 500, services: 40, runs: 40, log });
   log(`  reconcile() median ${r.reconcile.medianMs.toFixed(1)} ms, p95 ${r.reconcile.p95Ms.toFixed(1)} ms (goal ≤ ${r.goalMs} ms)`);
   await publish('reconcile', renderReconcileMarkdown(r, machine, new Date()));
+}
+
+if (which.includes('summary')) {
+  log('summary: GET /summary with 500 nodes × 40 services, and the UI first load (issue 7)');
+  const r = await benchSummary({ log });
+  log(`  /summary p99 ${r.steady.p99.toFixed(2)} ms (goal ≤ ${r.goalP99Ms} ms); UI first load ${(r.firstLoadTotal / 1024).toFixed(1)} KiB (goal ≤ 200 KB)`);
+  await publish('summary', renderSummaryMarkdown(r, machine, new Date()));
+}
+
+if (which.includes('latency')) {
+  const kills = Number(values.kills);
+  log(`latency: ${kills} kills, agent + hub vs a poller every ${values['poller-ms']} ms`);
+  const [r, run] = await timed(() => benchLatency({ kills, pollerMs: Number(values['poller-ms']), dir: latencyDir(artifacts), log }));
+  const md = renderLatency(r, { ...run, load: run.load, command: `npm run bench -- latency --kills ${kills}` });
+  log(md);
+  await publish('latency', md);
+}
+
+if (which.includes('footprint')) {
+  const o = { containers: Number(values.containers), idleMs: durationMs(values.idle), soakMs: durationMs(values.soak), churnMs: Number(values['churn-ms']) };
+  log(`footprint: ${o.containers} containers, idle ${values.idle}, soak ${values.soak} with a kill every ${o.churnMs} ms`);
+  const [r, run] = await timed(() => benchFootprint({ ...o, dir: path.join(artifacts, 'bench-agent-footprint'), log }));
+  const md = renderFootprint(r, { ...run, command: `npm run bench -- footprint --containers ${o.containers} --idle ${values.idle} --soak ${values.soak}` });
+  log(md);
+  await publish('footprint', md);
 }
 
 log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);

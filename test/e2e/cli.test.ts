@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
-import { freePort, makeTempDir, spawnLogged, type TempDir } from '@homelab/testkit';
+import { freePort, makeTempDir, spawnLogged, waitFor, type TempDir } from '@homelab/testkit';
 import { pendingAction } from '../../libs/action-store/src/test-support';
 import { REPO_ROOT, homelab, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
@@ -15,7 +15,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('the homelab command', () => {
-  it.each(['', 'hub', 'agent', 'actions', 'validate', 'replay', 'up'])('explains itself with %s --help', async (sub) => {
+  it.each(['', 'hub', 'agent', 'actions', 'validate', 'replay', 'up', 'mirror', 'auth'])('explains itself with %s --help', async (sub) => {
     const { code, out } = await run([...(sub ? [sub] : []), '--help']);
     expect(code).toBe(0);
     expect(out).toMatch(/Usage: homelab/);
@@ -62,7 +62,7 @@ describe('the homelab command', () => {
 describe('homelab actions against a running hub', () => {
   let tmp: TempDir;
   let hub: HubProcess;
-  const env = () => ({ HOMELAB_HUB_URL: hub.httpUrl });
+  const env = () => ({ HOMELAB_HUB_URL: hub.httpUrl, HOMELAB_TOKEN: hub.auth.operatorToken });
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-cli-actions-');
@@ -114,6 +114,33 @@ describe('homelab actions against a running hub', () => {
     expect(unknown.out).toContain('container-restart-piha-nothing');
     const traversal = await run(['actions', 'approve', '../etc/passwd'], env());
     expect(traversal.code).not.toBe(0);
+  });
+
+  it('refuses without a token and says how to give one', async () => {
+    const { code, out } = await run(['actions', 'list'], { HOMELAB_HUB_URL: hub.httpUrl, HOMELAB_TOKEN: '', HOMELAB_ROOT: tmp.path });
+    expect(code).toBe(1);
+    expect(out).toMatch(/--token or HOMELAB_TOKEN/);
+  });
+
+  it('adds a viewer token with homelab auth token that the running hub accepts for reads only', async () => {
+    const { code, out } = await run(['auth', 'token', '--name', 'mirror-piha', '--role', 'viewer', '--root', hub.root]);
+    expect(code, out).toBe(0);
+    const token = out.split('\n').find((l) => l.startsWith('hlv_'))!;
+    await waitFor(async () => (await hub.api('/api/actions', { token })).status === 200, { timeoutMs: 10_000, what: 'new token accepted' });
+    expect((await hub.api('/api/actions/redeploy-piha-mosquitto/reject', { method: 'POST', body: '{}', token })).status).toBe(403);
+  });
+
+  it('mirrors world state into a folder with homelab mirror --once', async () => {
+    const to = path.join(tmp.path, 'mirror');
+    const { code, out } = await run(['mirror', '--from', hub.httpUrl, '--to', to, '--once'], { HOMELAB_TOKEN: hub.auth.viewerToken });
+    expect(code, out).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(to, 'world/nodes.json'), 'utf8'))).toMatchObject({ version: 1, nodes: {} });
+    expect(JSON.parse(await fs.readFile(path.join(to, 'summary.json'), 'utf8')).nodes.map((n: { node: string }) => n.node)).toContain('piha');
+    expect(JSON.parse(await fs.readFile(path.join(to, 'mirror-status.json'), 'utf8'))).toMatchObject({ ok: true });
+    const down = await run(['mirror', '--from', 'http://127.0.0.1:9', '--to', to, '--once'], { HOMELAB_TOKEN: hub.auth.viewerToken });
+    expect(down.code).toBe(1);
+    expect(down.out).toContain('keeping the last copy');
+    expect(JSON.parse(await fs.readFile(path.join(to, 'summary.json'), 'utf8')).nodes.length).toBeGreaterThan(0);
   });
 
   it('says where it looked when the hub is unreachable', async () => {

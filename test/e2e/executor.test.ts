@@ -55,16 +55,17 @@ describe('executor and agent commands on the real engine', () => {
   const startHub = (name: string) => startHubProcess({ root, hostsDir, name, mqttUrl: mosquitto.url, env: hubEnv });
   const startAgent = (name: string) => startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: socket, stateDir: agentState, name });
   const approve = (id: string, by = 'e2e-alice') =>
-    fetch(`${hub.httpUrl}/api/actions/${id}/approve`, {
+    hub.api(`/api/actions/${id}/approve`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'executor-e2e/1.0' },
+      headers: { 'user-agent': 'executor-e2e/1.0' },
       body: JSON.stringify({ by }),
     });
   const finished = (id: string, timeoutMs = 60_000) =>
     waitFor(
       async () => {
         const a = await store.get(id);
-        return a && (a.state === 'completed' || a.state === 'failed') ? a : null;
+        // The store renames into the folder first and rewrites the content next: wait for the content too.
+        return a && (a.state === 'completed' || a.state === 'failed') && a.audit.at(-1)?.state === a.state ? a : null;
       },
       { timeoutMs, what: `${id} completed or failed` },
     );
@@ -87,10 +88,10 @@ describe('executor and agent commands on the real engine', () => {
     agentState = path.join(tmp.path, 'agent-piha');
     composeFile = path.join(tmp.path, 'compose', 'docker-compose.yml');
     await fs.mkdir(path.dirname(composeFile), { recursive: true });
-    // busybox sleep as PID 1 ignores SIGTERM: the 2 s grace period makes each recreate take ~2 s (the window for the kill tests).
+    // busybox sleep as PID 1 ignores SIGTERM: the 5 s grace period makes each recreate take ~5 s (the window for the kill tests, wide enough on a loaded machine).
     await fs.writeFile(
       composeFile,
-      `version: "2.4"\nservices:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    network_mode: none\n    stop_grace_period: 2s\n`,
+      `version: "2.4"\nservices:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    network_mode: none\n    stop_grace_period: 5s\n`,
     );
     await compose('up', '-d', 'app');
     for (const [name, labels] of [

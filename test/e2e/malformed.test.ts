@@ -15,6 +15,7 @@ import {
   type IngestReason,
   type Outcome,
 } from '../support/fuzz-payloads';
+import { provisionMqtt, testSecret } from '../support/mqtt-identities';
 import { ARTIFACTS, writeHosts } from '../support/stack';
 
 /**
@@ -32,7 +33,7 @@ const REASONS: IngestReason[] = ['unknown_topic', 'too_large', 'not_json', 'inva
 const MAX_PAYLOAD = 256 * 1024;
 
 function connect(url: string, clientId: string): Promise<MqttClient> {
-  const client = mqtt.connect(url, { clientId, username: clientId, reconnectPeriod: 0, connectTimeout: 10_000 });
+  const client = mqtt.connect(url, { clientId, username: clientId, password: testSecret(clientId), reconnectPeriod: 0, connectTimeout: 10_000 });
   return new Promise((resolve, reject) => {
     client.once('connect', () => resolve(client));
     client.once('error', reject);
@@ -82,7 +83,7 @@ async function snapshot(root: string): Promise<Record<string, string>> {
 
 /** Seeds a world (a real agent's events plus its offline status) so "untouched" means something. */
 async function seed(tmp: string, hub: FaultHub, root: string, name: string): Promise<void> {
-  const agent = await startLoadAgent({ node: 'seed-node', mqttUrl: hub.mqttUrl, stateDir: path.join(tmp, 'agent-seed'), events: 200, services: 10, name });
+  const agent = await startLoadAgent({ node: 'seed-node', mqttUrl: hub.mqttUrl, stateDir: path.join(tmp, 'agent-seed'), events: 200, services: 10, name, hubRoot: root });
   await agent.waitForOutput(/^acked \d+$/m, 60_000);
   await agent.stop();
   await waitOfflineLogged(root, ['seed-node']);
@@ -104,6 +105,8 @@ describe('10,000 malformed, oversized and wrong-topic payloads on the embedded b
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { piha: 'node: piha\nservices:\n  zigbee2mqtt: {}\n' });
     hub = await startFaultHub({ root, hostsDir, name: hubName });
+    // Every client below has its own MQTT identity: the broker's refusals under test are ACL and size, not login.
+    await provisionMqtt(root, [NODE, ...brokerRefusedCases((k) => `fuzz-r-${k}`, 'piha', MAX_PAYLOAD).map((c) => c.node)]);
     await seed(tmp.path, hub, root, 'malformed-embedded-seed');
   });
 

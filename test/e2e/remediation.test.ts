@@ -2,6 +2,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeTempDir, spawnLogged, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
+import { provisionMqtt, testSecret } from '../support/mqtt-identities';
 import { ARTIFACTS, readEvents, readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
@@ -38,7 +39,10 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     if (broker === 'mosquitto') mosquitto = await startMosquitto();
     hub = await startHubProcess({ root: path.join(tmp.path, 'root'), hostsDir, name: `remediation-${slug}-hub`, mqttUrl: mosquitto?.url });
     const { port } = new URL(hub.mqttUrl);
-    sub = spawnLogged('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-v', '-t', 'homelab/#'], {
+    // A read-only inspector identity (`homelab nodes add e2e-inspector --role inspector`); the
+    // embedded broker admits nobody anonymously. (The test Mosquitto has no password file: it ignores them.)
+    await provisionMqtt(hub.root, ['e2e-inspector'], 'inspector');
+    sub = spawnLogged('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-u', 'e2e-inspector', '-P', testSecret('e2e-inspector'), '-v', '-t', 'homelab/#'], {
       logFile: path.join(ARTIFACTS, `remediation-${slug}-mosquitto_sub.log`),
     });
     agent = await startAgentProcess({
@@ -47,6 +51,7 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
       dockerSocket: inject('dockerSocket'),
       stateDir: path.join(tmp.path, 'agent-piha'),
       name: `remediation-${slug}-agent`,
+      hubRoot: hub.root,
     });
   });
 
@@ -79,19 +84,19 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     });
     expect(pending).toMatchObject({ id: actionId, type: 'container_restart', risk: 'low', node: 'piha', service: 'zigbee2mqtt', state: 'pending' });
     expect(pending.drift).toMatchObject({ type: 'unhealthy_service', reason: 'containers_not_running' });
-    const summary = (await (await fetch(`${hub.httpUrl}/summary`)).json()) as any;
+    const summary = (await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any;
     expect(summary.actions.pending.map((a: { id: string }) => a.id)).toContain(actionId);
     expect(summary.services.find((s: { service: string }) => s.service === 'zigbee2mqtt').status).toBe('unhealthy');
   });
 
   it('restarts the container once the operator approves over HTTP and records the result', async () => {
-    const res = await fetch(`${hub.httpUrl}/api/actions/${actionId}/approve`, {
+    const res = await hub.api(`/api/actions/${actionId}/approve`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ by: 'e2e-operator' }),
     });
     expect(res.status).toBe(200);
-    const completed = await waitFor(() => readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`)), {
+    // The store renames into completed/ first and rewrites the content next: wait for both.
+    const completed = await waitFor(async () => ((await readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`)))?.state === 'completed' ? readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`)) : null), {
       timeoutMs: 30_000,
       what: `actions/completed/${actionId}.json`,
     });
@@ -102,7 +107,7 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     const info = await docker.getContainer(containerName).inspect();
     expect(info.State.Running).toBe(true);
     // Approving again is a conflict, not a second restart.
-    const again = await fetch(`${hub.httpUrl}/api/actions/${actionId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const again = await hub.api(`/api/actions/${actionId}/approve`, { method: 'POST', body: '{}' });
     expect(again.status).toBe(409);
   });
 
@@ -131,7 +136,7 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
   });
 
   it('never proposes anything for a monitor: false service', async () => {
-    const all = (await (await fetch(`${hub.httpUrl}/api/actions`)).json()) as any;
+    const all = (await (await hub.api('/api/actions')).json()) as any;
     expect(all.actions.filter((a: { node: string }) => a.node === 'chelsty-ha')).toEqual([]);
   });
 });

@@ -40,7 +40,7 @@ services:
   const actionFile = (state: string, id: string) => readJson(path.join(hub.root, 'actions', state, `${id}.json`));
   const service = async (name: string) => (await readJson(path.join(hub.root, 'world/services.json')))?.services?.[`piha/${name}`];
   const running = async (name: string) => (await docker.getContainer(name).inspect()).State.Running as boolean;
-  const summary = async () => (await (await fetch(`${hub.httpUrl}/summary`)).json()) as any;
+  const summary = async () => (await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any;
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-e2e-sup-');
@@ -58,6 +58,7 @@ services:
       dockerSocket: inject('dockerSocket'),
       stateDir: path.join(tmp.path, 'agent-piha'),
       name: 'supervisor-agent',
+      hubRoot: hub.root,
     });
   });
 

@@ -12,6 +12,8 @@ declare -A PKG=(
   [mosquitto]=mosquitto
   [mosquitto_sub]=mosquitto-clients
   [mosquitto_pub]=mosquitto-clients
+  # UI browser tests (test/e2e/ui-browser.test.ts) drive it through playwright-core.
+  [chromium]=chromium
 )
 # mosquitto lives in /usr/sbin, which non-login shells may not have on PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -38,7 +40,7 @@ busybox_is_static() {
 
 missing="$(missing_pkgs)"
 if [[ -z "$missing" ]]; then
-  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static present"
+  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium present"
   exit 0
 fi
 

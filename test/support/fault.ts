@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, spawnLogged, waitFor, type LoggedProcess } from '@homelab/testkit';
 import { loadIndexOf, readLedger, type LedgerEntry } from './load-agent';
+import { agentMqttEnv } from './mqtt-identities';
 import { ARTIFACTS, REPO_ROOT, homelab, readEvents } from './stack';
 
 const LOAD_AGENT = path.join(REPO_ROOT, 'test/support/load-agent.ts');
@@ -76,6 +77,8 @@ export interface LoadAgentOptions {
   /** Log file name under test-artifacts/ (one per incarnation, so waitForOutput sees only this run). */
   name: string;
   env?: NodeJS.ProcessEnv;
+  /** The data root of the hub whose embedded broker it joins: its MQTT identity is provisioned there. */
+  hubRoot?: string;
 }
 
 /** Starts test/support/load-agent.ts; resolves once the agent runs (state loaded, loops started). */
@@ -95,7 +98,7 @@ export async function startLoadAgent(opts: LoadAgentOptions): Promise<LoggedProc
   ];
   const proc = spawnLogged(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...opts.env },
+    env: { ...process.env, LOG_LEVEL: 'info', ...(await agentMqttEnv(opts.hubRoot, opts.node)), ...opts.env },
     logFile,
   });
   await proc.waitForOutput(/^ready node=/m, 60_000);

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, spawnLogged, type LoggedProcess } from '@homelab/testkit';
+import { agentMqttEnv } from './mqtt-identities';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO_ROOT, 'apps/cli/bin/homelab.mjs');
@@ -20,7 +21,14 @@ export interface HubProcess {
   httpUrl: string;
   mqttUrl: string;
   root: string;
+  /** Generated on the hub's first start (<root>/auth/initial-credentials.json). */
+  auth: { user: string; password: string | null; operatorToken: string; viewerToken: string };
+  /** fetch against the hub with the operator token (or `token`) and a JSON content type. */
+  api(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
 }
+
+/** `Authorization: Bearer <token>` (plus a JSON content type for bodies). */
+export const bearer = (token: string, json = true): Record<string, string> => ({ authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) });
 
 /** Starts `homelab hub` with the embedded broker, or against `mqttUrl` when given. */
 export async function startHubProcess(opts: { root: string; hostsDir: string; name: string; mqttUrl?: string; env?: NodeJS.ProcessEnv }): Promise<HubProcess> {
@@ -35,12 +43,23 @@ export async function startHubProcess(opts: { root: string; hostsDir: string; na
   }
   const proc = homelab(args, { name: opts.name, env: { HOMELAB_SUPERVISOR_INTERVAL_MS: '1000', ...opts.env } });
   await proc.waitForOutput('hub running', 60_000);
-  return { proc, httpUrl: `http://127.0.0.1:${httpPort}`, mqttUrl, root: opts.root };
+  const auth = JSON.parse(await fs.readFile(path.join(opts.root, 'auth/initial-credentials.json'), 'utf8')) as HubProcess['auth'];
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const api = (p: string, init: RequestInit & { token?: string } = {}) => {
+    const { token, headers, ...rest } = init;
+    return fetch(`${httpUrl}${p}`, { ...rest, headers: { ...bearer(token ?? auth.operatorToken, rest.body !== undefined), ...(headers as Record<string, string> | undefined) } });
+  };
+  return { proc, httpUrl, mqttUrl, root: opts.root, auth, api };
 }
 
-export async function startAgentProcess(opts: { node: string; mqttUrl: string; dockerSocket: string; stateDir: string; name: string }): Promise<LoggedProcess> {
+/**
+ * Starts `homelab agent`. With `hubRoot` (the data root of the hub whose embedded broker it
+ * joins) the node's MQTT identity is provisioned there first and its secret passed on.
+ */
+export async function startAgentProcess(opts: { node: string; mqttUrl: string; dockerSocket: string; stateDir: string; name: string; hubRoot?: string }): Promise<LoggedProcess> {
   const proc = homelab(['agent', '--node', opts.node, '--mqtt-url', opts.mqttUrl, '--docker-socket', opts.dockerSocket, '--state-dir', opts.stateDir], {
     name: opts.name,
+    env: await agentMqttEnv(opts.hubRoot, opts.node),
   });
   return proc;
 }

@@ -9,6 +9,10 @@ Commands:
   actions    list, show, approve or reject actions
   validate   check hosts/*/services.yaml and print every problem
   replay     rebuild world state from the event log
+  nodes      add, list or remove MQTT identities (nodes, the hub, inspectors)
+  broker-config  write Mosquitto password, ACL and conf files from those identities
+  mirror     keep a local copy of a hub's world state (e.g. on another host)
+  auth       hash a UI password, add an API token
 
 Run 'homelab <command> --help' for the options of a command.`;
 
@@ -22,7 +26,19 @@ Options (environment variable in brackets):
   --mqtt-port <port>  embedded broker port (HOMELAB_MQTT_PORT, default 1883)
   --http-host <addr>  UI/API listen address (HOMELAB_HTTP_HOST, default 127.0.0.1)
   --http-port <port>  UI/API port (HOMELAB_HTTP_PORT, default 18180)
-Also: NODE_ALIAS_MAP='{"node-1":"piha"}' maps reported node names to canonical ones.`;
+  --mqtt-tls-cert <pem>, --mqtt-tls-key <pem>
+                      add an MQTT-over-TLS listener to the embedded broker (HOMELAB_MQTT_TLS_CERT/_KEY)
+  --mqtt-tls-port <port>  its port (HOMELAB_MQTT_TLS_PORT, default 8883)
+  --mqtt-password-file <file>  the hub's password on an external broker (HOMELAB_MQTT_PASSWORD_FILE,
+                      or HOMELAB_MQTT_PASSWORD; user HOMELAB_MQTT_USERNAME, default homelab-hub)
+  --allow-anonymous   DEVELOPMENT ONLY: the embedded broker admits clients without credentials
+                      (HOMELAB_MQTT_ALLOW_ANONYMOUS=true); by default only 'homelab nodes add' identities
+Also: HOMELAB_MQTT_RATE_LIMIT / HOMELAB_MQTT_RATE_BURST (per node messages/s and burst beyond which
+      the embedded broker slows a node down; default 2000 / 20000, 0 = off).
+Also: NODE_ALIAS_MAP='{"node-1":"piha"}' maps reported node names to canonical ones.
+UI login: user 'admin'; the first start writes a generated password and API tokens to
+<root>/auth/initial-credentials.json. HOMELAB_ADMIN_PASSWORD_HASH (from 'homelab auth hash-password')
+sets admin's password instead. See docs/ui-api.md.`;
 
 export const AGENT_HELP = `Usage: homelab agent --node <name> [options]
 
@@ -31,7 +47,10 @@ Options (environment variable in brackets):
   --mqtt-url <url>        broker URL (HOMELAB_MQTT_URL, default mqtt://127.0.0.1:1883)
   --docker-socket <path>  Docker socket (DOCKER_SOCKET, default /var/run/docker.sock)
   --state-dir <dir>       agent state: seq, outbox, journal, desired cache
-                          (HOMELAB_AGENT_STATE_DIR, default <HOMELAB_ROOT>/agent/<node>)`;
+                          (HOMELAB_AGENT_STATE_DIR, default <HOMELAB_ROOT>/agent/<node>)
+  --mqtt-password-file <file>  file holding this node's MQTT secret (HOMELAB_MQTT_PASSWORD_FILE,
+                          or HOMELAB_MQTT_PASSWORD); the username is the node name
+  --mqtt-ca <pem>         CA certificate to trust for an mqtts:// broker (HOMELAB_MQTT_CA_FILE)`;
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 
@@ -42,13 +61,17 @@ export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [
 
 Options:
   --hub <url>    hub API (HOMELAB_HUB_URL, default http://127.0.0.1:18180)
+  --token <t>    API token (HOMELAB_TOKEN; or --token-file / HOMELAB_TOKEN_FILE; default: the
+                 token generated in <HOMELAB_ROOT or ./.homelab>/auth/initial-credentials.json)
   --by <name>    who decides (default: $USER)
   --note <text>  a note kept in the action's audit`;
 
 export const UP_HELP = `Usage: homelab up [options]
 
 Runs a hub (embedded broker, UI/API on 18180) and an agent for this machine in
-one process, with data under ./.homelab unless --root is given.
+one process, with data under ./.homelab unless --root is given. The broker
+admits no anonymous client: the local agent gets a fresh MQTT secret at every
+start (only its hash is stored); other clients need 'homelab nodes add'.
 
 Options:
   --root <dir>      data root (default ./.homelab)
@@ -61,3 +84,46 @@ export const VALIDATE_HELP = `Usage: homelab validate [--hosts <dir>]
 Checks every <dir>/<node>/services.yaml (and the optional <dir>/policy.yaml)
 against the schema and prints each
 problem with file, path and reason. Exit code 1 when any file is invalid.`;
+
+
+export const MIRROR_HELP = `Usage: homelab mirror --from <hub url> --to <dir> [--interval 10s] [--once]
+
+Copies the hub's world state into <dir>/world/{services,nodes}.json, the JSON
+summary into <dir>/summary.json and the outcome into <dir>/mirror-status.json,
+every --interval, each file replaced atomically. While the hub is unreachable
+the last copy stays and mirror-status.json says since when.
+
+Options:
+  --token <t>        API token, a viewer token is enough (HOMELAB_TOKEN, or --token-file / HOMELAB_TOKEN_FILE)
+  --once             one pass; exit code 1 when it failed`;
+
+export const AUTH_HELP = `Usage: homelab auth <hash-password|token> [options]
+
+  hash-password                     read a password (stdin or prompt) and print its scrypt hash,
+                                    for HOMELAB_ADMIN_PASSWORD_HASH
+  token --name <n> [--role viewer|operator] [--root <dir>]
+                                    add an API token to <root>/auth/auth.json and print it once
+
+The hub's first start creates <root>/auth/ with user 'admin', a generated
+password and two tokens (operator, viewer) in auth/initial-credentials.json.`;
+
+export const NODES_HELP = `Usage: homelab nodes <add|list|remove> [name] [options]
+
+  add <name>       create an MQTT identity and print its secret once (alone on stdout)
+  list             list identities: name, role, created
+  remove <name>    delete an identity; its secret stops working at the next connection
+
+Options:
+  --root <dir>          hub data root (HOMELAB_ROOT, default /opt/homelab); the identities
+                        are kept hashed in <root>/state/mqtt-credentials.json
+  --role <role>         node (default), hub (name homelab-hub: the hub on an external broker)
+                        or inspector (read-only homelab/#, e.g. mosquitto_sub)
+  --rotate              replace the secret of an existing identity
+  --secret-file <file>  write the secret to this file (mode 0600) instead of stdout`;
+
+export const BROKER_CONFIG_HELP = `Usage: homelab broker-config --out <dir> [--root <dir>] [--port 1883]
+
+Writes <dir>/passwords (Mosquitto PBKDF2-SHA512 hashes, mode 0600), <dir>/acl (the
+embedded broker's rules, per identity) and <dir>/mosquitto.conf (allow_anonymous
+false, the packet limit, use_username_as_clientid) from the identities of
+'homelab nodes'. Rerun after adding or removing one and reload Mosquitto (SIGHUP).`;

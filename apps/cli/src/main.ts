@@ -1,6 +1,10 @@
 import { actionsCommand } from './commands/actions';
 import { agentCommand } from './commands/agent';
+import { brokerConfigCommand } from './commands/broker-config';
+import { authCommand } from './commands/auth';
+import { mirrorCommand } from './commands/mirror';
 import { hubCommand } from './commands/hub';
+import { nodesCommand } from './commands/nodes';
 import { replayCommand } from './commands/replay';
 import { upCommand } from './commands/up';
 import { validateCommand } from './commands/validate';
@@ -14,6 +18,10 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   actions: actionsCommand,
   validate: validateCommand,
   replay: replayCommand,
+  nodes: nodesCommand,
+  'broker-config': brokerConfigCommand,
+  mirror: mirrorCommand,
+  auth: authCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { NodeName } from '@homelab/contracts';
@@ -25,10 +26,26 @@ export const HubConfig = z.object({
   hostsDir: z.string().min(1),
   /** External broker; when absent the hub embeds aedes. */
   mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
+  /** The hub's own identity on an external broker (`homelab nodes add homelab-hub --role hub`). */
   mqttUsername: z.string().optional(),
   mqttPassword: z.string().optional(),
   mqttHost: z.string().default('127.0.0.1'),
   mqttPort: Port.default(1883),
+  /** Development only: the embedded broker admits clients without credentials (loudly logged). */
+  allowAnonymous: z.boolean().default(false),
+  /** A TLS listener on the embedded broker: PEM certificate and key, both or neither. */
+  mqttTlsCert: z.string().min(1).optional(),
+  mqttTlsKey: z.string().min(1).optional(),
+  mqttTlsPort: Port.default(8883),
+  /**
+   * Per node, messages per second and burst (token bucket) in the embedded
+   * broker. Beyond it the node is slowed (its PUBACKs wait for tokens, so its
+   * window fills); more than a burst ahead, it is disconnected. An agent
+   * publishes a few messages a second, and drains a backlog in windows of at
+   * most 1000 unacknowledged events. 0 turns it off.
+   */
+  mqttRateLimit: z.coerce.number().nonnegative().default(2000),
+  mqttRateBurst: z.coerce.number().int().positive().default(20_000),
   httpHost: z.string().default('127.0.0.1'),
   httpPort: Port.default(18180),
   aliases: z.record(NodeName, NodeName).default({}),
@@ -55,6 +72,11 @@ export const HubConfig = z.object({
   retentionCompressDays: z.coerce.number().int().min(1).default(7),
   /** How often the retention pass looks for days to compress. */
   retentionIntervalMs: z.coerce.number().int().positive().default(60 * 60_000),
+  /** UI login `admin`: a scrypt hash from `homelab auth hash-password` (else the generated one in <root>/auth/). */
+  adminPasswordHash: z.string().regex(/^scrypt\$/, 'must come from `homelab auth hash-password`').optional(),
+}).refine((c) => (c.mqttTlsCert === undefined) === (c.mqttTlsKey === undefined), {
+  path: ['mqttTlsCert'],
+  message: '--mqtt-tls-cert and --mqtt-tls-key go together',
 });
 export type HubConfig = z.infer<typeof HubConfig>;
 
@@ -66,6 +88,24 @@ export interface HubFlags {
   'mqtt-port'?: string;
   'http-host'?: string;
   'http-port'?: string;
+  'allow-anonymous'?: boolean;
+  'mqtt-password-file'?: string;
+  'mqtt-tls-cert'?: string;
+  'mqtt-tls-key'?: string;
+  'mqtt-tls-port'?: string;
+}
+
+/** A secret from a file (Docker/Kubernetes secrets): the first line, without its line break. */
+export function readSecretFile(file: string, what: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new HubError('config_invalid', `${what} ${file}: ${(err as Error).message}`);
+  }
+  const secret = text.split(/\r?\n/)[0] ?? '';
+  if (!secret) throw new HubError('config_invalid', `${what} ${file}: empty`);
+  return secret;
 }
 
 /** Flags win over environment, environment over defaults. */
@@ -78,12 +118,19 @@ export function resolveHubConfig(flags: HubFlags, env: NodeJS.ProcessEnv): HubCo
     }
     aliases = parsed.data;
   }
+  const passwordFile = flags['mqtt-password-file'] ?? env.HOMELAB_MQTT_PASSWORD_FILE;
   const raw = {
     root: flags.root ?? env.HOMELAB_ROOT ?? '/opt/homelab',
     hostsDir: path.resolve(flags.hosts ?? env.HOMELAB_HOSTS_DIR ?? 'hosts'),
     mqttUrl: flags['mqtt-url'] ?? env.HOMELAB_MQTT_URL,
     mqttUsername: env.HOMELAB_MQTT_USERNAME,
-    mqttPassword: env.HOMELAB_MQTT_PASSWORD,
+    mqttPassword: passwordFile ? readSecretFile(passwordFile, '--mqtt-password-file (HOMELAB_MQTT_PASSWORD_FILE)') : env.HOMELAB_MQTT_PASSWORD,
+    allowAnonymous: flags['allow-anonymous'] === true || env.HOMELAB_MQTT_ALLOW_ANONYMOUS === 'true',
+    mqttTlsCert: flags['mqtt-tls-cert'] ?? env.HOMELAB_MQTT_TLS_CERT,
+    mqttTlsKey: flags['mqtt-tls-key'] ?? env.HOMELAB_MQTT_TLS_KEY,
+    mqttTlsPort: flags['mqtt-tls-port'] ?? env.HOMELAB_MQTT_TLS_PORT,
+    mqttRateLimit: env.HOMELAB_MQTT_RATE_LIMIT,
+    mqttRateBurst: env.HOMELAB_MQTT_RATE_BURST,
     mqttHost: flags['mqtt-host'] ?? env.HOMELAB_MQTT_HOST,
     mqttPort: flags['mqtt-port'] ?? env.HOMELAB_MQTT_PORT,
     httpHost: flags['http-host'] ?? env.HOMELAB_HTTP_HOST,
@@ -96,6 +143,7 @@ export function resolveHubConfig(flags: HubFlags, env: NodeJS.ProcessEnv): HubCo
     nodeTtlMs: env.HOMELAB_NODE_TTL_MS,
     retentionCompressDays: env.HOMELAB_RETENTION_COMPRESS_DAYS,
     retentionIntervalMs: env.HOMELAB_RETENTION_INTERVAL_MS,
+    adminPasswordHash: env.HOMELAB_ADMIN_PASSWORD_HASH || undefined,
   };
   const parsed = HubConfig.safeParse(raw);
   if (!parsed.success) throw new HubError('config_invalid', `invalid hub configuration:\n${z.prettifyError(parsed.error)}`);

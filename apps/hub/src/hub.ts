@@ -2,6 +2,7 @@ import { systemClock, topics, type Clock, type Command } from '@homelab/contract
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
+import { loadCredentialStore } from './broker/credential-store';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded';
 import type { HubConfig } from './config';
 import { DesiredPublisher } from './desired-publisher';
@@ -14,6 +15,10 @@ import { Observer } from './observer/observer';
 import { ServiceStatePublisher } from './service-state-publisher';
 import { Supervisor } from './supervisor';
 import { buildWebServer } from './web/server';
+import { loadOrCreateAuth } from './web/auth/auth-file';
+import { AuthState } from './web/auth/auth-state';
+import { LiveBus } from './web/live';
+import { NotifyingActionStore } from './web/notifying-store';
 
 export interface RunningHub {
   httpUrl: string;
@@ -47,7 +52,18 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = config.mqttUrl;
   if (!mqttUrl) {
-    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, maxPayloadBytes: config.maxPayloadBytes, log: log.child({ part: 'broker' }) });
+    broker = await startEmbeddedBroker({
+      host: config.mqttHost,
+      port: config.mqttPort,
+      maxPayloadBytes: config.maxPayloadBytes,
+      log: log.child({ part: 'broker' }),
+      credentials: await loadCredentialStore(config.root, log.child({ part: 'broker' })),
+      allowAnonymous: config.allowAnonymous,
+      rateLimit: { perSec: config.mqttRateLimit, burst: config.mqttRateBurst },
+      ...(config.mqttTlsCert && config.mqttTlsKey
+        ? { tls: { host: config.mqttHost, port: config.mqttTlsPort, certFile: config.mqttTlsCert, keyFile: config.mqttTlsKey } }
+        : {}),
+    });
     mqttUrl = broker.url;
   }
 
@@ -55,8 +71,12 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   await eventLog.open();
   // The reader never reads past what the log has committed (a failed write is cut back).
   const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
-  const store = new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) });
+  // Every action change made in this process also reaches the UI's live stream.
+  const live = new LiveBus();
+  const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => live.changed('actions'));
   await store.init();
+  const authWeb = await loadOrCreateAuth(config.root, { adminPasswordHash: config.adminPasswordHash });
+  if (authWeb.createdCredentialsFile) log.warn({ file: authWeb.createdCredentialsFile }, `first start: UI login 'admin' and API tokens generated; read them in ${authWeb.createdCredentialsFile}`);
 
   let link: HubLink | undefined;
   const publish = (topic: string, payload: unknown, opts?: { qos?: 0 | 1; retain?: boolean }) =>
@@ -75,6 +95,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
     desired: () => (desiredLoaded ? supervisor.desired() : null),
     onChange: (world) => {
       supervisor.kick();
+      live.changed('world');
       void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
     },
   });
@@ -115,7 +136,10 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   const ingest = new Ingest({
     eventLog,
     publish,
-    onWritten: () => observer.kick(),
+    onWritten: (written) => {
+      observer.kick();
+      live.events(written);
+    },
     // A dry run (disk_cleanup preview) answers the previewer, never the action's execution.
     onResult: (r) => (r.dryRun ? previewer.handleResult(r) : executor.handleResult(r)),
     // The fold, not the view: a node pruned as a ghost still has its last known session.
@@ -142,13 +166,16 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   }
 
   const web = buildWebServer({
+    root: config.root,
+    auth: new AuthState(config.root, authWeb.auth, log.child({ part: 'auth' }), { adminPasswordHash: config.adminPasswordHash }),
+    live,
     world: () => observer.world(),
     desired: () => supervisor.desired(),
     problems: () => supervisor.problems(),
     findings: () => supervisor.findings(),
     store,
     onDecision: () => executor.kick(),
-    health: () => ({ mqttConnected: link?.connected() ?? false, ingest: ingest.counters.snapshot(), brokerClients: broker?.connectedClients() ?? null }),
+    health: () => ({ mqttConnected: link?.connected() ?? false, ingest: ingest.counters.snapshot(), brokerClients: broker?.connectedClients() ?? null, broker: broker?.counters() ?? null }),
     log,
   });
   try {

@@ -5,13 +5,17 @@ import { settledWithin, statusPayload } from './birth';
 import { CommandHandler } from './commands';
 import type { AgentConfig } from './config';
 import { DesiredCache } from './desired-cache';
+import { DiskWatcher, type DiskUsage } from './disk-watch';
 import { cleanupPortOf, type DockerPort } from './docker-port';
 import { AgentError, errorMessage } from './errors';
 import { ensureDir } from './fs-atomic';
 import { InboundCounters } from './inbound';
+import { InventoryReporter, inventoryPortOf } from './inventory';
 import { CommandJournal } from './journal';
 import type { ConnectMqtt, MqttLink } from './mqtt-port';
 import { Outbox } from './outbox';
+import { ProbeScheduler } from './probe-scheduler';
+import { runProbe, type ProbeRunner } from './probes';
 import { EventPublisher, type EventDraft } from './publisher';
 import { SeqAllocator } from './seq';
 import { nextSession } from './session';
@@ -25,6 +29,10 @@ export interface NodeAgentDeps {
   docker: DockerPort;
   connectMqtt: ConnectMqtt;
   hostStats?: () => HostStats;
+  /** Runs services.yaml probes; default: real TCP/HTTP/MQTT connections (probes.ts). */
+  probeRunner?: ProbeRunner;
+  /** Reads a mount's usage (disk-watch.ts statfsUsage); without it the agent watches no disk. */
+  diskUsage?: (mount: string) => Promise<DiskUsage>;
 }
 
 /** How long a (re)connect waits for a fresh scan before the birth goes out with what the watcher knows. */
@@ -35,6 +43,8 @@ interface Parts {
   outbox: Outbox;
   publisher: EventPublisher;
   watcher: ServiceWatcher;
+  disks: DiskWatcher | null;
+  inventory: InventoryReporter | null;
   commands: CommandHandler;
   desired: DesiredCache;
   link: MqttLink;
@@ -84,10 +94,20 @@ export class NodeAgent {
       node, seq, outbox, link, clock, log: log.child({ part: 'publisher' }), counters: this.counters,
       ackTimeoutMs: config.ackTimeoutMs, maxPayloadBytes: config.maxPayloadBytes,
     });
+    const inventoryPort = inventoryPortOf(docker);
+    const inventory = inventoryPort
+      ? new InventoryReporter({
+          docker: inventoryPort, desired: () => desired.current()?.services, sink: publisher, clock, log: log.child({ part: 'inventory' }), intervalMs: config.scanMs,
+        })
+      : null;
+    const watcherRef: { current?: ServiceWatcher } = {};
+    const probes = new ProbeScheduler({ run: this.deps.probeRunner ?? runProbe, clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
     const watcher = new ServiceWatcher({
       docker, services: () => desired.watched(), sink: publisher, clock, log: log.child({ part: 'watcher' }),
-      scanMs: config.scanMs, heartbeatMs: config.heartbeatMs, hostStats: this.deps.hostStats,
+      scanMs: config.scanMs, heartbeatMs: config.heartbeatMs, hostStats: this.deps.hostStats, probes, onOtherEvent: () => inventory?.kick(),
     });
+    watcherRef.current = watcher;
+    const disks = this.deps.diskUsage ? this.diskWatcher(this.deps.diskUsage, publisher) : null;
     const commands = new CommandHandler({
       node, desiredSpec: (s) => desired.current()?.services[s], docker, journal, link, clock, log: log.child({ part: 'commands' }),
       cleanupDocker: cleanupPortOf(docker), desiredServices: () => desired.current()?.services, dockerSocket: config.dockerSocket,
@@ -110,7 +130,11 @@ export class NodeAgent {
     };
     const onMessage = (topic: string, payload: Buffer) => {
       if (topic === topics.desired(node)) {
-        void desired.accept(topic, payload).then((r) => r === 'applied' && watcher.kick());
+        void desired.accept(topic, payload).then((r) => {
+          if (r !== 'applied') return;
+          watcher.kick();
+          inventory?.kick();
+        });
       } else if (topic === topics.commands(node)) void commands.handle(topic, payload);
       else if (topic === topics.acks(node)) void publisher.onAck(topic, payload);
       else log.debug({ topic }, 'message on an unexpected topic ignored');
@@ -120,6 +144,7 @@ export class NodeAgent {
       clientId: node,
       username: config.mqttUsername ?? node,
       password: config.mqttPassword,
+      caFile: config.mqttCaFile,
       will: { topic: topics.status(node), payload: statusPayload('offline', base()), qos: 1, retain: true },
       subscriptions: [topics.desired(node), topics.commands(node), topics.acks(node)],
       log: log.child({ part: 'mqtt' }),
@@ -130,9 +155,11 @@ export class NodeAgent {
       },
       onConnect: () => void greet(++connection),
     });
-    this.parts = { session, outbox, publisher, watcher, commands, desired, link: linkRef.current };
+    this.parts = { session, outbox, publisher, watcher, disks, inventory, commands, desired, link: linkRef.current };
     publisher.start();
     watcher.start();
+    disks?.start();
+    inventory?.start();
     log.info({ node, session, stateDir, mqtt: config.mqttUrl, docker: config.dockerSocket, pending: outbox.stats().entries }, 'agent running');
   }
 
@@ -143,6 +170,8 @@ export class NodeAgent {
     this.parts = null;
     const { log, clock, config } = this.deps;
     await p.watcher.stop();
+    await p.disks?.stop();
+    await p.inventory?.stop();
     await p.publisher.stop();
     if (p.link.connected()) {
       const offline = statusPayload('offline', { node: config.node, session: p.session, version: AGENT_VERSION, now: clock.now() });
@@ -153,6 +182,22 @@ export class NodeAgent {
     await withTimeout(p.link.close(), 2000).catch(() => undefined);
     await p.outbox.close();
     log.info('agent stopped');
+  }
+
+  /** Disk watch of the configured mounts, or `/` and the Docker data-root (asked from Docker until it answers). */
+  private diskWatcher(usage: (mount: string) => Promise<DiskUsage>, sink: EventPublisher): DiskWatcher {
+    const { config, clock, log, docker } = this.deps;
+    const dataRootOf = (docker as { dataRoot?: () => Promise<string | undefined> }).dataRoot?.bind(docker);
+    let dataRoot: string | undefined;
+    const mounts = async () => {
+      if (config.diskMounts) return config.diskMounts;
+      if (dataRoot === undefined && dataRootOf) dataRoot = await dataRootOf().catch(() => undefined);
+      return dataRoot && dataRoot !== '/' ? ['/', dataRoot] : ['/'];
+    };
+    return new DiskWatcher({
+      mounts, usage, sink, clock, log: log.child({ part: 'disk' }), intervalMs: config.diskCheckMs,
+      thresholds: { warn: config.diskWarnPercent, high: config.diskHighPercent, hysteresis: config.diskHysteresisPercent },
+    });
   }
 
   /**
@@ -178,6 +223,7 @@ export class NodeAgent {
       commandsExecuted: p.commands.executed,
       desiredRevision: p.desired.current()?.revision ?? null,
       services: Object.fromEntries([...p.watcher.states()].map(([k, v]) => [k, v.status])),
+      disks: Object.fromEntries(p.disks?.states() ?? []),
     };
   }
 }

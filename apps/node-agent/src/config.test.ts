@@ -53,3 +53,25 @@ describe('parseAgentConfig', () => {
     expect(checkAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_MQTT_USERNAME: 'piha' }).ok).toBe(true);
   });
 });
+
+describe('MQTT secret of the agent', () => {
+  it('reads the password from HOMELAB_MQTT_PASSWORD_FILE (first line), the direct password winning', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-agent-pw-'));
+    try {
+      const file = path.join(dir, 'mqtt.secret');
+      fs.writeFileSync(file, 's3cret\n');
+      expect(parseAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_MQTT_PASSWORD_FILE: file }).mqttPassword).toBe('s3cret');
+      expect(parseAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_MQTT_PASSWORD: 'direct' }, { 'mqtt-password-file': file }).mqttPassword).toBe('direct');
+      const missing = checkAgentConfig({ HOMELAB_NODE: 'piha' }, { 'mqtt-password-file': path.join(dir, 'nope') });
+      expect(missing).toMatchObject({ ok: false });
+      expect(!missing.ok && missing.problems[0]).toMatch(/--mqtt-password-file \(HOMELAB_MQTT_PASSWORD_FILE\): cannot read/);
+      fs.writeFileSync(file, '\n');
+      expect(checkAgentConfig({ HOMELAB_NODE: 'piha', HOMELAB_MQTT_PASSWORD_FILE: file })).toMatchObject({ ok: false });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

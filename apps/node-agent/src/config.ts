@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { NodeName } from '@homelab/contracts';
@@ -17,6 +18,10 @@ export const AgentConfig = z
     /** Must equal `node` when given (the broker ties the identity to it). */
     mqttUsername: z.string().min(1).max(63).optional(),
     mqttPassword: z.string().min(1).max(1024).optional(),
+    /** A file holding the password (first line), e.g. a Docker secret; used when no password is given directly. */
+    mqttPasswordFile: z.string().min(1).optional(),
+    /** PEM CA certificate to trust for an mqtts:// broker with a self-signed or private certificate. */
+    mqttCaFile: z.string().min(1).optional(),
     dockerSocket: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'),
     /** Seq lease, session counter, outbox, journal, desired cache. */
     stateDir: z.string().min(1),
@@ -35,7 +40,19 @@ export const AgentConfig = z
     ackTimeoutMs: PositiveMs.default(30_000),
     /** Inbound MQTT payloads above this are refused before parsing. */
     maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+    /** Mounts whose disk usage is watched (comma-separated); default `/` and the Docker data-root. */
+    diskMounts: z
+      .string()
+      .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+      .pipe(z.array(z.string().startsWith('/', 'mounts must be absolute paths').max(256)).min(1, 'at least one mount'))
+      .optional(),
+    diskWarnPercent: z.coerce.number().min(1).max(100).default(85),
+    diskHighPercent: z.coerce.number().min(1).max(100).default(95),
+    /** A mount goes back to a lower level only this many points below the threshold. */
+    diskHysteresisPercent: z.coerce.number().min(0).max(50).default(5),
+    diskCheckMs: PositiveMs.default(30_000),
   })
+  .refine((c) => c.diskWarnPercent <= c.diskHighPercent, { path: ['diskWarnPercent'], message: 'must not be above the high threshold' })
   .refine((c) => c.mqttUsername === undefined || c.mqttUsername === c.node, {
     path: ['mqttUsername'],
     message: 'must equal the node name (the broker ties client id, username and node together)',
@@ -48,6 +65,8 @@ export interface AgentFlags {
   'mqtt-url'?: string;
   'docker-socket'?: string;
   'state-dir'?: string;
+  'mqtt-password-file'?: string;
+  'mqtt-ca'?: string;
 }
 
 export type AgentConfigCheck = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
@@ -57,6 +76,8 @@ const ENV = {
   mqttUrl: 'HOMELAB_MQTT_URL',
   mqttUsername: 'HOMELAB_MQTT_USERNAME',
   mqttPassword: 'HOMELAB_MQTT_PASSWORD',
+  mqttPasswordFile: 'HOMELAB_MQTT_PASSWORD_FILE',
+  mqttCaFile: 'HOMELAB_MQTT_CA_FILE',
   dockerSocket: 'DOCKER_SOCKET',
   stateDir: 'HOMELAB_AGENT_STATE_DIR',
   heartbeatMs: 'HOMELAB_HEARTBEAT_MS',
@@ -66,6 +87,11 @@ const ENV = {
   outboxMaxBytes: 'HOMELAB_OUTBOX_MAX_BYTES',
   ackTimeoutMs: 'HOMELAB_ACK_TIMEOUT_MS',
   maxPayloadBytes: 'HOMELAB_MAX_PAYLOAD_BYTES',
+  diskMounts: 'HOMELAB_DISK_MOUNTS',
+  diskWarnPercent: 'HOMELAB_DISK_WARN_PERCENT',
+  diskHighPercent: 'HOMELAB_DISK_HIGH_PERCENT',
+  diskHysteresisPercent: 'HOMELAB_DISK_HYSTERESIS_PERCENT',
+  diskCheckMs: 'HOMELAB_DISK_CHECK_MS',
 } as const satisfies Partial<Record<keyof AgentConfig, string>>;
 
 const FLAG_OF: Partial<Record<keyof AgentConfig, keyof AgentFlags>> = {
@@ -73,6 +99,8 @@ const FLAG_OF: Partial<Record<keyof AgentConfig, keyof AgentFlags>> = {
   mqttUrl: 'mqtt-url',
   dockerSocket: 'docker-socket',
   stateDir: 'state-dir',
+  mqttPasswordFile: 'mqtt-password-file',
+  mqttCaFile: 'mqtt-ca',
 };
 
 /** Where a problem came from, in the operator's words (`--node (HOMELAB_NODE)`). */
@@ -95,6 +123,14 @@ export function checkAgentConfig(env: NodeJS.ProcessEnv, flags: AgentFlags = {})
   if (raw.node === undefined) return { ok: false, problems: [`${sourceOf('node')}: required (this host's node name)`] };
   const root = env.HOMELAB_ROOT || '/opt/homelab';
   raw.stateDir ??= path.join(root, 'agent', raw.node);
+  if (raw.mqttPassword === undefined && raw.mqttPasswordFile !== undefined) {
+    try {
+      raw.mqttPassword = fs.readFileSync(raw.mqttPasswordFile, 'utf8').split(/\r?\n/)[0] || undefined;
+      if (raw.mqttPassword === undefined) return { ok: false, problems: [`${sourceOf('mqttPasswordFile')}: ${raw.mqttPasswordFile} is empty`] };
+    } catch (err) {
+      return { ok: false, problems: [`${sourceOf('mqttPasswordFile')}: cannot read ${raw.mqttPasswordFile} (${(err as Error).message})`] };
+    }
+  }
 
   const parsed = AgentConfig.safeParse(raw);
   if (!parsed.success) {

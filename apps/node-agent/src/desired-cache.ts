@@ -64,7 +64,10 @@ export class DesiredCache {
     return Object.keys(services)
       .sort()
       .filter((name) => services[name]!.monitor)
-      .map((name) => ({ name, containers: containersOf(name, services[name]!) }));
+      .map((name) => {
+        const probes = services[name]!.probes;
+        return { name, containers: containersOf(name, services[name]!), ...(probes?.length ? { probes } : {}) };
+      });
   }
 
   /** Handles one message from the desired topic. Never throws. */

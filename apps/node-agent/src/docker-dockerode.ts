@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { ContainerObservation } from '@homelab/contracts';
 import { AgentError } from './errors';
+import type { InventoryDockerPort, ListedContainer } from './inventory';
 import { WATCHED_ACTIONS, type CleanupDockerPort, type ContainerEvent, type DanglingImage, type DockerPort, type StoppedContainer, type UnusedVolume, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
 
 type HttpError = Error & { statusCode?: number };
@@ -16,8 +17,24 @@ function toAgentError(err: unknown, what: string): AgentError {
 }
 
 /** DockerPort over dockerode (the Engine API on a unix socket). Built only by main.ts. */
-export class DockerodePort implements DockerPort, CleanupDockerPort {
+export class DockerodePort implements DockerPort, CleanupDockerPort, InventoryDockerPort {
   constructor(private readonly docker: Docker) {}
+
+  /** Every container, running or not (one Engine call): the inventory. */
+  async listAllContainers(): Promise<ListedContainer[]> {
+    const list = await this.docker.listContainers({ all: true }).catch((err: unknown) => {
+      throw toAgentError(err, 'list containers');
+    });
+    return list.map((c) => ({ name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), state: String(c.State ?? 'unknown'), image: c.Image, labels: c.Labels ?? {} }));
+  }
+
+  /** The engine's data-root (`DockerRootDir`), a disk the agent watches by default. */
+  async dataRoot(): Promise<string | undefined> {
+    const info = (await this.docker.info().catch((err: unknown) => {
+      throw toAgentError(err, 'info');
+    })) as { DockerRootDir?: unknown };
+    return typeof info.DockerRootDir === 'string' && info.DockerRootDir.startsWith('/') ? info.DockerRootDir : undefined;
+  }
 
   async observe(names: readonly string[]): Promise<ContainerObservation[]> {
     const out = await Promise.all(names.map((n) => this.inspectExact(n)));

@@ -43,3 +43,33 @@ describe('assessService', () => {
     expect(a.detail!.length).toBeLessThanOrEqual(500);
   });
 });
+
+describe('assessService with probes and crash loops', () => {
+  const solo = { name: 'mosquitto', containers: ['mosquitto'] };
+  const up = [running('mosquitto')];
+
+  it('a failing mqtt probe → mqtt_unreachable, naming the probe', () => {
+    const a = assessService(solo, up, { probe: { probe: 'broker', type: 'mqtt', detail: 'broker: ECONNREFUSED' }, probesSettled: true });
+    expect(a).toMatchObject({ status: 'unhealthy', reason: 'mqtt_unreachable', probe: 'broker', detail: 'broker: ECONNREFUSED' });
+  });
+
+  it.each(['tcp', 'http'] as const)('a failing %s probe → probe_failed', (type) => {
+    const a = assessService(solo, up, { probe: { probe: `${type}-1`, type, detail: 'x' } });
+    expect(a).toMatchObject({ status: 'unhealthy', reason: 'probe_failed', probe: `${type}-1` });
+  });
+
+  it('the container state decides before any probe', () => {
+    const a = assessService(solo, [{ name: 'mosquitto', state: 'exited' }], { probe: { probe: 'broker', type: 'mqtt', detail: 'x' } });
+    expect(a).toMatchObject({ reason: 'containers_not_running' });
+    expect(a.probe).toBeUndefined();
+  });
+
+  it('a probe without its first result leaves a healthy-looking service unknown', () => {
+    expect(assessService(solo, up, { probesSettled: false }).status).toBe('unknown');
+  });
+
+  it('a restart burst → restart_loop even while the container is running between restarts', () => {
+    const a = assessService(solo, up, { crashLoops: new Map([['mosquitto', 3]]) });
+    expect(a).toMatchObject({ status: 'unhealthy', reason: 'restart_loop', detail: 'mosquitto: 3 restarts in a burst (running)' });
+  });
+});

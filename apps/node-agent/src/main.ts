@@ -4,7 +4,8 @@ import { createLogger, type Logger } from '@homelab/logging';
 import { NodeAgent } from './agent';
 import type { AgentConfig } from './config';
 import { DockerodePort } from './docker-dockerode';
-import { osHostStats } from './host-stats';
+import { statfsUsage } from './disk-watch';
+import { createHostStats } from './host-stats';
 import { connectMqttJs } from './mqtt-link';
 
 /**
@@ -15,7 +16,7 @@ import { connectMqttJs } from './mqtt-link';
  */
 export async function runAgent(config: AgentConfig, log: Logger = createLogger('agent')): Promise<NodeAgent> {
   const docker = new DockerodePort(new Docker({ socketPath: config.dockerSocket }));
-  const agent = new NodeAgent({ config, log, clock: systemClock, docker, connectMqtt: connectMqttJs, hostStats: osHostStats });
+  const agent = new NodeAgent({ config, log, clock: systemClock, docker, connectMqtt: connectMqttJs, hostStats: createHostStats(), diskUsage: statfsUsage });
   await agent.start();
   return agent;
 }

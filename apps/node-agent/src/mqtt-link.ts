@@ -1,6 +1,11 @@
+import fs from 'node:fs';
 import mqtt from 'mqtt';
 import { AgentError, errorMessage } from './errors';
 import type { MqttLink, MqttLinkOptions } from './mqtt-port';
+
+/** Reconnect backoff: 1 s doubling to 5 s while the broker stays away; back to 1 s once connected. */
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 5000;
 
 /**
  * MqttLink over MQTT.js. Session choice: `clean: false` with the node name as
@@ -19,12 +24,15 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
     clientId: opts.clientId,
     username: opts.username,
     password: opts.password,
+    ...(opts.caFile ? { ca: fs.readFileSync(opts.caFile) } : {}),
     clean: false,
     keepalive: 30,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     resubscribe: false,
     queueQoSZero: false,
+    // MQTT.js would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap) on the first write.
+    writeCache: false,
     will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: opts.will.qos, retain: opts.will.retain },
   });
   client.on('message', (topic, payload) => opts.onMessage(topic, payload));
@@ -32,8 +40,12 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
   let lastError = '';
   client.on('error', (err) => {
     const msg = errorMessage(err);
+    const code = (err as { code?: unknown }).code;
     if (msg === lastError) log.debug({ err: msg }, 'mqtt error');
-    else log.warn({ err: msg, url: opts.url }, 'mqtt error; retrying every second');
+    else if (code === 4 || code === 5) {
+      // CONNACK 4/5: the broker does not know this node or its secret (docs/security.md).
+      log.error({ err: msg, url: opts.url, username: opts.username }, `mqtt login refused: check HOMELAB_MQTT_PASSWORD or HOMELAB_MQTT_PASSWORD_FILE; on the hub: homelab nodes add ${opts.username}`);
+    } else log.warn({ err: msg, url: opts.url }, 'mqtt error; retrying with backoff (1 s doubling to 5 s)');
     lastError = msg;
   });
   client.on('offline', () => log.debug({ url: opts.url }, 'mqtt offline'));
@@ -43,10 +55,13 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
     for (const id of Object.keys(client.outgoing)) {
       if (client.outgoing[Number(id)]?.cmd === 'publish') client.removeOutgoingMessage(Number(id));
     }
+    // Reconnect backoff: MQTT.js schedules the next attempt with the period set here (1 s, 2 s, 4 s, 5 s…).
+    client.options.reconnectPeriod = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_MIN_MS, (client.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2));
     opts.onClose();
   });
   client.on('connect', (connack) => {
     lastError = '';
+    client.options.reconnectPeriod = RECONNECT_MIN_MS;
     log.info({ url: opts.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
     // Subscribe before anything is sent, so no ack or command of this connection can be missed.
     client.subscribe(opts.subscriptions, { qos: 1 }, (err, granted) => {

@@ -19,6 +19,8 @@ export interface MqttLinkOptions {
   clientId: string;
   username: string;
   password?: string;
+  /** PEM CA to trust for mqtts:// (a private or self-signed broker certificate). */
+  caFile?: string;
   /** Published by the broker if the connection dies without a DISCONNECT. */
   will: { topic: string; payload: string; qos: 1; retain: true };
   /** Subscribed with QoS 1 on every (re)connect. */

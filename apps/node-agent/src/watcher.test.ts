@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@homelab/contracts';
 import type { WatchedService } from './health';
 import { FakeDocker, RecordingSink, flush, silentLog } from './testing/fakes';
+import { ProbeScheduler } from './probe-scheduler';
 import { ServiceWatcher } from './watcher';
 
 describe('ServiceWatcher', () => {
@@ -82,17 +83,29 @@ describe('ServiceWatcher', () => {
     expect(sink.drafts[1]).toMatchObject({ data: { heartbeat: true, reason: 'containers_not_running' } });
   });
 
-  it('scans ~50 ms after a Docker event of a watched container, once per burst', async () => {
+  it('rescans in full once the event stream is open, and again whenever it reopens', async () => {
     await w.runOnce();
     await flush();
     expect(docker.subscribers()).toBe(1);
+    const before = w.scans;
+    clock.advance(20);
+    await flush();
+    expect(w.scans).toBe(before + 1);
+  });
+
+  it('scans ~20 ms after a Docker event of a watched container, once per burst', async () => {
+    await w.runOnce();
+    await flush();
+    expect(docker.subscribers()).toBe(1);
+    clock.advance(20); // the resync after subscribing
+    await flush();
     sink.clear();
     docker.set('z2m', 'exited');
     docker.fire({ name: 'z2m', action: 'die' });
     docker.fire({ name: 'z2m', action: 'stop' });
     docker.fire({ name: 'unrelated', action: 'die' });
     const before = w.scans;
-    clock.advance(49);
+    clock.advance(19);
     expect(w.scans).toBe(before);
     clock.advance(1);
     await flush();
@@ -118,6 +131,40 @@ describe('ServiceWatcher', () => {
     expect(sink.types()).toContain('docker_reachable');
     expect(sink.drafts.find((d) => d.type === 'docker_reachable')).toMatchObject({ data: { version: '99.0-fake' } });
     await w.stop();
+  });
+
+  it('turns a failing declared probe into service_unhealthy naming the probe, and healthy again when it passes', async () => {
+    let ok = true;
+    const probes = new ProbeScheduler({ run: async () => (ok ? { ok: true } : { ok: false, detail: 'ECONNREFUSED' }), clock, log: silentLog, onChange: () => w.kick() });
+    w = new ServiceWatcher({ docker, services: () => services, sink, clock, log: silentLog, scanMs: 10_000, heartbeatMs: 30_000, probes });
+    services = [{ name: 'mqtt', containers: ['mqtt'], probes: [{ type: 'mqtt', name: 'broker', url: 'mqtt://127.0.0.1:1883', interval: '1s' }] }];
+    await w.runOnce(); // starts the probe; no verdict until its first result
+    expect(sink.types()).toEqual(['node_heartbeat']);
+    await flush();
+    clock.advance(20);
+    await flush();
+    expect(sink.types()).toEqual(['node_heartbeat', 'service_healthy:mqtt']);
+    sink.clear();
+    ok = false;
+    clock.advance(1_000);
+    await flush();
+    clock.advance(20);
+    await flush();
+    expect(sink.drafts).toEqual([
+      { type: 'service_unhealthy', service: 'mqtt', data: { reason: 'mqtt_unreachable', detail: 'broker: ECONNREFUSED', probe: 'broker', containers: [{ name: 'mqtt', state: 'running', restartCount: 0 }] } },
+    ]);
+    await w.stop();
+  });
+
+  it('reports a restart burst (Docker restart policy) as restart_loop', async () => {
+    await w.runOnce();
+    sink.clear();
+    for (const n of [1, 2, 3]) {
+      docker.set('z2m', 'running', { restartCount: n });
+      clock.advance(1_000);
+      await w.runOnce();
+    }
+    expect(sink.drafts).toMatchObject([{ type: 'service_unhealthy', service: 'z2m', data: { reason: 'restart_loop' } }]);
   });
 
   it('forgets services that leave the desired state and reports new ones', async () => {

@@ -2,13 +2,19 @@ import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import type { DockerPort, EventSubscription } from './docker-port';
 import { AgentError, errorMessage } from './errors';
+import { CrashLoopDetector } from './crash-loop';
 import { assessService, type Assessment, type WatchedService } from './health';
+import type { ProbeScheduler } from './probe-scheduler';
 import type { EventDraft, EventSink } from './publisher';
 
 export interface HostStats {
   uptimeSec?: number;
   load1?: number;
   memUsedPercent?: number;
+  cpuPercent?: number;
+  load5?: number;
+  load15?: number;
+  agentRssMb?: number;
 }
 
 export interface ServiceWatcherDeps {
@@ -20,7 +26,11 @@ export interface ServiceWatcherDeps {
   log: Logger;
   scanMs: number;
   heartbeatMs: number;
-  /** Docker events are coalesced for this long before a scan. Default 50 ms. */
+  /** Runs the services' declared probes; its verdicts join each assessment. */
+  probes?: ProbeScheduler;
+  /** A Docker event of a container of no watched service (the inventory may have changed). */
+  onOtherEvent?: () => void;
+  /** Docker events are coalesced for this long before a scan. Default 20 ms. */
   debounceMs?: number;
   /** Ceiling of the retry backoff while Docker is unreachable. Default 30 s. */
   maxBackoffMs?: number;
@@ -42,6 +52,7 @@ type Known = Assessment & { status: 'healthy' | 'unhealthy' };
  */
 export class ServiceWatcher {
   private readonly known = new Map<string, Known>();
+  private readonly crashLoops = new CrashLoopDetector();
   private dockerUp: boolean | null = null;
   private failures = 0;
   private lastHeartbeatAt: number | null = null;
@@ -73,7 +84,7 @@ export class ServiceWatcher {
     this.debounce = this.deps.clock.setTimeout(() => {
       this.debounce = null;
       void this.runOnce();
-    }, this.deps.debounceMs ?? 50);
+    }, this.deps.debounceMs ?? 20);
   }
 
   /** Scans now, then every scanMs (or with backoff while Docker is unreachable). */
@@ -92,6 +103,7 @@ export class ServiceWatcher {
     if (this.debounce !== null) this.deps.clock.clearTimeout(this.debounce);
     this.subscription?.close();
     this.subscription = null;
+    this.deps.probes?.stop();
     await (this.queued ?? this.running);
   }
 
@@ -135,15 +147,20 @@ export class ServiceWatcher {
       return;
     }
     this.ensureSubscribed();
+    const probes = this.deps.probes;
+    probes?.sync(services.flatMap((s) => (s.probes?.length ? [{ service: s.name, probes: s.probes }] : [])));
+    const crashLoops = this.crashLoops.observe(observations, this.deps.clock.now().getTime());
+    this.crashLoops.retain(new Set(names));
 
     const repeats: Array<[string, Known]> = [];
     for (const service of services) {
-      const a = assessService(service, observations);
+      const signals = probes && service.probes?.length ? { crashLoops, probe: probes.failing(service.name), probesSettled: probes.settled(service.name) } : { crashLoops };
+      const a = assessService(service, observations, signals);
       if (a.status === 'unknown') continue; // e.g. healthcheck starting: wait for a verdict
       const now: Known = { ...a, status: a.status };
       const prev = this.known.get(service.name);
       this.known.set(service.name, now);
-      if (!prev || prev.status !== now.status || prev.reason !== now.reason) await sink.emit(draftFor(service.name, now, false));
+      if (!prev || prev.status !== now.status || prev.reason !== now.reason || prev.probe !== now.probe) await sink.emit(draftFor(service.name, now, false));
       else repeats.push([service.name, now]);
     }
     const watched = new Set(services.map((s) => s.name));
@@ -183,6 +200,7 @@ export class ServiceWatcher {
       .subscribe({
         onEvent: (e) => {
           if (this.deps.services().some((s) => s.containers.includes(e.name))) this.kick();
+          else this.deps.onOtherEvent?.();
         },
         onEnd: (err) => {
           this.subscription = null;
@@ -195,7 +213,11 @@ export class ServiceWatcher {
         (sub) => {
           this.subscribing = false;
           if (this.stopped) sub.close();
-          else this.subscription = sub;
+          else {
+            this.subscription = sub;
+            // Full resync: whatever happened before the stream (re)opened is not in it.
+            this.kick();
+          }
         },
         (err: unknown) => {
           this.subscribing = false;
@@ -208,5 +230,6 @@ export class ServiceWatcher {
 function draftFor(service: string, a: Known, heartbeat: boolean): EventDraft {
   const hb = heartbeat ? { heartbeat: true } : {};
   if (a.status === 'healthy') return { type: 'service_healthy', service, data: { containers: a.containers, ...hb } };
-  return { type: 'service_unhealthy', service, data: { reason: a.reason!, detail: a.detail, containers: a.containers, ...hb } };
+  const probe = a.probe === undefined ? {} : { probe: a.probe };
+  return { type: 'service_unhealthy', service, data: { reason: a.reason!, detail: a.detail, containers: a.containers, ...hb, ...probe } };
 }

@@ -87,6 +87,46 @@ export const Maintenance = z
   .refine((m) => m.from === undefined || Date.parse(m.from) < Date.parse(m.until), { message: 'from must be before until', path: ['from'] });
 export type Maintenance = z.infer<typeof Maintenance>;
 
+const probeCommon = {
+  /** Shown in events (`data.probe`); defaults to `<type>-<n>` (n = position in the list, from 1). */
+  name: ServiceName.optional().describe('shown in events as data.probe (default <type>-<n>)'),
+  interval: durationWithin(500, 3_600_000, 'must be between 500ms and 1h').optional().describe('time between two runs (default 10s)'),
+  timeout: durationWithin(50, 60_000, 'must be between 50ms and 60s').optional().describe('a run that takes longer fails (default 2s)'),
+  failures: z.number().int().min(1).max(10).optional().describe('consecutive failed runs before the service is unhealthy (default 1)'),
+};
+
+/** A TCP connect to `host:port` (default host 127.0.0.1). */
+export const TcpProbe = z.strictObject({
+  type: z.literal('tcp'),
+  host: z.string().min(1).max(253).optional().describe('default 127.0.0.1'),
+  port: z.number().int().min(1).max(65535),
+  ...probeCommon,
+});
+/** An HTTP(S) GET: the status must be `status` (default: any 2xx or 3xx) and the body must contain `body` when given. */
+export const HttpProbe = z.strictObject({
+  type: z.literal('http'),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(1024),
+  status: z.number().int().min(100).max(599).optional().describe('expected status (default: any 2xx or 3xx)'),
+  body: z.string().min(1).max(256).optional().describe('text the body must contain (first 64 KiB are read)'),
+  ...probeCommon,
+});
+/** An MQTT CONNECT to a broker; a failure makes the service unhealthy with reason `mqtt_unreachable`. */
+export const MqttProbe = z.strictObject({
+  type: z.literal('mqtt'),
+  url: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).max(1024),
+  username: z.string().min(1).max(128).optional(),
+  /** Name of an environment variable of the agent holding the password (never the password itself). */
+  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'must be an environment variable name').optional(),
+  ...probeCommon,
+});
+export const ProbeSpec = z.discriminatedUnion('type', [TcpProbe, HttpProbe, MqttProbe]);
+export type ProbeSpec = z.infer<typeof ProbeSpec>;
+
+/** The name a probe goes by in events. */
+export function probeName(probe: ProbeSpec, index: number): string {
+  return probe.name ?? `${probe.type}-${index + 1}`;
+}
+
 export const ServiceSpec = z.strictObject({
   /** `false` skips the service entirely (e.g. homeassistant on chelsty-ha, which has no agent watching it). */
   monitor: z.boolean().default(true),
@@ -94,6 +134,12 @@ export const ServiceSpec = z.strictObject({
   /** Containers that make up the service; defaults to one container named like the service. */
   containers: z.array(ContainerName).min(1).max(32).optional(),
   compose: ComposeSpec.optional(),
+  /** Checks the agent runs besides the container state; any failing one makes the service unhealthy. */
+  probes: z
+    .array(ProbeSpec)
+    .max(8)
+    .refine((ps) => new Set(ps.map(probeName)).size === ps.length, 'probe names must be unique within a service')
+    .optional(),
   /** Overrides the host's and the fleet's policy for this service (hub only; not sent to agents). */
   policy: PolicySpec.optional(),
   /** Silences this service (hub only; not sent to agents). */

@@ -66,6 +66,8 @@ export const ServiceUnhealthyEvent = z.object({
   data: serviceHealthData.extend({
     reason: UnhealthyReason,
     detail: z.string().max(500).optional(),
+    /** The failing probe (its `name` in services.yaml, or `<type>-<n>`), when a probe decided the verdict. */
+    probe: z.string().max(64).optional(),
   }),
 });
 export const DiskPressureEvent = z.object({
@@ -110,8 +112,33 @@ export const NodeHeartbeatEvent = z.object({
       load1: z.number().nonnegative().optional(),
       memUsedPercent: z.number().min(0).max(100).optional(),
       services: z.number().int().nonnegative().optional(),
+      /** Busy share of all cores since the previous heartbeat (from os.cpus() counters). */
+      cpuPercent: z.number().min(0).max(100).optional(),
+      load5: z.number().nonnegative().optional(),
+      load15: z.number().nonnegative().optional(),
+      /** The agent process's own resident memory. */
+      agentRssMb: z.number().nonnegative().optional(),
     })
     .optional(),
+});
+
+/** A container on the node that belongs to no desired service (and is not opted out with `homelab.keep=true`). */
+export const UnmanagedContainer = z.object({
+  name: ContainerName,
+  state: z.string().max(32),
+  image: z.string().max(256).optional(),
+});
+export type UnmanagedContainer = z.infer<typeof UnmanagedContainer>;
+
+/** The node's containers of no desired service; sent when the set changes (and after each agent start). */
+export const NodeInventoryEvent = z.object({
+  ...base,
+  type: z.literal('node_inventory'),
+  data: z.object({
+    unmanaged: z.array(UnmanagedContainer).max(256),
+    /** More than 256: the list holds the first 256 by name. */
+    truncated: z.boolean().optional(),
+  }),
 });
 export const DockerUnreachableEvent = z.object({
   ...base,
@@ -146,6 +173,7 @@ export const HomelabEvent = z.discriminatedUnion('type', [
   NodeOnlineEvent,
   NodeOfflineEvent,
   NodeHeartbeatEvent,
+  NodeInventoryEvent,
   DockerUnreachableEvent,
   DockerReachableEvent,
 ]);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ContainerObservation } from './events';
+import { ContainerObservation, UnmanagedContainer } from './events';
 import { IsoTime, NodeName, ServiceName } from './names';
 
 export const ServiceHealth = z.enum(['healthy', 'unhealthy']);
@@ -14,6 +14,8 @@ export const WorldService = z.object({
   status: ServiceHealth,
   reason: z.string().optional(),
   detail: z.string().optional(),
+  /** The failing probe named by the latest unhealthy event, if a probe decided it. */
+  probe: z.string().optional(),
   /** Event time (`ts`) of the first event of the current status. */
   since: IsoTime,
   /** Hub receive time of the latest event about this service. */
@@ -49,6 +51,9 @@ export const WorldNode = z.object({
   backlogUntilSeq: z.number().int().nonnegative().optional(),
   /** Events the agent's outbox dropped (events_dropped), summed. */
   droppedEvents: z.number().int().nonnegative().optional(),
+  /** Containers on the node of no desired service (latest node_inventory); absent until one arrived. */
+  unmanaged: z.array(UnmanagedContainer).optional(),
+  unmanagedTruncated: z.boolean().optional(),
 });
 export type WorldNode = z.infer<typeof WorldNode>;
 

@@ -23,13 +23,16 @@ const EVENTS: HomelabEvent[] = [
   { ...base(9), type: 'disk_ok', data: { mount: '/var/lib/docker', usedPercent: 40 } },
   { ...base(10), type: 'node_online', data: { session: 3, version: '0.1.0', backlogUntilSeq: 90, backlogEvents: 12 } },
   { ...base(11), type: 'node_offline', data: { session: 3, reason: 'status_offline' } },
+  { ...base(16), type: 'service_unhealthy', service: 'grafana', data: { reason: 'mqtt_unreachable', detail: 'mqtt broker: timeout after 2000 ms', probe: 'broker' } },
+  { ...base(17), type: 'node_heartbeat', data: { uptimeSec: 9, load1: 0.1, memUsedPercent: 50, services: 3, cpuPercent: 2.5, load5: 0.2, load15: 0.3, agentRssMb: 41.2 } },
   // Left to zod by design:
   { ...base(12), type: 'node_online', data: { session: 4, services: { grafana: { status: 'healthy' } } } },
   { ...base(13), type: 'events_dropped', data: { count: 5, fromSeq: 1, toSeq: 5 } },
   { ...base(14), type: 'docker_unreachable', data: { detail: 'ECONNREFUSED' } },
   { ...base(15), type: 'docker_reachable' },
+  { ...base(18), type: 'node_inventory', data: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer/portainer-ce:2' }] } },
 ];
-const FAST = 11;
+const FAST = 13;
 
 const canonical = (e: HomelabEvent): StoredEvent => StoredEvent.parse({ event: e, rx: RX });
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

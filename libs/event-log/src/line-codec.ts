@@ -101,9 +101,9 @@ const STORED_KEYS = ['event', 'rx'] as const;
 const EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type', 'data'] as const;
 const SERVICE_EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type', 'service', 'data'] as const;
 const HEALTH_KEYS = ['containers', 'heartbeat'] as const;
-const UNHEALTHY_KEYS = ['containers', 'heartbeat', 'reason', 'detail'] as const;
+const UNHEALTHY_KEYS = ['containers', 'heartbeat', 'reason', 'detail', 'probe'] as const;
 const CONTAINER_KEYS = ['name', 'state', 'health', 'restartCount'] as const;
-const NODE_HEARTBEAT_KEYS = ['uptimeSec', 'load1', 'memUsedPercent', 'services'] as const;
+const NODE_HEARTBEAT_KEYS = ['uptimeSec', 'load1', 'memUsedPercent', 'services', 'cpuPercent', 'load5', 'load15', 'agentRssMb'] as const;
 const DISK_PRESSURE_KEYS = ['mount', 'level', 'usedPercent', 'freeBytes'] as const;
 const DISK_OK_KEYS = ['mount', 'usedPercent'] as const;
 const NODE_ONLINE_KEYS = ['session', 'version', 'backlogUntilSeq', 'backlogEvents'] as const;
@@ -136,7 +136,8 @@ function eventData(type: string, d: unknown): boolean {
         isObj(d) &&
         healthData(d, UNHEALTHY_KEYS) &&
         reasons.test(d.reason) &&
-        (d.detail === undefined || str(d.detail, 500))
+        (d.detail === undefined || str(d.detail, 500)) &&
+        (d.probe === undefined || str(d.probe, 64))
       );
     case 'node_heartbeat':
       return (
@@ -146,7 +147,11 @@ function eventData(type: string, d: unknown): boolean {
           (d.uptimeSec === undefined || nonneg(d.uptimeSec)) &&
           (d.load1 === undefined || nonneg(d.load1)) &&
           (d.memUsedPercent === undefined || percent(d.memUsedPercent)) &&
-          (d.services === undefined || uint(d.services)))
+          (d.services === undefined || uint(d.services)) &&
+          (d.cpuPercent === undefined || percent(d.cpuPercent)) &&
+          (d.load5 === undefined || nonneg(d.load5)) &&
+          (d.load15 === undefined || nonneg(d.load15)) &&
+          (d.agentRssMb === undefined || nonneg(d.agentRssMb)))
       );
     case 'disk_pressure':
       return (

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { ActionState, type Action } from '@homelab/contracts';
 import { parse, UsageError } from '../args';
 import { ACTIONS_HELP } from '../help';
+import { authHeader, resolveHubToken } from '../hub-token';
 
 const OPTIONS = {
   hub: { type: 'string' },
@@ -9,20 +10,26 @@ const OPTIONS = {
   by: { type: 'string' },
   note: { type: 'string' },
   json: { type: 'boolean' },
+  token: { type: 'string' },
+  'token-file': { type: 'string' },
 } as const;
+
+let token: string | undefined;
 
 async function call(hub: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
   let res: Response;
   try {
     res = await fetch(new URL(path, hub), {
       method,
-      headers: { 'content-type': 'application/json', 'x-homelab-client': 'cli' },
+      headers: { 'content-type': 'application/json', 'x-homelab-client': 'cli', ...authHeader(token) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
     throw new Error(`cannot reach the hub at ${hub} (${(err as Error).message}); is it running? set --hub or HOMELAB_HUB_URL`);
   }
-  return { status: res.status, json: await res.json().catch(() => ({})) };
+  const json: any = await res.json().catch(() => ({}));
+  if (res.status === 401) json.message = `${json.message ?? 'unauthorized'} — give an API token with --token or HOMELAB_TOKEN (docs/ui-api.md)`;
+  return { status: res.status, json };
 }
 
 function line(a: Action): string {
@@ -42,6 +49,7 @@ export async function actionsCommand(argv: string[]): Promise<number> {
     return verb || values.help ? 0 : 2;
   }
   const hub = values.hub ?? process.env.HOMELAB_HUB_URL ?? 'http://127.0.0.1:18180';
+  token = resolveHubToken(values, process.env);
   switch (verb) {
     case 'list': {
       const state = values.state ? ActionState.parse(values.state) : undefined;

@@ -9,6 +9,8 @@ export const AGENT_OPTIONS = {
   'mqtt-url': { type: 'string' },
   'docker-socket': { type: 'string' },
   'state-dir': { type: 'string' },
+  'mqtt-password-file': { type: 'string' },
+  'mqtt-ca': { type: 'string' },
 } as const;
 
 export async function agentCommand(argv: string[]): Promise<number> {

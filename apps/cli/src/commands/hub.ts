@@ -12,6 +12,11 @@ export const HUB_OPTIONS = {
   'mqtt-port': { type: 'string' },
   'http-host': { type: 'string' },
   'http-port': { type: 'string' },
+  'allow-anonymous': { type: 'boolean' },
+  'mqtt-password-file': { type: 'string' },
+  'mqtt-tls-cert': { type: 'string' },
+  'mqtt-tls-key': { type: 'string' },
+  'mqtt-tls-port': { type: 'string' },
 } as const;
 
 export async function hubCommand(argv: string[]): Promise<number> {

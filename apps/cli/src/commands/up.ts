@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { NAME_PATTERN } from '@homelab/contracts';
-import { resolveHubConfig, startHub } from '@homelab/hub';
+import { addCredential, resolveHubConfig, startHub } from '@homelab/hub';
 import { createLogger } from '@homelab/logging';
 import { parseAgentConfig, runAgent } from '@homelab/node-agent';
 import { parse } from '../args';
@@ -29,14 +29,20 @@ export async function upCommand(argv: string[]): Promise<number> {
   }
   const root = path.resolve(values.root ?? process.env.HOMELAB_ROOT ?? '.homelab');
   const config = resolveHubConfig({ ...values, root }, process.env);
-  const hub = await startHub(config, createLogger('hub'));
   const node = values.node ?? process.env.HOMELAB_NODE ?? nodeNameFromHostname(os.hostname());
+  // The broker denies anonymous clients: the local agent gets a fresh secret at every start,
+  // handed over in memory (nothing in clear on disk; only its hash in state/mqtt-credentials.json).
+  const secret = await addCredential(root, node, { role: 'node', rotate: true });
+  const hub = await startHub(config, createLogger('hub'));
   const agentConfig = parseAgentConfig(
-    { ...process.env, HOMELAB_ROOT: root },
+    { ...process.env, HOMELAB_ROOT: root, HOMELAB_MQTT_USERNAME: node, HOMELAB_MQTT_PASSWORD: secret },
     { node, 'mqtt-url': hub.mqttUrl, ...(values['docker-socket'] ? { 'docker-socket': values['docker-socket'] } : {}) },
   );
   const agent = await runAgent(agentConfig, createLogger('agent'));
-  console.error(`\nhomelab is up: UI and API on ${hub.httpUrl} (try ${hub.httpUrl}/summary), MQTT on ${hub.mqttUrl}, agent '${node}', data in ${root}\n`);
+  console.error(
+    `\nhomelab is up: UI and API on ${hub.httpUrl}, MQTT on ${hub.mqttUrl}, agent '${node}', data in ${root}\n` +
+      `sign in as 'admin' with the password in ${path.join(root, 'auth', 'initial-credentials.json')} (it also holds API tokens; \`npx homelab actions list\` finds them there)\n`,
+  );
   await untilSignal();
   await agent.stop();
   await hub.stop();

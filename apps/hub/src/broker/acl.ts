@@ -6,7 +6,8 @@ export const HUB_CLIENT_ID = 'homelab-hub';
 const NODE_PUBLISH: readonly NodeChannel[] = ['status', 'events', 'results'];
 const NODE_SUBSCRIBE: readonly NodeChannel[] = ['commands', 'desired', 'acks'];
 
-export type Identity = { kind: 'hub' } | { kind: 'node'; node: string } | { kind: 'inspector' };
+/** `none`: a client the broker has not (yet) identified; it may do nothing. */
+export type Identity = { kind: 'hub' } | { kind: 'node'; node: string } | { kind: 'inspector' } | { kind: 'none' };
 
 /**
  * Who a client is. A node agent connects with its node name as both username
@@ -31,7 +32,7 @@ export function mayPublish(id: Identity, topic: string): boolean {
 
 /** May this identity subscribe to this filter? Default deny; inspectors read `homelab/#` only. */
 export function maySubscribe(id: Identity, filter: string): boolean {
-  if (filter.startsWith('$')) return false;
+  if (filter.startsWith('$') || id.kind === 'none') return false;
   if (id.kind === 'hub') return filter.startsWith(`${TOPIC_PREFIX}/`);
   if (id.kind === 'inspector') return filter === 'homelab/#' || filter.startsWith(`${TOPIC_PREFIX}/`);
   const parsed = parseNodeTopic(filter);

@@ -4,12 +4,14 @@ import { topics } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { createHubLink, HUB_SUBSCRIPTIONS, type HubLink } from '../mqtt/hub-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded';
+import { memoryCredentials } from './test-credentials';
 
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => silent } as unknown as Logger;
 
 let broker: EmbeddedBroker | undefined;
 let link: HubLink | undefined;
 const clients: MqttClient[] = [];
+const credentials = memoryCredentials({ piha: { role: 'node', secret: 'secret-piha' } });
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
@@ -20,7 +22,7 @@ afterEach(async () => {
 });
 
 async function node(name: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(broker!.url, { clientId: name, username: name, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(broker!.url, { clientId: name, username: name, password: `secret-${name}`, reconnectPeriod: 0 });
   clients.push(c);
   return c;
 }
@@ -32,7 +34,7 @@ const until = async (cond: () => boolean, what: string) => {
 
 describe('embedded broker, hub link in process', () => {
   it('delivers what agents publish, retained status included, and carries the hub’s publications to them', async () => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, maxPayloadBytes: 1024, log: silent });
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, maxPayloadBytes: 1024, log: silent, credentials });
     const piha = await node('piha');
     // Published before the hub attaches: a network subscription would get it as retained, so must the link.
     await piha.publishAsync(topics.status('piha'), JSON.stringify({ node: 'piha', state: 'online', session: 1 }), { qos: 1, retain: true });
@@ -66,7 +68,7 @@ describe('embedded broker, hub link in process', () => {
   });
 
   it('keeps refusing a node’s publications on another node’s topics, also after allowed ones', async () => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, maxPayloadBytes: 1024, log: silent });
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, maxPayloadBytes: 1024, log: silent, credentials });
     const got: string[] = [];
     link = createHubLink({ url: broker.url, log: silent, embedded: broker, onMessage: (topic) => got.push(topic) });
     await link.waitConnected();

@@ -1,20 +1,50 @@
+import fs from 'node:fs/promises';
 import net from 'node:net';
-import { Aedes } from 'aedes';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from '@homelab/logging';
 import { HubError } from '../errors';
-import { identify, mayPublish, maySubscribe, type Identity } from './acl';
+import { mayPublish, maySubscribe, type Identity } from './acl';
+import { decideConnect, type CredentialCheck } from './auth';
+import { FrameSizeGuard, PACKET_OVERHEAD_BYTES } from './packet-guard';
+import { TokenBucket } from './rate-limit';
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   maxPayloadBytes: number;
   log: Logger;
+  /** Who may connect (state/mqtt-credentials.json through CredentialStore). */
+  credentials: CredentialCheck;
+  /** Development only: clients without credentials claim an identity as they did before credentials existed. */
+  allowAnonymous?: boolean;
+  /** Per node connection; null or a rate of 0 turns it off. */
+  rateLimit?: { perSec: number; burst: number } | null;
+  /** A second listener speaking MQTT over TLS (paths to PEM files). */
+  tls?: { host: string; port: number; certFile: string; keyFile: string };
+  now?: () => number;
+  /** How often the credentials are re-read to disconnect removed or rotated identities (default 5 s). */
+  revokeCheckMs?: number;
+}
+
+/** Refusals by the broker since it started (GET /healthz shows them). */
+export interface BrokerCounters {
+  connectRefused: number;
+  publishRefusedAcl: number;
+  subscribeRefusedAcl: number;
+  payloadTooLarge: number;
+  packetTooLarge: number;
+  rateLimited: number;
 }
 
 export interface EmbeddedBroker {
   /** URL agents and inspectors connect to (the hub itself attaches in process, see attach()). */
   url: string;
   port: number;
+  /** `mqtts://` URL of the TLS listener, when configured. */
+  tlsUrl?: string;
+  counters(): BrokerCounters;
   /** Connected MQTT clients (agents, inspectors; the hub's in-process link is none). */
   connectedClients(): number;
   /**
@@ -38,42 +68,99 @@ const asBuffer = (p: Buffer | string): Buffer => (Buffer.isBuffer(p) ? p : Buffe
 
 /**
  * The embedded aedes broker (BRIEF.md: the hub embeds one by default). Hooks
- * come from acl.ts; aedes allows everything unless they are written
- * (RELIABILITY.md).
+ * come from auth.ts (who) and acl.ts (what); aedes allows everything unless
+ * they are written (RELIABILITY.md). docs/security.md explains each control.
  */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { log } = opts;
-  // Identity is fixed at CONNECT time from client id and username.
+  const now = opts.now ?? Date.now;
+  const counters: BrokerCounters = { connectRefused: 0, publishRefusedAcl: 0, subscribeRefusedAcl: 0, payloadTooLarge: 0, packetTooLarge: 0, rateLimited: 0 };
+  if (opts.allowAnonymous) {
+    log.warn(
+      { allowAnonymous: true },
+      'ANONYMOUS MQTT ALLOWED (--allow-anonymous): any client on the network can claim to be any node and send the hub events. Development only; add credentials with `homelab nodes add <node>`.',
+    );
+  }
+  // Identity is fixed at CONNECT time from client id, username and password.
   const identities = new WeakMap<object, Identity>();
-  const who = (client: { id: string }) => identities.get(client) ?? identify(client.id);
+  const who = (client: object): Identity => identities.get(client) ?? { kind: 'none' };
   // An agent publishes on the same few topics all the time: remember the last one allowed per client.
   const lastAllowed = new WeakMap<object, string>();
+  const limit = opts.rateLimit && opts.rateLimit.perSec > 0 ? opts.rateLimit : null;
+  // Per node, not per connection: reconnecting does not refill the bucket.
+  const buckets = new Map<string, TokenBucket>();
+  const lastThrottleLog = new Map<string, number>();
+  /** Connections made with a credential, and the hash of the secret they proved. */
+  const loggedIn = new Map<Client, { username: string; hash: string }>();
   const broker = await Aedes.createBroker({
     id: 'homelab-hub-broker',
-    authenticate(client, username, _password, done) {
-      // Credentials per node arrive with the security work (issue 8); until then identity is claimed, not proven.
-      identities.set(client, identify(client.id, username));
-      done(null, true);
+    authenticate(client, username, password, done) {
+      decideConnect(opts.credentials, opts.allowAnonymous ?? false, client.id, username, password).then(
+        (decision) => {
+          if (!decision.ok) {
+            counters.connectRefused++;
+            log.warn({ clientId: client.id, username, reason: decision.reason }, 'mqtt connection refused');
+            done(Object.assign(new Error(decision.reason), { returnCode: decision.returnCode }), false);
+            return;
+          }
+          if (decision.anonymous) log.warn({ clientId: client.id, username, as: decision.identity.kind }, 'anonymous mqtt client admitted (--allow-anonymous)');
+          identities.set(client, decision.identity);
+          if (decision.credential) loggedIn.set(client, decision.credential);
+          done(null, true);
+        },
+        (err: unknown) => {
+          counters.connectRefused++;
+          log.error({ err, clientId: client.id }, 'mqtt authentication failed');
+          done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), false);
+        },
+      );
     },
     authorizePublish(client, packet, done) {
       // client is null for messages the broker itself publishes (e.g. wills are published with the client).
-      if (client && lastAllowed.get(client) !== packet.topic) {
-        if (!mayPublish(who(client), packet.topic)) {
-          log.warn({ clientId: client.id, topic: packet.topic }, 'publish refused by ACL');
-          done(new Error('not authorized'));
-          return;
+      if (client) {
+        const id = who(client);
+        if (lastAllowed.get(client) !== packet.topic) {
+          if (!mayPublish(id, packet.topic)) {
+            counters.publishRefusedAcl++;
+            log.warn({ clientId: client.id, topic: packet.topic }, 'publish refused by ACL');
+            done(new Error('not authorized'));
+            return;
+          }
+          lastAllowed.set(client, packet.topic);
         }
-        lastAllowed.set(client, packet.topic);
       }
       if (packet.payload && packet.payload.length > opts.maxPayloadBytes) {
+        counters.payloadTooLarge++;
         log.warn({ clientId: client?.id, topic: packet.topic, bytes: packet.payload.length }, 'publish refused: payload too large');
         done(new Error('payload too large'));
         return;
       }
-      done(null);
+      const node = client ? who(client) : null;
+      if (!limit || node?.kind !== 'node') {
+        done(null);
+        return;
+      }
+      // Over its rate a node is slowed, not dropped: the answer (and with it the PUBACK and
+      // aedes' next read from that socket) waits for a token. Far beyond it, it is cut off.
+      let bucket = buckets.get(node.node);
+      if (!bucket) buckets.set(node.node, (bucket = new TokenBucket(limit.perSec, limit.burst, now())));
+      const wait = bucket.reserve(now());
+      if (wait === 0) {
+        done(null);
+        return;
+      }
+      counters.rateLimited++;
+      const t = now();
+      if (t - (lastThrottleLog.get(node.node) ?? -Infinity) >= 10_000) {
+        lastThrottleLog.set(node.node, t);
+        log.warn({ clientId: client!.id, perSec: limit.perSec, burst: limit.burst, waitMs: wait }, wait === null ? 'publish refused: rate limit' : 'publishes slowed: rate limit');
+      }
+      if (wait === null) done(new Error('rate limit exceeded'));
+      else setTimeout(() => done(null), wait).unref();
     },
     authorizeSubscribe(client, sub, done) {
       if (!maySubscribe(who(client), sub.topic)) {
+        counters.subscribeRefusedAcl++;
         log.warn({ clientId: client.id, filter: sub.topic }, 'subscription refused by ACL');
         done(null, null);
         return;
@@ -83,30 +170,83 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
   broker.on('clientError', (client, err) => log.debug({ err, clientId: client.id }, 'mqtt client error'));
 
-  const server = net.createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      broker.close();
-      if (err.code === 'EADDRINUSE') {
-        reject(
-          new HubError(
-            'port_in_use',
-            `MQTT port ${opts.port} on ${opts.host} is already in use. Set --mqtt-port (HOMELAB_MQTT_PORT) to a free port, ` +
-              `or run against the broker that holds it with --mqtt-url mqtt://${opts.host}:${opts.port} (HOMELAB_MQTT_URL, external-broker mode).`,
-            { cause: err },
-          ),
-        );
-      } else reject(err);
+  // A removed or rotated secret also ends the connections made with it (within revokeCheckMs).
+  broker.on('clientDisconnect', (client) => loggedIn.delete(client));
+  const revoke = async () => {
+    await opts.credentials.refresh?.();
+    const users = opts.credentials.current().users;
+    for (const [client, cred] of loggedIn) {
+      if (client.closed) loggedIn.delete(client);
+      if (client.closed || users[cred.username]?.scrypt === cred.hash) continue;
+      loggedIn.delete(client);
+      log.warn({ clientId: client.id, username: cred.username }, 'mqtt identity removed or its secret rotated: disconnecting');
+      client.close();
+    }
+  };
+  const revokeTimer = setInterval(() => void revoke().catch((err: unknown) => log.warn({ err }, 'credential check failed')), opts.revokeCheckMs ?? 5_000);
+  revokeTimer.unref();
+
+  // Every connection, plain or TLS: aedes plus the packet-size guard, which cuts a
+  // connection as soon as an oversize packet's header arrives.
+  const maxPacketBytes = opts.maxPayloadBytes + PACKET_OVERHEAD_BYTES;
+  const sockets = new Set<Duplex>();
+  const handle = (stream: Duplex) => {
+    sockets.add(stream);
+    stream.on('close', () => sockets.delete(stream));
+    const client = broker.handle(stream);
+    const guard = new FrameSizeGuard(maxPacketBytes);
+    stream.on('data', (chunk: Buffer) => {
+      const declared = guard.push(chunk);
+      if (declared === null) return;
+      counters.packetTooLarge++;
+      // Same words as the payload check: for the operator both are "too large".
+      log.warn({ clientId: client.id ?? undefined, bytes: declared, maxPacketBytes }, 'publish refused: payload too large');
+      stream.destroy();
     });
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const address = server.address() as net.AddressInfo;
-  log.info({ host: opts.host, port: address.port }, 'embedded MQTT broker listening');
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  };
+
+  const listen = (server: net.Server, host: string, port: number, what: string) =>
+    new Promise<net.AddressInfo>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new HubError(
+              'port_in_use',
+              `${what} port ${port} on ${host} is already in use. Set --mqtt-port (HOMELAB_MQTT_PORT) to a free port, ` +
+                `or run against the broker that holds it with --mqtt-url mqtt://${host}:${port} (HOMELAB_MQTT_URL, external-broker mode).`,
+              { cause: err },
+            ),
+          );
+        } else reject(err);
+      });
+      server.listen(port, host, () => resolve(server.address() as net.AddressInfo));
+    });
+
+  const servers: net.Server[] = [];
+  let address: net.AddressInfo;
+  let tlsAddress: net.AddressInfo | undefined;
+  try {
+    const server = net.createServer(handle);
+    servers.push(server);
+    address = await listen(server, opts.host, opts.port, 'MQTT');
+    if (opts.tls) {
+      const [cert, key] = await Promise.all([readPem(opts.tls.certFile, 'certificate'), readPem(opts.tls.keyFile, 'key')]);
+      let tlsServer: tls.Server;
+      try {
+        tlsServer = tls.createServer({ cert, key, minVersion: 'TLSv1.2' }, handle);
+      } catch (err) {
+        throw new HubError('config_invalid', `MQTT TLS: ${opts.tls.certFile} / ${opts.tls.keyFile}: ${(err as Error).message}`, { cause: err });
+      }
+      tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'mqtt tls handshake failed'));
+      servers.push(tlsServer);
+      tlsAddress = await listen(tlsServer, opts.tls.host, opts.tls.port, 'MQTT TLS');
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    broker.close();
+    throw err;
+  }
+  log.info({ host: opts.host, port: address.port, tlsPort: tlsAddress?.port, allowAnonymous: opts.allowAnonymous ?? false }, 'embedded MQTT broker listening');
 
   const attach = async (filters: string[], onMessage: (topic: string, payload: Buffer) => void): Promise<InProcessClient> => {
     // Handed on at once: the broker acks the publisher without waiting for the hub
@@ -137,12 +277,24 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     url: `mqtt://127.0.0.1:${address.port}`,
     port: address.port,
+    ...(tlsAddress ? { tlsUrl: `mqtts://127.0.0.1:${tlsAddress.port}` } : {}),
+    counters: () => ({ ...counters }),
     connectedClients: () => broker.connectedClients,
     attach,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(revokeTimer);
         for (const s of sockets) s.destroy();
-        server.close(() => broker.close(() => resolve()));
+        let open = servers.length;
+        for (const server of servers) server.close(() => --open === 0 && broker.close(() => resolve()));
       }),
   };
+}
+
+async function readPem(file: string, what: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    throw new HubError('config_invalid', `MQTT TLS ${what} ${file}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -8,6 +8,7 @@ import {
   topics,
   type Clock,
   type ParsedNodeTopic,
+  type StoredEvent,
 } from '@homelab/contracts';
 import { isCanonicalEvent, type EventLog } from '@homelab/event-log';
 import { preview, type Logger } from '@homelab/logging';
@@ -17,7 +18,7 @@ export interface IngestDeps {
   eventLog: EventLog;
   publish: (topic: string, payload: unknown, opts?: { qos?: 0 | 1; retain?: boolean }) => Promise<void>;
   /** Called after events were durably written (wakes the observer). */
-  onWritten: () => void;
+  onWritten: (written: StoredEvent[]) => void;
   onResult: (result: CommandResult) => Promise<unknown>;
   /** Current folded status of a node, to avoid logging the same birth twice. */
   nodeStatus: (node: string) => { online: boolean | null; session: number | null } | undefined;
@@ -200,7 +201,7 @@ export class Ingest {
       const out = await this.deps.eventLog.append(node, admitted, this.deps.clock.now());
       this.counters.accepted += out.written.length;
       this.counters.duplicates += out.duplicates.length;
-      if (out.written.length) this.deps.onWritten();
+      if (out.written.length) this.deps.onWritten(out.written);
       if (out.highestSeq !== null) await this.ack(node, out.highestSeq);
     }
     if (refused) await this.gapAck(node, held);
@@ -274,7 +275,7 @@ export class Ingest {
         }
       : { ...base, type: 'node_offline', data: { session: status.session, reason: 'status_offline' } };
     const out = await this.deps.eventLog.append(HUB_STREAM, [event], now);
-    if (out.written.length) this.deps.onWritten();
+    if (out.written.length) this.deps.onWritten(out.written);
   }
 
   private async onResult(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> {

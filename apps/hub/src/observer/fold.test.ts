@@ -46,6 +46,16 @@ describe('fold: services', () => {
       expect: { status: 'healthy', since: at(2), reason: undefined, detail: undefined, problemEventIds: [] },
     },
     {
+      name: 'a probe verdict names the failing probe; recovery clears it',
+      steps: [{ id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'service_unhealthy', service: 'z2m', data: { reason: 'mqtt_unreachable', probe: 'broker' } }],
+      expect: { status: 'unhealthy', reason: 'mqtt_unreachable', probe: 'broker' },
+    },
+    {
+      name: 'recovery clears the failing probe',
+      steps: [{ id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'service_unhealthy', service: 'z2m', data: { reason: 'probe_failed', probe: 'web' } }, ev.healthy('piha', 2, 'z2m')],
+      expect: { status: 'healthy', reason: undefined, probe: undefined },
+    },
+    {
       name: 'aliases map the event node to the canonical node',
       steps: [ev.healthy('node-1', 1, 'z2m')],
       expect: { node: 'piha', service: 'z2m' },
@@ -82,6 +92,14 @@ describe('fold: nodes', () => {
       name: 'heartbeat sets metrics, lastSeen and lastSeq',
       steps: [ev.heartbeat('piha', 4, { uptimeSec: 100, load1: 0.5 })],
       expect: { metrics: { uptimeSec: 100, load1: 0.5 }, lastSeen: at(4.5), lastSeq: 4, online: null },
+    },
+    {
+      name: 'inventory: the latest node_inventory replaces the unmanaged containers',
+      steps: [
+        { id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'node_inventory', data: { unmanaged: [{ name: 'old', state: 'exited' }], truncated: true } },
+        { id: 'piha-2', node: 'piha', seq: 2, ts: at(2), type: 'node_inventory', data: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }] } },
+      ],
+      expect: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }], unmanagedTruncated: undefined, lastSeq: 2 },
     },
     {
       name: 'docker reachability follows the latest event',

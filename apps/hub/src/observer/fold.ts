@@ -86,6 +86,11 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
     case 'docker_reachable':
       node.dockerReachable = e.type === 'docker_reachable';
       break;
+    case 'node_inventory':
+      node.unmanaged = e.data.unmanaged;
+      if (e.data.truncated) node.unmanagedTruncated = true;
+      else delete node.unmanagedTruncated;
+      break;
     case 'events_dropped':
       // The agent's outbox overflowed while the hub was out of reach: a known gap, shown to the operator.
       node.droppedEvents = (node.droppedEvents ?? 0) + e.data.count;
@@ -150,11 +155,14 @@ function foldService(world: World, node: string, stored: StoredEvent): void {
     svc.reason = e.data.reason;
     if (e.data.detail !== undefined) svc.detail = e.data.detail;
     else delete svc.detail;
+    if (e.data.probe !== undefined) svc.probe = e.data.probe;
+    else delete svc.probe;
     const ids = svc.problemEventIds;
     if (ids.length >= PROBLEM_IDS_MAX) ids.splice(PROBLEM_IDS_HEAD, ids.length - PROBLEM_IDS_MAX + 1);
     ids.push(e.id);
   } else {
     delete svc.reason;
     delete svc.detail;
+    delete svc.probe;
   }
 }

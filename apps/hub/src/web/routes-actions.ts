@@ -50,7 +50,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
           {
             at: new Date().toISOString(),
             state: to,
-            by: b.data.by ?? 'operator',
+            by: decidedBy(req, b.data.by),
             via,
             ...(b.data.note ? { note: b.data.note } : {}),
             from,
@@ -58,6 +58,8 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
         ],
       }));
       deps.onDecision();
+      // A plain form post (no script): back to the page it came from.
+      if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return reply.redirect('/actions', 303);
       return action;
     } catch (err) {
       return sendStoreError(reply, err);
@@ -65,6 +67,18 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
   };
   app.post('/api/actions/:id/approve', decide('approved'));
   app.post('/api/actions/:id/reject', decide('rejected'));
+}
+
+/**
+ * Who decided, for the audit: the signed-in user for a browser session (a
+ * body cannot claim to be someone else); for an API token the body's `by`
+ * (the CLI sends $USER) or else the token's name.
+ */
+export function decidedBy(req: Pick<FastifyRequest, 'principal'>, claimed: string | undefined): string {
+  const p = req.principal;
+  if (!p) return claimed ?? 'operator';
+  if (p.via === 'session') return p.name;
+  return claimed ?? p.name;
 }
 
 /** Where a decision came from, for the audit: the peer address and the user agent (truncated, never trusted for anything else). */

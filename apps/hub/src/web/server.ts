@@ -1,45 +1,82 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { ActionStore } from '@homelab/action-store';
+import { z } from 'zod';
 import type { ConfigProblem, Finding, HostServicesFile, World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { buildSummary } from '../summary';
+import type { AuthState } from './auth/auth-state';
+import { installGuard } from './auth/guard';
+import { LoginLimiter } from './auth/rate-limit';
+import { SessionStore } from './auth/sessions';
+import type { LiveBus } from './live';
+import type { NotifyingActionStore } from './notifying-store';
+import { openApiDocument } from './openapi';
 import { registerActionRoutes } from './routes-actions';
-import { INDEX_HTML } from './index-page';
+import { registerAuthRoutes } from './routes-auth';
+import { registerEventRoutes } from './routes-events';
+import { registerPageRoutes } from './routes-pages';
+import { SummaryCache } from './summary-cache';
 
 export interface WebDeps {
+  root: string;
   world: () => World;
   desired: () => Record<string, HostServicesFile>;
   problems: () => ConfigProblem[];
   findings: () => Finding[];
-  store: ActionStore;
+  store: NotifyingActionStore;
   onDecision: () => void;
   health: () => Record<string, unknown>;
+  auth: AuthState;
+  live: LiveBus;
   log: Logger;
+  /** Failed logins allowed per address / user in `loginWindowMs` (default 5 per 15 min). */
+  loginMaxFailures?: number;
+  loginWindowMs?: number;
 }
 
-/** UI + JSON API on 18180 (BRIEF.md "Interfaces people use"). Built here, listened on by the caller. */
+const SummaryQuery = z.object({ format: z.enum(['json', 'markdown', 'md']).default('json') });
+
+/**
+ * UI + JSON API on 18180 (BRIEF.md "Interfaces people use"; docs/ui-api.md).
+ * Every route sits behind one guard (auth/guard.ts). Built here, listened on by the caller.
+ */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
-  // Request logs only at debug: the UI polls every few seconds.
+  // Request logs only at debug: the UI polls and streams.
   const app = Fastify({ loggerInstance: deps.log.child({ part: 'web' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const sessions = new SessionStore();
+  installGuard(app, deps.auth, sessions);
+  registerAuthRoutes(app, { auth: deps.auth, sessions, limiter: new LoginLimiter(deps.loginMaxFailures, deps.loginWindowMs) });
+
+  const summaries = new SummaryCache({
+    world: deps.world,
+    desired: deps.desired,
+    problems: deps.problems,
+    findings: deps.findings,
+    actions: () => deps.store.list(),
+    actionsVersion: () => deps.store.version,
+  });
 
   app.get('/healthz', async () => ({ ok: true, ...deps.health() }));
 
-  app.get('/summary', async () =>
-    buildSummary({
-      world: deps.world(),
-      desired: deps.desired(),
-      actions: await deps.store.list(),
-      problems: deps.problems(),
-      findings: deps.findings(),
-      now: new Date(),
-    }),
-  );
+  app.get('/summary', async (req, reply) => {
+    const q = SummaryQuery.safeParse(req.query ?? {});
+    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (q.data.format === 'json') {
+      reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+      // 5 MB of JSON at 20,000 services: a poller over the network gets it gzipped (~20× smaller).
+      const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await summaries.gzipJson() : null;
+      return gz ? reply.header('content-encoding', 'gzip').send(gz) : reply.send(await summaries.json());
+    }
+    return reply.type('text/markdown; charset=utf-8').send(await summaries.markdown());
+  });
 
-  app.get('/api/world', async () => deps.world());
+  app.get('/api/world', async () => {
+    const w = deps.world();
+    return { services: w.services, nodes: w.nodes };
+  });
+  app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(openApiDocument()));
 
   registerActionRoutes(app, { store: deps.store, onDecision: deps.onDecision });
-
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(INDEX_HTML));
+  registerEventRoutes(app, { root: deps.root, live: deps.live });
+  registerPageRoutes(app, { root: deps.root, world: deps.world, summaries, store: deps.store });
 
   return app;
 }

@@ -1,0 +1,84 @@
+import type { Action, Summary } from '@homelab/contracts';
+
+const MAX_LINES = 40;
+const RECENT_FAILURE_MS = 24 * 60 * 60_000;
+
+function since(iso: string | null | undefined, now: Date): string {
+  if (!iso) return 'unknown';
+  const min = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
+  const span = min < 60 ? `${min} min` : min < 2880 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${Math.floor(min / 1440)} d`;
+  return `${iso} (${span} ago)`;
+}
+
+const where = (a: { node: string; service?: string }) => (a.service ? `${a.node}/${a.service}` : a.node);
+const oneLine = (s: string, max = 200) => {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+};
+
+function capped(lines: string[], what: string): string[] {
+  if (lines.length <= MAX_LINES) return lines;
+  return [...lines.slice(0, MAX_LINES), `- … and ${lines.length - MAX_LINES} more ${what} (see the UI or /summary)`];
+}
+
+function lastOutputLine(a: Action): string {
+  const lines = (a.result?.output ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.length ? oneLine(lines.at(-1)!, 160) : '';
+}
+
+/**
+ * "Copy for AI" and `GET /summary?format=markdown`: what is wrong, what waits
+ * for a decision, what failed lately — each with node, service and since
+ * when — short enough to paste into a chat.
+ */
+export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt)): string {
+  const unhealthy = s.services.filter((v) => v.status !== 'healthy');
+  const offline = s.nodes.filter((n) => n.online === false);
+  const online = s.nodes.filter((n) => n.online === true).length;
+  const pending = s.actions.pending;
+  const out: string[] = [
+    `# homelab status ${s.generatedAt}`,
+    '',
+    `Nodes: ${s.nodes.length} (${online} online, ${offline.length} offline). Services: ${s.services.length} (${unhealthy.length} unhealthy). ` +
+      `Actions: ${s.actions.counts.pending ?? 0} pending, ${(s.actions.counts.approved ?? 0) + (s.actions.counts.running ?? 0)} approved or running.`,
+    '',
+    '## Problems',
+  ];
+  const problems: string[] = [];
+  for (const n of offline) problems.push(`- node ${n.node}: offline since ${since(n.statusSince, now)}; last seen ${n.lastSeen ?? 'never'}`);
+  for (const n of s.nodes) {
+    if (n.dockerReachable === false) problems.push(`- node ${n.node}: Docker engine unreachable`);
+    for (const d of Object.values(n.disks)) if (d.level !== 'ok') problems.push(`- node ${n.node}: disk ${d.mount} at ${d.usedPercent}% (${d.level}) since ${since(d.since, now)}`);
+  }
+  for (const v of unhealthy) {
+    problems.push(`- ${v.node}/${v.service}: ${v.status}${v.reason ? `, ${v.reason}` : ''}${v.detail ? ` (${oneLine(v.detail, 160)})` : ''} since ${since(v.since, now)}`);
+  }
+  out.push(...(problems.length ? capped(problems, 'problems') : ['- none']), '', '## Pending actions');
+  const pendingLines = pending.map(
+    (a) => `- ${a.id} [${a.state}, risk ${a.risk}] on ${where(a)}: ${oneLine(a.summary)} (proposed ${since(a.createdAt, now)})`,
+  );
+  out.push(...(pendingLines.length ? capped(pendingLines, 'actions') : ['- none']));
+  if (s.actions.running.length) {
+    out.push('', '## Running actions', ...s.actions.running.map((a) => `- ${a.id} on ${where(a)} since ${since(a.updatedAt, now)}`));
+  }
+  const failures = s.actions.recent.filter((a) => a.state === 'failed' && now.getTime() - Date.parse(a.updatedAt) <= RECENT_FAILURE_MS);
+  out.push('', '## Recent failures (24 h)');
+  out.push(
+    ...(failures.length
+      ? capped(
+          failures.map((a) => {
+            const err = a.result?.error ? `${a.result.error.code}: ${oneLine(a.result.error.message, 160)}` : 'no result';
+            const tail = lastOutputLine(a);
+            return `- ${a.id} on ${where(a)} failed ${since(a.updatedAt, now)}: ${err}${tail ? `; last output: ${tail}` : ''}`;
+          }),
+          'failures',
+        )
+      : ['- none']),
+  );
+  const notices = [
+    ...s.findings.map((f) => `- ${f.kind} ${f.service ? `${f.node}/${f.service}` : f.node}: ${oneLine(f.message)}${f.until ? ` (until ${f.until})` : ''}`),
+    ...s.configProblems.map((p) => `- config ${p.file} ${p.path}: ${oneLine(p.message)}`),
+  ];
+  if (notices.length) out.push('', '## Notices', ...capped(notices, 'notices'));
+  return `${out.join('\n')}\n`;
+}

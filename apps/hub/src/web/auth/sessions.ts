@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import type { Role } from './auth-file';
+
+export interface Session {
+  id: string;
+  user: string;
+  role: Role;
+  /** Sent back by the page in `x-csrf-token` (or the `_csrf` form field) on every mutation. */
+  csrf: string;
+  expiresAt: number;
+}
+
+export const SESSION_COOKIE = 'homelab_session';
+
+/**
+ * Operator sessions, in memory: a hub restart logs everybody out (the API
+ * tokens of the CLI and automation are unaffected). Bounded in count.
+ */
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(
+    private readonly ttlMs = 12 * 60 * 60_000,
+    private readonly now: () => number = Date.now,
+    private readonly max = 10_000,
+  ) {}
+
+  create(user: string, role: Role): Session {
+    if (this.sessions.size >= this.max) this.prune();
+    // Still full of live sessions: the oldest goes.
+    if (this.sessions.size >= this.max) this.sessions.delete(this.sessions.keys().next().value!);
+    const s: Session = { id: randomBytes(32).toString('base64url'), user, role, csrf: randomBytes(24).toString('base64url'), expiresAt: this.now() + this.ttlMs };
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  get(id: string | undefined): Session | null {
+    if (!id) return null;
+    const s = this.sessions.get(id);
+    if (!s) return null;
+    if (s.expiresAt <= this.now()) {
+      this.sessions.delete(id);
+      return null;
+    }
+    return s;
+  }
+
+  delete(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  get ttlSeconds(): number {
+    return Math.floor(this.ttlMs / 1000);
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
+  }
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 1) continue;
+    const name = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    try {
+      out[name] = decodeURIComponent(value);
+    } catch {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+/** HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it); Secure when served over TLS. */
+export function sessionCookie(value: string, opts: { maxAgeSec: number; secure: boolean }): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${opts.maxAgeSec}${opts.secure ? '; Secure' : ''}`;
+}

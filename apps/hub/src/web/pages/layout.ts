@@ -1,0 +1,44 @@
+import type { Principal } from '../auth/guard';
+import { esc } from './html';
+
+export type PageId = 'overview' | 'actions' | 'history' | 'events' | 'node';
+
+export interface LayoutInput {
+  page: PageId;
+  title: string;
+  principal: Principal;
+  body: string;
+}
+
+const NAV: [PageId, string, string][] = [
+  ['overview', '/', 'Fleet'],
+  ['actions', '/actions', 'Actions'],
+  ['history', '/history', 'History'],
+  ['events', '/events', 'Events'],
+];
+
+/**
+ * The page frame: navigation, "Copy for AI", who is signed in. `<main>` is
+ * what the script swaps when the stream says something changed, so every
+ * page stays live without a reload.
+ */
+export function layout(input: LayoutInput): string {
+  const p = input.principal;
+  const csrf = p.session?.csrf ?? '';
+  const nav = NAV.map(([id, href, label]) => `<a href="${href}"${id === input.page ? ' aria-current="page"' : ''}>${label}</a>`).join('');
+  const logout =
+    p.via === 'session'
+      ? `<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${esc(csrf)}"><button class="link">Sign out</button></form>`
+      : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="csrf" content="${esc(csrf)}"><title>${esc(input.title)} · homelab</title>
+<link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head>
+<body data-page="${input.page}" data-role="${esc(p.role)}">
+<header><strong class="brand">homelab</strong><nav>${nav}</nav>
+<span class="right"><button id="copy-ai" type="button">Copy for AI</button> <span id="live" class="muted" title="live updates">●</span>
+<span class="muted">${esc(p.name)} (${esc(p.role)})</span> ${logout}</span></header>
+<div id="toast" role="status" aria-live="polite"></div>
+<main id="main">${input.body}</main>
+</body></html>`;
+}

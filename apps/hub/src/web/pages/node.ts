@@ -1,0 +1,31 @@
+import type { Action, StoredEvent, Summary, World } from '@homelab/contracts';
+import type { Principal } from '../auth/guard';
+import { historyEntry, pendingCard } from './action-view';
+import { eventsTable } from './events';
+import { diskCell, nodeStatus, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
+import { ago, esc } from './html';
+
+export function nodeBody(node: string, s: Summary, world: World, history: Action[], events: StoredEvent[], p: Principal, now: Date): string | null {
+  const n = s.nodes.find((x) => x.node === node);
+  if (!n) return null;
+  const services = s.services.filter((v) => v.node === node);
+  const waiting = [...s.actions.pending, ...s.actions.running].filter((a) => a.node === node);
+  const metrics = Object.entries(n.metrics ?? {})
+    .map(([k, v]) => `${esc(k)} ${esc(Math.round(v * 10) / 10)}`)
+    .join(', ');
+  const unmanaged = unmanagedOf(world, node);
+  return `<h1>Node ${esc(node)}</h1>
+<div class="card kv">
+<span class="muted">status</span><span>${nodeStatus(n)} since ${ago(n.statusSince, now)}</span>
+<span class="muted">last seen</span><span>${ago(n.lastSeen, now)}</span>
+<span class="muted">docker</span><span>${n.dockerReachable === null ? '–' : n.dockerReachable ? 'reachable' : 'unreachable'}</span>
+<span class="muted">disk</span><span>${diskCell(n)}</span>
+${metrics ? `<span class="muted">metrics</span><span>${metrics}</span>` : ''}
+<span class="muted">session / seq</span><span>${esc(n.session ?? '–')} / ${esc(n.lastSeq ?? '–')}</span>
+</div>
+<h2>Services (${services.length})</h2>${servicesTable(services, now, 2000)}
+<h2>Actions</h2>${waiting.length ? waiting.map((a) => pendingCard(a, p, now)).join('') : '<p class="muted">Nothing pending or running.</p>'}
+${history.slice(0, 10).map((a) => historyEntry(a, now)).join('')}
+<h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : '<p class="muted">The agent has not reported an inventory.</p>'}
+<h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${esc(node)}</a></p>`;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, type ServiceSpec } from '@homelab/contracts';
+import { InventoryReporter, unmanagedContainers, type ListedContainer } from './inventory';
+import { RecordingSink, silentLog } from './testing/fakes';
+
+const c = (name: string, state = 'running', labels: Record<string, string> = {}): ListedContainer => ({ name, state, image: `${name}:latest`, labels });
+const desired: Record<string, ServiceSpec> = {
+  z2m: { monitor: true, containers: ['zigbee2mqtt'] },
+  ha: { monitor: false },
+  grafana: { monitor: true, compose: { file: '/srv/grafana/compose.yml', project: 'grafana', build: false, command: 'docker-compose' } },
+};
+
+describe('unmanagedContainers', () => {
+  it('lists containers of no desired service, by name, monitor:false and compose labels counting as desired', () => {
+    const all = [
+      c('zigbee2mqtt'),
+      c('ha'),
+      c('grafana_grafana_1', 'running', { 'com.docker.compose.project': 'grafana', 'com.docker.compose.service': 'grafana' }),
+      c('portainer'),
+      c('old-backup', 'exited'),
+    ];
+    expect(unmanagedContainers(all, desired)).toEqual({
+      unmanaged: [
+        { name: 'old-backup', state: 'exited', image: 'old-backup:latest' },
+        { name: 'portainer', state: 'running', image: 'portainer:latest' },
+      ],
+      truncated: false,
+    });
+  });
+
+  it('leaves out containers labelled homelab.keep=true (the disk_cleanup opt-out)', () => {
+    expect(unmanagedContainers([c('agent', 'running', { 'homelab.keep': 'True' }), c('other')], desired).unmanaged.map((u) => u.name)).toEqual(['other']);
+  });
+
+  it('caps the list at 256 and says so', () => {
+    const many = Array.from({ length: 300 }, (_, i) => c(`x${String(i).padStart(3, '0')}`));
+    const inv = unmanagedContainers(many, desired);
+    expect(inv.unmanaged).toHaveLength(256);
+    expect(inv.truncated).toBe(true);
+  });
+});
+
+describe('InventoryReporter', () => {
+  it('reports after start and then only when the unmanaged set changes; nothing before a desired state is known', async () => {
+    const sink = new RecordingSink();
+    let list = [c('zigbee2mqtt'), c('portainer')];
+    let known: Record<string, ServiceSpec> | undefined;
+    const r = new InventoryReporter({ docker: { listAllContainers: async () => list }, desired: () => known, sink, clock: new ManualClock(), log: silentLog, intervalMs: 10_000 });
+    await r.runOnce();
+    expect(sink.drafts).toEqual([]);
+    known = desired;
+    await r.runOnce();
+    await r.runOnce();
+    expect(sink.drafts).toEqual([{ type: 'node_inventory', data: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer:latest' }] } }]);
+    list = [c('zigbee2mqtt')];
+    await r.runOnce();
+    expect(sink.drafts[1]).toEqual({ type: 'node_inventory', data: { unmanaged: [] } });
+  });
+});

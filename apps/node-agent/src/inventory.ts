@@ -1,0 +1,116 @@
+import { CONTAINER_NAME_PATTERN, type Clock, type ServiceSpec, type UnmanagedContainer } from '@homelab/contracts';
+import type { Logger } from '@homelab/logging';
+import { desiredOwner, KEEP_LABEL } from './disk-cleanup';
+import { errorMessage } from './errors';
+import type { EventSink } from './publisher';
+
+/** One container as `docker ps -a` lists it. */
+export interface ListedContainer {
+  /** Without the leading slash. */
+  name: string;
+  state: string;
+  image?: string;
+  labels: Record<string, string>;
+}
+
+/** The Docker side of the inventory; kept apart so DockerPort fakes need not grow. */
+export interface InventoryDockerPort {
+  listAllContainers(): Promise<ListedContainer[]>;
+}
+
+export function inventoryPortOf(docker: object): InventoryDockerPort | undefined {
+  return typeof (docker as Partial<InventoryDockerPort>).listAllContainers === 'function' ? (docker as InventoryDockerPort) : undefined;
+}
+
+export const INVENTORY_MAX = 256;
+
+/**
+ * Pure: the containers of no desired service (matched by name or compose
+ * labels, like disk_cleanup; `monitor: false` services count as desired),
+ * without those labelled `homelab.keep=true` — the same opt-out label as
+ * disk_cleanup uses. Sorted by name, at most INVENTORY_MAX.
+ */
+export function unmanagedContainers(all: readonly ListedContainer[], desired: Record<string, ServiceSpec>): { unmanaged: UnmanagedContainer[]; truncated: boolean } {
+  const out: UnmanagedContainer[] = [];
+  for (const c of all) {
+    if (c.labels[KEEP_LABEL]?.toLowerCase() === 'true' || !CONTAINER_NAME_PATTERN.test(c.name)) continue;
+    if (desiredOwner(c, desired) !== null) continue;
+    out.push({ name: c.name, state: c.state.slice(0, 32), ...(c.image ? { image: c.image.slice(0, 256) } : {}) });
+  }
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { unmanaged: out.slice(0, INVENTORY_MAX), truncated: out.length > INVENTORY_MAX };
+}
+
+export interface InventoryReporterDeps {
+  docker: InventoryDockerPort;
+  /** The node's desired services; undefined until a desired state is known (nothing is reported before). */
+  desired: () => Record<string, ServiceSpec> | undefined;
+  sink: EventSink;
+  clock: Clock;
+  log: Logger;
+  intervalMs: number;
+  /** Docker events of other containers are coalesced this long. Default 1 s. */
+  debounceMs?: number;
+}
+
+/**
+ * Lists all containers (one Engine call) every intervalMs and soon after a
+ * Docker event of a container of no watched service; emits `node_inventory`
+ * when the unmanaged set changes, and once after each start.
+ */
+export class InventoryReporter {
+  private last: string | null = null;
+  private timer: unknown = null;
+  private debounce: unknown = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: InventoryReporterDeps) {}
+
+  start(): void {
+    const loop = async () => {
+      await this.runOnce();
+      if (!this.stopped) this.timer = this.deps.clock.setTimeout(() => void loop(), this.deps.intervalMs);
+    };
+    void loop();
+  }
+
+  kick(): void {
+    if (this.stopped || this.debounce !== null) return;
+    this.debounce = this.deps.clock.setTimeout(() => {
+      this.debounce = null;
+      void this.runOnce();
+    }, this.deps.debounceMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.deps.clock.clearTimeout(this.timer);
+    if (this.debounce !== null) this.deps.clock.clearTimeout(this.debounce);
+    await this.running;
+  }
+
+  runOnce(): Promise<void> {
+    this.running ??= this.report().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async report(): Promise<void> {
+    const desired = this.deps.desired();
+    if (!desired) return;
+    let all: ListedContainer[];
+    try {
+      all = await this.deps.docker.listAllContainers();
+    } catch (err) {
+      this.deps.log.debug({ err: errorMessage(err) }, 'inventory: cannot list containers'); // the watcher reports docker_unreachable
+      return;
+    }
+    const inv = unmanagedContainers(all, desired);
+    const key = JSON.stringify(inv);
+    if (key === this.last) return;
+    this.last = key;
+    await this.deps.sink.emit({ type: 'node_inventory', data: inv.truncated ? inv : { unmanaged: inv.unmanaged } });
+  }
+}
