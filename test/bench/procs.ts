@@ -128,7 +128,9 @@ export function spawnJsonLines(cmd: string, args: string[], opts: { cwd?: string
 }
 
 export function spawnHub(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): LoggedProcess {
-  return spawnLogged(process.execPath, [CLI, 'hub', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, logFile });
+  // BENCH_HUB_NODE_ARGS: extra node flags for the hub, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (NODE_OPTIONS refuses --cpu-prof).
+  const nodeFlags = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return spawnLogged(process.execPath, [...nodeFlags, CLI, 'hub', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, logFile });
 }
 
 /** Lines in every `events/*\/<stream>.jsonl` below root, per stream. */

@@ -4,7 +4,7 @@ import { gzChunks, isLineStart, plainChunks, READ_CHUNK_BYTES } from './chunks';
 import type { CommittedSizes } from './fs-event-log';
 import { absFile, assertValidStream, parseRelFile, type LogFileRef } from './layout';
 import { LineSplitter } from './line-splitter';
-import type { EventLogReader, LogPosition, LogRecord } from './port';
+import type { EventLogReader, LogPosition, LogRecord, RecordBatch } from './port';
 import { scanLog, type LogIndex } from './scan';
 
 export interface FsEventLogReaderOptions {
@@ -62,10 +62,11 @@ export class FsEventLogReader implements EventLogReader {
   }
 
   read(stream: string, from: LogPosition | null): AsyncIterable<LogRecord> {
-    return { [Symbol.asyncIterator]: () => new BatchIterator(this.batches(stream, from)) };
+    return { [Symbol.asyncIterator]: () => new BatchIterator(this.readBatches(stream, from)) };
   }
 
-  private async *batches(stream: string, from: LogPosition | null): AsyncGenerator<LogRecord[]> {
+  /** The records of `read`, a batch at a time (catch-up and replay use this). */
+  async *readBatches(stream: string, from: LogPosition | null): AsyncGenerator<RecordBatch> {
     assertValidStream(stream);
     const fromRef = from ? parseRelFile(from.file) : null;
     if (from && (!fromRef || fromRef.stream !== stream || !Number.isSafeInteger(from.offset) || from.offset < 0)) {
@@ -75,7 +76,7 @@ export class FsEventLogReader implements EventLogReader {
     yield* this.readFrom(stream, fromRef?.date ?? null, from?.offset ?? 0, true);
   }
 
-  private async *readFrom(stream: string, fromDate: string | null, offset: number, mayRescan: boolean): AsyncGenerator<LogRecord[]> {
+  private async *readFrom(stream: string, fromDate: string | null, offset: number, mayRescan: boolean): AsyncGenerator<RecordBatch> {
     for (const ref of this.index!.get(stream) ?? []) {
       if (fromDate !== null && ref.date < fromDate) continue;
       const start = ref.date === fromDate ? offset : 0;
@@ -93,7 +94,7 @@ export class FsEventLogReader implements EventLogReader {
     }
   }
 
-  private async *readFile(ref: LogFileRef, requested: number): AsyncGenerator<LogRecord[]> {
+  private async *readFile(ref: LogFileRef, requested: number): AsyncGenerator<RecordBatch> {
     const abs = absFile(this.root, ref.rel);
     let start = requested;
     let chunks: AsyncGenerator<Buffer>;
@@ -117,8 +118,8 @@ export class FsEventLogReader implements EventLogReader {
       if (this.corrupt(ref, offset, error, logged)) logged++;
     });
     for await (const chunk of chunks) {
-      const batch = splitter.push(chunk);
-      if (batch.length > 0) yield batch;
+      splitter.push(chunk);
+      for (let batch = splitter.take(); batch.records.length > 0; batch = splitter.take()) yield batch;
     }
     if (logged >= MAX_LOGGED_PER_READ) {
       this.log?.warn({ file: `events/${ref.rel}`, corruptLinesTotal: this.corruptLines }, 'more corrupt lines were skipped than logged');
@@ -148,13 +149,18 @@ export class FsEventLogReader implements EventLogReader {
  * itself pays per record, and the async work happens once per batch.
  */
 class BatchIterator implements AsyncIterator<LogRecord> {
-  private batch: LogRecord[] = [];
+  private batch: RecordBatch = { file: '', records: [], ends: [] };
   private i = 0;
 
-  constructor(private readonly source: AsyncGenerator<LogRecord[]>) {}
+  constructor(private readonly source: AsyncGenerator<RecordBatch>) {}
 
   next(): Promise<IteratorResult<LogRecord>> {
-    if (this.i < this.batch.length) return Promise.resolve({ value: this.batch[this.i++]!, done: false });
+    const { file, records, ends } = this.batch;
+    const i = this.i;
+    if (i < records.length) {
+      this.i++;
+      return Promise.resolve({ value: { record: records[i]!, next: { file, offset: ends[i]! } }, done: false });
+    }
     return this.source.next().then((r): Promise<IteratorResult<LogRecord>> | IteratorResult<LogRecord> => {
       if (r.done) return { value: undefined, done: true };
       this.batch = r.value;
@@ -165,7 +171,7 @@ class BatchIterator implements AsyncIterator<LogRecord> {
 
   /** A consumer that stops early (break, throw) closes the file being read. */
   async return(): Promise<IteratorResult<LogRecord>> {
-    this.batch = [];
+    this.batch = { file: '', records: [], ends: [] };
     await this.source.return(undefined);
     return { value: undefined, done: true };
   }

@@ -5,7 +5,9 @@ import type { Logger } from '@homelab/logging';
 import { AppendFile, EventLogWriteError } from './append-file';
 import { mkdirDurable } from './durable';
 import { absFile, assertValidStream, eventsDir, parseRelFile, relFile, utcDate } from './layout';
-import { encodeLine, isCanonicalStoredEvent } from './line-codec';
+import { isoTime } from './canonical-event';
+import { knownEventText } from './fast-line';
+import { encodeEventLine, isCanonicalStoredEvent } from './line-codec';
 import type { AppendOutcome, EventLog } from './port';
 import { quarantineCorruptLines } from './quarantine';
 import { recoverLog } from './recover';
@@ -92,10 +94,13 @@ export class FsEventLog implements EventLog, CommittedSizes {
     // Validate everything before accepting anything: a record the log could
     // not read back would be lost silently, so the whole call is refused instead.
     const records: StoredEvent[] = [];
+    const rxOk = isoTime(rxIso);
     for (let i = 0; i < events.length; i++) {
-      const record = { event: events[i], rx: rxIso };
-      // Exact fast check (see line-codec.ts): what it accepts, zod would return unchanged.
-      if (isCanonicalStoredEvent(record)) {
+      const event = events[i]!;
+      const record = { event, rx: rxIso };
+      // Exact fast check (see canonical-event.ts): what it accepts, zod would return unchanged. An
+      // event ingest decoded from an agent's payload (decodeEventPayload) passed it when decoded.
+      if ((rxOk && knownEventText(event) !== undefined) || isCanonicalStoredEvent(record)) {
         records.push(record);
         continue;
       }
@@ -126,7 +131,7 @@ export class FsEventLog implements EventLog, CommittedSizes {
       rel = relFile(this.dateFor(stream, rx), stream);
     }
     return new Promise<AppendOutcome>((resolve, reject) => {
-      this.queue.push({ stream, rel, bytes: written.map(encodeLine).join(''), written, duplicates, resolve, reject });
+      this.queue.push({ stream, rel, bytes: written.map((r) => encodeEventLine(r.event, r.rx)).join(''), written, duplicates, resolve, reject });
       this.scheduleFlush();
     });
   }

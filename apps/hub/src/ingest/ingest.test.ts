@@ -94,6 +94,16 @@ describe('Ingest', () => {
     expect(await stored('piha')).toEqual([encodeLine(StoredEvent.parse({ event: e, rx: NOW.toISOString() })).trimEnd()]);
   });
 
+  it('stores an event published as JSON.stringify wrote it byte for byte as encodeLine writes the record, with or without prevSeq', async () => {
+    const ingest = ingestWith();
+    const events = [healthy('piha', 1), { ...healthy('piha', 2), prevSeq: 1 }, { ...healthy('piha', 3), prevSeq: 2, data: { heartbeat: true } }];
+    // Key order as zod (and so agents) write it: prevSeq after ts.
+    const wire = events.map((e) => StoredEvent.parse({ event: e, rx: NOW.toISOString() }));
+    for (const w of wire) await ingest.handle(topics.events('piha'), msg(w.event));
+    expect(await stored('piha')).toEqual(wire.map((w) => encodeLine(w).trimEnd()));
+    expect(ingest.counters.accepted).toBe(3);
+  });
+
   it('rejects bad messages with a counted reason, writes nothing and never throws', async () => {
     const ingest = ingestWith();
     await ingest.handle('homelab/v1/nodes/Bad Name/events', msg(healthy('piha', 1)));

@@ -10,7 +10,7 @@ import {
   type ParsedNodeTopic,
   type StoredEvent,
 } from '@homelab/contracts';
-import { isCanonicalEvent, type EventLog } from '@homelab/event-log';
+import { decodeEventPayload, isCanonicalEvent, type EventLog } from '@homelab/event-log';
 import { preview, type Logger } from '@homelab/logging';
 import { IngestCounters, type RejectReason } from './counters';
 
@@ -129,6 +129,12 @@ export class Ingest {
     if (!parsed) return this.rejectMsg('unknown_topic', topic, payload);
     if (parsed.channel === 'status' && payload.length === 0) return; // a cleared retained status
     if (payload.length > this.deps.maxPayloadBytes) return this.rejectMsg('too_large', topic, payload);
+    if (parsed.channel === 'events') {
+      // An agent's event as JSON.stringify wrote it is decoded without JSON.parse (and written
+      // without stringifying it again); the result is what the path below would give.
+      const event = decodeEventPayload(payload);
+      if (event !== undefined) return this.onEvents(parsed.node, topic, [event], payload);
+    }
     let json: unknown;
     try {
       // Strict: invalid UTF-8 is refused, not silently turned into U+FFFD and stored.
@@ -152,7 +158,10 @@ export class Ingest {
     // Agents may batch: accept one event or an array of them.
     const res = parseEvents(json);
     if (!res.ok) return this.rejectMsg('invalid_schema', topic, raw, res.error);
-    const events = res.events;
+    return this.onEvents(node, topic, res.events, raw);
+  }
+
+  private onEvents(node: string, topic: string, events: HomelabEvent[], raw: Buffer): Promise<void> | undefined {
     if (events.some((e) => e.node !== node)) return this.rejectMsg('node_mismatch', topic, raw);
     return this.enqueue(node, topic, events);
   }

@@ -192,3 +192,34 @@ describe('fold: idempotence and safety', () => {
     expect(world.nodes[CTOR]!.lastSeq).toBe(3);
   });
 });
+
+describe('fold: events are read-only', () => {
+  const deepFreeze = <T>(v: T): T => {
+    if (typeof v === 'object' && v !== null) {
+      for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+      Object.freeze(v);
+    }
+    return v;
+  };
+
+  it('folds frozen events without changing them, so replay may share one parsed data object between events', () => {
+    const containers = [{ name: 'z2m-1', state: 'running' }];
+    const steps: Step[] = [
+      hub(ev.status('piha', 1, true, 1)),
+      { ...ev.healthy('piha', 1, 'z2m'), data: { containers, heartbeat: true } } as HomelabEvent,
+      { ...ev.healthy('piha', 2, 'z2m'), data: { containers, heartbeat: true } } as HomelabEvent,
+      ev.unhealthy('piha', 3, 'z2m', 'probe_failed', 'HTTP 500'),
+      ev.recovered('piha', 4, 'z2m'),
+      ev.disk('piha', 5, '/', 'high'),
+      ev.disk('piha', 6, '/', 'ok'),
+      ev.heartbeat('piha', 7, { uptimeSec: 5, load1: 0.5 }),
+      ev.docker('piha', 8, false),
+      hub(ev.status('piha', 2, false, 1)),
+    ];
+    const frozen = deepFreeze(steps);
+    const before = JSON.stringify(frozen);
+    expect(() => run(frozen)).not.toThrow();
+    expect(JSON.stringify(frozen)).toBe(before);
+    expect(run(frozen)).toEqual(run(JSON.parse(before) as Step[]));
+  });
+});

@@ -132,13 +132,33 @@ function foldStatus(node: WorldNode, e: StatusEvent): void {
 }
 
 /**
+ * `node/service` keys, one string instance per pair. Concatenated per event,
+ * each key was a fresh string that the world lookup had to flatten, hash and
+ * internalize again: a large part of a replay's fold time. Bounded.
+ */
+const serviceKeys = new Map<string, Map<string, string>>();
+function keyOf(node: string, service: string): string {
+  let byService = serviceKeys.get(node);
+  if (byService === undefined) {
+    if (serviceKeys.size >= 4096) serviceKeys.clear();
+    serviceKeys.set(node, (byService = new Map()));
+  }
+  let key = byService.get(service);
+  if (key === undefined) {
+    if (byService.size >= 4096) byService.clear();
+    byService.set(service, (key = serviceKey(node, service)));
+  }
+  return key;
+}
+
+/**
  * `since` is the `ts` of the first event of the current status: heartbeats
  * and a change of reason while unhealthy keep it (the occurrence goes on).
  * Reason and detail always show the latest unhealthy event.
  */
 function foldService(world: World, node: string, stored: StoredEvent): void {
   const e = stored.event as Extract<HomelabEvent, { service: string }>;
-  const key = serviceKey(node, e.service);
+  const key = keyOf(node, e.service);
   const status = e.type === 'service_unhealthy' ? 'unhealthy' : 'healthy';
   let svc = own(world.services, key);
   if (!svc || svc.status !== status) {
@@ -154,15 +174,16 @@ function foldService(world: World, node: string, stored: StoredEvent): void {
   if (e.type === 'service_unhealthy') {
     svc.reason = e.data.reason;
     if (e.data.detail !== undefined) svc.detail = e.data.detail;
-    else delete svc.detail;
+    else if (svc.detail !== undefined) delete svc.detail;
     if (e.data.probe !== undefined) svc.probe = e.data.probe;
-    else delete svc.probe;
+    else if (svc.probe !== undefined) delete svc.probe;
     const ids = svc.problemEventIds;
     if (ids.length >= PROBLEM_IDS_MAX) ids.splice(PROBLEM_IDS_HEAD, ids.length - PROBLEM_IDS_MAX + 1);
     ids.push(e.id);
   } else {
-    delete svc.reason;
-    delete svc.detail;
-    delete svc.probe;
+    // Guarded: `delete` of an absent key still costs a runtime call, on nearly every (healthy) event.
+    if (svc.reason !== undefined) delete svc.reason;
+    if (svc.detail !== undefined) delete svc.detail;
+    if (svc.probe !== undefined) delete svc.probe;
   }
 }
