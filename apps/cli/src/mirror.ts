@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import { writeFileAtomic } from '@homelab/durable-fs';
 import path from 'node:path';
 
 export interface MirrorOptions {
@@ -20,22 +20,7 @@ export interface MirrorStatus {
 
 /** temp file → fsync → rename → fsync the folder: a reader sees the old file or the new one, never half. */
 export async function writeAtomic(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await fs.open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(data, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.rename(tmp, file);
-  const dir = await fs.open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileAtomic(file, data, { mkdirMode: 0o755 });
 }
 
 async function get(url: URL, token: string | undefined, timeoutMs: number): Promise<unknown> {

@@ -1,10 +1,9 @@
 import { pbkdf2, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { NAME_PATTERN } from '@homelab/contracts';
 import { HubError } from '../errors';
-import { writeFilesAtomic } from '../observer/atomic-file';
+import { readJsonFile, writeFileAtomic } from '@homelab/durable-fs';
 import { HUB_CLIENT_ID } from './acl';
 
 /**
@@ -94,29 +93,15 @@ export async function makeCredential(role: Role, secret: string, now: Date): Pro
 /** Reads and validates the credentials file; a missing file is an empty set. */
 export async function readCredentials(root: string): Promise<CredentialsFile> {
   const file = path.join(root, CREDENTIALS_FILE);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_CREDENTIALS;
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new HubError('config_invalid', `${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = CredentialsFile.safeParse(json);
-  if (!parsed.success) throw new HubError('config_invalid', `${file}: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  const res = await readJsonFile(file, CredentialsFile);
+  if (res.kind === 'missing') return EMPTY_CREDENTIALS;
+  if (res.kind === 'corrupt') throw new HubError('config_invalid', `${file}: ${res.problem}`);
+  return res.value;
 }
 
 /** Replaces the credentials file atomically (temp + fsync + rename + fsync dir), readable by its owner only. */
 export async function writeCredentials(root: string, creds: CredentialsFile): Promise<void> {
-  const file = path.join(root, CREDENTIALS_FILE);
-  await writeFilesAtomic(path.dirname(file), [{ name: path.basename(file), data: JSON.stringify(creds, null, 2) + '\n' }]);
-  await fs.chmod(file, 0o600);
+  await writeFileAtomic(path.join(root, CREDENTIALS_FILE), `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600, mkdirMode: 0o700 });
 }
 
 /**

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import type { Positions } from './catch-up';
-import { readIfExists, writeFilesAtomic } from './atomic-file';
+import { readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
 import { stableJson } from './world-files';
 
 export const STATE_DIR = 'state';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FoldedSeqs, WorldNode, WorldService, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { readIfExists, writeFilesAtomic } from './atomic-file';
+import { readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
 import { CHECKPOINT_FILE, STATE_DIR, type ObserverCheckpoint } from './checkpoint';
 import { stableJson } from './world-files';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WorldNodesFile, WorldServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { readIfExists, writeFilesAtomic } from './atomic-file';
+import { readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
 
 export const WORLD_DIR = 'world';
 export const SERVICES_FILE = 'services.json';

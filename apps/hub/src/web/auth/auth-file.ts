@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import { readJsonFile, writeFileAtomic } from '@homelab/durable-fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { hashPassword, hashToken, newSecret, PASSWORD_HASH_PATTERN } from './passwords';
@@ -30,41 +30,14 @@ export interface InitialCredentials {
 }
 
 export async function writePrivateFileAtomic(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await fs.open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(data, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.rename(tmp, file);
-  const dir = await fs.open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileAtomic(file, data, { mode: 0o600, mkdirMode: 0o700 });
 }
 
 export async function readAuthFile(file: string): Promise<AuthFile | null> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not JSON (${(err as Error).message})`);
-  }
-  const parsed = AuthFile.safeParse(json);
-  if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  const res = await readJsonFile(file, AuthFile);
+  if (res.kind === 'missing') return null;
+  if (res.kind === 'corrupt') throw new Error(`${file}: ${res.problem}`);
+  return res.value;
 }
 
 export interface LoadedAuth {

@@ -1,0 +1,62 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { mkdirDurable, readJsonFile, writeFileAtomic, writeFilesAtomic } from './index';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'durable-fs-'));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('durable fs', () => {
+  it('replaces a file and leaves no temp file behind', async () => {
+    const file = path.join(dir, 'a.json');
+    await writeFileAtomic(file, 'one');
+    await writeFileAtomic(file, 'two');
+    expect(await fs.readFile(file, 'utf8')).toBe('two');
+    expect(await fs.readdir(dir)).toEqual(['a.json']);
+  });
+
+  it('creates the folder and a private file when asked', async () => {
+    const file = path.join(dir, 'deep', 'er', 'secret.json');
+    await writeFileAtomic(file, 'x', { mode: 0o600, mkdirMode: 0o700 });
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(path.dirname(file))).mode & 0o777).toBe(0o700);
+  });
+
+  it('keeps the old content when the write fails, and cleans its temp file', async () => {
+    const file = path.join(dir, 'a.json');
+    await writeFileAtomic(file, 'old');
+    await fs.mkdir(path.join(dir, 'blocker'));
+    await expect(writeFileAtomic(path.join(dir, 'blocker'), 'new')).rejects.toThrow();
+    expect(await fs.readFile(file, 'utf8')).toBe('old');
+    expect((await fs.readdir(dir)).sort()).toEqual(['a.json', 'blocker']);
+  });
+
+  it('writes several files of one folder', async () => {
+    await writeFilesAtomic(path.join(dir, 'w'), [{ name: 'x', data: '1' }, { name: 'y', data: '2' }]);
+    expect((await fs.readdir(path.join(dir, 'w'))).sort()).toEqual(['x', 'y']);
+  });
+
+  it('says whether mkdir created anything', async () => {
+    expect(await mkdirDurable(path.join(dir, 'n', 'm'))).toBe(true);
+    expect(await mkdirDurable(path.join(dir, 'n', 'm'))).toBe(false);
+  });
+
+  it('tells a missing, a valid and a corrupt JSON file apart', async () => {
+    const schema = z.object({ n: z.number() });
+    const file = path.join(dir, 'f.json');
+    expect(await readJsonFile(file, schema)).toEqual({ kind: 'missing' });
+    await fs.writeFile(file, '{"n":1}');
+    expect(await readJsonFile(file, schema)).toEqual({ kind: 'ok', value: { n: 1 } });
+    await fs.writeFile(file, '{"n":"x"}');
+    expect(await readJsonFile(file, schema)).toMatchObject({ kind: 'corrupt' });
+    await fs.writeFile(file, '{');
+    expect((await readJsonFile(file, schema)).kind).toBe('corrupt');
+  });
+});

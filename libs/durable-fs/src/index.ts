@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The crash-safe file operations every part shares (RELIABILITY.md, SQLite
+ * `unixSync`): a new or renamed directory entry is durable only once its
+ * directory is fsynced, and a file is replaced all-or-nothing by writing a
+ * temp file beside it, fsyncing it, renaming it over the target and fsyncing
+ * the directory. A crash leaves the old content or the new, never a mix.
+ */
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `mkdir -p` that fsyncs the parent of every directory it created; true when it created one. */
+export async function mkdirDurable(dir: string, mode?: number): Promise<boolean> {
+  const first = await fs.mkdir(dir, { recursive: true, ...(mode !== undefined ? { mode } : {}) });
+  if (first === undefined) return false;
+  let cur = path.resolve(dir);
+  const created: string[] = [];
+  for (;;) {
+    created.push(cur);
+    if (cur === path.resolve(first)) break;
+    const up = path.dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  for (const d of created) await fsyncDir(path.dirname(d));
+  return true;
+}
+
+export interface AtomicWriteOptions {
+  /** Mode of the new file (default 0o644; secrets: 0o600). */
+  mode?: number;
+  /** Create the folder first (durably), with this mode; default: the folder must exist. */
+  mkdirMode?: number;
+}
+
+/** A temp name beside `file`: hidden, unique per process and call, ending in `.tmp` (startup sweeps may remove such files). */
+export function tempNameFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Replaces `file` with `data`, all or nothing (see above). */
+export async function writeFileAtomic(file: string, data: string | Buffer, opts: AtomicWriteOptions = {}): Promise<void> {
+  const dir = path.dirname(file);
+  if (opts.mkdirMode !== undefined) await mkdirDurable(dir, opts.mkdirMode);
+  const tmp = tempNameFor(file);
+  try {
+    const fh = await fs.open(tmp, 'w', opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+/**
+ * Replaces files of one directory, each all or nothing, with one directory
+ * fsync for all renames. They are not replaced together: a crash may leave
+ * some new and some old, which callers must be able to tell.
+ */
+export async function writeFilesAtomic(dir: string, files: { name: string; data: string }[]): Promise<void> {
+  if (files.length === 0) return;
+  await fs.mkdir(dir, { recursive: true });
+  const temps: { tmp: string; final: string }[] = [];
+  try {
+    for (const f of files) {
+      const final = path.join(dir, f.name);
+      const tmp = tempNameFor(final);
+      temps.push({ tmp, final });
+      const fh = await fs.open(tmp, 'w', 0o644);
+      try {
+        await fh.writeFile(f.data, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  } catch (err) {
+    await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
+    throw err;
+  }
+  for (const t of temps) await fs.rename(t.tmp, t.final);
+  await fsyncDir(dir);
+}
+
+/** A file's text, or null when it does not exist (other errors are thrown). */
+export async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export type JsonFileResult<T> = { kind: 'missing' } | { kind: 'ok'; value: T } | { kind: 'corrupt'; problem: string };
+
+/** Reads and validates one JSON file: missing, valid, or corrupt with the reason (zod's words); I/O errors are thrown. */
+export async function readJsonFile<S extends z.ZodType>(file: string, schema: S): Promise<JsonFileResult<z.infer<S>>> {
+  const text = await readIfExists(file);
+  if (text === null) return { kind: 'missing' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'corrupt', problem: `not JSON (${(err as Error).message})` };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? { kind: 'ok', value: parsed.data } : { kind: 'corrupt', problem: z.prettifyError(parsed.error) };
+}
