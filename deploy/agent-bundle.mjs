@@ -8,9 +8,11 @@ import { build } from 'esbuild';
 /**
  * Node flags the agent runs with (agent.Dockerfile's ENTRYPOINT; the footprint benchmark uses
  * the same): a 1 MB young generation instead of 16 MB keeps the resident size near what the
- * agent actually holds, at the price of more (tiny) scavenges.
+ * agent actually holds, at the price of more (tiny) scavenges; `--lite-mode` turns off V8's
+ * optimizing compiler and its code caches (the agent mostly waits on sockets: about 10 MB less
+ * RSS for no measurable CPU at idle or detection latency, docs/benchmarks.md).
  */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
 
 /** Modules dockerode/docker-modem require at load but the agent never uses: replaced by stubs that throw when used. */
 const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader', 'ssh2'];
