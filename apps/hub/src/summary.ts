@@ -6,6 +6,7 @@ import {
   type HostServicesFile,
   type Summary,
   type World,
+  SUMMARY_FULL_LIST_MAX,
   serviceKey,
 } from '@homelab/contracts';
 
@@ -67,6 +68,21 @@ export function buildSummary(input: SummaryInput): Summary {
     configProblems: input.problems,
     findings: input.findings,
   };
+}
+
+/**
+ * The summary as `GET /summary` sends it: with every service while the fleet
+ * is small, and above SUMMARY_FULL_LIST_MAX (or when asked) only the services
+ * that are not healthy, plus counts — a summary of 20,000 services would
+ * otherwise be 5 MB of mostly "healthy" (issue 7: p99 ≤ 20 ms at 20,000).
+ */
+export function summaryForClients(s: Summary, list: 'auto' | 'all' | 'problems' = 'auto'): Summary {
+  let healthy = 0;
+  for (const v of s.services) if (v.status === 'healthy') healthy++;
+  const serviceCounts = { total: s.services.length, healthy };
+  const all = list === 'all' || (list === 'auto' && s.services.length <= SUMMARY_FULL_LIST_MAX);
+  if (all) return { ...s, serviceCounts, servicesListed: 'all' };
+  return { ...s, services: s.services.filter((v) => v.status !== 'healthy'), serviceCounts, servicesListed: 'problems' };
 }
 
 export { serviceKey };

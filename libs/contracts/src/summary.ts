@@ -66,5 +66,15 @@ export const Summary = z.object({
   configProblems: z.array(ConfigProblem),
   /** What the supervisor wants the operator to know that is not an action (e.g. a node that never reported). */
   findings: z.array(Finding),
+  /** Services in world state, all of them, whatever `services` lists. */
+  serviceCounts: z.object({ total: z.number().int(), healthy: z.number().int() }).optional(),
+  /**
+   * What `services` lists: `all`, or only the ones that are not healthy (`problems`) — the default
+   * of `GET /summary` above SUMMARY_FULL_LIST_MAX services; `?services=all` lists them all.
+   */
+  servicesListed: z.enum(['all', 'problems']).optional(),
 });
 export type Summary = z.infer<typeof Summary>;
+
+/** Up to this many services `GET /summary` lists them all; above, only the unhealthy ones (the full list is one query away). */
+export const SUMMARY_FULL_LIST_MAX = 500;

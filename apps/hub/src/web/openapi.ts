@@ -59,7 +59,16 @@ export function openApiDocument(): string {
       '/summary': {
         get: {
           summary: 'Fleet summary: JSON, or the "Copy for AI" markdown with format=markdown',
-          parameters: [{ name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'markdown'] } }],
+          parameters: [
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['json', 'markdown'] } },
+            {
+              name: 'services',
+              in: 'query',
+              required: false,
+              description: 'all: every service; problems: the unhealthy ones. Default: all up to 500 services, problems above (see servicesListed)',
+              schema: { type: 'string', enum: ['all', 'problems'] },
+            },
+          ],
           responses: { 200: { description: 'OK', content: { 'application/json': { schema: ref('Summary') }, 'text/markdown': { schema: { type: 'string' } } } }, ...errors },
         },
       },

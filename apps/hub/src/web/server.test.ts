@@ -157,6 +157,16 @@ describe('hub web: summary, OpenAPI and pages', () => {
     expect(gunzipSync(res.rawPayload).toString('utf8')).toBe(plain);
   });
 
+  it('lists all services or only the unhealthy ones on request, saying which', async () => {
+    const all = (await get('/summary?services=all')).json();
+    expect(all.servicesListed).toBe('all');
+    expect(all.serviceCounts.total).toBe(all.services.length);
+    const problems = (await get('/summary?services=problems')).json();
+    expect(problems.servicesListed).toBe('problems');
+    expect(problems.services.every((v: { status: string }) => v.status !== 'healthy')).toBe(true);
+    expect((await get('/summary?services=some')).statusCode).toBe(400);
+  });
+
   it('shows a change of the actions in the summary at once', async () => {
     await get('/summary');
     await web.store.create(pendingAction('container-restart-piha-zigbee2mqtt'));

@@ -32,7 +32,11 @@ export interface WebDeps {
   loginWindowMs?: number;
 }
 
-const SummaryQuery = z.object({ format: z.enum(['json', 'markdown', 'md']).default('json') });
+const SummaryQuery = z.object({
+  format: z.enum(['json', 'markdown', 'md']).default('json'),
+  /** Which services the JSON lists; default: all of a small fleet, the unhealthy ones of a big one (servicesListed says which). */
+  services: z.enum(['all', 'problems']).optional(),
+});
 
 /**
  * UI + JSON API on 18180 (BRIEF.md "Interfaces people use"; docs/ui-api.md).
@@ -61,7 +65,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
     if (q.data.format === 'json') {
       reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
-      // 5 MB of JSON at 20,000 services: a poller over the network gets it gzipped (~20× smaller).
+      // A poller over the network gets it gzipped (a big fleet with many problems still makes a large list).
+      if (q.data.services) return reply.send(await summaries.json(q.data.services));
       const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await summaries.gzipJson() : null;
       return gz ? reply.header('content-encoding', 'gzip').send(gz) : reply.send(await summaries.json());
     }

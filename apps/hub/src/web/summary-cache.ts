@@ -1,7 +1,9 @@
 import { gzip } from 'node:zlib';
 import type { Action, Summary } from '@homelab/contracts';
-import { buildSummary, type SummaryInput } from '../summary';
+import { buildSummary, summaryForClients, type SummaryInput } from '../summary';
 import { summaryMarkdown } from '../summary-markdown';
+
+export type ServiceListing = 'auto' | 'all' | 'problems';
 
 export interface SummarySources {
   world: () => SummaryInput['world'];
@@ -15,8 +17,8 @@ export interface SummarySources {
 
 interface Built {
   summary: Summary;
-  /** UTF-8 bytes of the JSON, encoded once per build (5 MB at 20,000 services). */
-  json?: Buffer;
+  /** UTF-8 bytes of the JSON clients get (summaryForClients), encoded once per build and listing. */
+  json?: Map<ServiceListing, Buffer>;
   /** The same, gzipped off the event loop (libuv thread pool) once someone asked for gzip. */
   gzip?: Buffer;
   gzipping?: boolean;
@@ -37,7 +39,8 @@ const signature = (actions: Action[]) => actions.map((a) => `${a.id}\u0000${a.st
  * `/summary` without rebuilding it per request: the world, desired state,
  * problems and findings are replaced (never mutated) when they change, and
  * action changes bump a version, so a summary is reused while all of them are
- * the same objects. A change rebuilds on the next request. Action files
+ * the same objects. A change rebuilds on the next request — except a change of
+ * the world alone, which is served up to `worldLagMs` late (see get()). Action files
  * written by another process: when the cached summary is older than
  * `maxAgeMs`, the files are listed again in the background (the request does
  * not wait) and the summary is rebuilt only if their fingerprint differs.
@@ -50,6 +53,8 @@ export class SummaryCache {
     private readonly src: SummarySources,
     private readonly maxAgeMs = 1000,
     private readonly now: () => number = Date.now,
+    /** How far behind the world a served summary may be (see get()). */
+    private readonly worldLagMs = 1000,
   ) {}
 
   private key(): unknown[] {
@@ -78,8 +83,17 @@ export class SummaryCache {
 
   async get(): Promise<Built> {
     const b = this.built;
-    if (b && sameKey(b.key, this.key())) {
+    const key = this.key();
+    if (b && sameKey(b.key, key)) {
       if (this.now() - b.at > this.maxAgeMs) void this.rebuild(b).catch(() => undefined);
+      return b;
+    }
+    // Only the world moved (heartbeats move it all the time on a big fleet): serve the summary
+    // built less than worldLagMs ago while the new one is built in the background, so no request
+    // waits for a rebuild of 20,000 services. Anything else (actions, desired state, problems,
+    // findings) is shown at once: an operator's approval must never look undone.
+    if (b && sameKey(b.key.slice(1), key.slice(1)) && this.now() - b.builtAt < this.worldLagMs) {
+      void this.rebuild().catch(() => undefined);
       return b;
     }
     return this.rebuild();
@@ -89,9 +103,13 @@ export class SummaryCache {
     return (await this.get()).summary;
   }
 
-  async json(): Promise<Buffer> {
+  /** The JSON of `GET /summary`: `auto` lists every service of a small fleet, only the unhealthy ones of a big one. */
+  async json(list: ServiceListing = 'auto'): Promise<Buffer> {
     const b = await this.get();
-    return (b.json ??= Buffer.from(JSON.stringify(b.summary), 'utf8'));
+    b.json ??= new Map();
+    let out = b.json.get(list);
+    if (!out) b.json.set(list, (out = Buffer.from(JSON.stringify(summaryForClients(b.summary, list)), 'utf8')));
+    return out;
   }
 
   /**
