@@ -37,7 +37,12 @@ services:
   let hub: HubProcess;
   let agent: LoggedProcess;
 
-  const actionFile = (state: string, id: string) => readJson(path.join(hub.root, 'actions', state, `${id}.json`));
+  // The store renames into the new folder first and rewrites the content right after (the rename is the claim):
+  // a file whose content does not say the folder's state yet is read as not there yet.
+  const actionFile = async (state: string, id: string) => {
+    const a = await readJson(path.join(hub.root, 'actions', state, `${id}.json`));
+    return a?.state === state ? a : null;
+  };
   const service = async (name: string) => (await readJson(path.join(hub.root, 'world/services.json')))?.services?.[`piha/${name}`];
   const running = async (name: string) => (await docker.getContainer(name).inspect()).State.Running as boolean;
   const summary = async () => (await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any;
