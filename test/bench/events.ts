@@ -1,22 +1,11 @@
 import type { HomelabEvent } from '@homelab/contracts';
+import { prng } from '@homelab/testkit';
 
 /**
  * Deterministic, realistic events for the benchmarks: service heartbeats
  * (mostly healthy, some unhealthy with a reason, recoveries), node heartbeats
  * and disk readings, ~200 bytes of JSON each.
  */
-
-/** Small deterministic PRNG (mulberry32): the same seed gives the same log in every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const SERVICE_NAMES = [
   'grafana', 'prometheus', 'loki', 'promtail', 'alertmanager', 'node-exporter', 'cadvisor', 'traefik',

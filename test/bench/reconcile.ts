@@ -27,6 +27,7 @@ import { DesiredFileCache, loadDesired } from '../../apps/hub/src/desired';
 import { MAX_RESTART_WINDOW_MS } from '../../apps/hub/src/supervisor/policy';
 import { reconcile, type ReconcileInput } from '../../apps/hub/src/supervisor/reconcile';
 import { Supervisor } from '../../apps/hub/src/supervisor/supervisor';
+import { prng } from '@homelab/testkit';
 
 export interface ReconcileBenchOptions {
   nodes: number;
@@ -59,18 +60,6 @@ export interface ReconcileBenchSummary {
 
 const NOW = new Date('2026-11-26T15:00:00.000Z');
 const REASONS = ['containers_not_running', 'containers_not_running', 'mqtt_unreachable', 'container_unhealthy', 'restart_loop', 'probe_failed'];
-
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const iso = (msAgo: number) => new Date(NOW.getTime() - msAgo).toISOString();
 const nodeName = (i: number) => `node-${String(i).padStart(3, '0')}`;

@@ -3,17 +3,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
 import {
-  accountStream,
-  describeAccount,
+  expectEveryEventOnce,
+  expectReplayIdentical,
+  type FaultHub,
   healthz,
-  readWorldBytes,
-  replayWorld,
   startFaultHub,
   startLoadAgent,
   waitOfflineLogged,
   waitWorldFolded,
-  worldMismatches,
-  type FaultHub,
 } from '../support/fault';
 import { readJson, writeHosts } from '../support/stack';
 
@@ -102,21 +99,8 @@ describe('Mosquitto killed with -9 twice during a 20,000-event burst', () => {
     const dropNotices = brokerLog.split('\n').filter((l) => l.includes('Outgoing messages are being dropped')).length;
     console.log(`stored at the crashes: ${JSON.stringify(crashes)}; ingest at the end: ${JSON.stringify(counters)}; mosquitto drop notices: ${dropNotices}`);
 
-    for (const n of nodes) {
-      const a = await accountStream(root, n.node, path.join(tmp.path, `agent-${n.node}`), n.events);
-      console.log(describeAccount(a));
-      expect(a.ledger, describeAccount(a)).toBe(n.events);
-      expect(a.missing, describeAccount(a)).toEqual([]);
-      expect(a.doubled, describeAccount(a)).toEqual([]);
-      expect(a.outOfOrder, describeAccount(a)).toEqual([]);
-      expect(a.orphans).toEqual([]);
-      expect(a.indexesMissing).toEqual([]);
-      expect(worldMismatches(world, a)).toEqual([]);
-    }
+    await expectEveryEventOnce(root, tmp.path, nodes, world);
 
-    const live = await readWorldBytes(root);
-    const replayed = await replayWorld(root, hostsDir, 'durability-broker-replay');
-    expect(replayed.services).toBe(live.services);
-    expect(replayed.nodes).toBe(live.nodes);
+    await expectReplayIdentical(root, hostsDir, 'durability-broker-replay');
   });
 });

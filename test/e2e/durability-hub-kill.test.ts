@@ -2,18 +2,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { freePort, makeTempDir, waitFor, type LoggedProcess, type TempDir } from '@homelab/testkit';
 import {
-  accountStream,
-  describeAccount,
+  expectEveryEventOnce,
+  expectReplayIdentical,
+  type FaultHub,
   healthz,
   kill9,
-  readWorldBytes,
-  replayWorld,
   startFaultHub,
   startLoadAgent,
   waitOfflineLogged,
   waitWorldFolded,
-  worldMismatches,
-  type FaultHub,
 } from '../support/fault';
 import { readEvents, readJson, writeHosts } from '../support/stack';
 
@@ -110,23 +107,9 @@ describe('hub killed with -9 in the middle of a 20,000-event burst (embedded bro
     await hub.proc.stop();
     const world = await readJson(path.join(root, 'world/services.json'));
 
-    for (const n of nodes) {
-      const a = await accountStream(root, n.node, path.join(tmp.path, `agent-${n.node}`), n.events);
-      console.log(describeAccount(a));
-      expect(a.ledger, describeAccount(a)).toBe(n.events); // no agent was killed: every emit recorded
-      expect(a.missing, describeAccount(a)).toEqual([]);
-      expect(a.doubled, describeAccount(a)).toEqual([]);
-      expect(a.outOfOrder, describeAccount(a)).toEqual([]);
-      expect(a.orphans).toEqual([]);
-      expect(a.indexesMissing).toEqual([]);
-      expect(worldMismatches(world, a)).toEqual([]);
-    }
+    await expectEveryEventOnce(root, tmp.path, nodes, world);
     console.log(`durable at the kill: ${durableAtKill} (ingest said ${before.accepted}); after the restart: ${JSON.stringify(after)}`);
 
-    // World state is only a fold of the log: a replay from nothing gives the same bytes.
-    const live = await readWorldBytes(root);
-    const replayed = await replayWorld(root, hostsDir, 'durability-hub-kill-replay');
-    expect(replayed.services).toBe(live.services);
-    expect(replayed.nodes).toBe(live.nodes);
+    await expectReplayIdentical(root, hostsDir, 'durability-hub-kill-replay');
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@homelab/contracts';
-import { makeTempDir, sleep, waitFor, type TempDir } from '@homelab/testkit';
+import { makeTempDir, sleep, waitFor, type TempDir, prng as rng } from '@homelab/testkit';
 import { healthz, startFaultHub, type FaultHub } from '../support/fault';
 import { validEvent } from '../support/fuzz-payloads';
 import { provisionMqtt, testSecret } from '../support/mqtt-identities';
@@ -18,18 +18,6 @@ import { writeHosts } from '../support/stack';
  */
 const NODE = 'garbage-node';
 const COUNT = 1000;
-
-/** Deterministic PRNG (mulberry32), so a failure can be replayed. */
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function varint(n: number): Buffer {
   const out: number[] = [];

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { freePort, spawnLogged, waitFor, type LoggedProcess } from '@homelab/testkit';
 import { loadIndexOf, readLedger, type LedgerEntry } from './load-agent';
 import { agentMqttEnv } from './mqtt-identities';
@@ -258,6 +259,33 @@ export async function replayWorld(root: string, hostsDir: string, name: string, 
 export async function readWorldBytes(root: string): Promise<{ services: string; nodes: string }> {
   const [services, nodes] = await Promise.all(['services', 'nodes'].map((f) => fs.readFile(path.join(root, 'world', `${f}.json`), 'utf8')));
   return { services: services!, nodes: nodes! };
+}
+
+/** World state is only a fold of the log: a replay from nothing must give the live world files' bytes. The hub must be stopped. */
+export async function expectReplayIdentical(root: string, hostsDir: string, name: string): Promise<void> {
+  const live = await readWorldBytes(root);
+  const replayed = await replayWorld(root, hostsDir, name);
+  expect(replayed.services).toBe(live.services);
+  expect(replayed.nodes).toBe(live.nodes);
+}
+
+/**
+ * Every event each load agent emitted is in the log once, in seq order, and its
+ * last state is in the world (agents whose state dir is `<stateRoot>/agent-<node>`,
+ * none of them killed: every emit is in its ledger).
+ */
+export async function expectEveryEventOnce(root: string, stateRoot: string, nodes: { node: string; events: number }[], world: unknown): Promise<void> {
+  for (const n of nodes) {
+    const a = await accountStream(root, n.node, path.join(stateRoot, `agent-${n.node}`), n.events);
+    console.log(describeAccount(a));
+    expect(a.ledger, describeAccount(a)).toBe(n.events);
+    expect(a.missing, describeAccount(a)).toEqual([]);
+    expect(a.doubled, describeAccount(a)).toEqual([]);
+    expect(a.outOfOrder, describeAccount(a)).toEqual([]);
+    expect(a.orphans).toEqual([]);
+    expect(a.indexesMissing).toEqual([]);
+    expect(worldMismatches(world, a)).toEqual([]);
+  }
 }
 
 /** Resident set size of a process in bytes (Linux /proc). */

@@ -4,6 +4,7 @@
  * a counted ingest rejection reason, or a refusal by the broker before ingest.
  */
 import { topics } from '@homelab/contracts';
+import { prng } from '@homelab/testkit';
 
 export type IngestReason = 'unknown_topic' | 'too_large' | 'not_json' | 'invalid_schema' | 'node_mismatch';
 export type BrokerRefusal = 'refused_acl' | 'refused_size';
@@ -14,18 +15,6 @@ export interface FuzzCase {
   topic: string;
   payload: Buffer;
   expect: Outcome;
-}
-
-/** Small seeded PRNG (mulberry32), so every run sends the same bytes. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TS = '2026-01-02T03:04:05.000Z';

@@ -1,4 +1,5 @@
 import { StoredEvent, type HomelabEvent } from '@homelab/contracts';
+import { prng } from '@homelab/testkit';
 
 /**
  * Records and mutations for the codec tests (line-codec.test.ts,
@@ -42,16 +43,7 @@ export const FAST = 13;
 export const canonical = (e: HomelabEvent): StoredEvent => StoredEvent.parse({ event: e, rx: RX });
 export const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 const ODD_VALUES: unknown[] = [
   null, true, false, 0, -1, -0, 1.5, 100.01, 2 ** 53, 1e400, '', 'a', 'A', 'piha', 'bad name', 'x'.repeat(65), 'x'.repeat(161), 'x'.repeat(501),

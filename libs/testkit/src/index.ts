@@ -6,3 +6,4 @@ export * from './process';
 export * from './procfs';
 export * from './tmp';
 export * from './wait';
+export * from './prng';
