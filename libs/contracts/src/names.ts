@@ -18,8 +18,13 @@ export type ServiceName = z.infer<typeof ServiceName>;
 export const CONTAINER_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 export const ContainerName = z.string().regex(CONTAINER_NAME_PATTERN, 'must be a Docker container name');
 
-/** Action ids are built from names, so the same pattern family applies (longer). */
-export const ACTION_ID_PATTERN = /^[a-z0-9](?:[a-z0-9_-]{0,190}[a-z0-9])?$/;
+/**
+ * Action ids are built from names (`redeploy-<node>-<service>`: two names of up
+ * to 63 characters each), so the same pattern family applies, longer. Every
+ * place that must hold any id (HTTP route parameters) takes its length from here.
+ */
+export const ACTION_ID_MAX_LENGTH = 192;
+export const ACTION_ID_PATTERN = new RegExp(`^[a-z0-9](?:[a-z0-9_-]{0,${ACTION_ID_MAX_LENGTH - 2}}[a-z0-9])?$`);
 export const ActionId = z.string().regex(ACTION_ID_PATTERN, 'must be a valid action id');
 export type ActionId = z.infer<typeof ActionId>;
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuthState } from './auth/auth-state';
 import { crossSite } from './auth/guard';
+import { safeNext } from './auth/next-path';
 import type { LoginLimiter } from './auth/rate-limit';
 import { parseCookies, SESSION_COOKIE, sessionCookie, type SessionStore } from './auth/sessions';
 import { loginPage } from './pages/login';
@@ -12,8 +13,6 @@ export const LoginBody = z.object({
   next: z.string().max(2000).optional(),
 });
 
-/** Only a local path: `/x`, never `//host` or `https://…` (no open redirect). */
-const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next) ? next : '/');
 const isForm = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
 export interface AuthRoutesDeps {
@@ -56,7 +55,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
       return fail(401, 'wrong user or password', b.data.next);
     }
     deps.limiter.succeed(keys);
-    const s = deps.sessions.create(who.name, who.role);
+    const s = deps.sessions.create(who.name, who.role, who.credential);
     reply.header('set-cookie', sessionCookie(s.id, { maxAgeSec: deps.sessions.ttlSeconds, secure: req.protocol === 'https' }));
     if (form) return reply.redirect(safeNext(b.data.next), 303);
     return { user: who.name, role: who.role, csrf: s.csrf };

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ConfigProblem, Finding, HostServicesFile, World } from '@homelab/contracts';
+import { ACTION_ID_MAX_LENGTH, type ConfigProblem, type Finding, type HostServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import type { AuthState } from './auth/auth-state';
 import { installGuard } from './auth/guard';
@@ -44,7 +44,12 @@ const SummaryQuery = z.object({
  */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
   // Request logs only at debug: the UI polls and streams.
-  const app = Fastify({ loggerInstance: deps.log.child({ part: 'web' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    loggerInstance: deps.log.child({ part: 'web' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    // The longest route parameter is an action id; fastify's default (100) answered 414 to valid ids.
+    routerOptions: { maxParamLength: ACTION_ID_MAX_LENGTH },
+  });
   const sessions = new SessionStore();
   installGuard(app, deps.auth, sessions);
   registerAuthRoutes(app, { auth: deps.auth, sessions, limiter: new LoginLimiter(deps.loginMaxFailures, deps.loginWindowMs) });

@@ -28,7 +28,7 @@ describe('web auth building blocks', () => {
     expect((await fs.stat(initialCredentialsPath(root))).mode & 0o777).toBe(0o600);
     expect((await fs.stat(authFilePath(root))).mode & 0o777).toBe(0o600);
     const state = new AuthState(root, first.auth);
-    expect(await state.login('admin', creds.password)).toEqual({ name: 'admin', role: 'operator' });
+    expect(await state.login('admin', creds.password)).toMatchObject({ name: 'admin', role: 'operator' });
     expect(state.byToken(creds.viewerToken)).toEqual({ name: 'viewer-token', role: 'viewer' });
     // A second start keeps the same credentials and writes nothing new.
     const again = await loadOrCreateAuth(root);
@@ -67,7 +67,7 @@ describe('web auth building blocks', () => {
   it('expires sessions and parses cookies', () => {
     let now = 0;
     const s = new SessionStore(1000, () => now);
-    const session = s.create('admin', 'operator');
+    const session = s.create('admin', 'operator', 'credential-1');
     expect(s.get(session.id)?.user).toBe('admin');
     now = 1000;
     expect(s.get(session.id)).toBeNull();

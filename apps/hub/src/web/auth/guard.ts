@@ -35,7 +35,13 @@ export function identify(req: FastifyRequest, auth: AuthState, sessions: Session
     return t ? { ...t, via: 'token' } : null;
   }
   const s = sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
-  return s ? { name: s.user, role: s.role, via: 'session', session: s } : null;
+  if (!s) return null;
+  // Signed in with a password that was since replaced, a role since changed, or a user since removed.
+  if (auth.credentialOf(s.user) !== s.credential) {
+    sessions.delete(s.id);
+    return null;
+  }
+  return { name: s.user, role: s.role, via: 'session', session: s };
 }
 
 /**

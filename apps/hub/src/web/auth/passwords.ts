@@ -29,6 +29,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(actual, expected);
 }
 
+/**
+ * What a web session remembers of the credential it was issued for: a digest
+ * of the role and password hash (never the hash itself), so replacing either
+ * is seen without keeping secrets in the session table.
+ */
+export const credentialFingerprint = (role: string, passwordHash: string): string =>
+  createHash('sha256').update(`${role}\u0000${passwordHash}`, 'utf8').digest('base64url');
+
 /** API tokens are stored as their SHA-256 only (they are long random strings; no salt or stretching needed). */
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 

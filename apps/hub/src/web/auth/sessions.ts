@@ -8,6 +8,8 @@ export interface Session {
   /** Sent back by the page in `x-csrf-token` (or the `_csrf` form field) on every mutation. */
   csrf: string;
   expiresAt: number;
+  /** AuthState.credentialOf(user) at sign-in: the session ends when it changes (docs/ui-api.md "Signing in"). */
+  credential: string;
 }
 
 export const SESSION_COOKIE = 'homelab_session';
@@ -25,11 +27,11 @@ export class SessionStore {
     private readonly max = 10_000,
   ) {}
 
-  create(user: string, role: Role): Session {
+  create(user: string, role: Role, credential: string): Session {
     if (this.sessions.size >= this.max) this.prune();
     // Still full of live sessions: the oldest goes.
     if (this.sessions.size >= this.max) this.sessions.delete(this.sessions.keys().next().value!);
-    const s: Session = { id: randomBytes(32).toString('base64url'), user, role, csrf: randomBytes(24).toString('base64url'), expiresAt: this.now() + this.ttlMs };
+    const s: Session = { id: randomBytes(32).toString('base64url'), user, role, csrf: randomBytes(24).toString('base64url'), expiresAt: this.now() + this.ttlMs, credential };
     this.sessions.set(s.id, s);
     return s;
   }
