@@ -1,4 +1,5 @@
 import type { Action, Summary } from '@homelab/contracts';
+import { markdownText as md } from './summary-text';
 
 const MAX_LINES = 40;
 const RECENT_FAILURE_MS = 24 * 60 * 60_000;
@@ -7,13 +8,14 @@ function since(iso: string | null | undefined, now: Date): string {
   if (!iso) return 'unknown';
   const min = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
   const span = min < 60 ? `${min} min` : min < 2880 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${Math.floor(min / 1440)} d`;
-  return `${iso} (${span} ago)`;
+  return `${md(iso)} (${span} ago)`;
 }
 
-const where = (a: { node: string; service?: string }) => (a.service ? `${a.node}/${a.service}` : a.node);
+const where = (a: { node: string; service?: string }) => md(a.service ? `${a.node}/${a.service}` : a.node);
+/** Node-supplied text on one line, shortened, then escaped (so a cut never splits an escape). */
 const oneLine = (s: string, max = 200) => {
   const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return md(t.length > max ? `${t.slice(0, max - 1)}…` : t);
 };
 
 function capped(lines: string[], what: string): string[] {
@@ -45,21 +47,23 @@ export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt))
     '## Problems',
   ];
   const problems: string[] = [];
-  for (const n of offline) problems.push(`- node ${n.node}: offline since ${since(n.statusSince, now)}; last seen ${n.lastSeen ?? 'never'}`);
+  for (const n of offline) problems.push(`- node ${md(n.node)}: offline since ${since(n.statusSince, now)}; last seen ${md(n.lastSeen ?? 'never')}`);
   for (const n of s.nodes) {
-    if (n.dockerReachable === false) problems.push(`- node ${n.node}: Docker engine unreachable`);
-    for (const d of Object.values(n.disks)) if (d.level !== 'ok') problems.push(`- node ${n.node}: disk ${d.mount} at ${d.usedPercent}% (${d.level}) since ${since(d.since, now)}`);
+    if (n.dockerReachable === false) problems.push(`- node ${md(n.node)}: Docker engine unreachable`);
+    for (const d of Object.values(n.disks)) {
+      if (d.level !== 'ok') problems.push(`- node ${md(n.node)}: disk ${md(d.mount)} at ${d.usedPercent}% (${md(d.level)}) since ${since(d.since, now)}`);
+    }
   }
   for (const v of unhealthy) {
-    problems.push(`- ${v.node}/${v.service}: ${v.status}${v.reason ? `, ${v.reason}` : ''}${v.detail ? ` (${oneLine(v.detail, 160)})` : ''} since ${since(v.since, now)}`);
+    problems.push(`- ${where(v)}: ${md(v.status)}${v.reason ? `, ${md(v.reason)}` : ''}${v.detail ? ` (${oneLine(v.detail, 160)})` : ''} since ${since(v.since, now)}`);
   }
   out.push(...(problems.length ? capped(problems, 'problems') : ['- none']), '', '## Pending actions');
   const pendingLines = pending.map(
-    (a) => `- ${a.id} [${a.state}, risk ${a.risk}] on ${where(a)}: ${oneLine(a.summary)} (proposed ${since(a.createdAt, now)})`,
+    (a) => `- ${md(a.id)} [${md(a.state)}, risk ${md(a.risk)}] on ${where(a)}: ${oneLine(a.summary)} (proposed ${since(a.createdAt, now)})`,
   );
   out.push(...(pendingLines.length ? capped(pendingLines, 'actions') : ['- none']));
   if (s.actions.running.length) {
-    out.push('', '## Running actions', ...s.actions.running.map((a) => `- ${a.id} on ${where(a)} since ${since(a.updatedAt, now)}`));
+    out.push('', '## Running actions', ...s.actions.running.map((a) => `- ${md(a.id)} on ${where(a)} since ${since(a.updatedAt, now)}`));
   }
   const failures = s.actions.recent.filter((a) => a.state === 'failed' && now.getTime() - Date.parse(a.updatedAt) <= RECENT_FAILURE_MS);
   out.push('', '## Recent failures (24 h)');
@@ -67,17 +71,17 @@ export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt))
     ...(failures.length
       ? capped(
           failures.map((a) => {
-            const err = a.result?.error ? `${a.result.error.code}: ${oneLine(a.result.error.message, 160)}` : 'no result';
+            const err = a.result?.error ? `${oneLine(a.result.error.code, 64)}: ${oneLine(a.result.error.message, 160)}` : 'no result';
             const tail = lastOutputLine(a);
-            return `- ${a.id} on ${where(a)} failed ${since(a.updatedAt, now)}: ${err}${tail ? `; last output: ${tail}` : ''}`;
+            return `- ${md(a.id)} on ${where(a)} failed ${since(a.updatedAt, now)}: ${err}${tail ? `; last output: ${tail}` : ''}`;
           }),
           'failures',
         )
       : ['- none']),
   );
   const notices = [
-    ...s.findings.map((f) => `- ${f.kind} ${f.service ? `${f.node}/${f.service}` : f.node}: ${oneLine(f.message)}${f.until ? ` (until ${f.until})` : ''}`),
-    ...s.configProblems.map((p) => `- config ${p.file} ${p.path}: ${oneLine(p.message)}`),
+    ...s.findings.map((f) => `- ${md(f.kind)} ${where(f)}: ${oneLine(f.message)}${f.until ? ` (until ${md(f.until)})` : ''}`),
+    ...s.configProblems.map((p) => `- config ${oneLine(p.file)} ${oneLine(p.path)}: ${oneLine(p.message)}`),
   ];
   if (notices.length) out.push('', '## Notices', ...capped(notices, 'notices'));
   return `${out.join('\n')}\n`;

@@ -9,6 +9,7 @@ import {
   SUMMARY_FULL_LIST_MAX,
   serviceKey,
 } from '@homelab/contracts';
+import { escapeAction, escapeFinding, escapeNode, escapeProblem, escapeService } from './summary-escape';
 
 export interface SummaryInput {
   world: World;
@@ -25,14 +26,16 @@ const byUpdatedDesc = (a: Action, b: Action) => b.updatedAt.localeCompare(a.upda
 /**
  * The JSON of `GET /summary` (seed: the endpoint operators and the piha
  * mirror read). Nodes and services are the union of desired and observed, so
- * a desired service nobody reported yet is visible too.
+ * a desired service nobody reported yet is visible too. Text from nodes is
+ * escaped (summary-escape.ts), so neither this JSON nor the Markdown made
+ * from it carries a node's control characters.
  */
 export function buildSummary(input: SummaryInput): Summary {
   const { world, desired } = input;
   const nodeNames = new Set([...Object.keys(desired), ...Object.keys(world.nodes)]);
   const nodes = [...nodeNames].sort().map((node) => {
     const w = world.nodes[node];
-    return {
+    return escapeNode({
       node,
       online: w?.online ?? null,
       session: w?.session ?? null,
@@ -43,14 +46,14 @@ export function buildSummary(input: SummaryInput): Summary {
       disks: w?.disks ?? {},
       ...(w?.metrics ? { metrics: w.metrics } : {}),
       desiredServices: Object.keys(desired[node]?.services ?? {}).length,
-    };
+    });
   });
   const services = Object.keys(world.services)
     .sort()
     .map((key) => {
       const s = world.services[key]!;
       const spec = desired[s.node]?.services[s.service];
-      return { ...s, desired: spec !== undefined, monitored: spec?.monitor ?? false };
+      return escapeService({ ...s, desired: spec !== undefined, monitored: spec?.monitor ?? false });
     });
   const counts: Record<string, number> = Object.fromEntries(ACTION_STATES.map((s) => [s, 0]));
   for (const a of input.actions) counts[a.state] = (counts[a.state] ?? 0) + 1;
@@ -61,12 +64,12 @@ export function buildSummary(input: SummaryInput): Summary {
     services,
     actions: {
       counts,
-      pending: input.actions.filter((a) => a.state === 'pending' || a.state === 'approved').sort(byUpdatedDesc),
-      running: input.actions.filter((a) => a.state === 'running').sort(byUpdatedDesc),
-      recent: terminal.sort(byUpdatedDesc).slice(0, input.recentLimit ?? 20),
+      pending: input.actions.filter((a) => a.state === 'pending' || a.state === 'approved').sort(byUpdatedDesc).map(escapeAction),
+      running: input.actions.filter((a) => a.state === 'running').sort(byUpdatedDesc).map(escapeAction),
+      recent: terminal.sort(byUpdatedDesc).slice(0, input.recentLimit ?? 20).map(escapeAction),
     },
-    configProblems: input.problems,
-    findings: input.findings,
+    configProblems: input.problems.map(escapeProblem),
+    findings: input.findings.map(escapeFinding),
   };
 }
 

@@ -70,11 +70,21 @@ export const ServiceUnhealthyEvent = z.object({
     probe: z.string().max(64).optional(),
   }),
 });
+/**
+ * A mount path as the agent watches it. No control characters, line or
+ * paragraph separators: a path with them names no mount an operator
+ * configured, and it would only forge lines where the hub shows it.
+ */
+export const DiskMount = z
+  .string()
+  .max(256)
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must not contain control characters or line separators');
+
 export const DiskPressureEvent = z.object({
   ...base,
   type: z.literal('disk_pressure'),
   data: z.object({
-    mount: z.string().max(256),
+    mount: DiskMount,
     level: z.enum(['warn', 'high']),
     usedPercent: z.number().min(0).max(100),
     freeBytes: z.number().nonnegative().optional(),
@@ -83,7 +93,7 @@ export const DiskPressureEvent = z.object({
 export const DiskOkEvent = z.object({
   ...base,
   type: z.literal('disk_ok'),
-  data: z.object({ mount: z.string().max(256), usedPercent: z.number().min(0).max(100) }),
+  data: z.object({ mount: DiskMount, usedPercent: z.number().min(0).max(100) }),
 });
 /** Written by the hub from the node's status topic (birth / last will). */
 export const NodeOnlineEvent = z.object({
