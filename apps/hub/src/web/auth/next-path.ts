@@ -4,7 +4,7 @@
  * `/<TAB>/evil.example` or `/\evil.example` would leave the site, and CR/LF
  * would break the `Location` header; a single leading `/`, no `//` anywhere
  * and only the characters a path and query need (RFC 3986 pchar, `/`, `?`)
- * leave no such way (docs/ui-api.md "Signing in").
+ * leave no such way (docs/ui-api.md "Where a login returns to").
  */
 const LOCAL_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
 

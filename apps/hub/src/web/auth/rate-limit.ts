@@ -6,7 +6,7 @@
  * Bounded by `capacity` keys as an LRU: a flood of failures under new keys
  * evicts the keys that failed longest ago, but never a locked key (one at
  * `max`) while an unlocked one remains, so filling the map cannot lift
- * admin's lockout (docs/ui-api.md "Signing in").
+ * admin's lockout (docs/ui-api.md "Login rate limit").
  */
 export class LoginLimiter {
   /** Failure times per key; the Map's order is the LRU order (least recently failed first). */

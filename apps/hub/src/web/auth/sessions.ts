@@ -8,7 +8,7 @@ export interface Session {
   /** Sent back by the page in `x-csrf-token` (or the `_csrf` form field) on every mutation. */
   csrf: string;
   expiresAt: number;
-  /** AuthState.credentialOf(user) at sign-in: the session ends when it changes (docs/ui-api.md "Signing in"). */
+  /** AuthState.credentialOf(user) at sign-in: the session ends when it changes (docs/ui-api.md "Sessions"). */
   credential: string;
 }
 
