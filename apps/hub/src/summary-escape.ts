@@ -19,8 +19,8 @@ function defined<T extends object>(o: T): T {
 
 const dirtyObserved = (c: ContainerObservation) => dirty(c.name) || dirty(c.state) || dirty(c.health);
 const dirtyUnmanaged = (c: UnmanagedContainer) => dirty(c.name) || dirty(c.state) || dirty(c.image);
-const observed = (c: ContainerObservation): ContainerObservation => (dirtyObserved(c) ? { ...c, name: t(c.name), state: t(c.state), health: opt(c.health) } : c);
-const unmanaged = (c: UnmanagedContainer): UnmanagedContainer => (dirtyUnmanaged(c) ? { ...c, name: t(c.name), state: t(c.state), image: opt(c.image) } : c);
+const observed = (c: ContainerObservation): ContainerObservation => (dirtyObserved(c) ? defined({ ...c, name: t(c.name), state: t(c.state), health: opt(c.health) }) : c);
+const unmanaged = (c: UnmanagedContainer): UnmanagedContainer => (dirtyUnmanaged(c) ? defined({ ...c, name: t(c.name), state: t(c.state), image: opt(c.image) }) : c);
 const cleanupItem = <C extends CleanupItem & { why?: string }>(c: C): C => defined({ ...c, id: t(c.id), name: opt(c.name), why: opt(c.why) });
 
 export function escapeService<S extends WorldService>(s: S): S {
