@@ -32,7 +32,15 @@ function sample(schema: z.ZodType, hostile: string, texts: string[]): unknown {
       return Object.fromEntries(Object.entries((schema as z.ZodObject).shape).map(([k, v]) => [k, sample(v as z.ZodType, hostile, texts)]));
     case 'optional':
     case 'nullable':
+    case 'default':
+    case 'readonly':
       return sample(def.innerType, hostile, texts);
+    case 'pipe':
+      return sample(def.in, hostile, texts);
+    case 'union':
+      return sample(def.options[0], hostile, texts);
+    case 'tuple':
+      return def.items.map((item: z.ZodType) => sample(item, hostile, texts));
     case 'string':
       if (isFreeText(schema)) {
         texts.push(hostile);
