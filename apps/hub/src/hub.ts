@@ -115,6 +115,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     },
   });
   await observer.init();
+  // Ingest kicks the observer, and results reach the executor, as soon as the link is up: before the loops start.
+  started.add('observer', () => observer.stop());
 
   const executor = new Executor({
     store,
@@ -123,6 +125,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     log: log.child({ part: 'executor' }),
     commandTimeoutMs: config.commandTimeoutMs,
   });
+  started.add('executor', () => executor.stop());
   const previewer = new CleanupPreviewer({
     store,
     publishCommand: (cmd: Command) => publishCommand(cmd),
@@ -226,17 +229,18 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
 
   await supervisor.runOnce();
   const retention = new RetentionLoop({ root: config.root, clock, log: log.child({ part: 'retention' }), olderThanDays: config.retentionCompressDays });
-  // Each loop's stop waits for its cycle in progress, so none writes after the lock is released.
+  // Each loop's stop waits for its cycle in progress, so none writes after the lock is released;
+  // the loops stop first, while the link and the web server still serve them.
   observer.start(config.observerIntervalMs);
-  started.add('observer', () => observer.stop());
+  started.add('observer loop', () => observer.stop());
   retention.start(config.retentionIntervalMs);
-  started.add('retention', () => retention.stop());
+  started.add('retention loop', () => retention.stop());
   supervisor.start(config.supervisorIntervalMs);
-  started.add('supervisor', () => supervisor.stop());
+  started.add('supervisor loop', () => supervisor.stop());
   executor.start(config.executorIntervalMs);
-  started.add('executor', () => executor.stop());
+  started.add('executor loop', () => executor.stop());
   previewer.start(config.supervisorIntervalMs);
-  started.add('cleanup previewer', () => previewer.stop());
+  started.add('cleanup previewer loop', () => previewer.stop());
   log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
 
   return {
