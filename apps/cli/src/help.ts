@@ -35,7 +35,7 @@ Options (environment variable in brackets):
                       (HOMELAB_MQTT_ALLOW_ANONYMOUS=true); by default only 'homelab nodes add' identities
 Also: HOMELAB_MQTT_RATE_LIMIT / HOMELAB_MQTT_RATE_BURST (per node messages/s and burst beyond which
       the embedded broker slows a node down; default 2000 / 20000, 0 = off).
-Also: NODE_ALIAS_MAP='{"node-1":"piha"}' maps reported node names to canonical ones.
+Also: NODE_ALIAS_MAP='{"node-1":"piha"}': the agent named node-1 is hosts/piha (docs/node-aliases.md).
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. HOMELAB_ADMIN_PASSWORD_HASH (from 'homelab auth hash-password')
 sets admin's password instead. See docs/ui-api.md.`;

@@ -1,23 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { NodeName } from '@homelab/contracts';
 import { HubError } from './errors';
+import { NodeAliasMap, NodeAliasRecord } from './node-aliases';
 
 const Port = z.coerce.number().int().min(0).max(65535);
-
-/** NODE_ALIAS_MAP (BRIEF.md): JSON object, event node name → canonical topology name. */
-export const NodeAliasMap = z
-  .string()
-  .transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"node-1":"piha"}' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(NodeName, NodeName));
 
 export const HubConfig = z.object({
   /** Data root (BRIEF.md "Data root"). */
@@ -48,7 +35,8 @@ export const HubConfig = z.object({
   mqttRateBurst: z.coerce.number().int().positive().default(20_000),
   httpHost: z.string().default('127.0.0.1'),
   httpPort: Port.default(18180),
-  aliases: z.record(NodeName, NodeName).default({}),
+  /** NODE_ALIAS_MAP, validated (docs/node-aliases.md). */
+  aliases: NodeAliasRecord.default({}),
   supervisorIntervalMs: z.coerce.number().int().positive().default(5000),
   executorIntervalMs: z.coerce.number().int().positive().default(1000),
   observerIntervalMs: z.coerce.number().int().positive().default(1000),

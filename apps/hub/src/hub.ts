@@ -1,18 +1,21 @@
-import { systemClock, topics, type Clock, type Command } from '@homelab/contracts';
+import { systemClock, type Clock, type Command } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
 import { loadCredentialStore } from './broker/credential-store';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded';
 import type { HubConfig } from './config';
+import { AgentRoutes } from './agent-routes';
 import { DesiredPublisher } from './desired-publisher';
 import { HubError } from './errors';
 import { Executor } from './executor';
 import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
 import { createHubLink, type HubLink } from './mqtt/hub-link';
+import { NodeAliases } from './node-aliases';
 import { Observer } from './observer/observer';
 import { ServiceStatePublisher } from './service-state-publisher';
+import { StartedParts } from './started-parts';
 import { Supervisor } from './supervisor';
 import { buildWebServer } from './web/server';
 import { loadOrCreateAuth } from './web/auth/auth-file';
@@ -40,15 +43,18 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     if (err instanceof RootLockedError) throw new HubError('conflict', `${err.message}; stop the other hub or homelab replay first`, { cause: err });
     throw err;
   }
+  // Whatever starts from here on is stopped in reverse order, on stop or when a later step fails (docs/hub-lifecycle.md).
+  const started = new StartedParts();
+  started.add('root lock', () => lock.release());
   try {
-    return await startLocked(config, log, clock, lock);
+    return await startLocked(config, log, clock, started);
   } catch (err) {
-    await lock.release();
+    await started.closeAll(log);
     throw err;
   }
 }
 
-async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: RootLock): Promise<RunningHub> {
+async function startLocked(config: HubConfig, log: Logger, clock: Clock, started: StartedParts): Promise<RunningHub> {
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = config.mqttUrl;
   if (!mqttUrl) {
@@ -65,10 +71,14 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
         : {}),
     });
     mqttUrl = broker.url;
+    started.add('mqtt broker', () => broker!.close());
   }
+  const aliases = new NodeAliases(config.aliases);
+  const routes = new AgentRoutes(aliases);
 
   const eventLog = new FsEventLog({ root: config.root, log: log.child({ part: 'event-log' }), clock });
   await eventLog.open();
+  started.add('event log', () => eventLog.close());
   // The reader never reads past what the log has committed (a failed write is cut back).
   const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
   // Every action change made in this process also reaches the UI's live stream.
@@ -81,6 +91,11 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   let link: HubLink | undefined;
   const publish = (topic: string, payload: unknown, opts?: { qos?: 0 | 1; retain?: boolean }) =>
     link ? link.publish(topic, payload, opts) : Promise.reject(new Error('mqtt link not created yet'));
+  // Actions name the canonical node; the command goes to the name its agent runs under (docs/node-aliases.md).
+  const publishCommand = (cmd: Command) => {
+    const routed = routes.route(cmd);
+    return publish(routed.topic, routed.command, { qos: 1 });
+  };
 
   const statePublisher = new ServiceStatePublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
   // Desired state is unknown (null: nothing pruned) until the supervisor's first load.
@@ -100,21 +115,24 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
     },
   });
   await observer.init();
+  // Ingest kicks the observer, and results reach the executor, as soon as the link is up: before the loops start.
+  started.add('observer', () => observer.stop());
 
   const executor = new Executor({
     store,
-    publishCommand: (cmd: Command) => publish(topics.commands(cmd.node), cmd, { qos: 1 }),
+    publishCommand: (cmd: Command) => publishCommand(cmd),
     clock,
     log: log.child({ part: 'executor' }),
     commandTimeoutMs: config.commandTimeoutMs,
   });
+  started.add('executor', () => executor.stop());
   const previewer = new CleanupPreviewer({
     store,
-    publishCommand: (cmd: Command) => publish(topics.commands(cmd.node), cmd, { qos: 1 }),
+    publishCommand: (cmd: Command) => publishCommand(cmd),
     clock,
     log: log.child({ part: 'cleanup-preview' }),
   });
-  const desiredPublisher = new DesiredPublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
+  const desiredPublisher = new DesiredPublisher((t, p) => publish(t, p, { qos: 1, retain: true }), aliases);
   const supervisor: Supervisor = new Supervisor({
     hostsDir: config.hostsDir,
     store,
@@ -141,27 +159,46 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
       live.events(written);
     },
     // A dry run (disk_cleanup preview) answers the previewer, never the action's execution.
-    onResult: (r) => (r.dryRun ? previewer.handleResult(r) : executor.handleResult(r)),
+    onResult: (result) => {
+      const r = routes.canonicalResult(result);
+      return r.dryRun ? previewer.handleResult(r) : executor.handleResult(r);
+    },
     // The fold, not the view: a node pruned as a ghost still has its last known session.
-    nodeStatus: (node) => observer.foldedWorld().nodes[config.aliases[node] ?? node],
+    nodeStatus: (node) => {
+      const nodes = observer.foldedWorld().nodes;
+      const canonical = aliases.canonical(node);
+      return Object.hasOwn(nodes, canonical) ? nodes[canonical] : undefined;
+    },
     clock,
     log: log.child({ part: 'ingest' }),
     maxPayloadBytes: config.maxPayloadBytes,
   });
-  link = createHubLink({
+  const inbound = new Set<Promise<void>>();
+  const hubLink = createHubLink({
     url: mqttUrl,
     username: config.mqttUsername,
     password: config.mqttPassword,
     log: log.child({ part: 'mqtt' }),
-    onMessage: (topic, payload) => void ingest.handle(topic, payload),
+    onMessage: (topic, payload) => {
+      routes.heard(topic, payload);
+      // Messages of one batch share one promise (ingest.ts): track each promise once, not each message.
+      const handled = ingest.handle(topic, payload);
+      if (inbound.has(handled)) return;
+      inbound.add(handled);
+      void handled.finally(() => inbound.delete(handled));
+    },
     // With the embedded broker the hub attaches in process (no TCP loop to itself).
     embedded: broker,
+  });
+  link = hubLink;
+  // Closed before the event log: no message comes in after, and the ones being handled finish first.
+  started.add('mqtt link', async () => {
+    await hubLink.close();
+    await Promise.all(inbound);
   });
   try {
     await link.waitConnected();
   } catch (err) {
-    await link.close();
-    await broker?.close();
     throw new HubError('broker_unreachable', `${(err as Error).message}; check --mqtt-url (HOMELAB_MQTT_URL)`, { cause: err });
   }
 
@@ -181,39 +218,34 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
   try {
     await web.listen({ host: config.httpHost, port: config.httpPort });
   } catch (err) {
-    await link.close();
-    await broker?.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new HubError('port_in_use', `HTTP port ${config.httpPort} on ${config.httpHost} is already in use; set --http-port (HOMELAB_HTTP_PORT)`, { cause: err });
     }
     throw err;
   }
+  started.add('web server', () => web.close());
   const addr = web.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
 
   await supervisor.runOnce();
   const retention = new RetentionLoop({ root: config.root, clock, log: log.child({ part: 'retention' }), olderThanDays: config.retentionCompressDays });
+  // Each loop's stop waits for its cycle in progress, so none writes after the lock is released;
+  // the loops stop first, while the link and the web server still serve them.
   observer.start(config.observerIntervalMs);
+  started.add('observer loop', () => observer.stop());
   retention.start(config.retentionIntervalMs);
+  started.add('retention loop', () => retention.stop());
   supervisor.start(config.supervisorIntervalMs);
+  started.add('supervisor loop', () => supervisor.stop());
   executor.start(config.executorIntervalMs);
+  started.add('executor loop', () => executor.stop());
   previewer.start(config.supervisorIntervalMs);
+  started.add('cleanup previewer loop', () => previewer.stop());
   log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
 
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
     mqttUrl,
-    async stop() {
-      await observer.stop();
-      await retention.stop();
-      supervisor.stop();
-      executor.stop();
-      previewer.stop();
-      await web.close();
-      await link?.close();
-      await eventLog.close();
-      await broker?.close();
-      await lock.release();
-    },
+    stop: () => started.closeAll(log),
   };
 }

@@ -41,8 +41,9 @@ export class CleanupPreviewer {
     this.loop.start(intervalMs);
   }
 
-  stop(): void {
-    this.loop.stop();
+  /** Stops the loop; resolves once the cycle in progress (if any) has ended (docs/hub-lifecycle.md). */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   kick(): void {

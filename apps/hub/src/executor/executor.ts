@@ -49,6 +49,8 @@ export class Executor {
   /** When this process last handed each running action's command to the broker. */
   private readonly lastSent = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** Results being recorded now (stop waits for them). */
+  private readonly recording = new Set<Promise<ResultOutcome>>();
   private readonly loop: PeriodicLoop;
 
   constructor(private readonly deps: ExecutorDeps) {
@@ -73,8 +75,11 @@ export class Executor {
     this.loop.start(intervalMs);
   }
 
-  stop(): void {
-    this.loop.stop();
+  /** Stops the loop; resolves once no cycle is running (scheduled or called directly) and no result is being recorded (docs/hub-lifecycle.md). */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.chain;
+    await Promise.all(this.recording);
   }
 
   /** Resolves when no scheduled cycle is running (for shutdown after stop(), and tests). */
@@ -87,13 +92,13 @@ export class Executor {
    * finished actions are logged and ignored. Never throws: a store failure is
    * logged and answered 'store_error'; the action then stays running until its deadline.
    */
-  async handleResult(result: CommandResult): Promise<ResultOutcome> {
-    try {
-      return await this.applyResult(result);
-    } catch (err) {
+  handleResult(result: CommandResult): Promise<ResultOutcome> {
+    const recording = this.applyResult(result).catch((err: unknown): ResultOutcome => {
       this.deps.log.error({ err, actionId: result.actionId }, 'could not record command result');
       return 'store_error';
-    }
+    });
+    this.recording.add(recording);
+    return recording.finally(() => this.recording.delete(recording));
   }
 
   private async applyResult(result: CommandResult): Promise<ResultOutcome> {

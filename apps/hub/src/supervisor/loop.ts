@@ -30,11 +30,17 @@ export class PeriodicLoop {
     this.schedule(intervalMs);
   }
 
-  stop(): void {
+  /**
+   * No cycle starts after this; resolves once the cycle in progress (if any)
+   * has ended, so the caller may release what the cycle writes to (the hub's
+   * root lock, docs/hub-lifecycle.md).
+   */
+  stop(): Promise<void> {
     this.started = false;
     this.again = false;
     if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    return this.idle();
   }
 
   kick(): void {

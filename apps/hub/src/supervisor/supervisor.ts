@@ -93,8 +93,10 @@ export class Supervisor {
     this.loop.start(intervalMs);
   }
 
-  stop(): void {
-    this.loop.stop();
+  /** Stops the loop; resolves once no cycle is running, scheduled or called directly (docs/hub-lifecycle.md). */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.chain;
   }
 
   /** Resolves when no scheduled cycle is running (for shutdown after stop(), and tests). */

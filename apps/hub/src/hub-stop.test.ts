@@ -1,0 +1,237 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock, type Action, type Command } from '@homelab/contracts';
+import { FsActionStore, type ActionStore } from '@homelab/action-store';
+import { createLogger } from '@homelab/logging';
+import { makeTempDir, type TempDir } from '@homelab/testkit';
+import { Executor } from './executor';
+import { StartedParts } from './started-parts';
+import { Supervisor } from './supervisor';
+import { PeriodicLoop } from './supervisor/loop';
+import { action, unhealthy, world, worldNode } from './supervisor/test-fixtures';
+
+/**
+ * Stopping the hub (docs/hub-lifecycle.md): every loop's stop waits for the
+ * cycle in progress, and the root lock is released only after that, so no
+ * cycle writes to a data root the hub no longer holds.
+ */
+const log = createLogger('test', { level: 'silent' });
+let tmp: TempDir;
+let clock: ManualClock;
+let store: FsActionStore;
+
+/** A promise the test resolves: the controllable part of a fake port. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Resolves after pending promise callbacks and a few real I/O turns have run. */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** Whether `p` has settled yet, without waiting for it. */
+async function isSettled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await settle();
+  return done;
+}
+
+/** Names and modification times of every action file: "nothing written" means this stays equal. */
+async function snapshot(): Promise<string[]> {
+  const dir = path.join(tmp.path, 'actions');
+  const out: string[] = [];
+  for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out.push(`${path.relative(dir, path.join(e.parentPath, e.name))}@${(await fs.stat(path.join(e.parentPath, e.name))).mtimeMs}`);
+  }
+  return out.sort();
+}
+
+/** The real store, with `create` held at a gate once `holdCreate` is set. */
+function blockingStore(inner: ActionStore, hold: { gate: Promise<void> | null; entered: () => void }): ActionStore {
+  return {
+    init: () => inner.init(),
+    get: (id) => inner.get(id),
+    list: (state) => inner.list(state),
+    create: async (a: Action) => {
+      if (hold.gate) {
+        hold.entered();
+        await hold.gate;
+      }
+      return inner.create(a);
+    },
+    transition: (id, from, to, update) => inner.transition(id, from, to, update),
+    update: (id, state, update) => inner.update(id, state, update),
+  };
+}
+
+beforeEach(async () => {
+  tmp = await makeTempDir('hub-stop');
+  clock = new ManualClock('2026-11-26T15:00:00.000Z');
+  store = new FsActionStore({ root: tmp.path, clock });
+  await store.init();
+});
+afterEach(() => tmp.cleanup());
+
+describe('PeriodicLoop.stop', () => {
+  it('resolves only after the cycle in progress has ended, and no cycle runs after it', async () => {
+    const g = gate();
+    let runs = 0;
+    let ended = 0;
+    const loop = new PeriodicLoop({ clock, log, run: async () => (runs++, await g.opened, ended++) });
+    loop.start(1000);
+    clock.advance(1000);
+    expect(runs).toBe(1);
+    const stopped = loop.stop();
+    expect(await isSettled(stopped)).toBe(false);
+    g.open();
+    await stopped;
+    expect(ended).toBe(1);
+    clock.advance(10_000);
+    loop.kick();
+    clock.advance(10_000);
+    expect(runs).toBe(1);
+  });
+});
+
+describe('Supervisor.stop', () => {
+  it('waits for a cycle held in the store, and writes nothing after it resolved', async () => {
+    const hostsDir = path.join(tmp.path, 'hosts');
+    await fs.mkdir(path.join(hostsDir, 'piha'), { recursive: true });
+    await fs.writeFile(path.join(hostsDir, 'piha', 'services.yaml'), 'node: piha\nservices:\n  zigbee2mqtt: {}\n');
+    const g = gate();
+    const inCreate = gate();
+    const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
+    const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
+    const supervisor = new Supervisor({ hostsDir, store: held, world: () => sick, clock, log, aliases: {} });
+    supervisor.start(1000);
+    clock.advance(1000);
+    await inCreate.opened; // the cycle is about to write its proposal
+
+    const stopped = supervisor.stop();
+    expect(await isSettled(stopped)).toBe(false);
+    g.open();
+    await stopped;
+    const after = await snapshot();
+    expect(after.some((f) => f.startsWith('pending/container-restart-piha-zigbee2mqtt.json@'))).toBe(true);
+    clock.advance(60_000);
+    await settle();
+    expect(await snapshot()).toEqual(after);
+  });
+});
+
+describe('Executor.stop', () => {
+  it('waits for a cycle held in sending a command, and writes nothing after it resolved', async () => {
+    for (const id of ['container-restart-piha-zigbee2mqtt', 'container-restart-piha-mosquitto']) {
+      await store.create(action(id, { service: id.split('-').at(-1)! }));
+      await store.transition(id, 'pending', 'approved', (a) => a);
+    }
+    const g = gate();
+    const inSend = gate();
+    const sent: Command[] = [];
+    const executor = new Executor({
+      store,
+      clock,
+      log,
+      // A broker that takes the first command and answers only when the test opens the gate.
+      publishCommand: async (cmd) => {
+        inSend.open();
+        await g.opened;
+        sent.push(cmd);
+      },
+    });
+    executor.start(1000);
+    clock.advance(1000);
+    await inSend.opened;
+
+    const stopped = executor.stop();
+    expect(await isSettled(stopped)).toBe(false);
+    g.open();
+    await stopped;
+    // The whole cycle ran before stop resolved: both claimed and sent.
+    expect(sent.map((c) => c.actionId).sort()).toEqual(['container-restart-piha-mosquitto', 'container-restart-piha-zigbee2mqtt']);
+    const after = await snapshot();
+    expect(after.filter((f) => f.startsWith('running/'))).toHaveLength(2);
+    clock.advance(10 * 60_000);
+    await settle();
+    expect(await snapshot()).toEqual(after);
+  });
+
+  it('waits for a result being recorded', async () => {
+    const id = 'container-restart-piha-zigbee2mqtt';
+    await store.create(action(id));
+    await store.transition(id, 'pending', 'approved', (a) => a);
+    const g = gate();
+    const inGet = gate();
+    const slow: ActionStore = { ...blockingStore(store, { gate: null, entered: () => undefined }), get: async (x) => (inGet.open(), await g.opened, store.get(x)) };
+    const executor = new Executor({ store: slow, clock, log, publishCommand: async () => undefined });
+    await executor.runOnce();
+    const at = clock.now().toISOString();
+    const recorded = executor.handleResult({ actionId: id, node: 'piha', status: 'completed', startedAt: at, finishedAt: at, output: '' });
+    await inGet.opened;
+    const stopped = executor.stop();
+    expect(await isSettled(stopped)).toBe(false);
+    g.open();
+    await stopped;
+    expect(await recorded).toBe('applied');
+    expect((await store.get(id))?.state).toBe('completed');
+  });
+});
+
+describe('StartedParts', () => {
+  it('stops parts newest first, each after the previous one finished, and goes on past a failing one', async () => {
+    const parts = new StartedParts();
+    const order: string[] = [];
+    const g = gate();
+    parts.add('lock', () => void order.push('lock'));
+    parts.add('broker', () => {
+      order.push('broker');
+      throw new Error('already closed');
+    });
+    parts.add('loop', async () => {
+      await g.opened;
+      order.push('loop');
+    });
+    const stopped = parts.closeAll(log);
+    expect(await isSettled(stopped)).toBe(false);
+    expect(order).toEqual([]);
+    g.open();
+    await stopped;
+    expect(order).toEqual(['loop', 'broker', 'lock']);
+    expect(parts.closeAll(log)).toBe(stopped);
+    expect(() => parts.add('late', () => undefined)).toThrow(/while the hub is stopping/);
+  });
+
+  it('releases the lock only after the supervisor cycle in progress has written', async () => {
+    const hostsDir = path.join(tmp.path, 'hosts');
+    await fs.mkdir(path.join(hostsDir, 'piha'), { recursive: true });
+    await fs.writeFile(path.join(hostsDir, 'piha', 'services.yaml'), 'node: piha\nservices:\n  zigbee2mqtt: {}\n');
+    const g = gate();
+    const inCreate = gate();
+    const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
+    const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
+    const supervisor = new Supervisor({ hostsDir, store: held, world: () => sick, clock, log, aliases: {} });
+    const parts = new StartedParts();
+    let filesAtRelease: string[] | null = null;
+    parts.add('root lock', async () => void (filesAtRelease = await snapshot()));
+    supervisor.start(1000);
+    parts.add('supervisor', () => supervisor.stop());
+    clock.advance(1000);
+    await inCreate.opened;
+
+    const stopped = parts.closeAll(log);
+    expect(await isSettled(stopped)).toBe(false);
+    expect(filesAtRelease).toBeNull();
+    g.open();
+    await stopped;
+    expect(filesAtRelease).toEqual(await snapshot());
+    expect(filesAtRelease!.some((f) => f.startsWith('pending/container-restart-piha-zigbee2mqtt.json@'))).toBe(true);
+  });
+});
