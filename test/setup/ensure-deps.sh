@@ -14,6 +14,8 @@ declare -A PKG=(
   [mosquitto_pub]=mosquitto-clients
   # UI browser tests (test/e2e/ui-browser.test.ts) drive it through playwright-core.
   [chromium]=chromium
+  # Clock-skew tests (test/e2e/clock-skew.test.ts) shift an agent's clock with libfaketime.
+  [faketime]=faketime
 )
 # mosquitto lives in /usr/sbin, which non-login shells may not have on PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -40,7 +42,7 @@ busybox_is_static() {
 
 missing="$(missing_pkgs)"
 if [[ -z "$missing" ]]; then
-  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium present"
+  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime present"
   exit 0
 fi
 

@@ -45,6 +45,7 @@ export function buildSummary(input: SummaryInput): Summary {
       dockerReachable: w?.dockerReachable ?? null,
       disks: w?.disks ?? {},
       ...(w?.metrics ? { metrics: w.metrics } : {}),
+      ...(w?.clocks ? { clocks: w.clocks } : {}),
       desiredServices: Object.keys(desired[node]?.services ?? {}).length,
     });
   });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, topics, type Command, type ServiceSpec } from '@homelab/contracts';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { CommandHandler } from './commands';
+import { HubClock } from './hub-clock';
 import { InboundCounters } from './inbound';
 import { CommandJournal } from './journal';
 import type { ComposeInvocation, ComposeOutcome } from './compose';
@@ -20,6 +21,8 @@ describe('CommandHandler', () => {
   let cleanupDocker: FakeCleanupDocker;
   let composeCalls: { inv: ComposeInvocation; env: NodeJS.ProcessEnv; timeoutMs: number }[];
   let composeOutcome: ComposeOutcome;
+  /** The agent's monotonic clock (ms): unlike `clock`, the agent's wall clock, it never jumps. */
+  let mono: number;
 
   const make = () =>
     new CommandHandler({
@@ -32,6 +35,7 @@ describe('CommandHandler', () => {
       log: silentLog,
       counters,
       clockSkewMs: 60_000,
+      hubClock: new HubClock(() => mono),
       stopTimeoutSec: 1,
       maxPayloadBytes: 64 * 1024,
       cleanupDocker,
@@ -62,6 +66,7 @@ describe('CommandHandler', () => {
     docker.set('z2m-db', 'running');
     link = new FakeLink();
     clock = new ManualClock('2026-01-01T00:00:05.000Z');
+    mono = 0;
     counters = new InboundCounters();
     journal = new CommandJournal(path.join(tmp.path, 'journal'));
     await journal.init();
@@ -153,6 +158,35 @@ describe('CommandHandler', () => {
     expect(r).toMatchObject({ status: 'completed' });
   });
 
+  describe('judges deadlines in the hub time, whatever its own clock says', () => {
+    const H = 3_600_000;
+    it.each([
+      { way: '5 h ahead', ms: 5 * H },
+      { way: '5 h behind', ms: -5 * H },
+    ])('runs a fresh command with its clock $way', async ({ ms }) => {
+      clock.advance(ms);
+      const r = await send(make(), cmd());
+      expect(r).toMatchObject({ status: 'completed' });
+      expect(docker.restarts).toEqual(['z2m', 'z2m-db']);
+    });
+
+    it('refuses a command delivered after its deadline passed in hub time, with its clock 5 h behind', async () => {
+      clock.advance(-5 * H);
+      const h = make();
+      await send(h, cmd({ actionId: 'container-restart-piha-other', service: 'nope' })); // learns the hub time
+      mono += 4 * 60_000; // the next command sat in the broker for 4 min: deadline + skew allowance passed
+      const r = await send(h, cmd());
+      expect(r).toMatchObject({ status: 'failed', error: { code: 'deadline_exceeded' } });
+      expect(docker.restarts).toEqual([]);
+    });
+
+    it('sizes the compose timeout by the hub time with its clock 5 h ahead', async () => {
+      clock.advance(5 * H);
+      await send(make(), cmd({ actionId: 'redeploy-piha-web', type: 'redeploy', service: 'web' }));
+      expect(composeCalls[0]!.timeoutMs).toBe(115_000);
+    });
+  });
+
   it('answers an invalid command it can address, and only counts one it cannot', async () => {
     const h = make();
     const r = await send(h, { actionId: 'a-1', node: 'piha', type: 'container_restart' });
@@ -180,8 +214,8 @@ describe('CommandHandler', () => {
     const call = composeCalls[0]!;
     expect(call.inv).toEqual({ file: 'docker-compose', args: ['-f', '/srv/web/compose.yml', '-p', 'web', 'up', '-d', '--force-recreate', '--build', '--', 'web'] });
     expect(call.env).toEqual({ PATH: '/usr/bin', DOCKER_HOST: 'unix:///run/test-docker.sock', COMPOSE_INTERACTIVE_NO_CLI: '1' });
-    // deadline 00:02:00, now 00:00:05, 5 s margin
-    expect(call.timeoutMs).toBe(110_000);
+    // deadline 00:02:00, hub time 00:00:00 (issuedAt, just received: the agent's own clock does not count), 5 s margin
+    expect(call.timeoutMs).toBe(115_000);
     expect(r).toMatchObject({ status: 'completed', actionCreatedAt: '2025-12-31T23:59:00.000Z' });
     expect(r!.output).toBe('$ docker-compose -f /srv/web/compose.yml -p web up -d --force-recreate --build -- web\nRecreating web_web_1 ... done');
   });

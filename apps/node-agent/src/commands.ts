@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ActionId, Command, CommandResult, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
+import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
 import { previewCleanup, runCleanup } from './disk-cleanup';
 import type { CleanupDockerPort, DockerPort } from './docker-port';
 import { errorMessage } from './errors';
+import { HubClock } from './hub-clock';
 import { decodePayload, type InboundCounters } from './inbound';
 import type { CommandJournal, JournalEntry } from './journal';
 import type { MqttLink } from './mqtt-port';
@@ -47,8 +48,10 @@ export interface CommandHandlerDeps {
   clock: Clock;
   log: Logger;
   counters: InboundCounters;
-  /** Tolerated clock difference between hub and agent when checking deadlines. */
+  /** Slack when checking a deadline against the hub's time as the agent knows it (HubClock). */
   clockSkewMs: number;
+  /** The hub's time, learned from the commands' `issuedAt`; default: one fed by this handler. */
+  hubClock?: HubClock;
   stopTimeoutSec: number;
   maxPayloadBytes: number;
 }
@@ -73,9 +76,12 @@ const Addressable = z.object({ actionId: ActionId, node: NodeName });
  */
 export class CommandHandler {
   private readonly perAction = new Map<string, Promise<unknown>>();
+  private readonly hubClock: HubClock;
   executed = 0;
 
-  constructor(private readonly deps: CommandHandlerDeps) {}
+  constructor(private readonly deps: CommandHandlerDeps) {
+    this.hubClock = deps.hubClock ?? new HubClock();
+  }
 
   /** Handles one message of the commands topic; resolves with the result it published. Never throws. */
   async handle(topic: string, payload: Buffer): Promise<CommandResult | null> {
@@ -89,6 +95,7 @@ export class CommandHandler {
         return null;
       }
       const cmd = decoded.data;
+      this.learnHubTime(cmd);
       if (cmd.node !== node) {
         counters.reject(log, 'wrong_node', topic, payload);
         return await this.answer(this.refusal(cmd.actionId, 'wrong_node', `command is for node ${cmd.node}, this is ${node}`), cmd);
@@ -145,11 +152,24 @@ export class CommandHandler {
     return this.finish(cmd, await this.execute(cmd, startedAt));
   }
 
+  /** Feeds the command's hub stamp to the hub clock; says so when this node's clock is off the hub's. */
+  private learnHubTime(cmd: Command): void {
+    this.hubClock.observe(Date.parse(cmd.issuedAt));
+    const offsetMs = this.hubClock.offsetMs(this.deps.clock.now().getTime());
+    if (offsetMs !== null && Math.abs(offsetMs) > CLOCK_SKEW_FINDING_MS) {
+      this.deps.log.warn({ offsetMs, actionId: cmd.actionId }, "this node's clock is off the hub's; deadlines are judged in the hub's time, but fix the clock (NTP)");
+    }
+  }
+
+  /** The hub's time now as far as this agent knows it: deadlines are the hub's, and this clock may be skewed. */
+  private hubNow(): number {
+    return this.hubClock.now() ?? this.deps.clock.now().getTime();
+  }
+
   /** Refusals that need no journal: deadline, type, service. */
   private check(cmd: Command): CommandResult | null {
-    const now = this.deps.clock.now().getTime();
-    if (now > Date.parse(cmd.deadline) + this.deps.clockSkewMs) {
-      return this.refusal(cmd.actionId, 'deadline_exceeded', `received after its deadline ${cmd.deadline}`);
+    if (this.hubNow() > Date.parse(cmd.deadline) + this.deps.clockSkewMs) {
+      return this.refusal(cmd.actionId, 'deadline_exceeded', `received after its deadline ${cmd.deadline} (hub time)`);
     }
     if (cmd.type === 'disk_cleanup') {
       if (!this.deps.cleanupDocker || !this.deps.desiredServices) return this.refusal(cmd.actionId, 'unsupported', 'this agent cannot run disk_cleanup');
@@ -185,7 +205,7 @@ export class CommandHandler {
     } catch (err) {
       return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'not_configured', message: `invalid compose settings: ${errorMessage(err)}` });
     }
-    const left = Date.parse(cmd.deadline) - this.deps.clock.now().getTime() - COMPOSE_DEADLINE_MARGIN_MS;
+    const left = Date.parse(cmd.deadline) - this.hubNow() - COMPOSE_DEADLINE_MARGIN_MS;
     const timeoutMs = Math.min(COMPOSE_MAX_TIMEOUT_MS, Math.max(COMPOSE_MIN_TIMEOUT_MS, left));
     const base = this.deps.env ?? process.env;
     const env = this.deps.dockerSocket ? composeEnv(base, this.deps.dockerSocket) : base;

@@ -28,8 +28,8 @@ export const AgentConfig = z
     heartbeatMs: PositiveMs.default(30_000),
     scanMs: PositiveMs.default(10_000),
     /**
-     * Commands are refused once `now > deadline + commandClockSkewMs`: the
-     * deadline is the hub's clock, `now` the agent's, and the two may differ.
+     * Commands are refused once the hub's time, as the agent knows it from the
+     * commands' `issuedAt` (hub-clock.ts), is past `deadline + commandClockSkewMs`.
      */
     commandClockSkewMs: z.coerce.number().int().nonnegative().default(60_000),
     /** Seconds Docker waits for a container to stop before killing it on restart. */

@@ -157,8 +157,13 @@ export const Command = z.object({
   node: NodeName,
   type: ActionType,
   service: ServiceName.optional(),
+  /**
+   * The hub's clock when it first sent the command (resends repeat it). The
+   * agent judges `deadline` against the hub's time it learns from this stamp,
+   * never against its own possibly skewed clock (node-agent hub-clock.ts).
+   */
   issuedAt: IsoTime,
-  /** The agent refuses a command it receives after this instant. */
+  /** The agent refuses a command it receives after this instant of the hub's clock. */
   deadline: IsoTime,
   /**
    * `createdAt` of the action this command belongs to. Action ids are deterministic and reused

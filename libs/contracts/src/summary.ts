@@ -30,6 +30,9 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  *   until the window ends (`until`).
  * - restart_backoff: the service needs a restart, but the restart budget's
  *   backoff after the previous restart runs until `until`.
+ * - clock_skew: the node's clock is off the hub's by more than
+ *   CLOCK_SKEW_FINDING_MS (WorldNode.clocks); times are corrected, but its
+ *   clock should be fixed. Gone once the offset is back under it.
  */
 export const FindingKind = z.enum([
   'node_never_reported',
@@ -39,6 +42,7 @@ export const FindingKind = z.enum([
   'occurrence_rejected',
   'silenced',
   'restart_backoff',
+  'clock_skew',
 ]);
 
 export const Finding = z.object({

@@ -16,7 +16,11 @@ export const WorldService = z.object({
   detail: z.string().optional(),
   /** The failing probe named by the latest unhealthy event, if a probe decided it. */
   probe: z.string().optional(),
-  /** Event time (`ts`) of the first event of the current status. */
+  /**
+   * When the current status began, in the hub's time: the `ts` of its first
+   * event corrected by the node's clock offset (NodeClock), so a skewed agent
+   * clock never shows a change in the future or hours in the past.
+   */
   since: IsoTime,
   /** Hub receive time of the latest event about this service. */
   lastSeen: IsoTime,
@@ -28,10 +32,31 @@ export const WorldService = z.object({
 });
 export type WorldService = z.infer<typeof WorldService>;
 
+/**
+ * The node's clock against the hub's, measured from its events (docs/observer-runtime.md,
+ * "Clock offset"). Every event gives a sample `rx − ts` = (hub − node) +
+ * transit; transit is never negative, so the smallest sample of the last few
+ * windows of hub receive time is the estimate. Per window, not per event, so a
+ * backlog delivered late (large samples) cannot push the estimate out, and a
+ * fixed clock shows within CLOCK_WINDOWS × CLOCK_WINDOW_MS of traffic.
+ */
+export const CLOCK_WINDOW_MS = 15_000;
+export const CLOCK_WINDOWS = 4;
+/** Above this offset (either way) the supervisor reports a `clock_skew` finding for the node. */
+export const CLOCK_SKEW_FINDING_MS = 2_000;
+export const NodeClock = z.object({
+  /** How far the node's clock is ahead of the hub's, in ms (negative: behind). */
+  offsetMs: z.number().int(),
+  /** `[windowStartMs, smallest rx − ts in ms]` per window of hub receive time, oldest first. */
+  windows: z.array(z.tuple([z.number().int(), z.number().int()])).max(CLOCK_WINDOWS),
+});
+export type NodeClock = z.infer<typeof NodeClock>;
+
 export const DiskState = z.object({
   mount: z.string(),
   level: z.enum(['ok', 'warn', 'high']),
   usedPercent: z.number(),
+  /** Hub time (see WorldService.since) of the first event at this level. */
   since: IsoTime,
 });
 
@@ -54,6 +79,12 @@ export const WorldNode = z.object({
   /** Containers on the node of no desired service (latest node_inventory); absent until one arrived. */
   unmanaged: z.array(UnmanagedContainer).optional(),
   unmanagedTruncated: z.boolean().optional(),
+  /**
+   * The clock offset against the hub's, per name the node's events came under
+   * (the node's own, or an alias of NODE_ALIAS_MAP: each is its own agent and
+   * clock); absent until its first event.
+   */
+  clocks: z.record(NodeName, NodeClock).optional(),
 });
 export type WorldNode = z.infer<typeof WorldNode>;
 

@@ -1,4 +1,5 @@
-import { HUB_STREAM, serviceKey, type HomelabEvent, type StoredEvent, type World, type WorldNode, type WorldService } from '@homelab/contracts';
+import { HUB_STREAM, serviceKey, type HomelabEvent, type NodeClock, type StoredEvent, type World, type WorldNode, type WorldService } from '@homelab/contracts';
+import { hubTimeOf, observeClock } from './clock-offset';
 
 export interface FoldOptions {
   /** NODE_ALIAS_MAP: event node name → canonical node name. */
@@ -59,11 +60,16 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
   }
   node.lastSeen = stored.rx;
   node.lastSeq = e.seq;
+  // The periodic repeats of service states (most of a log) are not clock samples unless they change
+  // the status: every other event is sample enough, and two time parses per event would cost a
+  // replay a fifth of its speed (docs/benchmarks.md, "Replay").
+  const repeat = isServiceRepeat(e);
+  const clock = repeat ? undefined : sampleClock(node, stream, stored);
   switch (e.type) {
     case 'service_healthy':
     case 'service_recovered':
     case 'service_unhealthy':
-      foldService(world, node.node, stored);
+      foldService(world, node, stream, stored, clock);
       break;
     case 'disk_pressure':
     case 'disk_ok': {
@@ -72,7 +78,7 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
       if (e.data.mount === '__proto__') break;
       const level = e.type === 'disk_ok' ? 'ok' : e.data.level;
       const prev = own(node.disks, e.data.mount);
-      setOwn(node.disks, e.data.mount, { mount: e.data.mount, level, usedPercent: e.data.usedPercent, since: prev && prev.level === level ? prev.since : e.ts });
+      setOwn(node.disks, e.data.mount, { mount: e.data.mount, level, usedPercent: e.data.usedPercent, since: prev && prev.level === level ? prev.since : hubTimeOf(clock, e.ts) });
       break;
     }
     case 'node_heartbeat':
@@ -101,6 +107,23 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
       break;
   }
   return world;
+}
+
+function isServiceRepeat(e: HomelabEvent): boolean {
+  return (e.type === 'service_healthy' || e.type === 'service_recovered' || e.type === 'service_unhealthy') && e.data?.heartbeat === true;
+}
+
+/**
+ * Adds the event's clock sample (`rx − ts`, rx being the receive stamp the hub
+ * stored with it: pure, so a replay measures the same) to the clock of its
+ * stream. Per stream, not per canonical node: two aliased agents have two
+ * clocks, and the result must not depend on how their streams interleave.
+ */
+function sampleClock(node: WorldNode, stream: string, stored: StoredEvent): NodeClock | undefined {
+  const clocks = (node.clocks ??= {});
+  const clock = observeClock(own(clocks, stream), Date.parse(stored.rx), Date.parse(stored.event.ts));
+  if (clock) setOwn(clocks, stream, clock);
+  return clock;
 }
 
 function ensureNode(world: World, name: string): WorldNode {
@@ -152,17 +175,20 @@ function keyOf(node: string, service: string): string {
 }
 
 /**
- * `since` is the `ts` of the first event of the current status: heartbeats
- * and a change of reason while unhealthy keep it (the occurrence goes on).
- * Reason and detail always show the latest unhealthy event.
+ * `since` is the hub time (the `ts` corrected by the node's clock offset) of
+ * the first event of the current status: heartbeats and a change of reason
+ * while unhealthy keep it (the occurrence goes on). Reason and detail always
+ * show the latest unhealthy event.
  */
-function foldService(world: World, node: string, stored: StoredEvent): void {
+function foldService(world: World, wn: WorldNode, stream: string, stored: StoredEvent, clock: NodeClock | undefined): void {
   const e = stored.event as Extract<HomelabEvent, { service: string }>;
+  const node = wn.node;
   const key = keyOf(node, e.service);
   const status = e.type === 'service_unhealthy' ? 'unhealthy' : 'healthy';
   let svc = own(world.services, key);
   if (!svc || svc.status !== status) {
-    const next: WorldService = { node, service: e.service, status, since: e.ts, lastSeen: stored.rx, lastEventId: e.id, lastSeq: e.seq, problemEventIds: [] };
+    // A repeat that changes the status (the change itself was lost) was not sampled yet: it is now.
+    const next: WorldService = { node, service: e.service, status, since: hubTimeOf(clock ?? sampleClock(wn, stream, stored), e.ts), lastSeen: stored.rx, lastEventId: e.id, lastSeq: e.seq, problemEventIds: [] };
     if (svc?.containers) next.containers = svc.containers;
     svc = next;
     setOwn(world.services, key, svc);

@@ -66,7 +66,9 @@ describe('Observer', () => {
       await obs.runOnce();
     }
     const incremental = await worldBytes();
-    expect(JSON.parse(incremental.split('\n}\n')[0] + '\n}').services['piha/z2m']).toMatchObject({ status: 'healthy', since: at(6) });
+    // since: seq 6's ts in the hub's time (corrected by the offset measured from piha's events).
+    const offsetMs = obs.world().nodes.piha!.clocks!.piha!.offsetMs;
+    expect(JSON.parse(incremental.split('\n}\n')[0] + '\n}').services['piha/z2m']).toMatchObject({ status: 'healthy', since: new Date(Date.parse(at(6)) - offsetMs).toISOString() });
 
     // Deleting checkpoint, fold state and world forces a full replay.
     await fs.rm(path.join(root, WORLD_DIR), { recursive: true });
@@ -172,7 +174,8 @@ describe('Observer', () => {
     await append('piha', [ev.healthy('piha', 2, 'z2m', { ts: '2026-03-01T07:00:00.000Z' })]);
     await append('piha', [ev.heartbeat('piha', 3)]);
     expect((await obs.runOnce()).applied).toBe(3);
-    expect(obs.world().services['piha/z2m']).toMatchObject({ status: 'healthy', since: '2026-03-01T07:00:00.000Z', lastSeq: 2 });
+    // since is in the hub's time: seq 2's ts corrected by the offset measured so far (seq 1 read 6 h ahead of its receipt).
+    expect(obs.world().services['piha/z2m']).toMatchObject({ status: 'healthy', since: '2026-03-01T01:00:00.000Z', lastSeq: 2 });
     expect(obs.world().nodes.piha).toMatchObject({ lastSeq: 3, lastSeen: '2026-03-01T12:00:00.000Z' });
   });
 

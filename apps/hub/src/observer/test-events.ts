@@ -34,4 +34,5 @@ export const ev = {
       : { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_offline', data: { session, reason: 'status_offline' } },
 };
 
-export const stored = (event: HomelabEvent, rx?: string): StoredEvent => ({ event, rx: rx ?? at(event.seq + 0.5) });
+/** Received the instant it was stamped unless `rx` says otherwise: the node's clock agrees with the hub's. */
+export const stored = (event: HomelabEvent, rx?: string): StoredEvent => ({ event, rx: rx ?? event.ts });

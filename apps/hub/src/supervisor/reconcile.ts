@@ -8,6 +8,7 @@ import {
   type WorldNode,
   type WorldService,
 } from '@homelab/contracts';
+import { clockSkewFindings } from './clock-skew';
 import type { CancelReason, Finding } from './findings';
 import { autoApproves, inMaintenance, PolicyResolver, type EffectivePolicy } from './policy';
 import { actionTypeFor, diskProposal, humanTime, missingProposal, unhealthyProposal, type Proposal } from './proposals';
@@ -134,6 +135,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       findings.push({ kind: 'unknown_node', node, message: `${node}: reports events but has no hosts/${node}/services.yaml (or NODE_ALIAS_MAP entry)` });
     }
   }
+  findings.push(...clockSkewFindings(nodes));
 
   const settleMs = input.settleMs ?? DEFAULT_SETTLE_MS;
   const create: Action[] = [];

@@ -1,4 +1,5 @@
-import type { Action, StoredEvent, Summary, World } from '@homelab/contracts';
+import { CLOCK_SKEW_FINDING_MS, type Action, type StoredEvent, type Summary, type World } from '@homelab/contracts';
+import { humanOffset } from '../../supervisor/clock-skew';
 import type { Principal } from '../auth/guard';
 import { historyEntry, pendingCard } from './action-view';
 import { eventsTable } from './events';
@@ -22,10 +23,25 @@ export function nodeBody(node: string, s: Summary, world: World, history: Action
 <span class="muted">disk</span><span>${diskCell(n)}</span>
 ${metrics ? `<span class="muted">metrics</span><span>${metrics}</span>` : ''}
 <span class="muted">session / seq</span><span>${esc(n.session ?? '–')} / ${esc(n.lastSeq ?? '–')}</span>
+${clockRow(n)}
 </div>
 <h2>Services (${services.length})</h2>${servicesTable(services, now, 2000)}
 <h2>Actions</h2>${waiting.length ? waiting.map((a) => pendingCard(a, p, now)).join('') : '<p class="muted">Nothing pending or running.</p>'}
 ${history.slice(0, 10).map((a) => historyEntry(a, now)).join('')}
 <h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : '<p class="muted">The agent has not reported an inventory.</p>'}
 <h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${esc(node)}</a></p>`;
+}
+
+/** The node's clock against the hub's (WorldNode.clocks), per name its events came under. */
+function clockRow(n: Summary['nodes'][number]): string {
+  const clocks = Object.entries(n.clocks ?? {});
+  if (!clocks.length) return '';
+  const text = clocks
+    .map(([name, c]) => {
+      const who = name === n.node ? '' : `${esc(name)}: `;
+      if (Math.abs(c.offsetMs) <= CLOCK_SKEW_FINDING_MS) return `${who}in step with the hub (${esc(c.offsetMs)} ms)`;
+      return `${who}<b>${esc(humanOffset(Math.abs(c.offsetMs)))} ${c.offsetMs > 0 ? 'ahead of' : 'behind'} the hub</b> (times corrected)`;
+    })
+    .join(', ');
+  return `<span class="muted">clock</span><span>${text}</span>`;
 }
