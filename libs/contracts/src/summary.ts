@@ -30,6 +30,9 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  *   until the window ends (`until`).
  * - restart_backoff: the service needs a restart, but the restart budget's
  *   backoff after the previous restart runs until `until`.
+ * - node_inventory_pending: the node is online but its agent has not yet sent a
+ *   complete scan of this session and of the current desired state; "not
+ *   reported yet" is not "missing", so no new actions for it until it does.
  */
 export const FindingKind = z.enum([
   'node_never_reported',
@@ -39,6 +42,7 @@ export const FindingKind = z.enum([
   'occurrence_rejected',
   'silenced',
   'restart_backoff',
+  'node_inventory_pending',
 ]);
 
 export const Finding = z.object({
