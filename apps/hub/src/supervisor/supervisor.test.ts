@@ -164,10 +164,18 @@ describe('Supervisor', () => {
     await timed.idle();
     expect(cycles).toBe(3);
   });
-  it('reloads desired state each cycle: a service added to services.yaml is acted on in the next cycle', async () => {
-    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto'), unhealthy('piha', 'grafana', 'probe_failed')]);
+  it('reloads desired state each cycle: a service added to services.yaml is acted on once the agent reported on it', async () => {
+    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
     expect((await supervisor.runOnce()).created).toEqual([]);
+    // The agent's latest complete scan is of the file before grafana was added.
+    const before = inventoried(current, supervisor.desired()).nodes.piha!.inventory;
     await writeHost('piha', `${PIHA_YAML}  grafana: {}\n`);
+    current = world([worldNode('piha', { inventory: before })], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
+    const waiting = await supervisor.runOnce();
+    expect(waiting.created).toEqual([]);
+    expect(waiting.findings.map((f) => f.kind)).toEqual(['node_inventory_pending']);
+    // Its scan of the new file says grafana is unhealthy.
+    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto'), unhealthy('piha', 'grafana', 'probe_failed')]);
     expect((await supervisor.runOnce()).created).toEqual(['redeploy-piha-grafana']);
   });
 
