@@ -70,7 +70,7 @@ export function servicesTable(services: SummaryService[], now: Date, max = 100):
         tr(
           [
             `<a href="/nodes/${encodeURIComponent(v.node)}">${esc(v.node)}</a>/${esc(v.service)}${v.desired ? '' : ' <span class="muted">(not desired)</span>'}`,
-            v.status === 'healthy' ? badge('healthy', 'ok') : badge(v.status, 'bad'),
+            v.status === 'healthy' ? badge('healthy', 'ok') : badge(v.status, v.status === 'starting' ? 'warn' : 'bad'),
             esc(v.reason ?? '') + (v.detail ? ` <span class="muted">${esc(v.detail)}</span>` : ''),
             ago(v.since, now),
           ],
