@@ -44,15 +44,16 @@ export interface ServiceWatcherDeps {
   hostStats?: () => HostStats;
 }
 
-
 /**
  * Level-triggered service watch. `runOnce()` observes the containers of every
  * monitored service, assesses each (health.ts) and emits on change:
  * `service_unhealthy` (reason, detail, containers), `service_starting` (no
  * verdict yet) or `service_healthy` — also on recovery; `service_recovered` is
  * not used, `service_healthy` after an unhealthy one is the recovery. The first
- * scan of a process emits every service, so each scan is a complete report. Every heartbeatMs the current state of each
- * service is repeated with `data.heartbeat: true`, plus one `node_heartbeat`.
+ * scan of a process emits every service, so a scan Docker answered and whose
+ * events were all sent is a complete report (`onScanned`). Every heartbeatMs
+ * the current state of each service is repeated with `data.heartbeat: true`,
+ * plus one `node_heartbeat`.
  * Docker events of watched containers trigger a scan after ~50 ms; the periodic
  * scan catches anything the stream missed. Docker unreachable → one
  * `docker_unreachable`, retries with backoff, `docker_reachable` when back.

@@ -2,6 +2,7 @@ import {
   serviceKey,
   type Action,
   type HostServicesFile,
+  type InventoryScan,
   type Maintenance,
   type PolicySpec,
   type World,
@@ -118,10 +119,9 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     }
     // "Not reported yet" is not "missing" (docs/supervisor.md, "First contact"): until the agent's complete
     // scan of this session and of the desired state it now has is folded, the world cannot say what is absent.
-    const inventory = wn?.inventory;
-    const pending = inventoryPending(node, wn, agentRevision(spec));
-    if (pending || !inventory) {
-      nodeFinding('node_inventory_pending', pending ?? `${node}: no complete report from its agent yet`);
+    const inventory = currentInventory(node, wn, agentRevision(spec));
+    if (typeof inventory === 'string') {
+      nodeFinding('node_inventory_pending', inventory);
       continue;
     }
     for (const service of drifting) {
@@ -267,11 +267,11 @@ function unhealthyDecision(
 }
 
 /**
- * Why the node's world does not yet say what is missing, or null when it does:
- * its latest complete scan must be of the agent's current session (birth) and
- * of the desired state the hub now publishes for it.
+ * The node's latest complete scan when it is of the agent's current session
+ * (birth) and of the desired state the hub now publishes for it — only then
+ * does the world say what is missing; otherwise why not, as a finding's text.
  */
-function inventoryPending(node: string, wn: WorldNode | undefined, revision: string): string | null {
+function currentInventory(node: string, wn: WorldNode | undefined, revision: string): InventoryScan | string {
   const inv = wn?.inventory;
   if (!inv || wn.session === null || inv.session < wn.session) {
     return `${node}: waiting for its agent's first complete report${wn?.session != null ? ` of session ${wn.session}` : ''}; no new actions until it arrives`;
@@ -280,7 +280,7 @@ function inventoryPending(node: string, wn: WorldNode | undefined, revision: str
   if (inv.desiredRevision !== revision) {
     return `${node}: its agent has not yet reported on the current services.yaml (it reported revision ${inv.desiredRevision}, now ${revision}); no new actions until it does`;
   }
-  return null;
+  return inv;
 }
 
 function silencedFinding(node: string, service: string | undefined, what: string, m: Maintenance, scope: string): Finding {
