@@ -149,4 +149,15 @@ describe('reconcile: an ended action holds back what began before it ended', () 
   ])('%s', (_name, svc, settleMs, want) => {
     expect(ids(reconcile(input({}, [svc, ok], { actions: [ended], settleMs })).create)).toEqual(want);
   });
+
+  it("compares with the agent's own finishedAt when it answered (the drift's time is the agent's clock too)", () => {
+    // The agent finished 2 minutes ago by its clock; the hub recorded it a minute ago.
+    const answered = {
+      ...ended,
+      result: { actionId: REDEPLOY_Z2M, node: 'piha', status: 'completed' as const, startedAt: minutesAgo(2.2), finishedAt: minutesAgo(2), output: '' },
+    };
+    expect(ids(reconcile(input({}, [during, ok], { actions: [answered] })).create)).toEqual([REDEPLOY_Z2M]);
+    const before = unhealthy('piha', 'zigbee2mqtt', 'container_unhealthy', { ...fresh, since: minutesAgo(2.1) });
+    expect(ids(reconcile(input({}, [before, ok], { actions: [answered] })).create)).toEqual([]);
+  });
 });

@@ -185,7 +185,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     const ended = p.service ? (idx.endedByService.get(serviceKey(p.node, p.service)) ?? []) : same.filter((a) => ENDED.has(a.state));
     const firstSeen = Date.parse(p.drift.firstSeen);
     const settling = ended.some(
-      (a) => now - Date.parse(a.updatedAt) < settleMs && (sameInstant(a.drift.firstSeen, p.drift.firstSeen) || firstSeen <= Date.parse(a.updatedAt)),
+      (a) => now - Date.parse(a.updatedAt) < settleMs && (sameInstant(a.drift.firstSeen, p.drift.firstSeen) || firstSeen <= endedOnNode(a)),
     );
     if (settling) continue;
     create.push(toAction(p, input.now));
@@ -351,6 +351,16 @@ function toAction(p: Proposal, now: Date): Action {
     ...(p.escalation ? { escalation: p.escalation } : {}),
     ...(p.removeVolumes ? { removeVolumes: true } : {}),
   };
+}
+
+/**
+ * When an action ended, on the clock `firstSeen` comes from: the agent's
+ * `finishedAt` when it answered (a drift's time is the agent's too, so skew
+ * cannot move one against the other), else the hub's last change.
+ */
+function endedOnNode(a: Action): number {
+  const finished = a.result?.finishedAt ? Date.parse(a.result.finishedAt) : NaN;
+  return Number.isNaN(finished) ? Date.parse(a.updatedAt) : finished;
 }
 
 /**
