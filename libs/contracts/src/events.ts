@@ -147,7 +147,8 @@ export type UnmanagedContainer = z.infer<typeof UnmanagedContainer>;
  */
 export const InventoryScan = z.object({
   session: z.number().int().nonnegative(),
-  desiredRevision: z.string().max(64),
+  /** As in DesiredStateMessage; a plain token, as it reaches finding texts. */
+  desiredRevision: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   sessionFromSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
 export type InventoryScan = z.infer<typeof InventoryScan>;
