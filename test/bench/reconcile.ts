@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { ManualClock, type Action, type HostServicesFile, type World, type WorldNode, type WorldService } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { createLogger } from '@homelab/logging';
-import { DesiredFileCache, loadDesired } from '../../apps/hub/src/desired';
+import { agentRevision, DesiredFileCache, loadDesired } from '../../apps/hub/src/desired';
 import { MAX_RESTART_WINDOW_MS } from '../../apps/hub/src/supervisor/policy';
 import { reconcile, type ReconcileInput } from '../../apps/hub/src/supervisor/reconcile';
 import { Supervisor } from '../../apps/hub/src/supervisor/supervisor';
@@ -170,6 +170,9 @@ export function buildFleet(nodes: number, services: number): Fleet {
       }
     }
     desired[node] = host;
+    // Every agent has sent its complete scan of this desired state (docs/supervisor.md, "First contact").
+    wn.inventory = { session: 1, desiredRevision: agentRevision(host), sessionFromSeq: 0 };
+    healthyWorld.nodes[node]!.inventory = wn.inventory;
     yaml[node] = `${lines.join('\n')}\n`;
   }
   counts.actions = actions.length;

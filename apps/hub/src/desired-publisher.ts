@@ -1,22 +1,6 @@
-import { createHash } from 'node:crypto';
 import { topics, type DesiredStateMessage, type HostServicesFile } from '@homelab/contracts';
 import { NodeAliases } from './node-aliases';
-
-/** Stable JSON (sorted keys) so the revision only changes when the content does. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function desiredRevision(services: HostServicesFile['services']): string {
-  return createHash('sha256').update(stableJson(services)).digest('hex').slice(0, 16);
-}
+import { desiredRevision } from './desired';
 
 /**
  * Publishes each node's desired state retained on `nodes/<node>/desired`

@@ -9,7 +9,7 @@ import { Executor } from './executor';
 import { StartedParts } from './started-parts';
 import { Supervisor } from './supervisor';
 import { PeriodicLoop } from './supervisor/loop';
-import { action, unhealthy, world, worldNode } from './supervisor/test-fixtures';
+import { action, inventoried, unhealthy, world, worldNode } from './supervisor/test-fixtures';
 
 /**
  * Stopping the hub (docs/hub-lifecycle.md): every loop's stop waits for the
@@ -110,7 +110,7 @@ describe('Supervisor.stop', () => {
     const inCreate = gate();
     const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
     const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
-    const supervisor = new Supervisor({ hostsDir, store: held, world: () => sick, clock, log, aliases: {} });
+    const supervisor: Supervisor = new Supervisor({ hostsDir, store: held, world: () => inventoried(sick, supervisor.desired()), clock, log, aliases: {} });
     supervisor.start(1000);
     clock.advance(1000);
     await inCreate.opened; // the cycle is about to write its proposal
@@ -217,7 +217,7 @@ describe('StartedParts', () => {
     const inCreate = gate();
     const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
     const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
-    const supervisor = new Supervisor({ hostsDir, store: held, world: () => sick, clock, log, aliases: {} });
+    const supervisor: Supervisor = new Supervisor({ hostsDir, store: held, world: () => inventoried(sick, supervisor.desired()), clock, log, aliases: {} });
     const parts = new StartedParts();
     let filesAtRelease: string[] | null = null;
     parts.add('root lock', async () => void (filesAtRelease = await snapshot()));

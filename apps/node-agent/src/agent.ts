@@ -95,15 +95,19 @@ export class NodeAgent {
       ackTimeoutMs: config.ackTimeoutMs, maxPayloadBytes: config.maxPayloadBytes,
     });
     const inventoryPort = inventoryPortOf(docker);
+    // Every event of this process gets a seq from here on; lower ones (the outbox's backlog) are older evidence.
+    const sessionFromSeq = seq.peekLast() + 1;
     const inventory = inventoryPort
       ? new InventoryReporter({
           docker: inventoryPort, desired: () => desired.current()?.services, sink: publisher, clock, log: log.child({ part: 'inventory' }), intervalMs: config.scanMs,
+          session: { session, fromSeq: sessionFromSeq },
         })
       : null;
     const watcherRef: { current?: ServiceWatcher } = {};
     const probes = new ProbeScheduler({ run: this.deps.probeRunner ?? runProbe, clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
     const watcher = new ServiceWatcher({
       docker, services: () => desired.watched(), sink: publisher, clock, log: log.child({ part: 'watcher' }),
+      desiredRevision: () => desired.current()?.revision ?? null, onScanned: (revision) => inventory?.afterScan(revision) ?? Promise.resolve(),
       scanMs: config.scanMs, heartbeatMs: config.heartbeatMs, hostStats: this.deps.hostStats, probes, onOtherEvent: () => inventory?.kick(),
     });
     watcherRef.current = watcher;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, topics, type Command, type ServiceSpec } from '@homelab/contracts';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
-import { CommandHandler } from './commands';
+import { CommandHandler, type CommandHandlerDeps } from './commands';
 import { HubClock } from './hub-clock';
 import { InboundCounters } from './inbound';
 import { CommandJournal } from './journal';
@@ -24,7 +24,7 @@ describe('CommandHandler', () => {
   /** The agent's monotonic clock (ms): unlike `clock`, the agent's wall clock, it never jumps. */
   let mono: number;
 
-  const make = () =>
+  const make = (over: Partial<CommandHandlerDeps> = {}) =>
     new CommandHandler({
       node: 'piha',
       desiredSpec: (s) => desired[s],
@@ -46,6 +46,7 @@ describe('CommandHandler', () => {
         composeCalls.push({ inv, ...opts });
         return composeOutcome;
       },
+      ...over,
     });
   const cmd = (over: Partial<Command> = {}): Command => ({
     actionId: 'container-restart-piha-z2m',
@@ -105,6 +106,42 @@ describe('CommandHandler', () => {
     expect(docker.restarts).toEqual(['z2m', 'z2m-db']);
     expect(again).toEqual({ ...first, replayed: true });
     expect(fromNewProcess).toEqual({ ...first, replayed: true });
+  });
+
+  it('runs the redeploys of one compose project one after the other, and of different projects side by side', async () => {
+    desired.api = { monitor: true, compose: { file: '/srv/web/compose.yml', project: 'web', service: 'api', build: false, command: 'docker-compose' } };
+    desired.db = { monitor: true, compose: { file: '/srv/db/compose.yml', project: 'db', build: false, command: 'docker-compose' } };
+    const running = new Map<string, () => void>();
+    const together: string[][] = [];
+    const h = make({
+      runCompose: (inv) =>
+        new Promise<ComposeOutcome>((resolve) => {
+          const service = inv.args.at(-1)!;
+          running.set(service, () => {
+            running.delete(service);
+            resolve(composeOutcome);
+          });
+          together.push([...running.keys()].sort());
+        }),
+    });
+    const redeploy = (service: string) => send(h, cmd({ actionId: `redeploy-piha-${service}`, type: 'redeploy', service }));
+    const all = Promise.all([redeploy('web'), redeploy('api'), redeploy('db')]);
+    const until = async (size: number) => {
+      for (let i = 0; i < 400 && running.size !== size; i += 1) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50)); // nothing more starts
+      return [...running.keys()].sort();
+    };
+    // db (its own project) runs beside the first of web and api; the other waits for it (one project).
+    const first = await until(2);
+    expect(first).toHaveLength(2);
+    expect(first).toContain('db');
+    const webRun = first.find((s) => s !== 'db')!;
+    running.get(webRun)!();
+    const second = await until(2);
+    expect(second).toEqual([webRun === 'web' ? 'api' : 'web', 'db'].sort());
+    for (const release of [...running.values()]) release();
+    expect((await all).map((r) => r?.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(together.some((t) => t.includes('web') && t.includes('api'))).toBe(false);
   });
 
   it('runs a duplicate that arrives during execution only once', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
+import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, ComposeSpec, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
 import { previewCleanup, runCleanup } from './disk-cleanup';
@@ -77,6 +77,12 @@ const Addressable = z.object({ actionId: ActionId, node: NodeName });
 export class CommandHandler {
   private readonly perAction = new Map<string, Promise<unknown>>();
   private readonly hubClock: HubClock;
+  /**
+   * Compose runs per compose project, one at a time: docker-compose v1 lists the
+   * project's containers and then acts on them, so two concurrent runs in one
+   * project remove each other's containers ("No such container").
+   */
+  private readonly perProject = new Map<string, Promise<unknown>>();
   executed = 0;
 
   constructor(private readonly deps: CommandHandlerDeps) {
@@ -103,14 +109,7 @@ export class CommandHandler {
       // A dry run changes nothing, so it bypasses the journal and the per-action queue.
       if (cmd.dryRun) return await this.answer(await this.preview(cmd), cmd);
       // One at a time per action id, so a redelivery waits for the running execution and replays it.
-      const prev = this.perAction.get(cmd.actionId) ?? Promise.resolve();
-      const run = prev.then(() => this.process(cmd));
-      const tail = run.catch(() => undefined);
-      this.perAction.set(cmd.actionId, tail);
-      void tail.then(() => {
-        if (this.perAction.get(cmd.actionId) === tail) this.perAction.delete(cmd.actionId);
-      });
-      return await run;
+      return await serialized(this.perAction, cmd.actionId, () => this.process(cmd));
     } catch (err) {
       log.error({ err: errorMessage(err), topic }, 'command handling failed');
       return null;
@@ -205,12 +204,16 @@ export class CommandHandler {
     } catch (err) {
       return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'not_configured', message: `invalid compose settings: ${errorMessage(err)}` });
     }
-    const left = Date.parse(cmd.deadline) - this.hubNow() - COMPOSE_DEADLINE_MARGIN_MS;
-    const timeoutMs = Math.min(COMPOSE_MAX_TIMEOUT_MS, Math.max(COMPOSE_MIN_TIMEOUT_MS, left));
     const base = this.deps.env ?? process.env;
     const env = this.deps.dockerSocket ? composeEnv(base, this.deps.dockerSocket) : base;
     const run = this.deps.runCompose ?? execFileCompose;
-    const outcome = await run(inv, { env, timeoutMs });
+    let timeoutMs = 0;
+    const outcome = await serialized(this.perProject, ComposeSpec.parse(spec.compose).project, () => {
+      // Measured once its turn came: the wait for another run of the project comes out of the deadline.
+      const left = Date.parse(cmd.deadline) - this.hubNow() - COMPOSE_DEADLINE_MARGIN_MS;
+      timeoutMs = Math.min(COMPOSE_MAX_TIMEOUT_MS, Math.max(COMPOSE_MIN_TIMEOUT_MS, left));
+      return run(inv, { env, timeoutMs });
+    });
     const lines = [`$ ${inv.file} ${inv.args.join(' ')}`, outcome.output.trimEnd()];
     this.deps.log.info({ actionId: cmd.actionId, service: cmd.service, exitCode: outcome.exitCode, timedOut: outcome.timedOut }, 'compose redeploy finished');
     if (outcome.ok) return this.result(cmd.actionId, 'completed', startedAt, lines);
@@ -296,6 +299,17 @@ export class CommandHandler {
       ...(error ? { error: { code: error.code, message: error.message.slice(0, 1000) } } : {}),
     };
   }
+}
+
+/** Runs `fn` after every earlier call with the same key has settled (per-key FIFO, in this process). */
+function serialized<T>(tails: Map<string, Promise<unknown>>, key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (tails.get(key) ?? Promise.resolve()).then(fn);
+  const tail = run.catch(() => undefined);
+  tails.set(key, tail);
+  void tail.then(() => {
+    if (tails.get(key) === tail) tails.delete(key);
+  });
+  return run;
 }
 
 function withOccurrence(result: CommandResult, cmd: Command): CommandResult {

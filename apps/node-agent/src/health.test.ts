@@ -17,7 +17,7 @@ describe('assessService', () => {
     { why: 'restarting wins over missing', obs: [{ name: 'z2m', state: 'restarting' }], status: 'unhealthy', reason: 'restart_loop' },
     { why: 'healthcheck unhealthy', obs: [running('z2m', { health: 'unhealthy' }), running('z2m-db')], status: 'unhealthy', reason: 'container_unhealthy' },
     { why: 'not running wins over unhealthy', obs: [running('z2m', { health: 'unhealthy' }), { name: 'z2m-db', state: 'exited' }], status: 'unhealthy', reason: 'containers_not_running' },
-    { why: 'healthcheck starting', obs: [running('z2m', { health: 'starting' }), running('z2m-db')], status: 'unknown', reason: undefined },
+    { why: 'healthcheck starting (start period): running, no verdict yet', obs: [running('z2m', { health: 'starting' }), running('z2m-db')], status: 'starting', reason: undefined },
     { why: 'unhealthy wins over starting', obs: [running('z2m', { health: 'starting' }), running('z2m-db', { health: 'unhealthy' })], status: 'unhealthy', reason: 'container_unhealthy' },
   ] as const)('$why → $status $reason', ({ obs, status, reason }) => {
     const a = assessService(svc, obs);
@@ -64,8 +64,8 @@ describe('assessService with probes and crash loops', () => {
     expect(a.probe).toBeUndefined();
   });
 
-  it('a probe without its first result leaves a healthy-looking service unknown', () => {
-    expect(assessService(solo, up, { probesSettled: false }).status).toBe('unknown');
+  it('a probe without its first result leaves a healthy-looking service starting', () => {
+    expect(assessService(solo, up, { probesSettled: false }).status).toBe('starting');
   });
 
   it('a restart burst → restart_loop even while the container is running between restarts', () => {

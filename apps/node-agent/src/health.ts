@@ -1,4 +1,4 @@
-import type { ContainerObservation, ProbeSpec } from '@homelab/contracts';
+import type { ContainerObservation, ProbeSpec, ServiceStatus } from '@homelab/contracts';
 import type { ProbeFailure } from './probe-scheduler';
 
 /** A monitored desired service with its container names resolved (`containersOf`). */
@@ -19,7 +19,7 @@ export interface Signals {
   probesSettled?: boolean;
 }
 
-export type HealthStatus = 'healthy' | 'unhealthy' | 'unknown';
+export type HealthStatus = ServiceStatus;
 
 export interface Assessment {
   status: HealthStatus;
@@ -42,10 +42,10 @@ const DETAIL_MAX = 500;
  *    `restart_loop` (a restart would not help);
  * 2. a container missing or not `running` → unhealthy `containers_not_running`;
  * 3. a container whose healthcheck says `unhealthy` → unhealthy `container_unhealthy`;
- * 4. a healthcheck still `starting` → unknown (no event until it settles);
+ * 4. a healthcheck still `starting` → starting (running, no verdict yet: not missing);
  * 5. a failing probe → unhealthy `mqtt_unreachable` (mqtt probe) or `probe_failed`
  *    (tcp, http), naming the probe;
- * 6. a probe without its first result → unknown;
+ * 6. a probe without its first result → starting;
  * 7. otherwise healthy.
  */
 export function assessService(service: WatchedService, observations: readonly ContainerObservation[], signals: Signals = {}): Assessment {
@@ -64,14 +64,14 @@ export function assessService(service: WatchedService, observations: readonly Co
   const failing = containers.filter((c) => c.health === 'unhealthy');
   if (failing.length) return unhealthy('container_unhealthy', failing, containers, () => 'healthcheck unhealthy');
 
-  if (containers.some((c) => c.health === 'starting')) return { status: 'unknown', containers };
+  if (containers.some((c) => c.health === 'starting')) return { status: 'starting', containers };
 
   const probe = signals.probe;
   if (probe) {
     const reason = probe.type === 'mqtt' ? 'mqtt_unreachable' : 'probe_failed';
     return { status: 'unhealthy', reason, detail: clip(probe.detail), probe: probe.probe, containers };
   }
-  if (signals.probesSettled === false) return { status: 'unknown', containers };
+  if (signals.probesSettled === false) return { status: 'starting', containers };
   return { status: 'healthy', containers };
 }
 

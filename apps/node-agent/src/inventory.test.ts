@@ -56,4 +56,22 @@ describe('InventoryReporter', () => {
     await r.runOnce();
     expect(sink.drafts[1]).toEqual({ type: 'node_inventory', data: { unmanaged: [] } });
   });
+
+  it('reports at once after the first complete scan of each desired revision, carrying session and revision', async () => {
+    const sink = new RecordingSink();
+    const r = new InventoryReporter({
+      docker: { listAllContainers: async () => [c('zigbee2mqtt')] }, desired: () => desired, sink, clock: new ManualClock(), log: silentLog, intervalMs: 10_000,
+      session: { session: 4, fromSeq: 200 },
+    });
+    await r.runOnce();
+    expect(sink.drafts).toEqual([{ type: 'node_inventory', data: { unmanaged: [] } }]); // no complete scan yet: no `scan`
+    await r.afterScan('rev-a');
+    await r.afterScan('rev-a'); // the same revision again: nothing new to say
+    await r.runOnce();
+    await r.afterScan('rev-b');
+    expect(sink.drafts.slice(1)).toEqual([
+      { type: 'node_inventory', data: { unmanaged: [], scan: { session: 4, desiredRevision: 'rev-a', sessionFromSeq: 200 } } },
+      { type: 'node_inventory', data: { unmanaged: [], scan: { session: 4, desiredRevision: 'rev-b', sessionFromSeq: 200 } } },
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { CONTAINER_NAME_PATTERN, type Clock, type ServiceSpec, type UnmanagedContainer } from '@homelab/contracts';
+import { CONTAINER_NAME_PATTERN, type Clock, type InventoryScan, type ServiceSpec, type UnmanagedContainer } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { desiredOwner, KEEP_LABEL } from './disk-cleanup';
 import { errorMessage } from './errors';
@@ -51,15 +51,22 @@ export interface InventoryReporterDeps {
   intervalMs: number;
   /** Docker events of other containers are coalesced this long. Default 1 s. */
   debounceMs?: number;
+  /** The agent's session, and the first seq of its events in this session (see InventoryScan). */
+  session?: { session: number; fromSeq: number };
 }
 
 /**
  * Lists all containers (one Engine call) every intervalMs and soon after a
  * Docker event of a container of no watched service; emits `node_inventory`
- * when the unmanaged set changes, and once after each start.
+ * when the unmanaged set changes, once after each start, and after the
+ * watcher's first complete scan of each desired state (`afterScan`), carrying
+ * that scan: the hub proposes nothing for the node until it has one of the
+ * current session and desired state (docs/supervisor.md, "First contact").
  */
 export class InventoryReporter {
   private last: string | null = null;
+  /** Desired revision of the watcher's latest complete scan in this process. */
+  private scanned: string | null = null;
   private timer: unknown = null;
   private debounce: unknown = null;
   private running: Promise<void> | null = null;
@@ -90,6 +97,18 @@ export class InventoryReporter {
     await this.running;
   }
 
+  /**
+   * The watcher completed a scan of `desiredRevision` (its events are already
+   * emitted). The first such scan of a revision is reported at once, after any
+   * report already running (which may not carry it).
+   */
+  async afterScan(desiredRevision: string): Promise<void> {
+    if (this.stopped || desiredRevision === this.scanned) return;
+    this.scanned = desiredRevision;
+    await this.running;
+    await this.runOnce();
+  }
+
   runOnce(): Promise<void> {
     this.running ??= this.report().finally(() => {
       this.running = null;
@@ -108,9 +127,12 @@ export class InventoryReporter {
       return;
     }
     const inv = unmanagedContainers(all, desired);
-    const key = JSON.stringify(inv);
+    const session = this.deps.session;
+    const scan: InventoryScan | undefined =
+      this.scanned !== null && session ? { session: session.session, desiredRevision: this.scanned, sessionFromSeq: session.fromSeq } : undefined;
+    const key = JSON.stringify([inv, scan]);
     if (key === this.last) return;
-    this.last = key;
-    await this.deps.sink.emit({ type: 'node_inventory', data: inv.truncated ? inv : { unmanaged: inv.unmanaged } });
+    const sent = await this.deps.sink.emit({ type: 'node_inventory', data: { ...(inv.truncated ? inv : { unmanaged: inv.unmanaged }), ...(scan ? { scan } : {}) } });
+    if (sent) this.last = key;
   }
 }

@@ -117,8 +117,12 @@ describe('agent probes, disk rules and inventory on the real engine', () => {
     await tmp?.cleanup();
   });
 
+  // `service_starting` (a probe without its first result) is no verdict.
   const verdict = (service: string, since = 0) =>
-    waitFor(() => after(since).filter((e) => e.service === service && e.type.startsWith('service_')).at(-1), { timeoutMs: 15_000, what: `a verdict on ${service}` });
+    waitFor(() => after(since).filter((e) => e.service === service && e.type.startsWith('service_') && e.type !== 'service_starting').at(-1), {
+      timeoutMs: 15_000,
+      what: `a verdict on ${service}`,
+    });
 
   it('http (status + body) and tcp probes pass: service_healthy', async () => {
     await waitFor(() => events.find((e) => e.type === 'service_healthy' && e.service === 'web'), { timeoutMs: 15_000, what: 'web healthy' });

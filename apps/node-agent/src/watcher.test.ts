@@ -66,10 +66,45 @@ describe('ServiceWatcher', () => {
     expect(sink.drafts[0]).toMatchObject({ type: 'service_unhealthy', data: { reason: 'restart_loop' } });
   });
 
-  it('says nothing about a service whose healthcheck is still starting', async () => {
+  it('reports a service whose healthcheck is still in its start period as starting, then its verdict', async () => {
     docker.set('z2m', 'running', { health: 'starting' });
     await w.runOnce();
-    expect(sink.types()).toEqual(['service_healthy:mqtt', 'node_heartbeat']);
+    expect(sink.types()).toEqual(['service_starting:z2m', 'service_healthy:mqtt', 'node_heartbeat']);
+    expect(sink.drafts[0]).toEqual({ type: 'service_starting', service: 'z2m', data: { containers: [{ name: 'z2m', state: 'running', health: 'starting', restartCount: 0 }] } });
+    sink.clear();
+    await w.runOnce();
+    expect(sink.drafts).toEqual([]);
+    docker.set('z2m', 'running', { health: 'healthy' });
+    await w.runOnce();
+    expect(sink.types()).toEqual(['service_healthy:z2m']);
+  });
+
+  it('after each complete scan, passes on the desired revision it covered, after the scan\'s events', async () => {
+    let revision: string | null = null;
+    const scanned: string[] = [];
+    w = new ServiceWatcher({
+      docker, services: () => services, sink, clock, log: silentLog, scanMs: 10_000, heartbeatMs: 30_000,
+      desiredRevision: () => revision,
+      onScanned: async (rev) => {
+        scanned.push(`${rev} after ${sink.drafts.length} events`);
+      },
+    });
+    await w.runOnce();
+    expect(scanned).toEqual([]); // no desired state yet: nothing to vouch for
+    revision = 'r1';
+    await w.runOnce();
+    expect(scanned).toEqual(['r1 after 3 events']);
+    docker.set('z2m', 'exited');
+    sink.failing = true;
+    await w.runOnce();
+    expect(scanned).toEqual(['r1 after 3 events']); // an event was not sent: no complete scan
+    sink.failing = false;
+    await w.runOnce();
+    expect(sink.types().slice(-1)).toEqual(['service_unhealthy:z2m']); // sent again
+    expect(scanned).toEqual(['r1 after 3 events', 'r1 after 5 events']);
+    docker.reachable = false;
+    await w.runOnce();
+    expect(scanned).toHaveLength(2); // Docker did not answer: no complete scan
   });
 
   it('repeats the current state with heartbeat=true every heartbeatMs', async () => {
@@ -138,12 +173,12 @@ describe('ServiceWatcher', () => {
     const probes = new ProbeScheduler({ run: async () => (ok ? { ok: true } : { ok: false, detail: 'ECONNREFUSED' }), clock, log: silentLog, onChange: () => w.kick() });
     w = new ServiceWatcher({ docker, services: () => services, sink, clock, log: silentLog, scanMs: 10_000, heartbeatMs: 30_000, probes });
     services = [{ name: 'mqtt', containers: ['mqtt'], probes: [{ type: 'mqtt', name: 'broker', url: 'mqtt://127.0.0.1:1883', interval: '1s' }] }];
-    await w.runOnce(); // starts the probe; no verdict until its first result
-    expect(sink.types()).toEqual(['node_heartbeat']);
+    await w.runOnce(); // starts the probe; starting until its first result
+    expect(sink.types()).toEqual(['service_starting:mqtt', 'node_heartbeat']);
     await flush();
     clock.advance(20);
     await flush();
-    expect(sink.types()).toEqual(['node_heartbeat', 'service_healthy:mqtt']);
+    expect(sink.types()).toEqual(['service_starting:mqtt', 'node_heartbeat', 'service_healthy:mqtt']);
     sink.clear();
     ok = false;
     clock.advance(1_000);

@@ -21,6 +21,13 @@ export interface ServiceWatcherDeps {
   docker: DockerPort;
   /** Monitored desired services, read at every scan (so desired changes apply at once). */
   services: () => WatchedService[];
+  /** Revision of the desired state `services` comes from; null while none is known. Read with it. */
+  desiredRevision?: () => string | null;
+  /**
+   * After a scan that gave every service its verdict (Docker answered), with the
+   * revision it covered; awaited, so whatever it emits follows the scan's events.
+   */
+  onScanned?: (desiredRevision: string) => Promise<void>;
   sink: EventSink;
   clock: Clock;
   log: Logger;
@@ -37,21 +44,22 @@ export interface ServiceWatcherDeps {
   hostStats?: () => HostStats;
 }
 
-type Known = Assessment & { status: 'healthy' | 'unhealthy' };
-
 /**
  * Level-triggered service watch. `runOnce()` observes the containers of every
  * monitored service, assesses each (health.ts) and emits on change:
- * `service_unhealthy` (reason, detail, containers) or `service_healthy` —
- * also on recovery; `service_recovered` is not used, `service_healthy` after an
- * unhealthy one is the recovery. Every heartbeatMs the current state of each
- * service is repeated with `data.heartbeat: true`, plus one `node_heartbeat`.
+ * `service_unhealthy` (reason, detail, containers), `service_starting` (no
+ * verdict yet) or `service_healthy` — also on recovery; `service_recovered` is
+ * not used, `service_healthy` after an unhealthy one is the recovery. The first
+ * scan of a process emits every service, so a scan Docker answered and whose
+ * events were all sent is a complete report (`onScanned`). Every heartbeatMs
+ * the current state of each service is repeated with `data.heartbeat: true`,
+ * plus one `node_heartbeat`.
  * Docker events of watched containers trigger a scan after ~50 ms; the periodic
  * scan catches anything the stream missed. Docker unreachable → one
  * `docker_unreachable`, retries with backoff, `docker_reachable` when back.
  */
 export class ServiceWatcher {
-  private readonly known = new Map<string, Known>();
+  private readonly known = new Map<string, Assessment>();
   private readonly crashLoops = new CrashLoopDetector();
   private dockerUp: boolean | null = null;
   private failures = 0;
@@ -108,7 +116,7 @@ export class ServiceWatcher {
   }
 
   /** Current verdicts (for tests and status output). */
-  states(): ReadonlyMap<string, Known> {
+  states(): ReadonlyMap<string, Assessment> {
     return this.known;
   }
 
@@ -129,6 +137,7 @@ export class ServiceWatcher {
   private async scan(): Promise<void> {
     const { docker, sink, log } = this.deps;
     this.scans += 1;
+    const revision = this.deps.desiredRevision?.() ?? null;
     const services = this.deps.services();
     const names = [...new Set(services.flatMap((s) => s.containers))];
     let observations;
@@ -152,20 +161,25 @@ export class ServiceWatcher {
     const crashLoops = this.crashLoops.observe(observations, this.deps.clock.now().getTime());
     this.crashLoops.retain(new Set(names));
 
-    const repeats: Array<[string, Known]> = [];
+    const repeats: Array<[string, Assessment]> = [];
+    let complete = true;
     for (const service of services) {
       const signals = probes && service.probes?.length ? { crashLoops, probe: probes.failing(service.name), probesSettled: probes.settled(service.name) } : { crashLoops };
-      const a = assessService(service, observations, signals);
-      if (a.status === 'unknown') continue; // e.g. healthcheck starting: wait for a verdict
-      const now: Known = { ...a, status: a.status };
+      const now = assessService(service, observations, signals);
       const prev = this.known.get(service.name);
       this.known.set(service.name, now);
-      if (!prev || prev.status !== now.status || prev.reason !== now.reason || prev.probe !== now.probe) await sink.emit(draftFor(service.name, now, false));
-      else repeats.push([service.name, now]);
+      if (!prev || prev.status !== now.status || prev.reason !== now.reason || prev.probe !== now.probe) {
+        // Not emitted: forget the verdict so the next scan sends it, and claim no complete report.
+        if ((await sink.emit(draftFor(service.name, now, false))) === null) {
+          this.known.delete(service.name);
+          complete = false;
+        }
+      } else repeats.push([service.name, now]);
     }
     const watched = new Set(services.map((s) => s.name));
     for (const name of this.known.keys()) if (!watched.has(name)) this.known.delete(name);
     await this.heartbeat(services.length, repeats);
+    if (complete && revision !== null) await this.deps.onScanned?.(revision);
   }
 
   private async onDockerError(err: unknown): Promise<void> {
@@ -185,7 +199,7 @@ export class ServiceWatcher {
   }
 
   /** Every heartbeatMs: repeats of unchanged service states, then one node_heartbeat. */
-  private async heartbeat(services: number, repeats: Array<[string, Known]>): Promise<void> {
+  private async heartbeat(services: number, repeats: Array<[string, Assessment]>): Promise<void> {
     const now = this.deps.clock.now().getTime();
     if (this.lastHeartbeatAt !== null && now - this.lastHeartbeatAt < this.deps.heartbeatMs) return;
     this.lastHeartbeatAt = now;
@@ -227,9 +241,10 @@ export class ServiceWatcher {
   }
 }
 
-function draftFor(service: string, a: Known, heartbeat: boolean): EventDraft {
+function draftFor(service: string, a: Assessment, heartbeat: boolean): EventDraft {
   const hb = heartbeat ? { heartbeat: true } : {};
   if (a.status === 'healthy') return { type: 'service_healthy', service, data: { containers: a.containers, ...hb } };
+  if (a.status === 'starting') return { type: 'service_starting', service, data: { containers: a.containers, ...hb } };
   const probe = a.probe === undefined ? {} : { probe: a.probe };
   return { type: 'service_unhealthy', service, data: { reason: a.reason!, detail: a.detail, containers: a.containers, ...hb, ...probe } };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IsoTime, NodeName, ServiceName, ContainerName } from './names';
+import { ServiceSnapshot } from './status';
 
 /**
  * Reasons a service is unhealthy (BRIEF.md, "Events"). The supervisor maps
@@ -59,6 +60,13 @@ export const ServiceRecoveredEvent = z.object({
   service: ServiceName,
   data: serviceHealthData.optional(),
 });
+/** The service's containers run but have no verdict yet (healthcheck start period, first probe result pending). */
+export const ServiceStartingEvent = z.object({
+  ...base,
+  type: z.literal('service_starting'),
+  service: ServiceName,
+  data: serviceHealthData.optional(),
+});
 export const ServiceUnhealthyEvent = z.object({
   ...base,
   type: z.literal('service_unhealthy'),
@@ -105,7 +113,7 @@ export const NodeOnlineEvent = z.object({
     /** From the birth message: the node's events up to this seq are still on their way (catching up). */
     backlogUntilSeq: z.number().int().nonnegative().optional(),
     backlogEvents: z.number().int().nonnegative().optional(),
-    services: z.record(ServiceName, z.object({ status: z.enum(['healthy', 'unhealthy']), reason: z.string().max(64).optional() })).optional(),
+    services: z.record(ServiceName, ServiceSnapshot).optional(),
   }),
 });
 export const NodeOfflineEvent = z.object({
@@ -140,7 +148,25 @@ export const UnmanagedContainer = z.object({
 });
 export type UnmanagedContainer = z.infer<typeof UnmanagedContainer>;
 
-/** The node's containers of no desired service; sent when the set changes (and after each agent start). */
+/**
+ * The agent's complete scan an inventory follows: every monitored service of
+ * desired-state `desiredRevision` got its verdict (healthy, unhealthy or
+ * starting) in an event sent before this one, in agent session `session`.
+ * Events of this session have seq ≥ `sessionFromSeq`; a lower one is older
+ * evidence (an earlier process of the agent).
+ */
+export const InventoryScan = z.object({
+  session: z.number().int().nonnegative(),
+  /** As in DesiredStateMessage; a plain token, as it reaches finding texts. */
+  desiredRevision: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  sessionFromSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+});
+export type InventoryScan = z.infer<typeof InventoryScan>;
+
+/**
+ * The node's containers of no desired service; sent when the set changes, after
+ * each agent start, and after the first complete scan of each desired state (`scan`).
+ */
 export const NodeInventoryEvent = z.object({
   ...base,
   type: z.literal('node_inventory'),
@@ -148,6 +174,8 @@ export const NodeInventoryEvent = z.object({
     unmanaged: z.array(UnmanagedContainer).max(256),
     /** More than 256: the list holds the first 256 by name. */
     truncated: z.boolean().optional(),
+    /** Absent until the agent's first complete scan of a desired state in this session. */
+    scan: InventoryScan.optional(),
   }),
 });
 export const DockerUnreachableEvent = z.object({
@@ -177,6 +205,7 @@ export const HomelabEvent = z.discriminatedUnion('type', [
   EventsDroppedEvent,
   ServiceHealthyEvent,
   ServiceRecoveredEvent,
+  ServiceStartingEvent,
   ServiceUnhealthyEvent,
   DiskPressureEvent,
   DiskOkEvent,

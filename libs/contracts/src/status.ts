@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { IsoTime, NodeName, ServiceName } from './names';
 
+/**
+ * `starting`: the agent has no verdict yet (a healthcheck still in its start
+ * period, or a probe without its first result); neither healthy nor missing.
+ */
+export const ServiceStatus = z.enum(['healthy', 'unhealthy', 'starting']);
+export type ServiceStatus = z.infer<typeof ServiceStatus>;
+
 export const ServiceSnapshot = z.object({
-  status: z.enum(['healthy', 'unhealthy']),
+  status: ServiceStatus,
   reason: z.string().max(64).optional(),
 });
 export type ServiceSnapshot = z.infer<typeof ServiceSnapshot>;

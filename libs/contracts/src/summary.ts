@@ -33,6 +33,9 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  * - clock_skew: the node's clock is off the hub's by more than
  *   CLOCK_SKEW_FINDING_MS (WorldNode.clocks); times are corrected, but its
  *   clock should be fixed. Gone once the offset is back under it.
+ * - node_inventory_pending: the node is online but its agent has not yet sent a
+ *   complete scan of this session and of the current desired state; "not
+ *   reported yet" is not "missing", so no new actions for it until it does.
  */
 export const FindingKind = z.enum([
   'node_never_reported',
@@ -43,6 +46,7 @@ export const FindingKind = z.enum([
   'silenced',
   'restart_backoff',
   'clock_skew',
+  'node_inventory_pending',
 ]);
 
 export const Finding = z.object({

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { ContainerObservation, UnmanagedContainer } from './events';
+import { ContainerObservation, InventoryScan, UnmanagedContainer } from './events';
 import { IsoTime, NodeName, ServiceName } from './names';
-
-export const ServiceHealth = z.enum(['healthy', 'unhealthy']);
+import { ServiceStatus } from './status';
 
 /**
  * One service as the observer folded it. Every field comes from events (never
@@ -11,7 +10,7 @@ export const ServiceHealth = z.enum(['healthy', 'unhealthy']);
 export const WorldService = z.object({
   node: NodeName,
   service: ServiceName,
-  status: ServiceHealth,
+  status: ServiceStatus,
   reason: z.string().optional(),
   detail: z.string().optional(),
   /** The failing probe named by the latest unhealthy event, if a probe decided it. */
@@ -85,6 +84,12 @@ export const WorldNode = z.object({
    * clock); absent until its first event.
    */
   clocks: z.record(NodeName, NodeClock).optional(),
+  /**
+   * The agent's latest complete scan (latest node_inventory with `scan`): until
+   * it is of the node's current session and current desired state, the world
+   * does not yet say what is missing, and the supervisor proposes nothing.
+   */
+  inventory: InventoryScan.optional(),
 });
 export type WorldNode = z.infer<typeof WorldNode>;
 

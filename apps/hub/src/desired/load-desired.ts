@@ -200,10 +200,13 @@ async function loadHost(hostsDir: string, folder: string, file: string): Promise
  */
 export function forAgents(desired: DesiredState): DesiredState {
   const out: DesiredState = {};
-  for (const [node, host] of Object.entries(desired)) {
-    const services: HostServicesFile['services'] = {};
-    for (const [name, spec] of Object.entries(host.services)) services[name] = agentServiceSpec(spec);
-    out[node] = { node: host.node, services };
-  }
+  for (const [node, host] of Object.entries(desired)) out[node] = { node: host.node, services: agentServices(host.services) };
+  return out;
+}
+
+/** One host's services as its agent gets them (see forAgents). */
+export function agentServices(services: HostServicesFile['services']): HostServicesFile['services'] {
+  const out: HostServicesFile['services'] = {};
+  for (const [name, spec] of Object.entries(services)) out[name] = agentServiceSpec(spec);
   return out;
 }

@@ -56,6 +56,21 @@ describe('fold: services', () => {
       expect: { status: 'healthy', reason: undefined, probe: undefined },
     },
     {
+      name: 'starting (no verdict yet) is its own status: no reason, no problem ids, since = its first event',
+      steps: [ev.starting('piha', 1, 'z2m'), ev.starting('piha', 2, 'z2m')],
+      expect: { status: 'starting', since: at(1), lastSeq: 2, reason: undefined, problemEventIds: [] },
+    },
+    {
+      name: 'unhealthy → starting ends the occurrence (a recreated container in its start period)',
+      steps: [ev.unhealthy('piha', 1, 'z2m', 'container_unhealthy', 'x'), ev.starting('piha', 2, 'z2m')],
+      expect: { status: 'starting', since: at(2), reason: undefined, detail: undefined, problemEventIds: [] },
+    },
+    {
+      name: 'starting → healthy: since moves to the verdict',
+      steps: [ev.starting('piha', 1, 'z2m'), ev.healthy('piha', 2, 'z2m')],
+      expect: { status: 'healthy', since: at(2) },
+    },
+    {
       name: 'aliases map the event node to the canonical node',
       steps: [ev.healthy('node-1', 1, 'z2m')],
       expect: { node: 'piha', service: 'z2m' },
@@ -100,6 +115,21 @@ describe('fold: nodes', () => {
         { id: 'piha-2', node: 'piha', seq: 2, ts: at(2), type: 'node_inventory', data: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }] } },
       ],
       expect: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }], unmanagedTruncated: undefined, lastSeq: 2 },
+    },
+    {
+      name: 'inventory: one that follows a complete scan records it; a later one without a scan keeps it',
+      steps: [ev.inventory('piha', 1), ev.inventory('piha', 2, { session: 3, desiredRevision: 'r1', sessionFromSeq: 2 }), ev.inventory('piha', 3)],
+      expect: { inventory: { session: 3, desiredRevision: 'r1', sessionFromSeq: 2 }, lastSeq: 3 },
+    },
+    {
+      name: 'inventory: the scan of a new desired state or session replaces the previous one',
+      steps: [ev.inventory('piha', 1, { session: 3, desiredRevision: 'r1', sessionFromSeq: 1 }), ev.inventory('piha', 9, { session: 4, desiredRevision: 'r2', sessionFromSeq: 9 })],
+      expect: { inventory: { session: 4, desiredRevision: 'r2', sessionFromSeq: 9 } },
+    },
+    {
+      name: 'inventory: none until a scan is reported',
+      steps: [hub(ev.status('piha', 1, true, 3)), ev.inventory('piha', 1), ev.healthy('piha', 2, 'z2m')],
+      expect: { inventory: undefined, session: 3 },
     },
     {
       name: 'docker reachability follows the latest event',

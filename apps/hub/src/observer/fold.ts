@@ -68,6 +68,7 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
   switch (e.type) {
     case 'service_healthy':
     case 'service_recovered':
+    case 'service_starting':
     case 'service_unhealthy':
       foldService(world, node, stream, stored, clock);
       break;
@@ -96,6 +97,8 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
       node.unmanaged = e.data.unmanaged;
       if (e.data.truncated) node.unmanagedTruncated = true;
       else delete node.unmanagedTruncated;
+      // Only a report that follows a complete scan moves it (docs/supervisor.md, "First contact").
+      if (e.data.scan) node.inventory = { ...e.data.scan };
       break;
     case 'events_dropped':
       // The agent's outbox overflowed while the hub was out of reach: a known gap, shown to the operator.
@@ -184,7 +187,7 @@ function foldService(world: World, wn: WorldNode, stream: string, stored: Stored
   const e = stored.event as Extract<HomelabEvent, { service: string }>;
   const node = wn.node;
   const key = keyOf(node, e.service);
-  const status = e.type === 'service_unhealthy' ? 'unhealthy' : 'healthy';
+  const status = e.type === 'service_unhealthy' ? 'unhealthy' : e.type === 'service_starting' ? 'starting' : 'healthy';
   let svc = own(world.services, key);
   if (!svc || svc.status !== status) {
     // A repeat that changes the status (the change itself was lost) was not sampled yet: it is now.

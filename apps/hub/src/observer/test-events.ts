@@ -16,6 +16,13 @@ export const ev = {
     ...(extra.heartbeat ? { data: { heartbeat: true } } : {}),
   }),
   recovered: (node: string, seq: number, service: string): HomelabEvent => ({ ...base(node, seq), type: 'service_recovered', service }),
+  starting: (node: string, seq: number, service: string): HomelabEvent => ({ ...base(node, seq), type: 'service_starting', service }),
+  /** node_inventory; with `scan` when it follows the agent's complete scan of a desired state. */
+  inventory: (node: string, seq: number, scan?: { session: number; desiredRevision: string; sessionFromSeq: number }): HomelabEvent => ({
+    ...base(node, seq),
+    type: 'node_inventory',
+    data: { unmanaged: [], ...(scan ? { scan } : {}) },
+  }),
   unhealthy: (node: string, seq: number, service: string, reason = 'containers_not_running', detail?: string, ts?: string): HomelabEvent => ({
     ...base(node, seq, ts),
     type: 'service_unhealthy',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Action, HostServicesFile, type PolicySpec } from '@homelab/contracts';
 import { reconcile, type ReconcileInput } from './reconcile';
-import { action, healthy, host, minutesAgo, NOW, restartEnded, T0, unhealthy, world, worldNode } from './test-fixtures';
+import { action, healthy, host, minutesAgo, NOW, restartEnded, T0, unhealthy, world, worldNode, reported } from './test-fixtures';
 
 /**
  * Issue 4, items 4 and 5: auto-approval per risk, the restart budget with
@@ -15,7 +15,7 @@ const SINCE = minutesAgo(1);
 const PIHA = { piha: host('piha', { zigbee2mqtt: {}, mosquitto: {} }) };
 const down = (reason = 'containers_not_running', over = {}) =>
   world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', reason, { since: SINCE, ...over }), healthy('piha', 'mosquitto')]);
-const base = (over: Partial<ReconcileInput>): ReconcileInput => ({
+const base = (over: Partial<ReconcileInput>): ReconcileInput => reported({
   desired: PIHA,
   world: down(),
   actions: [],
@@ -132,10 +132,11 @@ describe('policy: restart budget, backoff and escalation', () => {
 
   it('uses the budget of the policy: 2 in 10m with zero backoff', () => {
     const desired = withPolicy(undefined, { restartBudget: { max: 2, window: '10m', backoff: '0' } });
-    expect(ids(reconcile(base({ desired, actions: [restartEnded(minutesAgo(0.1))] })).create)).toEqual([RESTART]);
-    const two = [restartEnded(minutesAgo(5)), restartEnded(minutesAgo(0.1))];
+    // The last restart ended just before this occurrence began (SINCE, a minute ago): no settle wait, no backoff.
+    expect(ids(reconcile(base({ desired, actions: [restartEnded(minutesAgo(1.5))] })).create)).toEqual([RESTART]);
+    const two = [restartEnded(minutesAgo(5)), restartEnded(minutesAgo(1.5))];
     expect(ids(reconcile(base({ desired, history: two })).create)).toEqual([REDEPLOY]);
-    const rolled = [restartEnded(minutesAgo(11)), restartEnded(minutesAgo(0.1))];
+    const rolled = [restartEnded(minutesAgo(11)), restartEnded(minutesAgo(1.5))];
     expect(ids(reconcile(base({ desired, history: rolled })).create)).toEqual([RESTART]);
   });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Action } from '@homelab/contracts';
 import { reconcile, type ReconcileInput } from './reconcile';
-import { action, healthy, host, NOW, T0, unhealthy, world, worldNode } from './test-fixtures';
+import { action, healthy, host, NOW, T0, unhealthy, world, worldNode, reported } from './test-fixtures';
 
 const PIHA = { piha: host('piha', { zigbee2mqtt: {}, mosquitto: {} }) };
-const base = (over: Partial<ReconcileInput>): ReconcileInput => ({
+const base = (over: Partial<ReconcileInput>): ReconcileInput => reported({
   desired: PIHA,
   world: world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]),
   actions: [],

@@ -2,12 +2,14 @@ import {
   serviceKey,
   type Action,
   type HostServicesFile,
+  type InventoryScan,
   type Maintenance,
   type PolicySpec,
   type World,
   type WorldNode,
   type WorldService,
 } from '@homelab/contracts';
+import { agentRevision } from '../desired/revision';
 import { clockSkewFindings } from './clock-skew';
 import type { CancelReason, Finding } from './findings';
 import { autoApproves, inMaintenance, PolicyResolver, type EffectivePolicy } from './policy';
@@ -58,6 +60,8 @@ const DEFAULT_SETTLE_MS = 5 * 60_000;
 interface Candidate {
   p: Proposal;
   policy: EffectivePolicy;
+  /** The drift rests on evidence of the node's current session; only such a drift is approved by policy. */
+  fresh: boolean;
 }
 
 /**
@@ -90,7 +94,8 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       monitored = true;
       const ws = observed?.get(service);
       if (ws) mentioned = true;
-      if (ws?.status !== 'healthy') drifting.push(service);
+      // A service still starting has no verdict yet: neither healthy nor a drift.
+      if (!ws || ws.status === 'unhealthy') drifting.push(service);
     }
     drifting.sort();
     const nodeMaint = inMaintenance(spec.maintenance, now) ? spec.maintenance : undefined;
@@ -113,6 +118,13 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       nodeFinding('node_catching_up', `${node}: catching up on its backlog (at seq ${wn.lastSeq ?? 0} of ${wn.backlogUntilSeq}); no new actions until it is current`);
       continue;
     }
+    // "Not reported yet" is not "missing" (docs/supervisor.md, "First contact"): until the agent's complete
+    // scan of this session and of the desired state it now has is folded, the world cannot say what is absent.
+    const inventory = currentInventory(node, wn, agentRevision(spec));
+    if (typeof inventory === 'string') {
+      nodeFinding('node_inventory_pending', inventory);
+      continue;
+    }
     for (const service of drifting) {
       const ws = observed?.get(service);
       const svcSpec = spec.services[service]!;
@@ -120,12 +132,14 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       const policy = policies.forService(node, spec, service);
       const p = ws ? unhealthyDecision(ws, node, policy, idx, now, findings, svcMaint) : missingProposal(service, node, wn, input.now);
       if (!p) continue;
+      // Missing: the current inventory itself says so. Unhealthy: its latest event must be of this session.
+      const fresh = !ws || ws.lastSeq >= inventory.sessionFromSeq;
       if (svcMaint) findings.push(silencedFinding(node, service, p.summary, svcMaint, nodeMaint ? node : `${node}/${service}`));
-      else candidates.push({ p, policy });
+      else candidates.push({ p, policy, fresh });
     }
     const disk = wn ? diskProposal(wn, node, { removeVolumes: spec.diskCleanup?.volumes }) : null;
     if (disk && nodeMaint) findings.push(silencedFinding(node, undefined, disk.summary, nodeMaint, node));
-    else if (disk) candidates.push({ p: disk, policy: policies.forNode(node, spec) });
+    else if (disk) candidates.push({ p: disk, policy: policies.forNode(node, spec), fresh: true });
   }
 
   const allUnreadable = input.unreadableNodes === 'all';
@@ -140,13 +154,13 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   const settleMs = input.settleMs ?? DEFAULT_SETTLE_MS;
   const create: Action[] = [];
   const approve: ReconcilePlan['approve'] = [];
-  for (const { p, policy } of candidates) {
+  for (const { p, policy, fresh } of candidates) {
     const same = idx.byId.get(p.id) ?? [];
     const live = same.find((a) => LIVE.has(a.state));
     if (live) {
       // Level-triggered: an action still pending while policy allows it (e.g. policy changed, or a crash
-      // between create and approve) is approved now.
-      if (live.state === 'pending' && autoApproves(policy, live.risk)) approve.push({ id: live.id, note: approvalNote(live.risk, policy) });
+      // between create and approve) is approved now — once its drift rests on evidence of this session.
+      if (live.state === 'pending' && fresh && autoApproves(policy, live.risk)) approve.push({ id: live.id, note: approvalNote(live.risk, policy) });
       continue;
     }
     // One live action per service: e.g. an escalated redeploy waiting for approval holds back new restarts.
@@ -167,13 +181,17 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
         continue;
       }
     }
-    // A completed or failed action of this occurrence (any type, for the same service) that ended just now:
-    // the world may not show its effect yet.
+    // A completed or failed action (any type, for the same service) that ended just now, of this occurrence or
+    // of anything that began before it ended (e.g. what its own recreate showed): the world may not show its
+    // effect yet. Matching the occurrence alone let an action of a stale drift skip the wait.
     const ended = p.service ? (idx.endedByService.get(serviceKey(p.node, p.service)) ?? []) : same.filter((a) => ENDED.has(a.state));
-    const settling = ended.some((a) => sameInstant(a.drift.firstSeen, p.drift.firstSeen) && now - Date.parse(a.updatedAt) < settleMs);
+    const firstSeen = Date.parse(p.drift.firstSeen);
+    const settling = ended.some(
+      (a) => now - Date.parse(a.updatedAt) < settleMs && (sameInstant(a.drift.firstSeen, p.drift.firstSeen) || firstSeen <= endedOnNode(a)),
+    );
     if (settling) continue;
     create.push(toAction(p, input.now));
-    if (autoApproves(policy, p.risk)) approve.push({ id: p.id, note: approvalNote(p.risk, policy) });
+    if (fresh && autoApproves(policy, p.risk)) approve.push({ id: p.id, note: approvalNote(p.risk, policy) });
   }
 
   const cancel: ReconcilePlan['cancel'] = [];
@@ -250,6 +268,23 @@ function unhealthyDecision(
   return p;
 }
 
+/**
+ * The node's latest complete scan when it is of the agent's current session
+ * (birth) and of the desired state the hub now publishes for it — only then
+ * does the world say what is missing; otherwise why not, as a finding's text.
+ */
+function currentInventory(node: string, wn: WorldNode | undefined, revision: string): InventoryScan | string {
+  const inv = wn?.inventory;
+  if (!inv || wn.session === null || inv.session < wn.session) {
+    return `${node}: waiting for its agent's first complete report${wn?.session != null ? ` of session ${wn.session}` : ''}; no new actions until it arrives`;
+  }
+  if (inv.session > wn.session) return `${node}: waiting for the birth of its agent's session ${inv.session}; no new actions until it arrives`;
+  if (inv.desiredRevision !== revision) {
+    return `${node}: its agent has not yet reported on the current services.yaml (it reported revision ${inv.desiredRevision}, now ${revision}); no new actions until it does`;
+  }
+  return inv;
+}
+
 function silencedFinding(node: string, service: string | undefined, what: string, m: Maintenance, scope: string): Finding {
   return {
     kind: 'silenced',
@@ -318,6 +353,16 @@ function toAction(p: Proposal, now: Date): Action {
     ...(p.escalation ? { escalation: p.escalation } : {}),
     ...(p.removeVolumes ? { removeVolumes: true } : {}),
   };
+}
+
+/**
+ * When an action ended, on the clock `firstSeen` comes from: the agent's
+ * `finishedAt` when it answered (a drift's time is the agent's too, so skew
+ * cannot move one against the other), else the hub's last change.
+ */
+function endedOnNode(a: Action): number {
+  const finished = a.result?.finishedAt ? Date.parse(a.result.finishedAt) : NaN;
+  return Number.isNaN(finished) ? Date.parse(a.updatedAt) : finished;
 }
 
 /**

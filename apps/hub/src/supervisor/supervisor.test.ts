@@ -7,7 +7,7 @@ import { createLogger } from '@homelab/logging';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import type { DesiredState } from '../desired';
 import { Supervisor } from './supervisor';
-import { healthy, unhealthy, world, worldNode } from './test-fixtures';
+import { healthy, inventoried, unhealthy, world, worldNode } from './test-fixtures';
 
 const log = createLogger('test', { level: 'silent' });
 const RESTART = 'container-restart-piha-zigbee2mqtt';
@@ -51,7 +51,8 @@ beforeEach(async () => {
   supervisor = new Supervisor({
     hostsDir,
     store,
-    world: () => current,
+    // Every node has reported on the desired state the cycle loaded, unless a test says otherwise.
+    world: () => inventoried(current, supervisor.desired()),
     clock,
     log,
     aliases: {},
@@ -134,14 +135,15 @@ describe('Supervisor', () => {
     await store.transition(RESTART, 'pending', 'approved', (a) => a);
     const racing = Object.assign(Object.create(store) as FsActionStore, { list: async () => stale });
     current = fine();
-    const report = await new Supervisor({ hostsDir, store: racing, world: () => current, clock, log, aliases: {} }).runOnce();
+    const racer: Supervisor = new Supervisor({ hostsDir, store: racing, world: () => inventoried(current, racer.desired()), clock, log, aliases: {} });
+    const report = await racer.runOnce();
     expect(report).toMatchObject({ cancelled: [], skipped: [RESTART], errors: [] });
     expect((await store.get(RESTART))?.state).toBe('approved');
   });
 
   it('runs on its interval with the injected clock, runs at once when kicked, and stops', async () => {
     let cycles = 0;
-    const timed = new Supervisor({ hostsDir, store, world: () => (cycles++, current), clock, log, aliases: {} });
+    const timed: Supervisor = new Supervisor({ hostsDir, store, world: () => (cycles++, inventoried(current, timed.desired())), clock, log, aliases: {} });
     timed.start(5000);
     clock.advance(4999);
     await timed.idle();
@@ -162,10 +164,18 @@ describe('Supervisor', () => {
     await timed.idle();
     expect(cycles).toBe(3);
   });
-  it('reloads desired state each cycle: a service added to services.yaml is acted on in the next cycle', async () => {
-    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto'), unhealthy('piha', 'grafana', 'probe_failed')]);
+  it('reloads desired state each cycle: a service added to services.yaml is acted on once the agent reported on it', async () => {
+    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
     expect((await supervisor.runOnce()).created).toEqual([]);
+    // The agent's latest complete scan is of the file before grafana was added.
+    const before = inventoried(current, supervisor.desired()).nodes.piha!.inventory;
     await writeHost('piha', `${PIHA_YAML}  grafana: {}\n`);
+    current = world([worldNode('piha', { inventory: before })], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]);
+    const waiting = await supervisor.runOnce();
+    expect(waiting.created).toEqual([]);
+    expect(waiting.findings.map((f) => f.kind)).toEqual(['node_inventory_pending']);
+    // Its scan of the new file says grafana is unhealthy.
+    current = world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto'), unhealthy('piha', 'grafana', 'probe_failed')]);
     expect((await supervisor.runOnce()).created).toEqual(['redeploy-piha-grafana']);
   });
 
@@ -195,7 +205,8 @@ describe('Supervisor', () => {
     const stale = await store.list();
     await store.transition(RESTART, 'pending', 'rejected', (a) => a);
     const racing = Object.assign(Object.create(store) as FsActionStore, { list: async () => stale });
-    const report = await new Supervisor({ hostsDir, store: racing, world: () => current, clock, log, aliases: {} }).runOnce();
+    const racer: Supervisor = new Supervisor({ hostsDir, store: racing, world: () => inventoried(current, racer.desired()), clock, log, aliases: {} });
+    const report = await racer.runOnce();
     expect(report).toMatchObject({ approved: [], skipped: [RESTART], errors: [] });
     expect((await store.get(RESTART))?.state).toBe('rejected');
   });

@@ -1,4 +1,6 @@
 import type { Action, HostServicesFile, World, WorldNode, WorldService } from '@homelab/contracts';
+import { agentRevision } from '../desired/revision';
+import type { ReconcileInput } from './reconcile';
 
 /** Builders for reconcile and supervisor tests. */
 export const T0 = '2026-11-26T14:02:00.000Z';
@@ -59,4 +61,23 @@ export function restartEnded(endedAt: string, over: Partial<Action> = {}): Actio
 /** `NOW` minus `minutes`, as ISO text. */
 export function minutesAgo(minutes: number): string {
   return new Date(NOW.getTime() - minutes * 60_000).toISOString();
+}
+
+/**
+ * The world once each node's agent has sent its complete scan of `desired` in
+ * the node's current session, every event of that session from seq 1: a node
+ * in steady state. A node that sets `inventory` itself (even to undefined) keeps it.
+ */
+export function inventoried(w: World, desired: Record<string, HostServicesFile>, aliases: Record<string, string> = {}): World {
+  const nodes: Record<string, WorldNode> = {};
+  for (const [name, n] of Object.entries(w.nodes)) {
+    const host = desired[aliases[name] ?? name];
+    nodes[name] = Object.hasOwn(n, 'inventory') || !host ? n : { ...n, inventory: { session: n.session ?? 0, desiredRevision: agentRevision(host), sessionFromSeq: 1 } };
+  }
+  return { ...w, nodes };
+}
+
+/** A reconcile input whose nodes have reported on its desired state (see inventoried). */
+export function reported(input: ReconcileInput): ReconcileInput {
+  return { ...input, world: inventoried(input.world, input.desired, input.aliases) };
 }

@@ -1,4 +1,4 @@
-import type { ContainerObservation } from '@homelab/contracts';
+import type { ContainerObservation, HomelabEvent } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer, UnusedVolume } from '../docker-port';
 import { AgentError } from '../errors';
@@ -100,9 +100,13 @@ export class FakeLink implements Pick<MqttLink, 'publish' | 'connected'> {
 
 export class RecordingSink implements EventSink {
   readonly drafts: EventDraft[] = [];
-  async emit(draft: EventDraft) {
+  /** Answers each draft as sent (stamped as the publisher would), or null (not sent) while true. */
+  failing = false;
+  async emit(draft: EventDraft): Promise<HomelabEvent | null> {
     this.drafts.push(draft);
-    return null;
+    if (this.failing) return null;
+    const seq = this.drafts.length;
+    return { ...draft, id: `test-${seq}`, node: 'test', seq, ts: new Date(0).toISOString() } as HomelabEvent;
   }
   types(): string[] {
     return this.drafts.map((d) => ('service' in d && d.service ? `${d.type}:${d.service}` : d.type));

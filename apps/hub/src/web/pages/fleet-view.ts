@@ -34,7 +34,7 @@ export function nodesTable(nodes: SummaryNode[], services: SummaryService[], now
   const total = new Map<string, number>();
   for (const s of services) {
     total.set(s.node, (total.get(s.node) ?? 0) + 1);
-    if (s.status !== 'healthy') unhealthy.set(s.node, (unhealthy.get(s.node) ?? 0) + 1);
+    if (s.status === 'unhealthy') unhealthy.set(s.node, (unhealthy.get(s.node) ?? 0) + 1);
   }
   const trouble = (n: SummaryNode) =>
     n.online === false || n.dockerReachable === false || Object.values(n.disks).some((d) => d.level !== 'ok') || (unhealthy.get(n.node) ?? 0) > 0;
@@ -70,7 +70,7 @@ export function servicesTable(services: SummaryService[], now: Date, max = 100):
         tr(
           [
             `<a href="/nodes/${encodeURIComponent(v.node)}">${esc(v.node)}</a>/${esc(v.service)}${v.desired ? '' : ' <span class="muted">(not desired)</span>'}`,
-            v.status === 'healthy' ? badge('healthy', 'ok') : badge(v.status, 'bad'),
+            v.status === 'healthy' ? badge('healthy', 'ok') : badge(v.status, v.status === 'starting' ? 'warn' : 'bad'),
             esc(v.reason ?? '') + (v.detail ? ` <span class="muted">${esc(v.detail)}</span>` : ''),
             ago(v.since, now),
           ],

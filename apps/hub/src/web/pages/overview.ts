@@ -5,7 +5,7 @@ import { nodesTable, servicesTable, unmanagedOf, unmanagedTable } from './fleet-
 import { esc, table, tr } from './html';
 
 export function overviewBody(s: Summary, world: World, p: Principal, now: Date): string {
-  const unhealthy = s.services.filter((v) => v.status !== 'healthy').length;
+  const unhealthy = s.services.filter((v) => v.status === 'unhealthy').length;
   const online = s.nodes.filter((n) => n.online).length;
   const waiting = s.actions.pending.filter((a) => a.state === 'pending');
   const unmanaged = s.nodes.flatMap((n) => (unmanagedOf(world, n.node) ?? []).map((c) => ({ node: n.node, c })));
