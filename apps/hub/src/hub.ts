@@ -11,6 +11,7 @@ import { Executor } from './executor';
 import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
 import { createHubLink, type HubLink } from './mqtt/hub-link';
+import { canonicalNode } from './observer/fold';
 import { Observer } from './observer/observer';
 import { ServiceStatePublisher } from './service-state-publisher';
 import { Supervisor } from './supervisor';
@@ -144,6 +145,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
     onResult: (r) => (r.dryRun ? previewer.handleResult(r) : executor.handleResult(r)),
     // The fold, not the view: a node pruned as a ghost still has its last known session.
     nodeStatus: (node) => observer.foldedWorld().nodes[config.aliases[node] ?? node],
+    // A command sent while the agent was away may have been dropped: send it again now (executor.ts).
+    onBirth: (node) => void executor.nodeOnline(canonicalNode(node, config.aliases)),
     clock,
     log: log.child({ part: 'ingest' }),
     maxPayloadBytes: config.maxPayloadBytes,
@@ -164,6 +167,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, lock: R
     await broker?.close();
     throw new HubError('broker_unreachable', `${(err as Error).message}; check --mqtt-url (HOMELAB_MQTT_URL)`, { cause: err });
   }
+  // What the catch-up fold changed could not be published before the link existed.
+  void statePublisher.linkUp(observer.world()).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
 
   const web = buildWebServer({
     root: config.root,

@@ -28,7 +28,7 @@ describe('MQTT link over a real Mosquitto', () => {
       url: gate.url,
       clientId: 'linktest',
       username: 'linktest',
-      will: { topic: topics.status('linktest'), payload: '{}', qos: 1, retain: true },
+      will: { topic: topics.status('linktest'), payload: () => '{}', qos: 1, retain: true },
       subscriptions: [],
       log,
       onConnect: () => (connects += 1),
