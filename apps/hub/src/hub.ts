@@ -169,6 +169,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       const canonical = aliases.canonical(node);
       return Object.hasOwn(nodes, canonical) ? nodes[canonical] : undefined;
     },
+    // A command sent while the agent was away may have been dropped: send it again now (executor.ts).
+    onBirth: (node) => void executor.nodeOnline(aliases.canonical(node)),
     clock,
     log: log.child({ part: 'ingest' }),
     maxPayloadBytes: config.maxPayloadBytes,
@@ -201,6 +203,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   } catch (err) {
     throw new HubError('broker_unreachable', `${(err as Error).message}; check --mqtt-url (HOMELAB_MQTT_URL)`, { cause: err });
   }
+  // What the catch-up fold changed could not be published before the link existed.
+  void statePublisher.linkUp(observer.world()).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
 
   const web = buildWebServer({
     root: config.root,

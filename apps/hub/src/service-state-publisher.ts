@@ -5,13 +5,27 @@ import { topics, type World } from '@homelab/contracts';
  * conventions"): `homelab/v1/nodes/<node>/services/<service>/state`.
  * Publishes only what changed since the last call; an empty retained
  * payload clears a service that left the world.
+ *
+ * Nothing goes out before `linkUp`: at start the hub folds the log before its
+ * MQTT link exists, and a world change then could not be published. `linkUp`
+ * publishes the whole current world, so the retained topics are right as soon
+ * as the link is (docs/mqtt.md "Service state").
  */
 export class ServiceStatePublisher {
   private readonly sent = new Map<string, string>();
+  private linked = false;
 
   constructor(private readonly publish: (topic: string, payload: unknown) => Promise<void>) {}
 
+  /** The MQTT link is up: publishes every service of `world` (a fresh broker may hold none, an external one stale ones). */
+  linkUp(world: World): Promise<void> {
+    this.linked = true;
+    this.sent.clear();
+    return this.sync(world);
+  }
+
   async sync(world: World): Promise<void> {
+    if (!this.linked) return;
     for (const s of Object.values(world.services)) {
       const payload = { node: s.node, service: s.service, status: s.status, reason: s.reason ?? null, since: s.since };
       const key = `${s.node}/${s.service}`;

@@ -16,9 +16,10 @@ class FakeMqtt extends FakeLink implements MqttLink {
     this.closed = true;
     this.isConnected = false;
   }
+  connection = 0;
   connect() {
     this.isConnected = true;
-    this.opts.onConnect({ sessionPresent: false });
+    this.opts.onConnect({ sessionPresent: false, connection: ++this.connection });
   }
   drop() {
     this.isConnected = false;
@@ -69,7 +70,7 @@ describe('NodeAgent (fakes)', () => {
     const l = links[0]!;
     expect(l.opts).toMatchObject({ clientId: 'piha', username: 'piha', subscriptions: [topics.desired('piha'), topics.commands('piha'), topics.acks('piha')] });
     expect(l.opts.will).toMatchObject({ topic: topics.status('piha'), qos: 1, retain: true });
-    expect(JSON.parse(l.opts.will.payload)).toMatchObject({ node: 'piha', state: 'offline', session: 1 });
+    expect(JSON.parse(l.opts.will.payload(1))).toMatchObject({ node: 'piha', state: 'offline', session: 1 });
     l.connect();
     const birth = await waitFor(() => l.sent.find((p) => p.topic === topics.status('piha')), { what: 'birth' });
     expect(birth.opts).toEqual({ qos: 1, retain: true });
@@ -79,13 +80,31 @@ describe('NodeAgent (fakes)', () => {
     expect(l.closed).toBe(true);
   });
 
+  it('numbers each connection of a session in its will, its birth and the clean offline, so a blip\'s will cannot outrank the next birth', async () => {
+    const agent = make();
+    await agent.start();
+    const l = links[0]!;
+    expect(JSON.parse(l.opts.will.payload(2))).toMatchObject({ state: 'offline', session: 1, connection: 2 });
+    l.connect();
+    await waitFor(() => l.json('/status').length === 1, { what: 'first birth' });
+    l.drop();
+    l.connect();
+    await waitFor(() => l.json('/status').length === 2, { what: 'second birth' });
+    expect(l.json('/status')).toMatchObject([
+      { state: 'online', session: 1, connection: 1 },
+      { state: 'online', session: 1, connection: 2 },
+    ]);
+    await agent.stop();
+    expect(l.json('/status').at(-1)).toMatchObject({ state: 'offline', session: 1, connection: 2 });
+  });
+
   it('counts sessions up across restarts', async () => {
     for (let i = 0; i < 3; i++) {
       const a = make();
       await a.start();
       await a.stop();
     }
-    expect(JSON.parse(links[2]!.opts.will.payload).session).toBe(3);
+    expect(JSON.parse(links[2]!.opts.will.payload(1)).session).toBe(3);
   });
 
   it('watches what the desired message names and publishes the verdict; acks empty the outbox', async () => {

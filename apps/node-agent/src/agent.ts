@@ -40,6 +40,7 @@ const GREETING_SCAN_MS = 2000;
 
 interface Parts {
   session: number;
+  linkedConnection: { current: number };
   outbox: Outbox;
   publisher: EventPublisher;
   watcher: ServiceWatcher;
@@ -118,15 +119,17 @@ export class NodeAgent {
       counters: this.counters, clockSkewMs: config.commandClockSkewMs, stopTimeoutSec: config.restartStopTimeoutSec, maxPayloadBytes: config.maxPayloadBytes,
     });
 
-    const base = () => ({ node, session, version: AGENT_VERSION, now: clock.now() });
+    const base = (linked: number) => ({ node, session, connection: linked, version: AGENT_VERSION, now: clock.now() });
     // Each connection greets the hub: a fresh scan, the birth (snapshot + backlog), then the backlog itself.
     let connection = 0;
-    const greet = async (mine: number) => {
+    // The broker connection in use (its number is in the birth and will): a clean offline must carry it too, or it would lose to that birth.
+    const linkedConnection = { current: 0 };
+    const greet = async (mine: number, linked: number) => {
       if (this.parts === null) return;
       await settledWithin(watcher.runOnce(), GREETING_SCAN_MS, clock);
       // That connection is gone (the next one greets), or the agent is stopping (its offline status must stay last).
       if (mine !== connection || !link.connected() || this.parts === null) return;
-      const birth = statusPayload('online', base(), { backlog: outbox.backlog(), services: watcher.states() });
+      const birth = statusPayload('online', base(linked), { backlog: outbox.backlog(), services: watcher.states() });
       linkRef.current
         ?.publish(topics.status(node), birth, { qos: 1, retain: true })
         .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not publish birth'));
@@ -149,7 +152,7 @@ export class NodeAgent {
       username: config.mqttUsername ?? node,
       password: config.mqttPassword,
       caFile: config.mqttCaFile,
-      will: { topic: topics.status(node), payload: statusPayload('offline', base()), qos: 1, retain: true },
+      will: { topic: topics.status(node), payload: (linked) => statusPayload('offline', base(linked)), qos: 1, retain: true },
       subscriptions: [topics.desired(node), topics.commands(node), topics.acks(node)],
       log: log.child({ part: 'mqtt' }),
       onMessage,
@@ -157,9 +160,12 @@ export class NodeAgent {
         connection += 1;
         publisher.onDisconnected();
       },
-      onConnect: () => void greet(++connection),
+      onConnect: (info) => {
+        linkedConnection.current = info.connection;
+        void greet(++connection, info.connection);
+      },
     });
-    this.parts = { session, outbox, publisher, watcher, disks, inventory, commands, desired, link: linkRef.current };
+    this.parts = { session, linkedConnection, outbox, publisher, watcher, disks, inventory, commands, desired, link: linkRef.current };
     publisher.start();
     watcher.start();
     disks?.start();
@@ -178,7 +184,7 @@ export class NodeAgent {
     await p.inventory?.stop();
     await p.publisher.stop();
     if (p.link.connected()) {
-      const offline = statusPayload('offline', { node: config.node, session: p.session, version: AGENT_VERSION, now: clock.now() });
+      const offline = statusPayload('offline', { node: config.node, session: p.session, connection: p.linkedConnection.current, version: AGENT_VERSION, now: clock.now() });
       await withTimeout(p.link.publish(topics.status(config.node), offline, { qos: 1, retain: true }), 2000).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
       );

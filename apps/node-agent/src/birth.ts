@@ -3,6 +3,8 @@ import { NodeStatus, type Clock, type ServiceSnapshot } from '@homelab/contracts
 export interface StatusBase {
   node: string;
   session: number;
+  /** The connection of the session the status is for (NodeStatus.connection); absent before the first. */
+  connection?: number;
   version: string;
   now: Date;
 }
@@ -28,6 +30,7 @@ export function statusPayload(state: 'online' | 'offline', base: StatusBase, ext
       node: base.node,
       state,
       session: base.session,
+      ...(base.connection !== undefined ? { connection: base.connection } : {}),
       ts: base.now.toISOString(),
       version: base.version,
       ...(extras?.backlog ? { backlog: extras.backlog } : {}),

@@ -20,6 +20,9 @@ const RECONNECT_MAX_MS = 5000;
  */
 export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
   const { log } = opts;
+  // Each connect attempt gets its own will, numbered like the birth sent on it (mqtt-port.ts).
+  let connection = 1;
+  const willOf = (n: number) => ({ topic: opts.will.topic, payload: Buffer.from(opts.will.payload(n)), qos: opts.will.qos, retain: opts.will.retain });
   const client = mqtt.connect(opts.url, {
     clientId: opts.clientId,
     username: opts.username,
@@ -33,7 +36,12 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
     queueQoSZero: false,
     // MQTT.js would otherwise pre-build 65,536 two-byte Buffers (~6 MB of heap) on the first write.
     writeCache: false,
-    will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: opts.will.qos, retain: opts.will.retain },
+    will: willOf(connection),
+  });
+  // MQTT.js emits 'reconnect' just before it builds the next CONNECT packet from these options.
+  client.on('reconnect', () => {
+    connection += 1;
+    client.options.will = willOf(connection);
   });
   client.on('message', (topic, payload) => opts.onMessage(topic, payload));
   // While the broker stays away the same error repeats every second: warn once per distinct error.
@@ -62,13 +70,14 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
   client.on('connect', (connack) => {
     lastError = '';
     client.options.reconnectPeriod = RECONNECT_MIN_MS;
-    log.info({ url: opts.url, sessionPresent: connack.sessionPresent }, 'mqtt connected');
+    const mine = connection;
+    log.info({ url: opts.url, sessionPresent: connack.sessionPresent, connection: mine }, 'mqtt connected');
     // Subscribe before anything is sent, so no ack or command of this connection can be missed.
     client.subscribe(opts.subscriptions, { qos: 1 }, (err, granted) => {
       if (err) log.error({ err: errorMessage(err) }, 'mqtt subscribe failed');
       const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
       if (refused.length) log.error({ refused }, 'broker refused subscriptions (check the broker ACL: client id and username must be the node name)');
-      if (client.connected) opts.onConnect({ sessionPresent: connack.sessionPresent });
+      if (client.connected) opts.onConnect({ sessionPresent: connack.sessionPresent, connection: mine });
     });
   });
 

@@ -21,11 +21,16 @@ export interface MqttLinkOptions {
   password?: string;
   /** PEM CA to trust for mqtts:// (a private or self-signed broker certificate). */
   caFile?: string;
-  /** Published by the broker if the connection dies without a DISCONNECT. */
-  will: { topic: string; payload: string; qos: 1; retain: true };
+  /**
+   * Published by the broker if the connection dies without a DISCONNECT. The
+   * payload is built per connect attempt for `connection` (1, 2, … in this
+   * process), the number the birth of that connection carries too.
+   */
+  will: { topic: string; payload: (connection: number) => string; qos: 1; retain: true };
   /** Subscribed with QoS 1 on every (re)connect. */
   subscriptions: string[];
-  onConnect(info: { sessionPresent: boolean }): void;
+  /** `connection`: the attempt that succeeded, the one its will was built for. */
+  onConnect(info: { sessionPresent: boolean; connection: number }): void;
   onClose(): void;
   onMessage(topic: string, payload: Buffer): void;
   log: Logger;

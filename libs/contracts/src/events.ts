@@ -109,6 +109,8 @@ export const NodeOnlineEvent = z.object({
   type: z.literal('node_online'),
   data: z.object({
     session: z.number().int().nonnegative(),
+    /** The status message's connection within the session (NodeStatus.connection). */
+    connection: z.number().int().nonnegative().optional(),
     version: z.string().max(64).optional(),
     /** From the birth message: the node's events up to this seq are still on their way (catching up). */
     backlogUntilSeq: z.number().int().nonnegative().optional(),
@@ -119,7 +121,7 @@ export const NodeOnlineEvent = z.object({
 export const NodeOfflineEvent = z.object({
   ...base,
   type: z.literal('node_offline'),
-  data: z.object({ session: z.number().int().nonnegative(), reason: z.string().max(64).optional() }),
+  data: z.object({ session: z.number().int().nonnegative(), connection: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
 });
 export const NodeHeartbeatEvent = z.object({
   ...base,

@@ -23,6 +23,14 @@ export const NodeStatus = z.object({
   node: NodeName,
   state: z.enum(['online', 'offline']),
   session: z.number().int().nonnegative(),
+  /**
+   * Which connection of the session this is (1, 2, … per connect attempt of
+   * the agent's process), in the birth and in that connection's will. A
+   * network blip keeps the session but not the connection, so the will of the
+   * dropped connection can never hide the birth of the next one (docs/mqtt.md
+   * "Status ordering"). Absent from older agents: counts as 0.
+   */
+  connection: z.number().int().nonnegative().optional(),
   ts: IsoTime.optional(),
   version: z.string().max(64).optional(),
   /**

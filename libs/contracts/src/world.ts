@@ -64,6 +64,8 @@ export const WorldNode = z.object({
   /** From the status topic (birth / will); null until the node was seen. */
   online: z.boolean().nullable(),
   session: z.number().int().nonnegative().nullable(),
+  /** The connection within `session` the status came from (NodeStatus.connection); absent when 0. */
+  connection: z.number().int().positive().optional(),
   statusSince: IsoTime.nullable(),
   /** Hub receive time of the latest event from the node itself. */
   lastSeen: IsoTime.nullable(),

@@ -122,8 +122,8 @@ const CONTAINER_KEYS = ['name', 'state', 'health', 'restartCount'] as const;
 const NODE_HEARTBEAT_KEYS = ['uptimeSec', 'load1', 'memUsedPercent', 'services', 'cpuPercent', 'load5', 'load15', 'agentRssMb'] as const;
 const DISK_PRESSURE_KEYS = ['mount', 'level', 'usedPercent', 'freeBytes'] as const;
 const DISK_OK_KEYS = ['mount', 'usedPercent'] as const;
-const NODE_ONLINE_KEYS = ['session', 'version', 'backlogUntilSeq', 'backlogEvents'] as const;
-const NODE_OFFLINE_KEYS = ['session', 'reason'] as const;
+const NODE_ONLINE_KEYS = ['session', 'connection', 'version', 'backlogUntilSeq', 'backlogEvents'] as const;
+const NODE_OFFLINE_KEYS = ['session', 'connection', 'reason'] as const;
 
 function containers(v: unknown): boolean {
   if (v === undefined) return true;
@@ -186,12 +186,13 @@ export function eventData(type: string, d: unknown): boolean {
         isObj(d) &&
         keysIn(d, NODE_ONLINE_KEYS) &&
         uint(d.session) &&
+        (d.connection === undefined || uint(d.connection)) &&
         (d.version === undefined || str(d.version, 64)) &&
         (d.backlogUntilSeq === undefined || uint(d.backlogUntilSeq)) &&
         (d.backlogEvents === undefined || uint(d.backlogEvents))
       );
     case 'node_offline':
-      return isObj(d) && keysIn(d, NODE_OFFLINE_KEYS) && uint(d.session) && (d.reason === undefined || str(d.reason, 64));
+      return isObj(d) && keysIn(d, NODE_OFFLINE_KEYS) && uint(d.session) && (d.connection === undefined || uint(d.connection)) && (d.reason === undefined || str(d.reason, 64));
     default:
       return false;
   }

@@ -222,6 +222,55 @@ describe('Executor', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('sends a running command again, unchanged, as soon as its node comes online instead of waiting for the resend interval', async () => {
+    await approved();
+    const ex = newExecutor(); // timed resend only after 30 s
+    await ex.runOnce();
+    clock.advance(2_000);
+    expect((await ex.nodeOnline('chelsty-ha')).repeated).toEqual([]);
+    expect((await ex.nodeOnline('piha')).repeated).toEqual([ID]);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual(sent[0]);
+    expect(await ex.handleResult(result())).toBe('applied');
+    expect((await ex.nodeOnline('piha')).repeated).toEqual([]);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('after a hub restart sends the command again when the node comes online, although the first cycle re-sent it already', async () => {
+    await approved();
+    await newExecutor().runOnce();
+    clock.advance(10_000);
+    const restarted = newExecutor();
+    expect((await restarted.runOnce()).resent).toEqual([ID]);
+    clock.advance(3_000);
+    expect((await restarted.nodeOnline('piha')).repeated).toEqual([ID]);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((c) => JSON.stringify(c))).size).toBe(1);
+    expect(await store.get(ID)).toMatchObject({ state: 'running', command: { attempts: 2 } });
+  });
+
+  it('a birth arriving before the first cycle after a hub restart takes the restart path once (audited), and the cycle does not send it again', async () => {
+    await approved();
+    await newExecutor().runOnce();
+    clock.advance(10_000);
+    const restarted = newExecutor();
+    expect((await restarted.nodeOnline('piha')).resent).toEqual([ID]);
+    const report = await restarted.runOnce();
+    expect([...report.resent, ...report.repeated]).toEqual([]);
+    expect(sent).toHaveLength(2);
+    expect((await store.get(ID))?.audit.at(-1)).toMatchObject({ state: 'running', note: 'command re-sent after hub restart' });
+  });
+
+  it('fails an action past its deadline when its node comes online, instead of sending it again', async () => {
+    await approved();
+    const ex = newExecutor(40_000);
+    await ex.runOnce();
+    clock.advance(40_000);
+    expect((await ex.nodeOnline('piha')).timedOut).toEqual([ID]);
+    expect(sent).toHaveLength(1);
+    expect((await store.get(ID))?.state).toBe('failed');
+  });
+
   it('records on the final audit entry how long the agent ran it and how long since the approval', async () => {
     await store.create(action(ID));
     await store.transition(ID, 'pending', 'approved', (a) => ({ ...a, audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'alice', via: 'api', from: { ip: '127.0.0.1' } }] }));

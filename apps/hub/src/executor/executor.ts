@@ -71,6 +71,20 @@ export class Executor {
     this.loop.kick();
   }
 
+  /**
+   * A node's agent announced itself (its birth): it has just (re)connected
+   * and subscribed. A command sent while it was away may be gone (a broker
+   * that holds no session for it, e.g. the embedded one after a hub restart,
+   * drops it), so its running commands go out again now instead of at the
+   * next timed resend; the agent's journal answers a duplicate
+   * (docs/actions.md "Commands"). Runs in turn with the cycles; never rejects.
+   */
+  nodeOnline(node: string): Promise<ExecutorReport> {
+    const next = this.chain.then(() => this.resendTo(node));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
   start(intervalMs: number): void {
     this.loop.start(intervalMs);
   }
@@ -144,6 +158,31 @@ export class Executor {
     const live = new Set(running.map(keyOf));
     for (const set of [this.unsent, this.resent]) for (const k of set) if (!live.has(k)) set.delete(k);
     for (const k of this.lastSent.keys()) if (!live.has(k)) this.lastSent.delete(k);
+    return report;
+  }
+
+  private async resendTo(node: string): Promise<ExecutorReport> {
+    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], repeated: [], errors: [] };
+    const now = this.deps.clock.now().getTime();
+    let running: Action[];
+    try {
+      running = await this.deps.store.list('running');
+    } catch (err) {
+      this.deps.log.error({ err, node }, 'could not list running actions for a node that came online');
+      report.errors.push(`${node}: ${(err as Error).message}`);
+      return report;
+    }
+    for (const a of running) {
+      if (a.node !== node) continue;
+      await this.guard(report, a, async () => {
+        const cmd = a.command;
+        // Past its deadline, or not yet re-sent after a hub restart: the cycle's own path (fail, or resend with an audit entry).
+        if (!cmd || now >= Date.parse(cmd.deadline) || (Date.parse(cmd.sentAt) < this.bootAt && !this.resent.has(keyOf(a)))) return this.watch(a, report);
+        report.repeated.push(a.id);
+        await this.send(a, report);
+      });
+    }
+    if (report.repeated.length) this.deps.log.info({ node, actionIds: report.repeated }, 'node came online: running commands sent again');
     return report;
   }
 

@@ -151,6 +151,25 @@ describe('Ingest', () => {
     expect(appended).toMatchObject([{ node: 'piha', type: 'node_online', data: { session: 2 } }]);
   });
 
+  it('logs the birth of a later connection of a known session, with its connection, and skips a redelivered one', async () => {
+    const ingest = ingestWith({ nodeStatus: () => ({ online: false, session: 4, connection: 1 }) });
+    const status = (state: 'online' | 'offline', connection: number) => Buffer.from(JSON.stringify({ node: 'piha', state, session: 4, connection }));
+    await ingest.handle(topics.status('piha'), status('offline', 1));
+    await ingest.handle(topics.status('piha'), status('online', 2));
+    expect((await stored('_hub')).map((l) => JSON.parse(l).event)).toMatchObject([{ type: 'node_online', data: { session: 4, connection: 2 } }]);
+  });
+
+  it('reports every birth to onBirth, also a retained one it already logged, and no offline status', async () => {
+    const births: string[] = [];
+    const ingest = ingestWith({ nodeStatus: () => ({ online: true, session: 4, connection: 2 }), onBirth: (node) => births.push(node) });
+    const status = (state: 'online' | 'offline') => Buffer.from(JSON.stringify({ node: 'piha', state, session: 4, connection: 2 }));
+    await ingest.handle(topics.status('piha'), status('online'));
+    await ingest.handle(topics.status('piha'), status('offline'));
+    await ingest.handle(topics.status('piha'), Buffer.from('{"node":"piha","state":"online"}'));
+    expect(births).toEqual(['piha']);
+    expect((await stored('_hub')).map((l) => JSON.parse(l).event.type)).toEqual(['node_offline']);
+  });
+
   it('refuses events whose predecessor never arrived, writes the chain before the hole and sends a gap ack', async () => {
     const ingest = ingestWith();
     const chained = (seq: number, prevSeq: number) => ({ ...healthy('piha', seq), prevSeq });

@@ -21,7 +21,13 @@ export interface IngestDeps {
   onWritten: (written: StoredEvent[]) => void;
   onResult: (result: CommandResult) => Promise<unknown>;
   /** Current folded status of a node, to avoid logging the same birth twice. */
-  nodeStatus: (node: string) => { online: boolean | null; session: number | null } | undefined;
+  nodeStatus: (node: string) => { online: boolean | null; session: number | null; connection?: number } | undefined;
+  /**
+   * Every valid birth (online status) of a node, also one already logged: its
+   * agent has just (re)connected and subscribed, so what was sent to it while
+   * it was away can be sent again now.
+   */
+  onBirth?: (node: string) => void;
   clock: Clock;
   log: Logger;
   maxPayloadBytes: number;
@@ -258,8 +264,9 @@ export class Ingest {
     this.counters.statuses += 1;
     const known = this.deps.nodeStatus(node);
     const online = status.state === 'online';
+    if (online) this.deps.onBirth?.(node);
     // A retained redelivery of what we already know is skipped; a birth announcing a backlog never is.
-    if (known && known.online === online && known.session === status.session && !status.backlog) return;
+    if (known && known.online === online && known.session === status.session && (known.connection ?? 0) === (status.connection ?? 0) && !status.backlog) return;
     // The hub's own stream is written by one chain so its seq stays monotonic.
     // A failed write must not block every later one: each link starts from the previous one's end, whatever its outcome.
     const write = this.hubChain.catch(() => undefined).then(() => this.writeHubEvent(node, online, status));
@@ -271,18 +278,20 @@ export class Ingest {
     const seq = (this.deps.eventLog.highestSeq(HUB_STREAM) ?? 0) + 1;
     const now = this.deps.clock.now();
     const base = { id: `hub-${seq}`, node, seq, ts: now.toISOString() };
+    const connection = status.connection !== undefined ? { connection: status.connection } : {};
     const event: HomelabEvent = online
       ? {
           ...base,
           type: 'node_online',
           data: {
             session: status.session,
+            ...connection,
             ...(status.version ? { version: status.version } : {}),
             ...(status.backlog ? { backlogUntilSeq: status.backlog.untilSeq, backlogEvents: status.backlog.events } : {}),
             ...(status.services ? { services: status.services } : {}),
           },
         }
-      : { ...base, type: 'node_offline', data: { session: status.session, reason: 'status_offline' } };
+      : { ...base, type: 'node_offline', data: { session: status.session, ...connection, reason: 'status_offline' } };
     const out = await this.deps.eventLog.append(HUB_STREAM, [event], now);
     if (out.written.length) this.deps.onWritten(out.written);
   }

@@ -157,6 +157,36 @@ describe('fold: nodes', () => {
       expect: { online: true, session: 5, statusSince: at(2) },
     },
     {
+      name: 'hub status: after a network blip the next connection of the same session comes back online over the will',
+      steps: [hub(ev.status('piha', 1, true, 4, 1)), hub(ev.status('piha', 2, false, 4, 1)), hub(ev.status('piha', 3, true, 4, 2))],
+      expect: { online: true, session: 4, connection: 2, statusSince: at(3) },
+    },
+    {
+      name: 'hub status: the will of a dropped connection arriving after the next birth does not take the node offline',
+      steps: [hub(ev.status('piha', 1, true, 4, 1)), hub(ev.status('piha', 2, true, 4, 2)), hub(ev.status('piha', 3, false, 4, 1))],
+      expect: { online: true, session: 4, connection: 2, statusSince: at(2) },
+    },
+    {
+      name: 'hub status: within one connection offline still wins over a later online',
+      steps: [hub(ev.status('piha', 1, false, 4, 2)), hub(ev.status('piha', 2, true, 4, 2))],
+      expect: { online: false, session: 4, connection: 2, statusSince: at(1) },
+    },
+    {
+      name: 'hub status: the clean offline of the current connection takes the node offline',
+      steps: [hub(ev.status('piha', 1, true, 4, 3)), hub(ev.status('piha', 2, false, 4, 3))],
+      expect: { online: false, session: 4, connection: 3, statusSince: at(2) },
+    },
+    {
+      name: 'hub status: a new session wins over a higher connection of an older one, and forgets that connection',
+      steps: [hub(ev.status('piha', 1, true, 4, 9)), hub(ev.status('piha', 2, true, 5))],
+      expect: { online: true, session: 5, connection: undefined, statusSince: at(2) },
+    },
+    {
+      name: 'hub status: an older connection of the same session is ignored, online or offline',
+      steps: [hub(ev.status('piha', 1, true, 4, 3)), hub(ev.status('piha', 2, false, 4, 2)), hub(ev.status('piha', 3, true, 4, 1))],
+      expect: { online: true, session: 4, connection: 3, statusSince: at(1) },
+    },
+    {
       name: 'status events in an agent stream do not change the status (it comes from the status topic)',
       steps: [hub(ev.status('piha', 1, true, 1)), ['piha', { ...ev.status('piha', 7, false, 9), id: 'piha-7' }]],
       expect: { online: true, session: 1, lastSeq: 7 },

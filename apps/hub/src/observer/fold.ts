@@ -138,23 +138,37 @@ function ensureNode(world: World, name: string): WorldNode {
 }
 
 /**
- * A later session wins; within one session offline wins over online, so a
- * will delivered late can never leave a dead node online and a stale birth
- * can never revive it. `statusSince` moves only when the status is replaced.
+ * A later session wins; within a session a later connection wins (a network
+ * blip keeps the session, and the dropped connection's will must not hide the
+ * next connection's birth: docs/mqtt.md "Status ordering"); within one
+ * connection offline wins over online, so a will delivered late can never
+ * leave a dead node online and a stale birth can never revive it.
+ * `statusSince` moves only when the status is replaced.
  */
 function foldStatus(node: WorldNode, e: StatusEvent): void {
   const offline = e.type === 'node_offline';
   const s = e.data.session;
+  const c = e.data.connection ?? 0;
   // A birth announcing a backlog: the node is catching up until its own stream
   // reaches this seq (a max, so independent of how streams interleave).
   if (e.type === 'node_online' && e.data.backlogUntilSeq !== undefined) {
     node.backlogUntilSeq = Math.max(node.backlogUntilSeq ?? 0, e.data.backlogUntilSeq);
   }
-  const newer = node.session === null || s > node.session || (s === node.session && offline && node.online !== false);
-  if (!newer) return;
+  if (!isNewerStatus(node, s, c, offline)) return;
   node.online = !offline;
   node.session = s;
+  if (c > 0) node.connection = c;
+  else delete node.connection;
   node.statusSince = e.ts;
+}
+
+/** Orders status messages by (session, connection), offline last within one connection. */
+export function isNewerStatus(node: Pick<WorldNode, 'session' | 'connection' | 'online'>, session: number, connection: number, offline: boolean): boolean {
+  if (node.session === null || session > node.session) return true;
+  if (session < node.session) return false;
+  const have = node.connection ?? 0;
+  if (connection !== have) return connection > have;
+  return offline && node.online !== false;
 }
 
 /**

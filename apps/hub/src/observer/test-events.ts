@@ -35,10 +35,12 @@ export const ev = {
   docker: (node: string, seq: number, reachable: boolean): HomelabEvent =>
     reachable ? { ...base(node, seq), type: 'docker_reachable' } : { ...base(node, seq), type: 'docker_unreachable', data: { detail: 'connect ENOENT /var/run/docker.sock' } },
   /** Hub stream: `seq` is the hub's own seq; `node` the node whose status changed. */
-  status: (node: string, seq: number, online: boolean, session: number): HomelabEvent =>
-    online
-      ? { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_online', data: { session } }
-      : { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_offline', data: { session, reason: 'status_offline' } },
+  status: (node: string, seq: number, online: boolean, session: number, connection?: number): HomelabEvent => {
+    const c = connection !== undefined ? { connection } : {};
+    return online
+      ? { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_online', data: { session, ...c } }
+      : { id: `hub-${seq}`, node, seq, ts: at(seq), type: 'node_offline', data: { session, ...c, reason: 'status_offline' } };
+  },
 };
 
 /** Received the instant it was stamped unless `rx` says otherwise: the node's clock agrees with the hub's. */
