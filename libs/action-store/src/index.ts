@@ -2,3 +2,5 @@ export { ActionStoreError, InvalidActionError, type ActionStore, type ActionStor
 export { FsActionStore, type FsActionStoreOptions } from './fs-action-store';
 export type { FsOps } from './durable';
 export type { RepairReport } from './repair';
+export type { QuarantinedActionFile } from './quarantine';
+export { RECOVERED_NOTE } from './repair';
