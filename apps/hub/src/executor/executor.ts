@@ -3,6 +3,7 @@ import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '../supervisor/loop';
 import { commandFor, deadlineResult, executorAudit, outcomeTiming, resultNote, sameInstant, type ResultOutcome } from './commands';
+import { ResultRecovery } from './result-recovery';
 
 export interface ExecutorDeps {
   store: ActionStore;
@@ -28,6 +29,8 @@ export interface ExecutorReport {
   unsent: string[];
   /** Sent again because no result came within resendIntervalMs. */
   repeated: string[];
+  /** Finished actions without a result whose command was sent again, so the agent answers from its journal. */
+  resultAsked: string[];
   errors: string[];
 }
 
@@ -50,12 +53,14 @@ export class Executor {
   private readonly lastSent = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly loop: PeriodicLoop;
+  private readonly recovery: ResultRecovery;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.timeoutMs = deps.commandTimeoutMs ?? 120_000;
     this.resendIntervalMs = deps.resendIntervalMs ?? Math.max(5000, Math.floor(this.timeoutMs / 4));
     this.bootAt = deps.clock.now().getTime();
     this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+    this.recovery = new ResultRecovery({ ...deps, resendIntervalMs: this.resendIntervalMs || this.timeoutMs, giveUpAfterMs: this.timeoutMs });
   }
 
   /** One cycle; concurrent calls run one after the other. */
@@ -106,6 +111,8 @@ export class Executor {
       return this.ignored('stale_occurrence', ctx, 'result for an earlier action with this id');
     }
     if (a.state !== 'running') {
+      const recovered = await this.recovery.take(a, result);
+      if (recovered) return recovered;
       if (a.state === 'failed' && a.result?.error?.code === 'deadline_exceeded' && !a.audit.some((e) => e.note?.startsWith('late result'))) {
         // Keep the truth visible: it did run, only too late to count.
         await store.update(a.id, 'failed', (x) => ({ ...x, audit: [...x.audit, executorAudit(clock.now(), 'failed', `late result after the deadline: ${resultNote(result)}`)] })).catch(() => undefined);
@@ -131,7 +138,7 @@ export class Executor {
   }
 
   private async cycle(): Promise<ExecutorReport> {
-    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], repeated: [], errors: [] };
+    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], repeated: [], resultAsked: [], errors: [] };
     for (const a of await this.deps.store.list('approved')) await this.guard(report, a, () => this.begin(a, report));
     const running = await this.deps.store.list('running');
     // Actions started above were just sent (or just failed to be); the next cycle watches them.
@@ -139,6 +146,12 @@ export class Executor {
     const live = new Set(running.map(keyOf));
     for (const set of [this.unsent, this.resent]) for (const k of set) if (!live.has(k)) set.delete(k);
     for (const k of this.lastSent.keys()) if (!live.has(k)) this.lastSent.delete(k);
+    try {
+      report.resultAsked = await this.recovery.runOnce();
+    } catch (err) {
+      report.errors.push(`result recovery: ${(err as Error).message}`);
+      this.deps.log.error({ err }, 'could not look for finished actions without a result');
+    }
     return report;
   }
 
