@@ -1,4 +1,4 @@
-import type { Action, Summary } from '@homelab/contracts';
+import { findingSubject, type Action, type Summary } from '@homelab/contracts';
 
 const MAX_LINES = 40;
 const RECENT_FAILURE_MS = 24 * 60 * 60_000;
@@ -76,7 +76,7 @@ export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt))
       : ['- none']),
   );
   const notices = [
-    ...s.findings.map((f) => `- ${f.kind} ${f.service ? `${f.node}/${f.service}` : f.node}: ${oneLine(f.message)}${f.until ? ` (until ${f.until})` : ''}`),
+    ...s.findings.map((f) => `- ${f.kind} ${findingSubject(f)}: ${oneLine(f.message)}${f.until ? ` (until ${f.until})` : ''}`),
     ...s.configProblems.map((p) => `- config ${p.file} ${p.path}: ${oneLine(p.message)}`),
   ];
   if (notices.length) out.push('', '## Notices', ...capped(notices, 'notices'));

@@ -30,6 +30,10 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  *   until the window ends (`until`).
  * - restart_backoff: the service needs a restart, but the restart budget's
  *   backoff after the previous restart runs until `until`.
+ * - action_file_quarantined: an entry of an action state folder could not be
+ *   read (not JSON, not an Action, a directory named `<id>.json`) and was moved
+ *   to `file` under the data root; the id is free again, so the supervisor
+ *   proposes anew. Shown until the operator removes the quarantined file.
  */
 export const FindingKind = z.enum([
   'node_never_reported',
@@ -39,18 +43,28 @@ export const FindingKind = z.enum([
   'occurrence_rejected',
   'silenced',
   'restart_backoff',
+  'action_file_quarantined',
 ]);
 
 export const Finding = z.object({
   kind: FindingKind,
-  node: NodeName,
+  /** Absent when the finding is about the hub's own data rather than a node (see `file`). */
+  node: NodeName.optional(),
   service: ServiceName.optional(),
   actionId: ActionId.optional(),
   message: z.string(),
   /** When the finding stops holding by itself (end of a maintenance window, backoff or cool-down). */
   until: IsoTime.optional(),
+  /** A file under the data root the finding is about. */
+  file: z.string().optional(),
 });
 export type Finding = z.infer<typeof Finding>;
+
+/** What a finding is about, as the UI and the Markdown summary show it: `node/service`, `node`, or the file. */
+export function findingSubject(f: Pick<Finding, 'node' | 'service' | 'file'>): string {
+  if (f.node) return f.service ? `${f.node}/${f.service}` : f.node;
+  return f.file ?? 'hub';
+}
 
 /** `GET /summary` (JSON). */
 export const Summary = z.object({
