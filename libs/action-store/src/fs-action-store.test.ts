@@ -129,7 +129,7 @@ describe('FsActionStore', () => {
     expect((await store.get(a.id))?.audit.filter((e) => e.state === 'approved')).toHaveLength(1);
   });
 
-  it('lets one of two stores on the same root win a concurrent approve (the rename is the claim)', async () => {
+  it('lets one of two stores on the same root win a concurrent approve (the claim link is taken once)', async () => {
     const a = pendingAction('redeploy-piha-zigbee2mqtt');
     await store.create(a);
     const other = new FsActionStore({ root: tmp.path, clock });
