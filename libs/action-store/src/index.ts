@@ -3,4 +3,3 @@ export { FsActionStore, type FsActionStoreOptions } from './fs-action-store';
 export type { FsOps } from './durable';
 export type { RepairReport } from './repair';
 export type { QuarantinedActionFile } from './quarantine';
-export { RECOVERED_NOTE } from './repair';

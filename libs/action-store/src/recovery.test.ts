@@ -102,6 +102,18 @@ describe('FsActionStore recovery on init', () => {
     expect(await fs.readdir(path.join(tmp.path, 'actions/pending'))).toEqual([]);
   });
 
+  it('also removes the old copy when the transition added no audit entry', async () => {
+    const store = await freshStore();
+    await store.create(pendingAction(ID));
+    await fs.copyFile(fileOf('pending'), path.join(tmp.path, 'old-pending.json'));
+    await store.transition(ID, 'pending', 'rejected', (a) => a);
+    await fs.copyFile(path.join(tmp.path, 'old-pending.json'), fileOf('pending'));
+    const again = await freshStore();
+    expect(again.lastRepair).toMatchObject({ transitionsFinished: 1, duplicatesResolved: 0 });
+    expect(await expectConsistent()).toEqual(new Map([[ID, 'rejected']]));
+    expect(await fs.readdir(path.join(tmp.path, 'actions/pending'))).toEqual([]);
+  });
+
   it('moves a corrupt file to the quarantine at init, keeping its bytes, and starts anyway', async () => {
     await freshStore();
     await fs.writeFile(fileOf('pending'), 'garbage');

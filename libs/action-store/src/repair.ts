@@ -34,8 +34,8 @@ export const RECOVERED_NOTE = 'recovered after crash';
  *   happened, so the real file still holds the previous complete content);
  * - an entry that cannot be read as its action is moved to the quarantine;
  * - an id in two folders after a transition that placed the new file but did
- *   not yet remove the old one: the old copy (same occurrence, its audit a
- *   prefix of the new one's) is removed. Any other id in two folders can only
+ *   not yet remove the old one: the old copy (its content in its own folder's
+ *   state, same occurrence, its audit a prefix of the new one's) is removed. Any other id in two folders can only
  *   come from manual copying: the later state in ACTION_STATES order stays and
  *   the other copy is set aside as an archive;
  * - a file whose content `state` differs from its folder (left by versions that
@@ -80,7 +80,7 @@ export async function repairActions(ctx: RepairContext): Promise<RepairReport> {
     const keep = copies.at(-1);
     if (!keep) continue;
     for (const extra of copies.slice(0, -1)) {
-      if (isEarlierStepOf(extra.action, keep.action)) {
+      if (isEarlierStepOf(extra.action, extra.state, keep.action)) {
         await ops.unlink(layout.file(extra.state, id));
         await ops.fsyncDir(layout.stateDir(extra.state));
         report.transitionsFinished += 1;
@@ -96,9 +96,13 @@ export async function repairActions(ctx: RepairContext): Promise<RepairReport> {
   return report;
 }
 
-/** `older` is what `newer` was before a transition: same occurrence, its audit a strict prefix of the newer one's. */
-function isEarlierStepOf(older: Action, newer: Action): boolean {
-  if (older.createdAt !== newer.createdAt || older.audit.length >= newer.audit.length) return false;
+/**
+ * `older` (found in `folder`) is what `newer` was before a transition: its content says its own
+ * folder (a manual copy of the newer file would not), same occurrence, and its audit is one the
+ * newer one continues.
+ */
+function isEarlierStepOf(older: Action, folder: ActionState, newer: Action): boolean {
+  if (older.state !== folder || older.createdAt !== newer.createdAt || older.audit.length > newer.audit.length) return false;
   return older.audit.every((e, i) => JSON.stringify(e) === JSON.stringify(newer.audit[i]));
 }
 
