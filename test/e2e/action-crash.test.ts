@@ -10,18 +10,22 @@ import { kill9 } from '../support/fault';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
- * kill -9 of the hub while an approved action moves on (approve → running →
- * completed), at delays from 0 to 190 ms after the approval was answered, on
- * the real hub, agent, broker and Docker engine. Every file visible after the
- * kill holds the content of its folder; after the restart the action is in
- * exactly one folder, its audit names the approver, it ends with the agent's
- * result, and the container was restarted at most once per action id.
+ * kill -9 of the hub while an action moves on (pending → approved → running →
+ * completed): 0 to 190 ms after the approval was answered, while the approve
+ * request is in flight, and just after the agent journaled its result; on the
+ * real hub, agent, broker and Docker engine. Every file visible after the kill
+ * holds the content of its folder (the approver included); after the restart
+ * the action is in exactly one folder, its audit names the approver, it ends
+ * with the agent's result, and the container was restarted at most once per
+ * action id.
  */
 describe('hub killed with -9 while an approved action runs', () => {
   const docker = new Docker({ socketPath: inject('dockerSocket') });
   const image = inject('busyboxImage');
   const app = `hl-e2e-crash-${process.pid}`;
   const ROUNDS = 20;
+  /** Extra rounds killed 0, 2, … ms after the approve request was sent, before its answer: the pending → approved step. */
+  const IN_FLIGHT_ROUNDS = 6;
   /** Extra rounds killed 0, 3, … ms after the agent journaled its result: the running → completed step. */
   const RESULT_ROUNDS = 6;
   const hubEnv = { HOMELAB_COMMAND_TIMEOUT_MS: '40000', HOMELAB_EXECUTOR_INTERVAL_MS: '200', LOG_LEVEL: 'info' };
@@ -112,35 +116,49 @@ describe('hub killed with -9 while an approved action runs', () => {
     else await tmp?.cleanup();
   });
 
-  it(`keeps state, audit and result together across ${ROUNDS} kills at 0–${(ROUNDS - 1) * 10} ms after the approval and ${RESULT_ROUNDS} around the result`, async () => {
+  it(`keeps state, audit and result together across ${ROUNDS} kills at 0–${(ROUNDS - 1) * 10} ms after the approval, ${IN_FLIGHT_ROUNDS} during it and ${RESULT_ROUNDS} around the result`, async () => {
     onTestFailed(() => {
       failed = true;
     });
     const seen: Record<string, number> = {};
-    for (let round = 0; round < ROUNDS + RESULT_ROUNDS; round += 1) {
+    for (let round = 0; round < ROUNDS + IN_FLIGHT_ROUNDS + RESULT_ROUNDS; round += 1) {
       const id = `container-restart-piha-app-r${round}`;
       const by = `e2e-approver-${round}`;
       const before = await restarts();
       await newAction(id);
-      await approve(id, by);
-      if (round < ROUNDS) await sleep(round * 10);
-      else {
+      let answered = true;
+      if (round < ROUNDS) {
+        await approve(id, by);
+        await sleep(round * 10);
+      } else if (round < ROUNDS + IN_FLIGHT_ROUNDS) {
+        const answer = hub.api(`/api/actions/${id}/approve`, { method: 'POST', body: JSON.stringify({ by }) }).then((r) => r.status, () => null);
+        await sleep((round - ROUNDS) * 2);
+        await kill9(hub.proc);
+        answered = (await answer) === 200;
+      } else {
+        await approve(id, by);
         await journalDone(id);
-        await sleep((round - ROUNDS) * 3);
+        await sleep((round - ROUNDS - IN_FLIGHT_ROUNDS) * 3);
       }
-      await kill9(hub.proc);
+      if (hub.proc.running) await kill9(hub.proc);
 
       // Right after the kill: whatever is visible holds its folder's content (two copies only mid-transition).
       const atKill = await liveCopies(id, true);
       expect(atKill.length, `round ${round}: ${JSON.stringify(atKill.map((c) => c.folder))}`).toBeGreaterThanOrEqual(1);
       for (const copy of atKill) {
         expect(copy.action?.state, `round ${round}: ${copy.folder}/${id}.json holds ${copy.action?.state}`).toBe(copy.folder);
-        expect(copy.action?.audit.find((e) => e.state === 'approved')?.by, `round ${round}: approver in ${copy.folder}/`).toBe(by);
+        const approver = copy.action?.audit.find((e) => e.state === 'approved')?.by;
+        expect(approver, `round ${round}: approver in ${copy.folder}/`).toBe(copy.folder === 'pending' ? undefined : by);
       }
       const stateAtKill = atKill.map((c) => c.folder).join('+');
       seen[stateAtKill] = (seen[stateAtKill] ?? 0) + 1;
 
       hub = await startHub(`action-crash-hub-${round + 1}`);
+      if ((await store.get(id))?.state === 'pending') {
+        // The approval was not durable yet, so it was never answered 200; the operator approves again.
+        expect(answered, `round ${round}: answered 200 but still pending`).toBe(false);
+        await approve(id, by);
+      }
       const done = await finished(id);
       // The new file is in place before the old one goes: give the last step its few milliseconds.
       await waitFor(async () => (await liveCopies(id, true)).length === 1, { timeoutMs: 5_000, intervalMs: 20, what: `${id} in one folder` });
