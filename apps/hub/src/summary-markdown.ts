@@ -1,4 +1,4 @@
-import type { Action, Summary } from '@homelab/contracts';
+import { findingSubject, type Action, type Summary } from '@homelab/contracts';
 import { markdownText as md } from './summary-text';
 
 const MAX_LINES = 40;
@@ -80,7 +80,7 @@ export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt))
       : ['- none']),
   );
   const notices = [
-    ...s.findings.map((f) => `- ${md(f.kind)} ${where(f)}: ${oneLine(f.message)}${f.until ? ` (until ${md(f.until)})` : ''}`),
+    ...s.findings.map((f) => `- ${md(f.kind)} ${md(findingSubject(f))}: ${oneLine(f.message)}${f.until ? ` (until ${md(f.until)})` : ''}`),
     ...s.configProblems.map((p) => `- config ${oneLine(p.file)} ${oneLine(p.path)}: ${oneLine(p.message)}`),
   ];
   if (notices.length) out.push('', '## Notices', ...capped(notices, 'notices'));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Action, type ActionState } from '@homelab/contracts';
-import { isNotFound, type FsOps } from './durable';
+import { isNotFound, isNotRegular, type FsOps } from './durable';
 import { compactStamp, type ActionLayout } from './layout';
 import { InvalidActionError } from './port';
 
@@ -29,6 +29,7 @@ export async function readActionFile(ops: FsOps, file: string, id: string): Prom
     text = await ops.readFile(file);
   } catch (err) {
     if (isNotFound(err)) return { kind: 'missing' };
+    if (isNotRegular(err)) return { kind: 'corrupt', problem: 'not a regular file' };
     throw err;
   }
   let json: unknown;

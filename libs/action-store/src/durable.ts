@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -11,11 +12,14 @@ export interface FsOps {
   /** `mkdir -p`; true when it created something. */
   mkdirp(dir: string): Promise<boolean>;
   readdir(dir: string): Promise<string[]>;
+  /** Reads a regular file; anything else (directory, symlink, FIFO) fails with code ENOTREG. */
   readFile(file: string): Promise<string>;
   exists(file: string): Promise<boolean>;
   /** Creates a new file with `data` and fsyncs it before closing. */
   writeSynced(file: string, data: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  /** Hard link; fails with EEXIST when `to` exists (the claim of a transition). */
+  link(from: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;
   fsyncDir(dir: string): Promise<void>;
 }
@@ -25,7 +29,16 @@ export const nodeFsOps: FsOps = {
     return (await fs.mkdir(dir, { recursive: true })) !== undefined;
   },
   readdir: (dir) => fs.readdir(dir),
-  readFile: (file) => fs.readFile(file, 'utf8'),
+  async readFile(file) {
+    // No symlink is followed and a FIFO cannot block the read (a stray `x.json` of any kind is just unreadable).
+    const fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (!(await fh.stat()).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' });
+      return await fh.readFile('utf8');
+    } finally {
+      await fh.close();
+    }
+  },
   async exists(file) {
     try {
       await fs.lstat(file);
@@ -45,6 +58,7 @@ export const nodeFsOps: FsOps = {
     }
   },
   rename: (from, to) => fs.rename(from, to),
+  link: (from, to) => fs.link(from, to),
   unlink: (file) => fs.unlink(file),
   async fsyncDir(dir) {
     const fh = await fs.open(dir, 'r');
@@ -75,13 +89,16 @@ export async function writeAtomic(ops: FsOps, file: string, data: string): Promi
   await ops.fsyncDir(dir);
 }
 
-/** Moves a file between folders and makes both directory entries durable. */
-export async function moveDurable(ops: FsOps, from: string, to: string): Promise<void> {
-  await ops.rename(from, to);
-  await ops.fsyncDir(path.dirname(to));
-  if (path.dirname(from) !== path.dirname(to)) await ops.fsyncDir(path.dirname(from));
-}
-
 export function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+export function isExists(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EEXIST';
+}
+
+/** A path that exists but is not a regular file we may read (a directory, a symlink, a FIFO). */
+export function isNotRegular(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOTREG' || code === 'EISDIR' || code === 'ELOOP';
 }

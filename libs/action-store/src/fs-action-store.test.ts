@@ -129,7 +129,7 @@ describe('FsActionStore', () => {
     expect((await store.get(a.id))?.audit.filter((e) => e.state === 'approved')).toHaveLength(1);
   });
 
-  it('lets one of two stores on the same root win a concurrent approve (the rename is the claim)', async () => {
+  it('lets one of two stores on the same root win a concurrent approve (the claim link is taken once)', async () => {
     const a = pendingAction('redeploy-piha-zigbee2mqtt');
     await store.create(a);
     const other = new FsActionStore({ root: tmp.path, clock });
@@ -196,15 +196,54 @@ describe('FsActionStore', () => {
     expect((await store.list('pending'))[0]?.summary).toBe('new words');
   });
 
-  it('logs and skips a corrupt file in list() without failing the others', async () => {
+  it('moves an unreadable file to the quarantine with its bytes in list(), listing the others', async () => {
     await store.create(pendingAction('redeploy-piha-good'));
     const dir = path.join(tmp.path, 'actions/pending');
     await fs.writeFile(path.join(dir, 'redeploy-piha-bad.json'), '{"id": "redeploy-piha-bad", "state":');
     await fs.writeFile(path.join(dir, 'redeploy-piha-wrong.json'), JSON.stringify(pendingAction('redeploy-piha-other')));
     await fs.writeFile(path.join(dir, 'notes.txt'), 'hello');
     expect((await store.list()).map((a) => a.id)).toEqual(['redeploy-piha-good']);
-    expect(store.corruptReads).toBe(2);
+    expect(store.quarantinedCount).toBe(2);
     expect(await store.get('redeploy-piha-bad')).toBeNull();
+    expect((await fs.readdir(dir)).sort()).toEqual(['notes.txt', 'redeploy-piha-good.json']);
+    const q = await store.quarantined();
+    expect(q.map((x) => [x.from, x.file])).toEqual([
+      ['actions/pending/redeploy-piha-bad.json', 'actions/quarantine/pending/redeploy-piha-bad.json--20261126T150000000Z'],
+      ['actions/pending/redeploy-piha-wrong.json', 'actions/quarantine/pending/redeploy-piha-wrong.json--20261126T150000000Z'],
+    ]);
+    expect(q[0]!.problem).toBe('not JSON');
+    expect(q[1]!.problem).toMatch(/differs from the file name/);
+    expect(await fs.readFile(path.join(tmp.path, q[0]!.file), 'utf8')).toBe('{"id": "redeploy-piha-bad", "state":');
+  });
+
+  it('frees the id of an unreadable pending file: create() moves it aside and writes the new action', async () => {
+    const a = pendingAction('container-restart-piha-zigbee2mqtt');
+    await fs.writeFile(path.join(tmp.path, 'actions/pending', `${a.id}.json`), '\u0000garbage');
+    expect(await store.create(a)).toBe('created');
+    expect(await store.get(a.id)).toEqual(a);
+    expect((await store.quarantined()).map((q) => q.from)).toEqual([`actions/pending/${a.id}.json`]);
+  });
+
+  it.each([
+    ['a directory', (p: string) => fs.mkdir(p)],
+    ['a symlink', (p: string) => fs.symlink('/etc/hostname', p)],
+  ])('answers list, get, create and transition when %s is named like an action, and moves it aside', async (_what, make) => {
+    await store.create(pendingAction('redeploy-piha-good'));
+    await make(path.join(tmp.path, 'actions/pending/x.json'));
+    await make(path.join(tmp.path, 'actions/completed/y.json'));
+    await make(path.join(tmp.path, 'actions/approved/z.json'));
+    await make(path.join(tmp.path, 'actions/running/w.json'));
+    expect((await store.list()).map((a) => a.id)).toEqual(['redeploy-piha-good']);
+    expect(await store.get('y')).toBeNull();
+    expect(await store.create(pendingAction('z'))).toBe('created');
+    expect(await codeOf(store.transition('w', 'running', 'completed', (x) => x))).toBe('not_found');
+    expect((await store.quarantined()).map((q) => q.from).sort()).toEqual([
+      'actions/approved/z.json',
+      'actions/completed/y.json',
+      'actions/pending/x.json',
+      'actions/running/w.json',
+    ]);
+    expect(store.quarantinedCount).toBe(4);
   });
 
   it('never leaves an empty or temp file after a series of operations', async () => {

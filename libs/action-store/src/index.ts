@@ -2,3 +2,4 @@ export { ActionStoreError, InvalidActionError, type ActionStore, type ActionStor
 export { FsActionStore, type FsActionStoreOptions } from './fs-action-store';
 export type { FsOps } from './durable';
 export type { RepairReport } from './repair';
+export type { QuarantinedActionFile } from './quarantine';

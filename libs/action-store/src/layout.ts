@@ -26,7 +26,27 @@ export class ActionLayout {
   archiveFile(state: ActionState, id: string, stamp: string, n = 0): string {
     return path.join(this.stateDir(state), `${id}--${stamp}${n ? `-${n}` : ''}.json`);
   }
+
+  /**
+   * Hard link to `<from>/<id>.json` held while a transition moves it: only one
+   * transition (of any process) can create it. Named like a temp file, so a
+   * crash leaves nothing that `init()` does not sweep.
+   */
+  claimFile(from: ActionState, id: string): string {
+    return path.join(this.stateDir(from), `.${id}.claim.tmp`);
+  }
+
+  /** Where unreadable entries of the state folders are moved aside (never a state folder itself). */
+  get quarantineDir(): string {
+    return path.join(this.dir, QUARANTINE_DIR);
+  }
+
+  quarantineFile(state: ActionState, name: string, stamp: string, n = 0): string {
+    return path.join(this.quarantineDir, state, `${name}--${stamp}${n ? `-${n}` : ''}`);
+  }
 }
+
+export const QUARANTINE_DIR = 'quarantine';
 
 /** Refuses anything but a valid id before any path is built (RELIABILITY.md: `../x`, `%2e%2e`, `-f`, 300 chars). */
 export function assertActionId(id: unknown): asserts id is string {

@@ -1,4 +1,5 @@
 import type { Action, ActionState } from '@homelab/contracts';
+import type { QuarantinedActionFile } from './quarantine';
 
 export type ActionStoreErrorCode = 'not_found' | 'conflict' | 'invalid_transition' | 'invalid_id' | 'io';
 
@@ -26,9 +27,12 @@ export class InvalidActionError extends Error {
 
 /**
  * Actions as files under `<root>/actions/<state>/<id>.json`. The directory is
- * the truth about the state; each transition is an atomic rename (claim), then
- * an atomic rewrite of the content, each followed by directory fsyncs, so a
- * crash never leaves an action in two states or none (BRIEF.md, RELIABILITY.md).
+ * the truth about the state; a transition writes the new content into the
+ * target folder (temp, fsync, rename) before it removes the old file, each
+ * followed by directory fsyncs, so a crash never leaves an action in no state
+ * or with content that lags its folder, and init() settles one left in two
+ * (BRIEF.md, RELIABILITY.md). An entry that cannot be read is moved to
+ * `actions/quarantine/` and the id is free again.
  */
 export interface ActionStore {
   /** Creates the state folders and repairs what a crash left half-done. */
@@ -58,4 +62,6 @@ export interface ActionStore {
    * restart budget counts. Optional so that other stores need not keep history.
    */
   archived?(opts: { since: Date; states: readonly ActionState[] }): Promise<Action[]>;
+  /** Entries moved to the quarantine because they could not be read, oldest first (shown as findings). */
+  quarantined?(): Promise<QuarantinedActionFile[]>;
 }

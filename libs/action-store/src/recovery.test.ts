@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_STATES, ManualClock, type Action, type ActionState } from '@homelab/contracts';
+import { ACTION_STATES, ACTION_TRANSITIONS, ManualClock, type Action, type ActionState } from '@homelab/contracts';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { FsActionStore } from './fs-action-store';
 import { crashingOps, CrashedError, filesUnder, pendingAction } from './test-support';
@@ -17,6 +17,7 @@ afterEach(() => tmp.cleanup());
 
 const fileOf = (state: ActionState, id = ID) => path.join(tmp.path, 'actions', state, `${id}.json`);
 const readJson = async (file: string) => JSON.parse(await fs.readFile(file, 'utf8')) as Action;
+const approveBy = (by: string) => (a: Action): Action => ({ ...a, audit: [...a.audit, { at: a.updatedAt, state: 'approved', by, via: 'api' }] });
 const freshStore = async () => {
   const s = new FsActionStore({ root: tmp.path, clock });
   await s.init();
@@ -74,13 +75,60 @@ describe('FsActionStore recovery on init', () => {
     expect((await fs.readdir(path.join(tmp.path, 'actions/pending'))).some((n) => n.startsWith(`${ID}--`))).toBe(true);
   });
 
-  it('leaves a corrupt file in place and starts anyway', async () => {
+  it('keeps a terminal file whose content still says running in its folder and notes that its result was lost', async () => {
+    const store = await freshStore();
+    await store.create(pendingAction(ID));
+    await store.transition(ID, 'pending', 'approved', (a) => a);
+    const running = await store.transition(ID, 'approved', 'running', (a) => ({ ...a, command: { sentAt: a.updatedAt, deadline: '2026-11-26T15:02:00.000Z', attempts: 1 } }));
+    // What a crash between the rename and the rewrite of earlier versions left behind.
+    await fs.rename(fileOf('running'), fileOf('completed'));
+    await freshStore();
+    const fixed = await readJson(fileOf('completed'));
+    expect(fixed).toMatchObject({ state: 'completed', command: running.command });
+    expect(fixed.result).toBeUndefined();
+    expect(fixed.audit.at(-1)?.note).toMatch(/^recovered after crash; the result was lost, the agent's journal is asked for it$/);
+  });
+
+  it('removes the old copy a transition left when it crashed after placing the new file', async () => {
+    const store = await freshStore();
+    await store.create(pendingAction(ID));
+    await fs.copyFile(fileOf('pending'), path.join(tmp.path, 'old-pending.json'));
+    await store.transition(ID, 'pending', 'approved', approveBy('oskar'));
+    await fs.copyFile(path.join(tmp.path, 'old-pending.json'), fileOf('pending'));
+    const again = await freshStore();
+    expect(again.lastRepair).toMatchObject({ transitionsFinished: 1, duplicatesResolved: 0, contentFixed: 0 });
+    expect(await expectConsistent()).toEqual(new Map([[ID, 'approved']]));
+    expect((await again.get(ID))?.audit.at(-1)?.by).toBe('oskar');
+    expect(await fs.readdir(path.join(tmp.path, 'actions/pending'))).toEqual([]);
+  });
+
+  it('also removes the old copy when the transition added no audit entry', async () => {
+    const store = await freshStore();
+    await store.create(pendingAction(ID));
+    await fs.copyFile(fileOf('pending'), path.join(tmp.path, 'old-pending.json'));
+    await store.transition(ID, 'pending', 'rejected', (a) => a);
+    await fs.copyFile(path.join(tmp.path, 'old-pending.json'), fileOf('pending'));
+    const again = await freshStore();
+    expect(again.lastRepair).toMatchObject({ transitionsFinished: 1, duplicatesResolved: 0 });
+    expect(await expectConsistent()).toEqual(new Map([[ID, 'rejected']]));
+    expect(await fs.readdir(path.join(tmp.path, 'actions/pending'))).toEqual([]);
+  });
+
+  it('moves a corrupt file to the quarantine at init, keeping its bytes, and starts anyway', async () => {
     await freshStore();
     await fs.writeFile(fileOf('pending'), 'garbage');
+    await fs.mkdir(path.join(tmp.path, 'actions/completed/x.json'));
     const again = await freshStore();
-    expect(again.lastRepair).toMatchObject({ corrupt: 1 });
+    expect(again.lastRepair).toMatchObject({ quarantined: 2 });
     expect(await again.list()).toEqual([]);
-    expect(await fs.readFile(fileOf('pending'), 'utf8')).toBe('garbage');
+    const q = await again.quarantined();
+    expect(q.map((x) => x.from).sort()).toEqual(['actions/completed/x.json', `actions/pending/${ID}.json`]);
+    expect(await fs.readFile(path.join(tmp.path, q.find((x) => x.from.startsWith('actions/pending'))!.file), 'utf8')).toBe('garbage');
+    // A later process still lists them, without the reason (that is in the log of the one that moved them).
+    expect((await (await freshStore()).quarantined()).map((x) => [x.from, x.problem]).sort()).toEqual([
+      ['actions/completed/x.json', null],
+      [`actions/pending/${ID}.json`, null],
+    ]);
   });
 
   it('is a no-op on a healthy store', async () => {
@@ -88,25 +136,12 @@ describe('FsActionStore recovery on init', () => {
     await store.create(pendingAction(ID));
     const before = await filesUnder(tmp.path);
     const again = await freshStore();
-    expect(again.lastRepair).toEqual({ tempFilesRemoved: 0, contentFixed: 0, duplicatesResolved: 0, corrupt: 0 });
+    expect(again.lastRepair).toEqual({ tempFilesRemoved: 0, transitionsFinished: 0, contentFixed: 0, duplicatesResolved: 0, quarantined: 0 });
     expect(await filesUnder(tmp.path)).toEqual(before);
   });
 });
 
 describe('a crash at every step of a filesystem operation', () => {
-  /** Runs `op` with a filesystem that dies after `crashAt` calls; returns false once the op completes. */
-  async function crashRun(crashAt: number, op: (s: FsActionStore) => Promise<unknown>): Promise<boolean> {
-    const ops = crashingOps(crashAt);
-    const crashed = await op(new FsActionStore({ root: tmp.path, clock, fs: ops })).then(
-      () => false,
-      (err: unknown) => {
-        expect((err as Error).cause ?? err).toBeInstanceOf(CrashedError);
-        return true;
-      },
-    );
-    return crashed;
-  }
-
   it('leaves the action in exactly one state with matching content after approve', async () => {
     let steps = 0;
     for (let k = 0; ; k += 1) {
@@ -148,3 +183,101 @@ describe('a crash at every step of a filesystem operation', () => {
     }
   });
 });
+
+describe('a crash at every step of every transition', () => {
+  const command = { sentAt: '2026-11-26T15:00:00.000Z', deadline: '2026-11-26T15:02:00.000Z', attempts: 1 };
+  /** What each transition writes: who decided (audit) and, for an outcome, the agent's result. */
+  const updateFor = (to: ActionState) => (a: Action): Action => ({
+    ...a,
+    ...(to === 'running' ? { command } : {}),
+    ...(to === 'completed' || to === 'failed'
+      ? { result: { actionId: a.id, node: a.node, status: to, startedAt: command.sentAt, finishedAt: '2026-11-26T15:00:01.000Z', output: `agent output ${to}` } }
+      : {}),
+    audit: [...a.audit, { at: a.updatedAt, state: to, by: `decided-${to}`, via: 'api' }],
+  });
+  const pathTo: Record<string, ActionState[]> = { pending: [], approved: ['approved'], running: ['approved', 'running'] };
+  const transitions = Object.entries(ACTION_TRANSITIONS).flatMap(([from, tos]) => tos.map((to) => [from as ActionState, to] as const));
+
+  async function setUp(from: ActionState): Promise<Action> {
+    await tmp.cleanup();
+    const store = await freshStore();
+    await store.create(pendingAction(ID));
+    let prev: ActionState = 'pending';
+    for (const s of pathTo[from]!) {
+      await store.transition(ID, prev, s, updateFor(s));
+      prev = s;
+    }
+    return (await store.get(ID))!;
+  }
+
+  /** After a crash and a restart: one file, in `from` with the old content or in `to` with all of the new. */
+  async function expectOneStep(from: ActionState, to: ActionState, before: Action, after: Action): Promise<ActionState> {
+    const store = await freshStore();
+    expect(store.lastRepair?.contentFixed).toBe(0);
+    const where = await expectConsistent();
+    expect((await filesUnder(path.join(tmp.path, 'actions'))).map((f) => f.rel)).toEqual([`${where.get(ID)}/${ID}.json`]);
+    const state = where.get(ID)!;
+    expect([from, to]).toContain(state);
+    expect(await readJson(fileOf(state))).toEqual(state === from ? before : after);
+    return state;
+  }
+
+  it.each(transitions)('%s → %s: the action is in one folder with the content of that folder, the audit and result included', async (from, to) => {
+    const before = await setUp(from);
+    const after = await (await freshStore()).transition(ID, from, to, updateFor(to));
+    const seen = new Set<ActionState>();
+    let steps = 0;
+    for (let k = 0; ; k += 1) {
+      await setUp(from);
+      const crashed = await crashRun(k, (s) => s.transition(ID, from, to, updateFor(to)));
+      seen.add(await expectOneStep(from, to, before, after));
+      if (!crashed) break;
+      steps += 1;
+    }
+    expect(steps).toBeGreaterThanOrEqual(6);
+    expect([...seen].sort()).toEqual([from, to].sort());
+  });
+
+  it.each(transitions)('%s → %s: a crash during the repair after a crash is repaired the same way at the next start', async (from, to) => {
+    const before = await setUp(from);
+    const after = await (await freshStore()).transition(ID, from, to, updateFor(to));
+    const crashTransition = async (k: number) => {
+      await setUp(from);
+      return crashRun(k, (s) => s.transition(ID, from, to, updateFor(to)));
+    };
+    let repairs = 0;
+    const tried = new Set<string>();
+    for (let k = 0; await crashTransition(k); k += 1) {
+      // Only crashes that left work for the repair (a temp file, a claim, two copies) are worth crashing the repair.
+      // Crashes that left the same kinds of files are repaired alike: one of each is enough.
+      const files = (await filesUnder(path.join(tmp.path, 'actions'))).map((f) => f.rel.replace(/\.[0-9a-f]{12}\.tmp$/, '.<random>.tmp'));
+      if (files.length === 1 || tried.has(files.join())) continue;
+      tried.add(files.join());
+      repairs += 1;
+      const actionsDir = path.join(tmp.path, 'actions');
+      const crashedFiles = path.join(tmp.path, 'crashed');
+      await fs.cp(actionsDir, crashedFiles, { recursive: true });
+      const outcome = await expectOneStep(from, to, before, after);
+      for (let j = 0; ; j += 1) {
+        // The files exactly as the crashed transition left them (copied: replaying the crash costs many fsyncs).
+        await fs.rm(actionsDir, { recursive: true });
+        await fs.cp(crashedFiles, actionsDir, { recursive: true });
+        const repairCrashed = await crashRun(j, (s) => s.init());
+        expect(await expectOneStep(from, to, before, after)).toBe(outcome);
+        if (!repairCrashed) break;
+      }
+    }
+    expect(repairs).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+});
+/** Runs `op` with a filesystem that dies after `crashAt` calls; returns false once the op completes. */
+async function crashRun(crashAt: number, op: (s: FsActionStore) => Promise<unknown>): Promise<boolean> {
+  const ops = crashingOps(crashAt);
+  return op(new FsActionStore({ root: tmp.path, clock, fs: ops })).then(
+    () => false,
+    (err: unknown) => {
+      expect((err as Error).cause ?? err).toBeInstanceOf(CrashedError);
+      return true;
+    },
+  );
+}

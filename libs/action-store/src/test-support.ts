@@ -66,6 +66,7 @@ export function crashingOps(crashAt: number): FsOps & { calls: number } {
       return nodeFsOps.writeSynced(file, data);
     },
     rename: wrap(nodeFsOps.rename),
+    link: wrap(nodeFsOps.link),
     unlink: wrap(nodeFsOps.unlink),
     fsyncDir: wrap(nodeFsOps.fsyncDir),
   };

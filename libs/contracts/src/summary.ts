@@ -36,6 +36,10 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  * - node_inventory_pending: the node is online but its agent has not yet sent a
  *   complete scan of this session and of the current desired state; "not
  *   reported yet" is not "missing", so no new actions for it until it does.
+ * - action_file_quarantined: an entry of an action state folder could not be
+ *   read (not JSON, not an Action, a directory named `<id>.json`) and was moved
+ *   to `file` under the data root; the id is free again, so the supervisor
+ *   proposes anew. Shown until the operator removes the quarantined file.
  */
 export const FindingKind = z.enum([
   'node_never_reported',
@@ -47,18 +51,28 @@ export const FindingKind = z.enum([
   'restart_backoff',
   'clock_skew',
   'node_inventory_pending',
+  'action_file_quarantined',
 ]);
 
 export const Finding = z.object({
   kind: FindingKind,
-  node: NodeName,
+  /** Absent when the finding is about the hub's own data rather than a node (see `file`). */
+  node: NodeName.optional(),
   service: ServiceName.optional(),
   actionId: ActionId.optional(),
   message: z.string(),
   /** When the finding stops holding by itself (end of a maintenance window, backoff or cool-down). */
   until: IsoTime.optional(),
+  /** A file under the data root the finding is about. */
+  file: z.string().optional(),
 });
 export type Finding = z.infer<typeof Finding>;
+
+/** What a finding is about, as the UI and the Markdown summary show it: `node/service`, `node`, or the file. */
+export function findingSubject(f: Pick<Finding, 'node' | 'service' | 'file'>): string {
+  if (f.node) return f.service ? `${f.node}/${f.service}` : f.node;
+  return f.file ?? 'hub';
+}
 
 /** `GET /summary` (JSON). */
 export const Summary = z.object({

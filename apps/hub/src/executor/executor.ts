@@ -3,6 +3,7 @@ import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '../supervisor/loop';
 import { commandFor, deadlineResult, executorAudit, outcomeTiming, resultNote, sameInstant, type ResultOutcome } from './commands';
+import { ResultRecovery } from './result-recovery';
 
 export interface ExecutorDeps {
   store: ActionStore;
@@ -28,6 +29,8 @@ export interface ExecutorReport {
   unsent: string[];
   /** Sent again because no result came within resendIntervalMs. */
   repeated: string[];
+  /** Finished actions without a result whose command was sent again, so the agent answers from its journal. */
+  resultAsked: string[];
   errors: string[];
 }
 
@@ -39,6 +42,8 @@ export interface ExecutorReport {
  * again as something new (RELIABILITY.md: ask for real state; the agent
  * journals action ids and answers a resend from its journal).
  */
+const emptyReport = (): ExecutorReport => ({ started: [], resent: [], timedOut: [], unsent: [], repeated: [], resultAsked: [], errors: [] });
+
 export class Executor {
   private readonly timeoutMs: number;
   /** Anything sent before this instant was sent by an earlier process. */
@@ -52,12 +57,14 @@ export class Executor {
   /** Results being recorded now (stop waits for them). */
   private readonly recording = new Set<Promise<ResultOutcome>>();
   private readonly loop: PeriodicLoop;
+  private readonly recovery: ResultRecovery;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.timeoutMs = deps.commandTimeoutMs ?? 120_000;
     this.resendIntervalMs = deps.resendIntervalMs ?? Math.max(5000, Math.floor(this.timeoutMs / 4));
     this.bootAt = deps.clock.now().getTime();
     this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+    this.recovery = new ResultRecovery({ ...deps, resendIntervalMs: this.resendIntervalMs || this.timeoutMs, giveUpAfterMs: this.timeoutMs });
   }
 
   /** One cycle; concurrent calls run one after the other. */
@@ -125,6 +132,8 @@ export class Executor {
       return this.ignored('stale_occurrence', ctx, 'result for an earlier action with this id');
     }
     if (a.state !== 'running') {
+      const recovered = await this.recovery.take(a, result);
+      if (recovered) return recovered;
       if (a.state === 'failed' && a.result?.error?.code === 'deadline_exceeded' && !a.audit.some((e) => e.note?.startsWith('late result'))) {
         // Keep the truth visible: it did run, only too late to count.
         await store.update(a.id, 'failed', (x) => ({ ...x, audit: [...x.audit, executorAudit(clock.now(), 'failed', `late result after the deadline: ${resultNote(result)}`)] })).catch(() => undefined);
@@ -150,7 +159,7 @@ export class Executor {
   }
 
   private async cycle(): Promise<ExecutorReport> {
-    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], repeated: [], errors: [] };
+    const report = emptyReport();
     for (const a of await this.deps.store.list('approved')) await this.guard(report, a, () => this.begin(a, report));
     const running = await this.deps.store.list('running');
     // Actions started above were just sent (or just failed to be); the next cycle watches them.
@@ -158,11 +167,17 @@ export class Executor {
     const live = new Set(running.map(keyOf));
     for (const set of [this.unsent, this.resent]) for (const k of set) if (!live.has(k)) set.delete(k);
     for (const k of this.lastSent.keys()) if (!live.has(k)) this.lastSent.delete(k);
+    try {
+      report.resultAsked = await this.recovery.runOnce();
+    } catch (err) {
+      report.errors.push(`result recovery: ${(err as Error).message}`);
+      this.deps.log.error({ err }, 'could not look for finished actions without a result');
+    }
     return report;
   }
 
   private async resendTo(node: string): Promise<ExecutorReport> {
-    const report: ExecutorReport = { started: [], resent: [], timedOut: [], unsent: [], repeated: [], errors: [] };
+    const report = emptyReport();
     const now = this.deps.clock.now().getTime();
     let running: Action[];
     try {

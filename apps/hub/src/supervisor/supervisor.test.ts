@@ -254,4 +254,32 @@ describe('Supervisor', () => {
     expect(published.at(-1)).toEqual({ piha: { node: 'piha', services: { zigbee2mqtt: { monitor: true, containers: ['z2m'] } } } });
     expect(supervisor.desired().piha?.services.zigbee2mqtt?.policy).toEqual({ autoApprove: 'none' });
   });
+
+  it('proposes again for a service whose pending action file is unreadable, and names the quarantined file in a finding', async () => {
+    await fs.writeFile(path.join(tmp.path, 'actions/pending', `${RESTART}.json`), '{"id": "container-restart-pi');
+    await fs.mkdir(path.join(tmp.path, 'actions/completed/x.json'));
+    const report = await supervisor.runOnce();
+    expect(report.created).toEqual([RESTART]);
+    expect((await store.get(RESTART))?.state).toBe('pending');
+    const quarantined = report.findings.filter((f) => f.kind === 'action_file_quarantined');
+    expect(quarantined.map((f) => f.file).sort()).toEqual([
+      `actions/quarantine/completed/x.json--20261126T150000000Z`,
+      `actions/quarantine/pending/${RESTART}.json--20261126T150000000Z`,
+    ]);
+    expect(quarantined.find((f) => f.file!.includes('pending'))?.message).toMatch(new RegExp(`^actions/pending/${RESTART}\\.json could not be read \\(not JSON\\); moved to `));
+    expect(supervisor.findings()).toEqual(report.findings);
+    // Shown until the operator deletes the quarantined file.
+    clock.advance(5000);
+    expect((await supervisor.runOnce()).findings.filter((f) => f.kind === 'action_file_quarantined')).toHaveLength(2);
+    await fs.rm(path.join(tmp.path, quarantined[0]!.file!), { recursive: true });
+    expect((await supervisor.runOnce()).findings.filter((f) => f.kind === 'action_file_quarantined')).toHaveLength(1);
+  });
+
+  it('sums up more than 20 quarantined files in one last finding', async () => {
+    for (let i = 0; i < 25; i += 1) await fs.writeFile(path.join(tmp.path, 'actions/rejected', `junk-${i}.json`), 'x');
+    const report = await supervisor.runOnce();
+    const quarantined = report.findings.filter((f) => f.kind === 'action_file_quarantined');
+    expect(quarantined).toHaveLength(21);
+    expect(quarantined.at(-1)?.message).toBe('5 more unreadable action files are in actions/quarantine/.');
+  });
 });

@@ -5,6 +5,7 @@ import { DesiredFileCache, forAgents, loadDesired, type DesiredState } from '../
 import type { CancelReason, Finding } from './findings';
 import { PeriodicLoop } from './loop';
 import { MAX_RESTART_WINDOW_MS } from './policy';
+import { quarantineFindings } from './quarantine-findings';
 import { reconcile } from './reconcile';
 
 export interface SupervisorDeps {
@@ -130,14 +131,16 @@ export class Supervisor {
       ...(this.deps.settleMs !== undefined ? { settleMs: this.deps.settleMs } : {}),
     });
 
-    this.lastFindings = plan.findings;
+    // Listing the actions above moved any unreadable file aside; the operator learns of it here.
+    const findings = [...plan.findings, ...(await this.quarantineFindings())];
+    this.lastFindings = findings;
     const report: SupervisorReport = {
       at: now.toISOString(),
       created: [],
       cancelled: [],
       approved: [],
       skipped: [],
-      findings: plan.findings,
+      findings,
       problems: loaded.problems,
       errors: [],
     };
@@ -179,6 +182,15 @@ export class Supervisor {
     }
     this.logReport(report, plan.approve);
     return report;
+  }
+
+  private async quarantineFindings(): Promise<Finding[]> {
+    try {
+      return this.deps.store.quarantined ? quarantineFindings(await this.deps.store.quarantined()) : [];
+    } catch (err) {
+      this.deps.log.error({ err }, 'could not list quarantined action files');
+      return [];
+    }
   }
 
   /** Changes are logged every time; findings and config problems only when they change (cycles run every few seconds). */

@@ -16,9 +16,11 @@ export class NotifyingActionStore implements ActionStore {
     private readonly onChange: () => void,
   ) {
     if (inner.archived) this.archived = (opts) => inner.archived!(opts);
+    if (inner.quarantined) this.quarantined = () => inner.quarantined!();
   }
 
   archived?: ActionStore['archived'];
+  quarantined?: ActionStore['quarantined'];
 
   private bump<T>(value: T): T {
     this.version++;

@@ -1,4 +1,4 @@
-import type { Summary, World } from '@homelab/contracts';
+import { findingSubject, type Summary, type World } from '@homelab/contracts';
 import type { Principal } from '../auth/guard';
 import { pendingCard } from './action-view';
 import { nodesTable, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
@@ -11,7 +11,7 @@ export function overviewBody(s: Summary, world: World, p: Principal, now: Date):
   const unmanaged = s.nodes.flatMap((n) => (unmanagedOf(world, n.node) ?? []).map((c) => ({ node: n.node, c })));
   const notices = [
     ...s.configProblems.map((c) => tr([esc(`${c.file} ${c.path}`), esc(c.message)])),
-    ...s.findings.map((f) => tr([esc(f.service ? `${f.node}/${f.service}` : f.node), `${esc(f.message)}${f.until ? ` <span class="muted">until ${esc(f.until)}</span>` : ''}`])),
+    ...s.findings.map((f) => tr([esc(findingSubject(f)), `${esc(f.message)}${f.until ? ` <span class="muted">until ${esc(f.until)}</span>` : ''}`])),
   ];
   return `<h1>Fleet</h1>
 <div class="stats">
