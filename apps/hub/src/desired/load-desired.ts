@@ -115,7 +115,7 @@ export async function loadDesired(hostsDir: string, lastGood: DesiredState, log:
     const linkedFolder = stat?.isSymbolicLink() === true && (await fs.stat(full).catch(() => null))?.isDirectory() === true;
     if (!stat?.isDirectory() && !linkedFolder) continue;
     const outcome = linkedFolder
-      ? symlinkRefused(shown(name, FILE_NAME), `the host folder ${shown(name)}`)
+      ? symlinkRefused<HostServicesFile>(shown(name, FILE_NAME), `the host folder ${shown(name)}`)
       : await cached(cache, path.join(hostsDir, name, FILE_NAME), () => loadHost(hostsDir, name, shown(name, FILE_NAME)));
     if (outcome.ok) {
       desired[name] = outcome.file;
