@@ -50,7 +50,9 @@ Options (environment variable in brackets):
                           (HOMELAB_AGENT_STATE_DIR, default <HOMELAB_ROOT>/agent/<node>)
   --mqtt-password-file <file>  file holding this node's MQTT secret (HOMELAB_MQTT_PASSWORD_FILE,
                           or HOMELAB_MQTT_PASSWORD); the username is the node name
-  --mqtt-ca <pem>         CA certificate to trust for an mqtts:// broker (HOMELAB_MQTT_CA_FILE)`;
+  --mqtt-ca <pem>         CA certificate to trust for an mqtts:// broker (HOMELAB_MQTT_CA_FILE)
+  --stack-roots <dirs>    folders (comma-separated) whose compose files redeploy may run; any
+                          other compose.file is refused (HOMELAB_STACK_ROOTS, default /opt/stacks)`;
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 
