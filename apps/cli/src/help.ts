@@ -123,9 +123,14 @@ Options:
   --rotate              replace the secret of an existing identity
   --secret-file <file>  write the secret to this file (mode 0600) instead of stdout`;
 
-export const BROKER_CONFIG_HELP = `Usage: homelab broker-config --out <dir> [--root <dir>] [--port 1883]
+export const BROKER_CONFIG_HELP = `Usage: homelab broker-config --out <dir> [--root <dir>] [--port 1883] [--bind 127.0.0.1]
 
 Writes <dir>/passwords (Mosquitto PBKDF2-SHA512 hashes, mode 0600), <dir>/acl (the
-embedded broker's rules, per identity) and <dir>/mosquitto.conf (allow_anonymous
-false, the packet limit, use_username_as_clientid) from the identities of
-'homelab nodes'. Rerun after adding or removing one and reload Mosquitto (SIGHUP).`;
+embedded broker's rules, per identity) and <dir>/mosquitto.conf (listener <port> <bind>,
+allow_anonymous false, the packet limit, use_username_as_clientid) from the identities of
+'homelab nodes'. Rerun after adding or removing one and reload Mosquitto (SIGHUP).
+
+Options:
+  --port <port>   listener port (default 1883)
+  --bind <addr>   listener address (default 127.0.0.1, loopback only); the address agents reach,
+                  e.g. a LAN or Tailscale IP, or 0.0.0.0 for every interface`;
