@@ -33,8 +33,6 @@ Options (environment variable in brackets):
                       or HOMELAB_MQTT_PASSWORD; user HOMELAB_MQTT_USERNAME, default homelab-hub)
   --allow-anonymous   DEVELOPMENT ONLY: the embedded broker admits clients without credentials
                       (HOMELAB_MQTT_ALLOW_ANONYMOUS=true); by default only 'homelab nodes add' identities
-Also: HOMELAB_MQTT_RATE_LIMIT / HOMELAB_MQTT_RATE_BURST (per node messages/s and burst beyond which
-      the embedded broker slows a node down; default 2000 / 20000, 0 = off).
 Also: NODE_ALIAS_MAP='{"node-1":"piha"}' maps reported node names to canonical ones.
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. HOMELAB_ADMIN_PASSWORD_HASH (from 'homelab auth hash-password')
