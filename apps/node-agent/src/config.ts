@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AGENT_CREDENTIAL_ENV, NodeName } from '@homelab/contracts';
+import { AGENT_CREDENTIAL_ENV, MountPath, NodeName } from '@homelab/contracts';
 import { AgentError } from './errors';
 
 const PositiveMs = z.coerce.number().int().positive();
@@ -53,7 +53,7 @@ export const AgentConfig = z
     diskMounts: z
       .string()
       .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
-      .pipe(z.array(z.string().startsWith('/', 'mounts must be absolute paths').max(256)).min(1, 'at least one mount'))
+      .pipe(z.array(MountPath).min(1, 'at least one mount'))
       .optional(),
     diskWarnPercent: z.coerce.number().min(1).max(100).default(85),
     diskHighPercent: z.coerce.number().min(1).max(100).default(95),

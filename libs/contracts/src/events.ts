@@ -70,11 +70,18 @@ export const ServiceUnhealthyEvent = z.object({
     probe: z.string().max(64).optional(),
   }),
 });
+/**
+ * A watched mount point: an absolute path, as the agent's HOMELAB_DISK_MOUNTS
+ * requires. World state keys disks by it, so it can never be a key such as
+ * `__proto__` that a JSON object cannot hold as data (docs/events.md).
+ */
+export const MountPath = z.string().max(256).startsWith('/', 'must be an absolute mount path');
+
 export const DiskPressureEvent = z.object({
   ...base,
   type: z.literal('disk_pressure'),
   data: z.object({
-    mount: z.string().max(256),
+    mount: MountPath,
     level: z.enum(['warn', 'high']),
     usedPercent: z.number().min(0).max(100),
     freeBytes: z.number().nonnegative().optional(),
@@ -83,7 +90,7 @@ export const DiskPressureEvent = z.object({
 export const DiskOkEvent = z.object({
   ...base,
   type: z.literal('disk_ok'),
-  data: z.object({ mount: z.string().max(256), usedPercent: z.number().min(0).max(100) }),
+  data: z.object({ mount: MountPath, usedPercent: z.number().min(0).max(100) }),
 });
 /** Written by the hub from the node's status topic (birth / last will). */
 export const NodeOnlineEvent = z.object({
