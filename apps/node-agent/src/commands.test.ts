@@ -195,6 +195,16 @@ describe('CommandHandler', () => {
     expect(r!.error!.message).toBe("compose file /etc/compose.yml is outside the agent's stack roots (allowed: /srv; set HOMELAB_STACK_ROOTS on the agent to change it)");
   });
 
+  it('fails a redeploy whose compose file holds a NUL byte as not_configured with the reason, not as interrupted, and runs nothing', async () => {
+    desired.web = { ...desired.web!, compose: { ...desired.web!.compose!, file: '/srv/web/\0compose.yml' } };
+    const r = await send(make(), redeploy());
+    expect(composeCalls).toEqual([]);
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'not_configured' } });
+    expect(r!.error!.message).toMatch(/control characters/);
+    const again = await send(make(), redeploy());
+    expect(again).toEqual({ ...r, replayed: true });
+  });
+
   it('journals a redeploy once: a redelivery is answered from the journal and compose is not run again', async () => {
     const h = make();
     const [a, b] = await Promise.all([send(h, redeploy()), send(h, redeploy())]);
