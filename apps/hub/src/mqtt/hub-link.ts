@@ -53,18 +53,21 @@ export function createHubLink(opts: HubLinkOptions): HubLink {
     // Our own outbox/ack protocol carries durability; don't let the client's in-memory queue grow unbounded.
     queueQoSZero: false,
   });
+  // Topics the hub cleared whose clearing (empty) message has not come back yet.
+  const clearing = new Set<string>();
   client.on('message', (topic, payload, packet) => {
     if (isNeverRetained(topic)) {
       // An external broker cannot refuse the retain flag per topic (Mosquitto), so a message some
       // client published retained comes back to every subscriber at subscribe time (retain set).
       // docs/mqtt.md says never: the hub clears it, and skips the empty message that clears it.
-      if (payload.length === 0) return;
-      if (packet.retain) clearRetained(topic);
+      if (payload.length === 0 && clearing.delete(topic)) return;
+      if (packet.retain && payload.length > 0) clearRetained(topic);
     }
     opts.onMessage(topic, payload);
   });
   const clearRetained = (topic: string) => {
     log.warn({ topic }, 'clearing a retained message on a topic that is never retained');
+    if (clearing.size < 10_000) clearing.add(topic);
     client.publish(topic, '', { qos: 1, retain: true }, (err) => {
       if (err) log.warn({ err, topic }, 'could not clear the retained message');
     });
