@@ -101,7 +101,8 @@ export class NodeAgent {
         })
       : null;
     const watcherRef: { current?: ServiceWatcher } = {};
-    const probes = new ProbeScheduler({ run: this.deps.probeRunner ?? probeRunner({ env: process.env, agentSecret: config.mqttPassword }), clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
+    const runProbe = this.deps.probeRunner ?? probeRunner({ env: process.env, agentSecret: config.mqttPassword });
+    const probes = new ProbeScheduler({ run: runProbe, clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
     const watcher = new ServiceWatcher({
       docker, services: () => desired.watched(), sink: publisher, clock, log: log.child({ part: 'watcher' }),
       scanMs: config.scanMs, heartbeatMs: config.heartbeatMs, hostStats: this.deps.hostStats, probes, onOtherEvent: () => inventory?.kick(),
