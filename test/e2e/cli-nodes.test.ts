@@ -69,4 +69,16 @@ describe('homelab nodes and broker-config', () => {
     expect(await fs.readFile(path.join(out, 'mosquitto.conf'), 'utf8')).toContain(`password_file ${path.join(out, 'passwords')}`);
     expect((await run(['broker-config', '--root', root])).code).toBe(2);
   });
+
+  it('binds the Mosquitto listener to loopback unless --bind says otherwise, and refuses an address that is none', async () => {
+    const conf = async (dir: string) => fs.readFile(path.join(tmp.path, dir, 'mosquitto.conf'), 'utf8');
+    expect((await run(['broker-config', '--root', root, '--out', path.join(tmp.path, 'mq-default')])).code).toBe(0);
+    expect(await conf('mq-default')).toMatch(/^listener 1883 127\.0\.0\.1$/m);
+    expect((await run(['broker-config', '--root', root, '--out', path.join(tmp.path, 'mq-lan'), '--bind', '100.64.0.7', '--port', '1884'])).code).toBe(0);
+    expect(await conf('mq-lan')).toMatch(/^listener 1884 100\.64\.0\.7$/m);
+    const bad = await run(['broker-config', '--root', root, '--out', path.join(tmp.path, 'mq-bad'), '--bind', '0.0.0.0\nallow_anonymous true']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--bind must be an IP address or host name/);
+    await expect(fs.stat(path.join(tmp.path, 'mq-bad'))).rejects.toThrow();
+  });
 });

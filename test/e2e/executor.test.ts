@@ -53,7 +53,8 @@ describe('executor and agent commands on the real engine', () => {
     return text.split('\n').filter((l) => l.trim()).length;
   };
   const startHub = (name: string) => startHubProcess({ root, hostsDir, name, mqttUrl: mosquitto.url, env: hubEnv });
-  const startAgent = (name: string) => startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: socket, stateDir: agentState, name });
+  const startAgent = (name: string) =>
+    startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: socket, stateDir: agentState, name, stackRoots: [path.dirname(composeFile)] });
   const approve = (id: string, by = 'e2e-alice') =>
     hub.api(`/api/actions/${id}/approve`, {
       method: 'POST',

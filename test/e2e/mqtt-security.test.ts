@@ -13,9 +13,13 @@ import { homelab, readEvents, startHubProcess, writeHosts, type HubProcess } fro
  * are made with the real `homelab nodes add`.
  *
  * MQTT 3.1.1 has no negative PUBACK: aedes drops a refused publisher,
- * Mosquitto acks and discards. So "refused" is checked where it matters: an
- * inspector reading `homelab/#` never sees the message, and the hub stores
- * nothing for the victim.
+ * Mosquitto acks and discards. So "refused" is checked where it matters: a
+ * watcher reading `homelab/#` never sees the message, and the hub stores
+ * nothing for the victim. The watcher has an identity of its own that no test
+ * connection uses (on Mosquitto, `use_username_as_clientid` makes a second
+ * connection with the same username take over the first), each negative test
+ * first shows the watcher receiving an allowed message sent the same way, and
+ * ends by checking the watcher is still connected.
  */
 const VICTIM = 'chelsty-ha';
 
@@ -29,13 +33,21 @@ async function run(args: string[], name: string) {
 describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on the %s broker', (kind) => {
   let tmp: TempDir;
   let root: string;
+  let hostsDir: string;
   let hub: HubProcess;
   let mosquitto: MosquittoHandle | undefined;
   let url: string;
   const secrets: Record<string, string> = {};
   const clients: MqttClient[] = [];
-  /** Everything an inspector sees under homelab/. */
+  /** Everything the watcher (inspector `watch`) sees under homelab/, as `<topic> <payload>`. */
   const seen: string[] = [];
+  let watcher: MqttClient;
+  /** A message piha may send (its own results topic; the hub refuses the payload and stores nothing): the watcher must see it. */
+  const watcherSees = async (marker: string) => {
+    const piha = await asNode('piha');
+    await piha.publishAsync(topics.results('piha'), marker, { qos: 1 });
+    await waitFor(() => seen.includes(`${topics.results('piha')} ${marker}`), { timeoutMs: 5_000, what: `the watcher sees ${marker}` });
+  };
 
   const connect = async (opts: IClientOptions): Promise<MqttClient> => {
     const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...opts });
@@ -53,14 +65,14 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
   beforeAll(async () => {
     tmp = await makeTempDir(`hl-e2e-sec-${kind}-`);
     root = path.join(tmp.path, 'root');
-    const hostsDir = path.join(tmp.path, 'hosts');
+    hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { piha: 'node: piha\nservices:\n  zigbee2mqtt: {}\n', [VICTIM]: `node: ${VICTIM}\nservices:\n  homeassistant: {}\n` });
     // `homelab nodes add` prints the secret alone on stdout (its explanation goes to stderr).
     const add = await run(['nodes', 'add', 'piha', '--root', root], `sec-${kind}-nodes-add`);
     expect(add.code).toBe(0);
     secrets.piha = add.out.split('\n').find((l) => /^[A-Za-z0-9_-]{32}$/.test(l))!;
     expect(secrets.piha).toBeDefined();
-    for (const [name, role] of [[VICTIM, 'node'], ['ops', 'inspector'], ['homelab-hub', 'hub']] as const) {
+    for (const [name, role] of [[VICTIM, 'node'], ['ops', 'inspector'], ['watch', 'inspector'], ['homelab-hub', 'hub']] as const) {
       const file = path.join(tmp.path, `${name}.secret`);
       expect((await run(['nodes', 'add', name, '--role', role, '--root', root, '--secret-file', file], `sec-${kind}-nodes-add-${name}`)).code).toBe(0);
       secrets[name] = (await fs.readFile(file, 'utf8')).trim();
@@ -80,9 +92,9 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
       hub = await startHubProcess({ root, hostsDir, name: `sec-${kind}-hub` });
       url = hub.mqttUrl;
     }
-    const ops = await connect({ clientId: 'ops', username: 'ops', password: secrets.ops! });
-    ops.on('message', (t, p) => seen.push(`${t} ${p.toString()}`));
-    await ops.subscribeAsync('homelab/#', { qos: 1 });
+    watcher = await connect({ clientId: 'watch', username: 'watch', password: secrets.watch! });
+    watcher.on('message', (t, p) => seen.push(`${t} ${p.toString()}`));
+    await watcher.subscribeAsync('homelab/#', { qos: 1 });
     // The hub is connected and has published the retained desired state of both nodes.
     await waitFor(() => seen.some((l) => l.startsWith(`${topics.desired(VICTIM)} `)), { timeoutMs: 20_000, what: 'retained desired state via the inspector' });
   });
@@ -111,12 +123,14 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
       status: JSON.stringify({ node: VICTIM, state: 'offline', session: 99, ts: new Date().toISOString(), version: 'x' }),
       results: JSON.stringify({ actionId: `container-restart-${VICTIM}-homeassistant`, node: VICTIM, status: 'completed', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), output: '' }),
     };
+    await watcherSees('"control: as itself"');
     for (const [channel, payload] of Object.entries(payloads)) {
       const piha = await asNode('piha');
       await tryPublish(piha, `homelab/v1/nodes/${VICTIM}/${channel}`, payload);
     }
     expect(seen.slice(before).filter((l) => l.includes(`/nodes/${VICTIM}/`))).toEqual([]);
     expect(await readEvents(root, VICTIM)).toEqual([]);
+    expect(watcher.connected).toBe(true);
   });
 
   it('refuses a node commanding itself or another node, and an inspector publishing anything', async () => {
@@ -125,9 +139,13 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
     await tryPublish(await asNode('piha'), topics.commands('piha'), cmd('piha'));
     await tryPublish(await asNode('piha'), topics.commands(VICTIM), cmd(VICTIM));
     await tryPublish(await asNode('piha'), topics.desired(VICTIM), '{}');
-    const ops2 = await connect({ clientId: 'ops-2', username: 'ops', password: secrets.ops! });
-    await tryPublish(ops2, topics.commands(VICTIM), cmd(VICTIM));
-    expect(seen.slice(before).filter((l) => /\/(commands|desired) /.test(l))).toEqual([]);
+    const ops = await connect({ clientId: 'ops', username: 'ops', password: secrets.ops! });
+    await tryPublish(ops, topics.commands(VICTIM), cmd(VICTIM));
+    await tryPublish(await connect({ clientId: 'ops', username: 'ops', password: secrets.ops! }), topics.results('piha'), '"inspector as piha"');
+    // Sent after the refused ones: the watcher is listening, so their absence means the broker refused them.
+    await watcherSees('"control: after the refused ones"');
+    expect(seen.slice(before).filter((l) => /\/(commands|desired) /.test(l) || l.includes('inspector as piha'))).toEqual([]);
+    expect(watcher.connected).toBe(true);
   });
 
   it('refuses node A subscribing to B’s commands and desired state, to every node, and to $SYS', async () => {
@@ -168,6 +186,33 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
     await sleep(300);
     expect(kicked).toBe(false);
     expect(victim.connected).toBe(true);
+    expect(watcher.connected).toBe(true);
+  });
+
+  it('keeps no event or result retained: a subscriber that connects after a retained publish gets none', async () => {
+    const piha = await asNode('piha');
+    // Payloads the hub refuses (nothing stored): what matters is whether the broker keeps them.
+    await piha.publishAsync(topics.events('piha'), '"retained event"', { qos: 1, retain: true });
+    await piha.publishAsync(topics.results('piha'), '"retained result"', { qos: 1, retain: true });
+    await waitFor(() => seen.some((l) => l.endsWith('"retained result"')), { timeoutMs: 5_000, what: 'the watcher sees the publishes' });
+    if (kind === 'mosquitto') {
+      // Mosquitto cannot refuse the flag per topic; the hub clears such messages when it subscribes.
+      await hub.proc.stop();
+      hub = await startHubProcess({ root, hostsDir, name: `sec-${kind}-hub-2`, mqttUrl: url, env: { HOMELAB_MQTT_PASSWORD_FILE: path.join(tmp.path, 'homelab-hub.secret') } });
+      for (const t of [topics.events('piha'), topics.results('piha')]) {
+        await waitFor(() => seen.includes(`${t} `), { timeoutMs: 20_000, what: `the hub clears the retained message on ${t}` });
+      }
+    }
+    const late = await connect({ clientId: 'ops', username: 'ops', password: secrets.ops! });
+    const retained: string[] = [];
+    late.on('message', (t, _p, packet) => {
+      if (packet.retain) retained.push(t);
+    });
+    await late.subscribeAsync('homelab/#', { qos: 1 });
+    // Positive control: what is retained by design arrives at once.
+    await waitFor(() => retained.includes(topics.desired('piha')), { timeoutMs: 5_000, what: 'retained desired state for the late subscriber' });
+    await sleep(300);
+    expect(retained.filter((t) => t.endsWith('/events') || t.endsWith('/results'))).toEqual([]);
   });
 
   it('refuses path-traversal and flag-like names in `homelab nodes add` before writing anything', async () => {

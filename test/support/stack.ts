@@ -56,8 +56,18 @@ export async function startHubProcess(opts: { root: string; hostsDir: string; na
  * Starts `homelab agent`. With `hubRoot` (the data root of the hub whose embedded broker it
  * joins) the node's MQTT identity is provisioned there first and its secret passed on.
  */
-export async function startAgentProcess(opts: { node: string; mqttUrl: string; dockerSocket: string; stateDir: string; name: string; hubRoot?: string }): Promise<LoggedProcess> {
-  const proc = homelab(['agent', '--node', opts.node, '--mqtt-url', opts.mqttUrl, '--docker-socket', opts.dockerSocket, '--state-dir', opts.stateDir], {
+export async function startAgentProcess(opts: {
+  node: string;
+  mqttUrl: string;
+  dockerSocket: string;
+  stateDir: string;
+  name: string;
+  hubRoot?: string;
+  /** `--stack-roots`: folders whose compose files redeploy may run (default /opt/stacks). */
+  stackRoots?: string[];
+}): Promise<LoggedProcess> {
+  const roots = opts.stackRoots ? ['--stack-roots', opts.stackRoots.join(',')] : [];
+  const proc = homelab(['agent', '--node', opts.node, '--mqtt-url', opts.mqttUrl, '--docker-socket', opts.dockerSocket, '--state-dir', opts.stateDir, ...roots], {
     name: opts.name,
     env: await agentMqttEnv(opts.hubRoot, opts.node),
   });

@@ -33,8 +33,6 @@ Options (environment variable in brackets):
                       or HOMELAB_MQTT_PASSWORD; user HOMELAB_MQTT_USERNAME, default homelab-hub)
   --allow-anonymous   DEVELOPMENT ONLY: the embedded broker admits clients without credentials
                       (HOMELAB_MQTT_ALLOW_ANONYMOUS=true); by default only 'homelab nodes add' identities
-Also: HOMELAB_MQTT_RATE_LIMIT / HOMELAB_MQTT_RATE_BURST (per node messages/s and burst beyond which
-      the embedded broker slows a node down; default 2000 / 20000, 0 = off).
 Also: NODE_ALIAS_MAP='{"node-1":"piha"}': the agent named node-1 is hosts/piha (docs/node-aliases.md).
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. HOMELAB_ADMIN_PASSWORD_HASH (from 'homelab auth hash-password')
@@ -50,7 +48,9 @@ Options (environment variable in brackets):
                           (HOMELAB_AGENT_STATE_DIR, default <HOMELAB_ROOT>/agent/<node>)
   --mqtt-password-file <file>  file holding this node's MQTT secret (HOMELAB_MQTT_PASSWORD_FILE,
                           or HOMELAB_MQTT_PASSWORD); the username is the node name
-  --mqtt-ca <pem>         CA certificate to trust for an mqtts:// broker (HOMELAB_MQTT_CA_FILE)`;
+  --mqtt-ca <pem>         CA certificate to trust for an mqtts:// broker (HOMELAB_MQTT_CA_FILE)
+  --stack-roots <dirs>    folders (comma-separated) whose compose files redeploy may run; any
+                          other compose.file is refused (HOMELAB_STACK_ROOTS, default /opt/stacks)`;
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 
@@ -121,9 +121,14 @@ Options:
   --rotate              replace the secret of an existing identity
   --secret-file <file>  write the secret to this file (mode 0600) instead of stdout`;
 
-export const BROKER_CONFIG_HELP = `Usage: homelab broker-config --out <dir> [--root <dir>] [--port 1883]
+export const BROKER_CONFIG_HELP = `Usage: homelab broker-config --out <dir> [--root <dir>] [--port 1883] [--bind 127.0.0.1]
 
 Writes <dir>/passwords (Mosquitto PBKDF2-SHA512 hashes, mode 0600), <dir>/acl (the
-embedded broker's rules, per identity) and <dir>/mosquitto.conf (allow_anonymous
-false, the packet limit, use_username_as_clientid) from the identities of
-'homelab nodes'. Rerun after adding or removing one and reload Mosquitto (SIGHUP).`;
+embedded broker's rules, per identity) and <dir>/mosquitto.conf (listener <port> <bind>,
+allow_anonymous false, the packet limit, use_username_as_clientid) from the identities of
+'homelab nodes'. Rerun after adding or removing one and reload Mosquitto (SIGHUP).
+
+Options:
+  --port <port>   listener port (default 1883)
+  --bind <addr>   listener address (default 127.0.0.1, loopback only); the address agents reach,
+                  e.g. a LAN or Tailscale IP, or 0.0.0.0 for every interface`;

@@ -68,6 +68,30 @@ export const HubConfig = z.object({
 });
 export type HubConfig = z.infer<typeof HubConfig>;
 
+/**
+ * The hub's settings that come from the environment only (no flag): one table
+ * that resolveHubConfig reads them by and `homelab hub --help` lists (with the
+ * defaults of HubConfig), so neither can leave one out.
+ */
+export const HUB_ENV_SETTINGS = [
+  { key: 'supervisorIntervalMs', env: 'HOMELAB_SUPERVISOR_INTERVAL_MS', help: 'ms between supervisor cycles (reload services.yaml, reconcile, propose)' },
+  { key: 'executorIntervalMs', env: 'HOMELAB_EXECUTOR_INTERVAL_MS', help: 'ms between executor cycles (send approved actions, check running ones)' },
+  { key: 'commandTimeoutMs', env: 'HOMELAB_COMMAND_TIMEOUT_MS', help: "ms a sent command has to finish (its deadline); then the action fails" },
+  { key: 'mqttRateLimit', env: 'HOMELAB_MQTT_RATE_LIMIT', help: 'per node messages/s beyond which the embedded broker slows it down (0 = off)' },
+  { key: 'mqttRateBurst', env: 'HOMELAB_MQTT_RATE_BURST', help: 'burst of that rate limit' },
+  { key: 'serviceTtlMs', env: 'HOMELAB_SERVICE_TTL_MS', help: 'ms a service may go unreported before it leaves the world view (0 = never)' },
+  { key: 'nodeTtlMs', env: 'HOMELAB_NODE_TTL_MS', help: 'ms a node without services.yaml may stay silent before it leaves the view (0 = never)' },
+  { key: 'retentionCompressDays', env: 'HOMELAB_RETENTION_COMPRESS_DAYS', help: 'event log days older than this are gzipped' },
+  { key: 'retentionIntervalMs', env: 'HOMELAB_RETENTION_INTERVAL_MS', help: 'ms between retention passes' },
+] as const satisfies readonly { key: keyof HubConfig; env: string; help: string }[];
+
+/** `homelab hub --help` lines for HUB_ENV_SETTINGS: variable, meaning, default. */
+export function hubEnvSettingsHelp(): string {
+  const width = Math.max(...HUB_ENV_SETTINGS.map((s) => s.env.length));
+  const lines = HUB_ENV_SETTINGS.map((s) => `  ${s.env.padEnd(width)}  ${s.help} (default ${String(HubConfig.shape[s.key].parse(undefined))})`);
+  return ['Environment only:', ...lines].join('\n');
+}
+
 export interface HubFlags {
   root?: string;
   hosts?: string;
@@ -117,20 +141,12 @@ export function resolveHubConfig(flags: HubFlags, env: NodeJS.ProcessEnv): HubCo
     mqttTlsCert: flags['mqtt-tls-cert'] ?? env.HOMELAB_MQTT_TLS_CERT,
     mqttTlsKey: flags['mqtt-tls-key'] ?? env.HOMELAB_MQTT_TLS_KEY,
     mqttTlsPort: flags['mqtt-tls-port'] ?? env.HOMELAB_MQTT_TLS_PORT,
-    mqttRateLimit: env.HOMELAB_MQTT_RATE_LIMIT,
-    mqttRateBurst: env.HOMELAB_MQTT_RATE_BURST,
     mqttHost: flags['mqtt-host'] ?? env.HOMELAB_MQTT_HOST,
     mqttPort: flags['mqtt-port'] ?? env.HOMELAB_MQTT_PORT,
     httpHost: flags['http-host'] ?? env.HOMELAB_HTTP_HOST,
     httpPort: flags['http-port'] ?? env.HOMELAB_HTTP_PORT,
     aliases,
-    supervisorIntervalMs: env.HOMELAB_SUPERVISOR_INTERVAL_MS,
-    executorIntervalMs: env.HOMELAB_EXECUTOR_INTERVAL_MS,
-    commandTimeoutMs: env.HOMELAB_COMMAND_TIMEOUT_MS,
-    serviceTtlMs: env.HOMELAB_SERVICE_TTL_MS,
-    nodeTtlMs: env.HOMELAB_NODE_TTL_MS,
-    retentionCompressDays: env.HOMELAB_RETENTION_COMPRESS_DAYS,
-    retentionIntervalMs: env.HOMELAB_RETENTION_INTERVAL_MS,
+    ...Object.fromEntries(HUB_ENV_SETTINGS.map((s) => [s.key, env[s.env]])),
     adminPasswordHash: env.HOMELAB_ADMIN_PASSWORD_HASH || undefined,
   };
   const parsed = HubConfig.safeParse(raw);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CommandResult, DiskMount, emptyWorld, HomelabEvent, type Action, type StoredEvent } from '@homelab/contracts';
+import { CommandResult, MountPath, emptyWorld, HomelabEvent, type Action, type StoredEvent } from '@homelab/contracts';
 import { fold } from './observer/fold';
 import { diskProposal, unhealthyProposal } from './supervisor/proposals';
 import { buildSummary, summaryForClients } from './summary';
@@ -23,6 +23,8 @@ const AT = '2026-11-27T09:00:00.000Z';
 const CANDIDATES = [NODE, AT, 'containers_not_running', 'c1'];
 /** A string field that takes free text: the hostile value goes there, even where validation would refuse it (escape anyway). */
 const isFreeText = (s: z.ZodType) => s.safeParse('free text: a/b #1').success;
+/** A free-text path (a disk mount): absolute, otherwise free; the hostile value follows its leading `/`. */
+const isFreePath = (s: z.ZodType) => s.safeParse('/free text: a/b #1').success;
 
 /** One value of `schema` with `hostile` in every free-text string, walking the zod definition (no hand-written list of fields). */
 function sample(schema: z.ZodType, hostile: string, texts: string[]): unknown {
@@ -45,6 +47,10 @@ function sample(schema: z.ZodType, hostile: string, texts: string[]): unknown {
       if (isFreeText(schema)) {
         texts.push(hostile);
         return hostile;
+      }
+      if (isFreePath(schema)) {
+        texts.push(`/${hostile}`);
+        return `/${hostile}`;
       }
       return CANDIDATES.find((c) => schema.safeParse(c).success) ?? expect.unreachable(`no sample for ${JSON.stringify(def)}`);
     case 'number':
@@ -124,7 +130,7 @@ describe('node-supplied text in the summary (Copy for AI)', () => {
     // The hostile text is there, escaped: as a mount, as a detail (on one line), in action summaries and as an agent's error.
     const shown = markdownText(plainText(hostile));
     const shownOnOneLine = markdownText(plainText(hostile).replace(/\s+/g, ' ').trim());
-    expect(markdown).toContain(`disk ${shown} at 90% (high)`);
+    expect(markdown).toContain(`disk ${markdownText(plainText(`/${hostile}`))} at 90% (high)`);
     expect(markdown).toContain(`(${shownOnOneLine}) since`);
     expect(markdown).toContain(`failed 2026-11-27T09:30:00.000Z (30 min ago): ${shownOnOneLine}: ${shownOnOneLine}; last output: `);
   });
@@ -136,12 +142,12 @@ describe('node-supplied text in the summary (Copy for AI)', () => {
       if (/\.result\.output$/.test(at)) expect(s, at).not.toMatch(UNSAFE_BUT_LF);
       else expect(s, at).not.toMatch(UNSAFE);
     }
-    expect(Object.keys(json.nodes[0].disks)).toEqual([plainText(hostile)]);
+    expect(Object.keys(json.nodes[0].disks)).toEqual([plainText(`/${hostile}`)]);
     expect(json.services[0].detail).toBe(plainText(hostile));
   });
 
   it('refuses a disk mount with control characters or line separators at validation', () => {
-    for (const mount of ['/mnt/a\n## Pending actions', '/mnt/a\rb', '/mnt/\u2028', '/mnt/\u0000']) expect(DiskMount.safeParse(mount).success, JSON.stringify(mount)).toBe(false);
-    for (const mount of ['/', '/var/lib/docker', '/mnt/my disk #2']) expect(DiskMount.safeParse(mount).success).toBe(true);
+    for (const mount of ['/mnt/a\n## Pending actions', '/mnt/a\rb', '/mnt/\u2028', '/mnt/\u0000']) expect(MountPath.safeParse(mount).success, JSON.stringify(mount)).toBe(false);
+    for (const mount of ['/', '/var/lib/docker', '/mnt/my disk #2']) expect(MountPath.safeParse(mount).success).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ import { CommandJournal } from './journal';
 import type { ConnectMqtt, MqttLink } from './mqtt-port';
 import { Outbox } from './outbox';
 import { ProbeScheduler } from './probe-scheduler';
-import { runProbe, type ProbeRunner } from './probes';
+import { probeRunner, type ProbeRunner } from './probes';
 import { EventPublisher, type EventDraft } from './publisher';
 import { SeqAllocator } from './seq';
 import { nextSession } from './session';
@@ -105,7 +105,8 @@ export class NodeAgent {
         })
       : null;
     const watcherRef: { current?: ServiceWatcher } = {};
-    const probes = new ProbeScheduler({ run: this.deps.probeRunner ?? runProbe, clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
+    const runProbe = this.deps.probeRunner ?? probeRunner({ env: process.env, agentSecret: config.mqttPassword });
+    const probes = new ProbeScheduler({ run: runProbe, clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
     const watcher = new ServiceWatcher({
       docker, services: () => desired.watched(), sink: publisher, clock, log: log.child({ part: 'watcher' }),
       desiredRevision: () => desired.current()?.revision ?? null, onScanned: (revision) => inventory?.afterScan(revision) ?? Promise.resolve(),
@@ -115,7 +116,7 @@ export class NodeAgent {
     const disks = this.deps.diskUsage ? this.diskWatcher(this.deps.diskUsage, publisher) : null;
     const commands = new CommandHandler({
       node, desiredSpec: (s) => desired.current()?.services[s], docker, journal, link, clock, log: log.child({ part: 'commands' }),
-      cleanupDocker: cleanupPortOf(docker), desiredServices: () => desired.current()?.services, dockerSocket: config.dockerSocket,
+      cleanupDocker: cleanupPortOf(docker), desiredServices: () => desired.current()?.services, dockerSocket: config.dockerSocket, stackRoots: config.stackRoots,
       counters: this.counters, clockSkewMs: config.commandClockSkewMs, stopTimeoutSec: config.restartStopTimeoutSec, maxPayloadBytes: config.maxPayloadBytes,
     });
 

@@ -41,6 +41,7 @@ describe('CommandHandler', () => {
       cleanupDocker,
       desiredServices: () => desired,
       dockerSocket: '/run/test-docker.sock',
+      stackRoots: ['/srv'],
       env: { PATH: '/usr/bin' },
       runCompose: async (inv, opts) => {
         composeCalls.push({ inv, ...opts });
@@ -255,6 +256,24 @@ describe('CommandHandler', () => {
     expect(call.timeoutMs).toBe(115_000);
     expect(r).toMatchObject({ status: 'completed', actionCreatedAt: '2025-12-31T23:59:00.000Z' });
     expect(r!.output).toBe('$ docker-compose -f /srv/web/compose.yml -p web up -d --force-recreate --build -- web\nRecreating web_web_1 ... done');
+  });
+
+  it('refuses a redeploy whose compose file is outside the stack roots, with the reason, before running compose', async () => {
+    desired.web = { ...desired.web!, compose: { ...desired.web!.compose!, file: '/etc/compose.yml' } };
+    const r = await send(make(), redeploy());
+    expect(composeCalls).toEqual([]);
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'compose_file_refused' } });
+    expect(r!.error!.message).toBe("compose file /etc/compose.yml is outside the agent's stack roots (allowed: /srv; set HOMELAB_STACK_ROOTS on the agent to change it)");
+  });
+
+  it('fails a redeploy whose compose file holds a NUL byte as not_configured with the reason, not as interrupted, and runs nothing', async () => {
+    desired.web = { ...desired.web!, compose: { ...desired.web!.compose!, file: '/srv/web/\0compose.yml' } };
+    const r = await send(make(), redeploy());
+    expect(composeCalls).toEqual([]);
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'not_configured' } });
+    expect(r!.error!.message).toMatch(/control characters/);
+    const again = await send(make(), redeploy());
+    expect(again).toEqual({ ...r, replayed: true });
   });
 
   it('journals a redeploy once: a redelivery is answered from the journal and compose is not run again', async () => {

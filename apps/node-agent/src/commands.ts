@@ -9,6 +9,7 @@ import { HubClock } from './hub-clock';
 import { decodePayload, type InboundCounters } from './inbound';
 import type { CommandJournal, JournalEntry } from './journal';
 import type { MqttLink } from './mqtt-port';
+import { composeFileRefusal } from './stack-roots';
 
 /** Error codes of refused or failed commands (CommandResult.error.code). */
 export type CommandErrorCode =
@@ -24,6 +25,7 @@ export type CommandErrorCode =
   | 'journal_corrupt'
   | 'docker_failed'
   | 'not_configured'
+  | 'compose_file_refused'
   | 'compose_failed'
   | 'compose_timeout'
   | 'cleanup_partial';
@@ -41,6 +43,8 @@ export interface CommandHandlerDeps {
   runCompose?: ComposeRunner;
   /** The agent's Docker socket; compose gets DOCKER_HOST=unix://<it>. */
   dockerSocket?: string;
+  /** Folders whose compose files redeploy may run (AgentConfig.stackRoots); any other file is refused before exec. */
+  stackRoots: readonly string[];
   /** Environment compose inherits (default process.env). */
   env?: NodeJS.ProcessEnv;
   journal: CommandJournal;
@@ -203,6 +207,11 @@ export class CommandHandler {
       inv = composeRedeployArgv(cmd.service!, spec.compose);
     } catch (err) {
       return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'not_configured', message: `invalid compose settings: ${errorMessage(err)}` });
+    }
+    const refusal = await composeFileRefusal(spec.compose!.file, this.deps.stackRoots);
+    if (refusal) {
+      this.deps.log.warn({ actionId: cmd.actionId, service: cmd.service, file: spec.compose!.file }, 'compose file refused; nothing run');
+      return this.result(cmd.actionId, 'failed', startedAt, [], { code: 'compose_file_refused', message: refusal });
     }
     const base = this.deps.env ?? process.env;
     const env = this.deps.dockerSocket ? composeEnv(base, this.deps.dockerSocket) : base;

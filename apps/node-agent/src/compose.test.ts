@@ -19,6 +19,7 @@ describe('composeRedeployArgv', () => {
   it.each([
     { why: 'a relative file', spec: { file: 'c.yml', project: 'p' } },
     { why: 'a file with ..', spec: { file: '/srv/../etc/c.yml', project: 'p' } },
+    { why: 'a file with a NUL byte', spec: { file: '/srv/c\0.yml', project: 'p' } },
     { why: 'a project that looks like a flag', spec: { file: '/c.yml', project: '-p' } },
     { why: 'a compose service with a slash', spec: { file: '/c.yml', project: 'p', service: 'a/b' } },
     { why: 'an unknown command', spec: { file: '/c.yml', project: 'p', command: 'sh -c' } },
@@ -52,6 +53,12 @@ describe('execFileCompose', () => {
   it('kills the program at the timeout and says so', async () => {
     const r = await execFileCompose({ file: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'] }, { env: process.env, timeoutMs: 300 });
     expect(r).toMatchObject({ ok: false, timedOut: true });
+  });
+
+  it('answers a failed outcome, never a throw, for an argument exec refuses (a NUL byte)', async () => {
+    const r = await execFileCompose({ file: process.execPath, args: ['-e', '1', '/opt/stacks/a\0.yml'] }, { env: process.env, timeoutMs: 1000 });
+    expect(r).toMatchObject({ ok: false, exitCode: null, timedOut: false });
+    expect(r.spawnError).toMatch(/null bytes/);
   });
 
   it('reports a program that cannot be started', async () => {

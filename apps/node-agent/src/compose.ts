@@ -58,14 +58,21 @@ export function composeEnv(base: NodeJS.ProcessEnv, dockerSocket: string): NodeJ
 export const execFileCompose: ComposeRunner = (inv, opts) =>
   new Promise((resolve) => {
     const tail = new Tail(COMPOSE_OUTPUT_TAIL);
-    const child = execFile(inv.file, inv.args, {
-      env: opts.env,
-      shell: false,
-      timeout: opts.timeoutMs,
-      killSignal: 'SIGKILL',
-      maxBuffer: 64 * 1024 * 1024,
-      windowsHide: true,
-    });
+    let child: ReturnType<typeof execFile>;
+    try {
+      child = execFile(inv.file, inv.args, {
+        env: opts.env,
+        shell: false,
+        timeout: opts.timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 64 * 1024 * 1024,
+        windowsHide: true,
+      });
+    } catch (err) {
+      // execFile throws before spawning on arguments it refuses (a NUL byte): a failed result, never a crash.
+      resolve({ ok: false, exitCode: null, timedOut: false, output: '', spawnError: (err as Error).message });
+      return;
+    }
     child.stdout?.setEncoding('utf8').on('data', (c: string) => tail.push(c));
     child.stderr?.setEncoding('utf8').on('data', (c: string) => tail.push(c));
     let settled = false;

@@ -75,3 +75,25 @@ describe('MQTT secret of the agent', () => {
     }
   });
 });
+
+describe('stack roots', () => {
+  it('defaults to /opt/stacks and reads a comma-separated list from --stack-roots or HOMELAB_STACK_ROOTS', () => {
+    expect(parseAgentConfig({}, { node: 'piha' }).stackRoots).toEqual(['/opt/stacks']);
+    expect(parseAgentConfig({ HOMELAB_STACK_ROOTS: '/srv/stacks, /opt/compose' }, { node: 'piha' }).stackRoots).toEqual(['/srv/stacks', '/opt/compose']);
+    expect(parseAgentConfig({ HOMELAB_STACK_ROOTS: '/a' }, { node: 'piha', 'stack-roots': '/b' }).stackRoots).toEqual(['/b']);
+  });
+
+  it.each([
+    { roots: 'stacks', message: /absolute/ },
+    { roots: '/', message: /every file/ },
+    { roots: '/opt/../etc', message: /normalized/ },
+    { roots: '/opt/stacks/', message: /normalized/ },
+    { roots: ' , ', message: /at least one folder/ },
+  ])('refuses $roots with the flag and variable to fix', ({ roots, message }) => {
+    const res = checkAgentConfig({ HOMELAB_STACK_ROOTS: roots }, { node: 'piha' });
+    expect(res.ok).toBe(false);
+    const problems = res.ok ? '' : res.problems.join('\n');
+    expect(problems).toMatch(/--stack-roots \(HOMELAB_STACK_ROOTS\)/);
+    expect(problems).toMatch(message);
+  });
+});

@@ -1,10 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { NodeName } from '@homelab/contracts';
+import { AGENT_CREDENTIAL_ENV, MountPath, NodeName } from '@homelab/contracts';
 import { AgentError } from './errors';
 
 const PositiveMs = z.coerce.number().int().positive();
+
+/** Where compose stacks live unless HOMELAB_STACK_ROOTS says otherwise (deploy/compose.agent.yml mounts it). */
+export const DEFAULT_STACK_ROOT = '/opt/stacks';
+const StackRoot = z
+  .string()
+  .max(256)
+  .startsWith('/', 'stack roots must be absolute paths')
+  .refine((p) => p !== '/', 'a stack root of / would allow every file on the node')
+  .refine((p) => path.posix.normalize(p) === p && !p.endsWith('/'), 'stack roots must be normalized paths (no .., //, /./ or trailing /)');
 
 /**
  * Everything the agent needs to run, after defaults. The MQTT identity is the
@@ -44,13 +53,23 @@ export const AgentConfig = z
     diskMounts: z
       .string()
       .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
-      .pipe(z.array(z.string().startsWith('/', 'mounts must be absolute paths').max(256)).min(1, 'at least one mount'))
+      .pipe(z.array(MountPath).min(1, 'at least one mount'))
       .optional(),
     diskWarnPercent: z.coerce.number().min(1).max(100).default(85),
     diskHighPercent: z.coerce.number().min(1).max(100).default(95),
     /** A mount goes back to a lower level only this many points below the threshold. */
     diskHysteresisPercent: z.coerce.number().min(0).max(50).default(5),
     diskCheckMs: PositiveMs.default(30_000),
+    /**
+     * Folders whose compose files `redeploy` may run (comma-separated, default
+     * /opt/stacks): services.yaml comes from the hub, so the node decides which
+     * files compose may be pointed at (docs/security.md).
+     */
+    stackRoots: z
+      .string()
+      .default(DEFAULT_STACK_ROOT)
+      .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+      .pipe(z.array(StackRoot).min(1, 'at least one folder')),
   })
   .refine((c) => c.diskWarnPercent <= c.diskHighPercent, { path: ['diskWarnPercent'], message: 'must not be above the high threshold' })
   .refine((c) => c.mqttUsername === undefined || c.mqttUsername === c.node, {
@@ -67,6 +86,7 @@ export interface AgentFlags {
   'state-dir'?: string;
   'mqtt-password-file'?: string;
   'mqtt-ca'?: string;
+  'stack-roots'?: string;
 }
 
 export type AgentConfigCheck = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
@@ -75,8 +95,7 @@ const ENV = {
   node: 'HOMELAB_NODE',
   mqttUrl: 'HOMELAB_MQTT_URL',
   mqttUsername: 'HOMELAB_MQTT_USERNAME',
-  mqttPassword: 'HOMELAB_MQTT_PASSWORD',
-  mqttPasswordFile: 'HOMELAB_MQTT_PASSWORD_FILE',
+  ...AGENT_CREDENTIAL_ENV,
   mqttCaFile: 'HOMELAB_MQTT_CA_FILE',
   dockerSocket: 'DOCKER_SOCKET',
   stateDir: 'HOMELAB_AGENT_STATE_DIR',
@@ -92,6 +111,7 @@ const ENV = {
   diskHighPercent: 'HOMELAB_DISK_HIGH_PERCENT',
   diskHysteresisPercent: 'HOMELAB_DISK_HYSTERESIS_PERCENT',
   diskCheckMs: 'HOMELAB_DISK_CHECK_MS',
+  stackRoots: 'HOMELAB_STACK_ROOTS',
 } as const satisfies Partial<Record<keyof AgentConfig, string>>;
 
 const FLAG_OF: Partial<Record<keyof AgentConfig, keyof AgentFlags>> = {
@@ -101,6 +121,7 @@ const FLAG_OF: Partial<Record<keyof AgentConfig, keyof AgentFlags>> = {
   stateDir: 'state-dir',
   mqttPasswordFile: 'mqtt-password-file',
   mqttCaFile: 'mqtt-ca',
+  stackRoots: 'stack-roots',
 };
 
 /** Where a problem came from, in the operator's words (`--node (HOMELAB_NODE)`). */

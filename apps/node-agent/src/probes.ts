@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import mqtt from 'mqtt';
-import type { ProbeSpec } from '@homelab/contracts';
+import { isAgentCredentialEnv, type ProbeSpec } from '@homelab/contracts';
 
 /** What one probe run found: `ok`, or a one-line reason. */
 export interface ProbeOutcome {
@@ -16,21 +16,49 @@ export type ProbeRunner = (probe: ProbeSpec, timeoutMs: number) => Promise<Probe
 /** Bytes of an HTTP body read for the `body` match; the rest is not downloaded. */
 export const HTTP_BODY_LIMIT = 64 * 1024;
 
+export interface ProbeSecrets {
+  /** Where `passwordEnv` is looked up (process.env). */
+  env: NodeJS.ProcessEnv;
+  /** The agent's own broker password: never sent by a probe, whichever variable holds it. */
+  agentSecret?: string;
+}
+
+/**
+ * The password an mqtt probe may send, or why it may not send one. A probe's
+ * URL is free, so a probe must never carry the agent's own broker credential
+ * (docs/services-yaml.md): neither a variable the agent reads it from
+ * (AGENT_CREDENTIAL_ENV, also refused by validation) nor any variable that
+ * holds the same value. Pure.
+ */
+export function probePassword(passwordEnv: string | undefined, secrets: ProbeSecrets): { ok: true; password?: string } | { ok: false; detail: string } {
+  if (passwordEnv === undefined) return { ok: true };
+  const refused = { ok: false as const, detail: `passwordEnv ${passwordEnv} holds the agent's own broker credential; not sent` };
+  if (isAgentCredentialEnv(passwordEnv)) return refused;
+  const password = secrets.env[passwordEnv];
+  if (password !== undefined && secrets.agentSecret !== undefined && password === secrets.agentSecret) return refused;
+  return { ok: true, password };
+}
+
 /**
  * Probes over the network with Node's own clients (no fetch: undici would add
  * megabytes to the agent's footprint). Each run opens one connection and
  * closes it; a timeout destroys the socket, so nothing outlives the run.
  */
-export const runProbe: ProbeRunner = (probe, timeoutMs) => {
-  switch (probe.type) {
-    case 'tcp':
-      return tcpProbe(probe.host ?? '127.0.0.1', probe.port, timeoutMs);
-    case 'http':
-      return httpProbe(probe.url, probe.status, probe.body, timeoutMs);
-    case 'mqtt':
-      return mqttProbe(probe.url, probe.username, probe.passwordEnv ? process.env[probe.passwordEnv] : undefined, timeoutMs);
-  }
-};
+export function probeRunner(secrets: ProbeSecrets): ProbeRunner {
+  return async (probe, timeoutMs) => {
+    switch (probe.type) {
+      case 'tcp':
+        return tcpProbe(probe.host ?? '127.0.0.1', probe.port, timeoutMs);
+      case 'http':
+        return httpProbe(probe.url, probe.status, probe.body, timeoutMs);
+      case 'mqtt': {
+        const pw = probePassword(probe.passwordEnv, secrets);
+        if (!pw.ok) return { ok: false, detail: `mqtt ${probe.url}: ${pw.detail}` };
+        return mqttProbe(probe.url, probe.username, pw.password, timeoutMs);
+      }
+    }
+  };
+}
 
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
   return new Promise((resolve) => {

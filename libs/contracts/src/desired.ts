@@ -1,10 +1,26 @@
 import { z } from 'zod';
+import { isAgentCredentialEnv } from './agent-env';
 import { ContainerName, IsoTime, NodeName, ServiceName } from './names';
+
+/**
+ * Where a compose file may be: an absolute, normalized path to a `.yml` or
+ * `.yaml` file, without control characters (a NUL would stop exec before
+ * compose runs). Which folders are allowed is the agent's decision
+ * (its stack roots, docs/security.md), since only the node knows its layout.
+ */
+export const ComposeFilePath = z
+  .string()
+  .max(512)
+  .startsWith('/', 'must be an absolute path')
+  .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'must not contain control characters (NUL, newline, …)')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ..')
+  .refine((p) => !p.split('/').slice(1).some((seg) => seg === '' || seg === '.'), 'must be a normalized path (no //, /./ or trailing /)')
+  .refine((p) => /\.ya?ml$/.test(p), 'must name a compose file ending in .yml or .yaml');
 
 /** How `redeploy` recreates a service (seed: always `docker-compose` v1 unless told otherwise). */
 export const ComposeSpec = z.strictObject({
-  /** Absolute path of the compose file on the node. */
-  file: z.string().startsWith('/', 'must be an absolute path').max(512).refine((p) => !p.split('/').includes('..'), 'must not contain ..'),
+  /** Absolute path of the compose file on the node; the agent runs it only under its stack roots. */
+  file: ComposeFilePath,
   project: ServiceName,
   /** Compose service name; defaults to the service's own name. */
   service: ServiceName.optional(),
@@ -19,7 +35,11 @@ export type ComposeSpec = z.infer<typeof ComposeSpec>;
  */
 export const DURATION_PATTERN = /^(?:0|(?:\d{1,7}(?:ms|s|m|h|d))+)$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-export const Duration = z.string().regex(DURATION_PATTERN, 'must be a duration like 90s, 10m, 6h, 1h30m, 2d or 0');
+const DURATION_MESSAGE = 'must be a duration like 90s, 10m, 6h, 1h30m, 2d or 0';
+/** YAML reads a bare `0` as a number; it is the one number that is a duration without a unit. */
+export const Duration = z
+  .union([z.literal(0), z.string({ error: DURATION_MESSAGE }).regex(DURATION_PATTERN, DURATION_MESSAGE)], { error: DURATION_MESSAGE })
+  .transform((v) => String(v));
 
 /** Milliseconds of a duration matching DURATION_PATTERN (throws on anything else). */
 export function durationMs(text: string): number {
@@ -116,7 +136,11 @@ export const MqttProbe = z.strictObject({
   url: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).max(1024),
   username: z.string().min(1).max(128).optional(),
   /** Name of an environment variable of the agent holding the password (never the password itself). */
-  passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'must be an environment variable name').optional(),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'must be an environment variable name')
+    .refine((name) => !isAgentCredentialEnv(name), "must not name the agent's own broker credential; give the probe a variable of its own")
+    .optional(),
   ...probeCommon,
 });
 export const ProbeSpec = z.discriminatedUnion('type', [TcpProbe, HttpProbe, MqttProbe]);

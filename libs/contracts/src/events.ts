@@ -79,20 +79,27 @@ export const ServiceUnhealthyEvent = z.object({
   }),
 });
 /**
- * A mount path as the agent watches it. No control characters, line or
- * paragraph separators: a path with them names no mount an operator
- * configured, and it would only forge lines where the hub shows it.
+ * A watched mount point: an absolute path, as the agent's HOMELAB_DISK_MOUNTS
+ * requires. World state keys disks by it, so it can never be a key such as
+ * `__proto__` that a JSON object cannot hold as data (docs/events.md). No
+ * control characters, line or paragraph separators: a path with them names no
+ * mount an operator configured, and it would only forge lines where the hub
+ * shows it.
  */
-export const DiskMount = z
+const MOUNT_PATH_CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
+/** Matches a character a mount path may not hold (the event log's fast decoder checks with it too). */
+export const MOUNT_PATH_FORBIDDEN = new RegExp(`[${MOUNT_PATH_CONTROL}]`);
+export const MountPath = z
   .string()
   .max(256)
-  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'must not contain control characters or line separators');
+  .startsWith('/', 'must be an absolute mount path')
+  .regex(new RegExp(`^[^${MOUNT_PATH_CONTROL}]*$`), 'must not contain control characters or line separators');
 
 export const DiskPressureEvent = z.object({
   ...base,
   type: z.literal('disk_pressure'),
   data: z.object({
-    mount: DiskMount,
+    mount: MountPath,
     level: z.enum(['warn', 'high']),
     usedPercent: z.number().min(0).max(100),
     freeBytes: z.number().nonnegative().optional(),
@@ -101,7 +108,7 @@ export const DiskPressureEvent = z.object({
 export const DiskOkEvent = z.object({
   ...base,
   type: z.literal('disk_ok'),
-  data: z.object({ mount: DiskMount, usedPercent: z.number().min(0).max(100) }),
+  data: z.object({ mount: MountPath, usedPercent: z.number().min(0).max(100) }),
 });
 /** Written by the hub from the node's status topic (birth / last will). */
 export const NodeOnlineEvent = z.object({

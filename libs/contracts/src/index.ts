@@ -2,6 +2,7 @@ export * from './names';
 export * from './topics';
 export * from './events';
 export * from './status';
+export * from './agent-env';
 export * from './desired';
 export * from './actions';
 export * from './world';

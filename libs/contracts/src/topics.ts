@@ -27,6 +27,19 @@ export const topics = {
   allNodes: (channel: NodeChannel) => `${TOPIC_PREFIX}/nodes/+/${channel}`,
 } as const;
 
+/**
+ * Channels whose messages a broker must never keep retained (docs/mqtt.md):
+ * a retained event, command, result or ack would be delivered again to every
+ * new subscriber as if it had just happened.
+ */
+export const NEVER_RETAINED_CHANNELS: readonly NodeChannel[] = ['events', 'commands', 'results', 'acks'];
+
+/** True for a node topic of a never-retained channel. */
+export function isNeverRetained(topic: string): boolean {
+  const parsed = parseNodeTopic(topic);
+  return parsed !== null && NEVER_RETAINED_CHANNELS.includes(parsed.channel);
+}
+
 export interface ParsedNodeTopic {
   node: string;
   channel: NodeChannel;

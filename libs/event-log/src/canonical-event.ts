@@ -1,4 +1,4 @@
-import { CONTAINER_NAME_PATTERN, NAME_PATTERN, type HomelabEvent, type StoredEvent } from '@homelab/contracts';
+import { CONTAINER_NAME_PATTERN, MOUNT_PATH_FORBIDDEN, NAME_PATTERN, type HomelabEvent, type StoredEvent } from '@homelab/contracts';
 
 /*
  * Fast path of the reader (replay reads millions of lines). zod validates a
@@ -54,6 +54,8 @@ const str = (v: unknown, max: number): boolean => typeof v === 'string' && v.len
 export const name = (v: unknown): boolean => names.test(v);
 const uint = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const nonneg = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+/** Same as the contracts' MountPath (absolute, no control characters). */
+const mount = (v: unknown): boolean => str(v, 256) && (v as string).startsWith('/') && !MOUNT_PATH_FORBIDDEN.test(v as string);
 const percent = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 100;
 
 export function isoTime(v: unknown): boolean {
@@ -173,13 +175,13 @@ export function eventData(type: string, d: unknown): boolean {
       return (
         isObj(d) &&
         keysIn(d, DISK_PRESSURE_KEYS) &&
-        str(d.mount, 256) &&
+        mount(d.mount) &&
         (d.level === 'warn' || d.level === 'high') &&
         percent(d.usedPercent) &&
         (d.freeBytes === undefined || nonneg(d.freeBytes))
       );
     case 'disk_ok':
-      return isObj(d) && keysIn(d, DISK_OK_KEYS) && str(d.mount, 256) && percent(d.usedPercent);
+      return isObj(d) && keysIn(d, DISK_OK_KEYS) && mount(d.mount) && percent(d.usedPercent);
     case 'node_online':
       // A birth with a `services` record is left to zod.
       return (

@@ -11,6 +11,7 @@ export const AGENT_OPTIONS = {
   'state-dir': { type: 'string' },
   'mqtt-password-file': { type: 'string' },
   'mqtt-ca': { type: 'string' },
+  'stack-roots': { type: 'string' },
 } as const;
 
 export async function agentCommand(argv: string[]): Promise<number> {

@@ -1,11 +1,11 @@
-import { HubConfig, readCredentials, writeMosquittoFiles } from '@homelab/hub';
+import { DEFAULT_MOSQUITTO_BIND, HubConfig, isBindAddress, readCredentials, writeMosquittoFiles } from '@homelab/hub';
 import { parse, UsageError } from '../args';
 import { BROKER_CONFIG_HELP } from '../help';
 import { dataRoot } from './nodes';
 
 /** `homelab broker-config --out <dir>`: Mosquitto password, ACL and conf files from the hub's credentials. */
 export async function brokerConfigCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { root: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' } } as const);
+  const { values } = parse(argv, { root: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, bind: { type: 'string' } } as const);
   if (values.help) {
     console.log(BROKER_CONFIG_HELP);
     return 0;
@@ -17,11 +17,14 @@ export async function brokerConfigCommand(argv: string[]): Promise<number> {
   const maxPayloadBytes = HubConfig.shape.maxPayloadBytes.parse(undefined);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new UsageError('--port must be a TCP port');
-  const files = await writeMosquittoFiles(values.out, creds, { maxPayloadBytes, ...(port ? { port } : {}) });
+  const bind = values.bind ?? DEFAULT_MOSQUITTO_BIND;
+  if (!isBindAddress(bind)) throw new UsageError('--bind must be an IP address or host name (e.g. 0.0.0.0 for every interface)');
+  const files = await writeMosquittoFiles(values.out, creds, { maxPayloadBytes, bind, ...(port ? { port } : {}) });
   const roles = Object.values(creds.users).map((u) => u.role);
   console.error(
     `Wrote ${files.passwordFile} (0600), ${files.aclFile} and ${files.confFile} for ${roles.length} identities ` +
-      `(${roles.filter((r) => r === 'node').length} nodes, ${roles.filter((r) => r === 'hub').length} hub, ${roles.filter((r) => r === 'inspector').length} inspectors).\n` +
+      `(${roles.filter((r) => r === 'node').length} nodes, ${roles.filter((r) => r === 'hub').length} hub, ${roles.filter((r) => r === 'inspector').length} inspectors); ` +
+      `the listener binds ${bind}${bind === DEFAULT_MOSQUITTO_BIND ? ' (loopback only: --bind <address> for agents on other hosts)' : ''}.\n` +
       `Mosquitto must be able to read the password file (chown it to the broker's user); reload with SIGHUP after changes.`,
   );
   if (!roles.includes('hub')) console.error(`Warning: no hub identity yet; add it with 'homelab nodes add homelab-hub --role hub'.`);

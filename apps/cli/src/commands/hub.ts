@@ -1,4 +1,4 @@
-import { resolveHubConfig, startHub } from '@homelab/hub';
+import { hubEnvSettingsHelp, resolveHubConfig, startHub } from '@homelab/hub';
 import { createLogger } from '@homelab/logging';
 import { parse } from '../args';
 import { HUB_HELP } from '../help';
@@ -22,7 +22,7 @@ export const HUB_OPTIONS = {
 export async function hubCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, HUB_OPTIONS);
   if (values.help) {
-    console.log(HUB_HELP);
+    console.log(`${HUB_HELP}\n${hubEnvSettingsHelp()}`);
     return 0;
   }
   const log = createLogger('hub');

@@ -114,5 +114,15 @@ describe('Mosquitto files from the credentials', () => {
     expect(conf).toMatch(/^allow_anonymous false$/m);
     expect(conf).toMatch(/^use_username_as_clientid true$/m);
     expect(conf).toMatch(/^max_packet_size 2024$/m);
+    expect(conf).toMatch(/^listener 1883 127\.0\.0\.1$/m);
+  });
+
+  it('binds the listener to the address given, and refuses one that could add a line to the conf', () => {
+    const creds = { version: 1, users: {} } as never;
+    const conf = (bind?: string) => mosquittoFiles(creds, { maxPayloadBytes: 1000, port: 1884, bind }).conf({ passwordFile: '/x/p', aclFile: '/x/a' });
+    expect(conf('100.64.0.7')).toMatch(/^listener 1884 100\.64\.0\.7$/m);
+    expect(conf('::1')).toMatch(/^listener 1884 ::1$/m);
+    expect(conf('hub.lan')).toMatch(/^listener 1884 hub\.lan$/m);
+    for (const bad of ['', '0.0.0.0\nallow_anonymous true', 'a b', '-h']) expect(() => conf(bad), bad).toThrow(/not an IP address or host name/);
   });
 });

@@ -264,3 +264,22 @@ function mqttConnect(clientId: string, username: string, password: string): Buff
   const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str(clientId), str(username), str(password)]);
   return Buffer.concat([Buffer.from([0x10, ...varint(body.length)]), body]);
 }
+
+describe('embedded broker: retained messages', () => {
+  it('keeps no event or result retained for a later subscriber, but keeps the status', async () => {
+    await start();
+    const piha = await asNode('piha');
+    await piha.publishAsync(topics.events('piha'), '"event"', { qos: 1, retain: true });
+    await piha.publishAsync(topics.results('piha'), '"result"', { qos: 1, retain: true });
+    await piha.publishAsync(topics.status('piha'), '"status"', { qos: 1, retain: true });
+    const late = await connect({ clientId: 'ops', username: 'ops', password: 'secret-ops' });
+    const retained: string[] = [];
+    late.on('message', (topic, _payload, packet) => {
+      if (packet.retain) retained.push(topic);
+    });
+    await late.subscribeAsync('homelab/#', { qos: 1 });
+    for (let i = 0; i < 100 && !retained.includes(topics.status('piha')); i++) await sleep(20);
+    await sleep(100);
+    expect(retained).toEqual([topics.status('piha')]);
+  });
+});

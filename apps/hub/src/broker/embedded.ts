@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
+import { isNeverRetained } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { HubError } from '../errors';
 import { mayPublish, maySubscribe, type Identity } from './acl';
@@ -86,6 +87,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const who = (client: object): Identity => identities.get(client) ?? { kind: 'none' };
   // An agent publishes on the same few topics all the time: remember the last one allowed per client.
   const lastAllowed = new WeakMap<object, string>();
+  const warnedRetain = new WeakSet<object>();
   const limit = opts.rateLimit && opts.rateLimit.perSec > 0 ? opts.rateLimit : null;
   // Per node, not per connection: reconnecting does not refill the bucket.
   const buckets = new Map<string, TokenBucket>();
@@ -134,6 +136,15 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         log.warn({ clientId: client?.id, topic: packet.topic, bytes: packet.payload.length }, 'publish refused: payload too large');
         done(new Error('payload too large'));
         return;
+      }
+      if (packet.retain && isNeverRetained(packet.topic)) {
+        // docs/mqtt.md: events, commands, results and acks are never retained. The message
+        // still goes to its subscribers; the broker only does not keep it for later ones.
+        packet.retain = false;
+        if (client && !warnedRetain.has(client)) {
+          warnedRetain.add(client);
+          log.warn({ clientId: client.id, topic: packet.topic }, 'retain flag dropped: this topic is never retained');
+        }
       }
       const node = client ? who(client) : null;
       if (!limit || node?.kind !== 'node') {

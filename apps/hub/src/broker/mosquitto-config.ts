@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { TOPIC_PREFIX } from '@homelab/contracts';
+import { HubError } from '../errors';
 import type { CredentialsFile } from './credentials';
 import { PACKET_OVERHEAD_BYTES } from './packet-guard';
 
@@ -26,7 +28,24 @@ export interface MosquittoFiles {
 const NODE_WRITE = ['status', 'events', 'results'];
 const NODE_READ = ['commands', 'desired', 'acks'];
 
-export function mosquittoFiles(creds: CredentialsFile, opts: { maxPayloadBytes: number; port?: number }): MosquittoFiles {
+/** Where the generated listener binds unless told otherwise: loopback, like the embedded broker (docs/security.md). */
+export const DEFAULT_MOSQUITTO_BIND = '127.0.0.1';
+
+/** An IP address or host name for `listener <port> <bind>`: nothing that could end the line or add a setting. */
+export function isBindAddress(bind: string): boolean {
+  return net.isIP(bind) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(bind);
+}
+
+export interface MosquittoOptions {
+  maxPayloadBytes: number;
+  port?: number;
+  /** Listener address (default DEFAULT_MOSQUITTO_BIND); `0.0.0.0` listens on every interface. */
+  bind?: string;
+}
+
+export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): MosquittoFiles {
+  const bind = opts.bind ?? DEFAULT_MOSQUITTO_BIND;
+  if (!isBindAddress(bind)) throw new HubError('config_invalid', `listener address ${JSON.stringify(bind)} is not an IP address or host name`);
   const users = Object.entries(creds.users).sort(([a], [b]) => a.localeCompare(b));
   const passwords = users.map(([name, c]) => `${name}:${c.mosquitto}`).join('\n') + (users.length ? '\n' : '');
 
@@ -71,9 +90,9 @@ export function mosquittoFiles(creds: CredentialsFile, opts: { maxPayloadBytes: 
 
   const conf = (p: { passwordFile: string; aclFile: string }) =>
     [
-      `listener ${opts.port ?? 1883}`,
+      `listener ${opts.port ?? 1883} ${bind}`,
       '# MQTT over TLS (recommended beyond a trusted LAN/Tailscale):',
-      '# listener 8883',
+      `# listener 8883 ${bind}`,
       '# certfile /etc/mosquitto/certs/server.crt',
       '# keyfile /etc/mosquitto/certs/server.key',
       '',
@@ -87,12 +106,13 @@ export function mosquittoFiles(creds: CredentialsFile, opts: { maxPayloadBytes: 
 export async function writeMosquittoFiles(
   dir: string,
   creds: CredentialsFile,
-  opts: { maxPayloadBytes: number; port?: number },
+  opts: MosquittoOptions,
 ): Promise<{ passwordFile: string; aclFile: string; confFile: string }> {
+  // Built first, so a bad option writes nothing.
+  const files = mosquittoFiles(creds, opts);
   await fs.mkdir(dir, { recursive: true });
   const abs = path.resolve(dir);
   const paths = { passwordFile: path.join(abs, 'passwords'), aclFile: path.join(abs, 'acl') };
-  const files = mosquittoFiles(creds, opts);
   await fs.writeFile(paths.passwordFile, files.passwords, { mode: 0o600 });
   await fs.chmod(paths.passwordFile, 0o600);
   await fs.writeFile(paths.aclFile, files.acl, { mode: 0o644 });

@@ -122,6 +122,79 @@ describe('loadDesired', () => {
   });
 });
 
+describe('desired state that could hurt the node or leak to viewers', () => {
+  it('refuses a services.yaml that is a symbolic link, naming file and reason, and keeps the last good state', async () => {
+    await host('piha', PIHA);
+    const good = (await loadDesired(hosts, {}, log)).desired;
+    const elsewhere = path.join(tmp.path, 'secret.yaml');
+    await fs.writeFile(elsewhere, 'db_password: hunter2\napi_token: abc\n');
+    await fs.rm(path.join(hosts, 'piha', 'services.yaml'));
+    await fs.symlink(elsewhere, path.join(hosts, 'piha', 'services.yaml'));
+    for (const cache of [undefined, new DesiredFileCache()]) {
+      const { desired, problems, invalidHosts } = await loadDesired(hosts, good, log, { cache });
+      expect(problems).toEqual([
+        { file: 'hosts/piha/services.yaml', path: '', message: 'the file is a symbolic link; links are not followed, put the real file in the hosts folder' },
+      ]);
+      expect(JSON.stringify(problems)).not.toMatch(/db_password|api_token/);
+      expect(invalidHosts).toEqual(['piha']);
+      expect(desired.piha).toEqual(good.piha);
+    }
+  });
+
+  it('refuses a host folder that is a symbolic link', async () => {
+    const outside = path.join(tmp.path, 'outside');
+    await fs.mkdir(outside);
+    await fs.writeFile(path.join(outside, 'services.yaml'), 'node: linked\nservices: {}\n');
+    await fs.symlink(outside, path.join(hosts, 'linked'));
+    const { desired, problems } = await loadDesired(hosts, {}, log);
+    expect(desired).toEqual({});
+    expect(problems).toEqual([
+      { file: 'hosts/linked/services.yaml', path: '', message: 'the host folder hosts/linked is a symbolic link; links are not followed, put the real file in the hosts folder' },
+    ]);
+  });
+
+  it('refuses a symbolic link as hosts/policy.yaml', async () => {
+    const elsewhere = path.join(tmp.path, 'p.yaml');
+    await fs.writeFile(elsewhere, 'autoApprove: guarded\n');
+    await fs.symlink(elsewhere, path.join(hosts, 'policy.yaml'));
+    const { policy, problems } = await loadDesired(hosts, {}, log);
+    expect(policy).toBeUndefined();
+    expect(problems).toEqual([{ file: 'hosts/policy.yaml', path: '', message: 'the file is a symbolic link; links are not followed, put the real file in the hosts folder' }]);
+  });
+
+  it('quotes at most five unknown keys, each cut to 64 characters', async () => {
+    const long = 'k'.repeat(300);
+    await host('piha', `node: piha\nservices:\n  z:\n    ${long}: 1\n    a: 1\n    b: 1\n    c: 1\n    d: 1\n    e: 1\n    f: 1\n`);
+    const { problems } = await loadDesired(hosts, {}, log);
+    expect(problems).toEqual([{ file: 'hosts/piha/services.yaml', path: 'services.z', message: `Unrecognized keys: "${'k'.repeat(64)}…", "a", "b", "c", "d" and 2 more` }]);
+  });
+
+  it.each([
+    { why: 'a NUL byte', file: '"/opt/stacks/z2m/\\0docker-compose.yml"', message: 'must not contain control characters (NUL, newline, …)' },
+    { why: 'a file that is no compose file', file: '/etc/shadow', message: 'must name a compose file ending in .yml or .yaml' },
+    { why: 'a .. segment', file: '/opt/stacks/../../etc/x.yml', message: 'must not contain ..' },
+  ])('refuses a compose.file with $why, naming file, path and reason', async ({ file, message }) => {
+    await host('piha', `node: piha\nservices:\n  z2m:\n    compose: {file: ${file}, project: z2m}\n`);
+    const { problems } = await loadDesired(hosts, {}, log);
+    expect(problems).toEqual([{ file: 'hosts/piha/services.yaml', path: 'services.z2m.compose.file', message }]);
+  });
+
+  it("refuses an mqtt probe whose passwordEnv names the agent's own broker secret", async () => {
+    await host('piha', 'node: piha\nservices:\n  m:\n    probes:\n      - {type: mqtt, url: "mqtt://evil.example:1883", passwordEnv: HOMELAB_MQTT_PASSWORD}\n');
+    const { problems } = await loadDesired(hosts, {}, log);
+    expect(problems).toEqual([
+      { file: 'hosts/piha/services.yaml', path: 'services.m.probes[0].passwordEnv', message: "must not name the agent's own broker credential; give the probe a variable of its own" },
+    ]);
+  });
+
+  it('accepts `backoff: 0` as YAML writes it (a number), as the docs allow', async () => {
+    await host('piha', 'node: piha\npolicy:\n  restartBudget: {backoff: 0}\nservices: {}\n');
+    const { desired, problems } = await loadDesired(hosts, {}, log);
+    expect(problems).toEqual([]);
+    expect(desired.piha?.policy?.restartBudget?.backoff).toBe('0');
+  });
+});
+
 describe('DesiredFileCache', () => {
   const past = (secondsAgo: number) => new Date(Date.now() - secondsAgo * 1000);
 

@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -109,9 +110,13 @@ export async function loadDesired(hostsDir: string, lastGood: DesiredState, log:
   }
   for (const name of entries.sort()) {
     if (name.startsWith('.')) continue;
-    const stat = await fs.stat(path.join(hostsDir, name)).catch(() => null);
-    if (!stat?.isDirectory()) continue;
-    const outcome = await cached(cache, path.join(hostsDir, name, FILE_NAME), () => loadHost(hostsDir, name, shown(name, FILE_NAME)));
+    const full = path.join(hostsDir, name);
+    const stat = await fs.lstat(full).catch(() => null);
+    const linkedFolder = stat?.isSymbolicLink() === true && (await fs.stat(full).catch(() => null))?.isDirectory() === true;
+    if (!stat?.isDirectory() && !linkedFolder) continue;
+    const outcome = linkedFolder
+      ? symlinkRefused<HostServicesFile>(shown(name, FILE_NAME), `the host folder ${shown(name)}`)
+      : await cached(cache, path.join(hostsDir, name, FILE_NAME), () => loadHost(hostsDir, name, shown(name, FILE_NAME)));
     if (outcome.ok) {
       desired[name] = outcome.file;
       continue;
@@ -127,9 +132,19 @@ export async function loadDesired(hostsDir: string, lastGood: DesiredState, log:
   return { desired, problems, invalidHosts, hostsReadable: true, policy };
 }
 
+/**
+ * Desired state is read only from files inside the hosts folder: a symbolic
+ * link could point anywhere the hub can read, and the problems of an invalid
+ * file (its keys) are shown to every viewer of `/summary` (docs/services-yaml.md).
+ */
+function symlinkRefused<T>(file: string, what: string): Outcome<T> {
+  return { ok: false, problems: [{ file, path: '', message: `${what} is a symbolic link; links are not followed, put the real file in the hosts folder` }] };
+}
+
 async function cached<T>(cache: DesiredFileCache | undefined, full: string, load: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
   if (!cache) return load();
-  const st = await fs.stat(full, { bigint: true }).catch(() => null);
+  // lstat: a link is never a file here, so it is never cached (readYaml refuses it).
+  const st = await fs.lstat(full, { bigint: true }).catch(() => null);
   if (!st?.isFile()) return load();
   const sig = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   const hit = cache.get<T>(full, sig);
@@ -155,12 +170,22 @@ async function readYaml(full: string, file: string): Promise<Outcome<YamlDoc>> {
   const fail = (message: string): Outcome<YamlDoc> => ({ ok: false, problems: [{ file, path: '', message }] });
   let text: string;
   try {
-    const stat = await fs.stat(full);
-    if (!stat.isFile()) return fail('not a regular file');
-    if (stat.size > MAX_FILE_BYTES) return fail(`file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES}`);
-    text = await fs.readFile(full, 'utf8');
+    const link = await fs.lstat(full);
+    if (link.isSymbolicLink()) return symlinkRefused(file, 'the file');
+    // O_NOFOLLOW: a link swapped in after the lstat is refused by the kernel (ELOOP) instead of followed.
+    const handle = await fs.open(full, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) return fail('not a regular file');
+      if (stat.size > MAX_FILE_BYTES) return fail(`file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES}`);
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, file: { kind: 'missing' } };
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: true, file: { kind: 'missing' } };
+    if (code === 'ELOOP') return symlinkRefused(file, 'the file');
     return fail(`cannot read: ${(err as Error).message}`);
   }
   try {

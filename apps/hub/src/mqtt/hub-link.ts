@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '@homelab/logging';
-import { topics } from '@homelab/contracts';
+import { isNeverRetained, topics } from '@homelab/contracts';
 import { HUB_CLIENT_ID } from '../broker/acl';
 import type { EmbeddedBroker, InProcessClient } from '../broker/embedded';
 
@@ -53,7 +53,25 @@ export function createHubLink(opts: HubLinkOptions): HubLink {
     // Our own outbox/ack protocol carries durability; don't let the client's in-memory queue grow unbounded.
     queueQoSZero: false,
   });
-  client.on('message', (topic, payload) => opts.onMessage(topic, payload));
+  // Topics the hub cleared whose clearing (empty) message has not come back yet.
+  const clearing = new Set<string>();
+  client.on('message', (topic, payload, packet) => {
+    if (isNeverRetained(topic)) {
+      // An external broker cannot refuse the retain flag per topic (Mosquitto), so a message some
+      // client published retained comes back to every subscriber at subscribe time (retain set).
+      // docs/mqtt.md says never: the hub clears it, and skips the empty message that clears it.
+      if (payload.length === 0 && clearing.delete(topic)) return;
+      if (packet.retain && payload.length > 0) clearRetained(topic);
+    }
+    opts.onMessage(topic, payload);
+  });
+  const clearRetained = (topic: string) => {
+    log.warn({ topic }, 'clearing a retained message on a topic that is never retained');
+    if (clearing.size < 10_000) clearing.add(topic);
+    client.publish(topic, '', { qos: 1, retain: true }, (err) => {
+      if (err) log.warn({ err, topic }, 'could not clear the retained message');
+    });
+  };
   client.on('error', (err) => log.warn({ err }, 'mqtt link error'));
   client.on('reconnect', () => log.debug('mqtt link reconnecting'));
   client.on('offline', () => log.warn({ url: opts.url }, 'mqtt link offline'));

@@ -244,10 +244,10 @@ describe('fold: idempotence and safety', () => {
     expect(world.services['piha/z2m']).toMatchObject({ status: 'healthy', since: at(-600), lastSeq: 2 });
   });
 
-  it('keeps names that collide with Object.prototype as plain data and ignores a `__proto__` mount', () => {
-    const world = run([ev.heartbeat('constructor', 1), ev.disk('constructor', 2, 'constructor', 'high'), ev.disk('constructor', 3, '__proto__', 'high')]);
+  it('keeps names that collide with Object.prototype as plain data', () => {
+    const world = run([ev.heartbeat('constructor', 1), ev.disk('constructor', 2, '/constructor', 'high'), ev.disk('constructor', 3, '/__proto__', 'high')]);
     expect(Object.keys(world.nodes)).toEqual(['constructor']);
-    expect(Object.keys(world.nodes[CTOR]!.disks)).toEqual(['constructor']);
+    expect(Object.keys(world.nodes[CTOR]!.disks)).toEqual(['/constructor', '/__proto__']);
     expect(Object.getPrototypeOf(world.nodes[CTOR]!.disks)).toBe(Object.prototype);
     expect(world.nodes[CTOR]!.lastSeq).toBe(3);
   });

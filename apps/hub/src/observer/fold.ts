@@ -74,9 +74,7 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
       break;
     case 'disk_pressure':
     case 'disk_ok': {
-      // zod records (world files, API) cannot carry a `__proto__` key, so such a
-      // mount could not survive a restart; no real mount path looks like it.
-      if (e.data.mount === '__proto__') break;
+      // Mounts are absolute paths (MountPath), so never a key like `__proto__`.
       const level = e.type === 'disk_ok' ? 'ok' : e.data.level;
       const prev = own(node.disks, e.data.mount);
       setOwn(node.disks, e.data.mount, { mount: e.data.mount, level, usedPercent: e.data.usedPercent, since: prev && prev.level === level ? prev.since : hubTimeOf(clock, e.ts) });
