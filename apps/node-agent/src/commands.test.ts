@@ -99,6 +99,20 @@ describe('CommandHandler', () => {
     expect(stored).toMatchObject({ state: 'done', result: r });
   });
 
+  it('answers a fault inside the agent during a redeploy with a failed result at once, journaled, not left running', async () => {
+    desired.web = { monitor: true, compose: { file: '/srv/web/compose.yml', project: 'web', build: false, command: 'docker-compose' } };
+    const h = make({
+      runCompose: () => {
+        throw new RangeError('The value of "timeout" is out of range');
+      },
+    });
+    const r = await send(h, cmd({ actionId: 'redeploy-piha-web', type: 'redeploy', service: 'web' }));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'agent_error' } });
+    expect(r!.error!.message).toContain('timeout');
+    const stored = JSON.parse(await fs.readFile(journal.fileOf('redeploy-piha-web'), 'utf8'));
+    expect(stored).toMatchObject({ state: 'done', result: r });
+  });
+
   it('answers a redelivered command from the journal with replayed=true and never runs it twice', async () => {
     const h = make();
     const first = await send(h, cmd());

@@ -28,7 +28,8 @@ export type CommandErrorCode =
   | 'compose_file_refused'
   | 'compose_failed'
   | 'compose_timeout'
-  | 'cleanup_partial';
+  | 'cleanup_partial'
+  | 'agent_error';
 
 export interface CommandHandlerDeps {
   node: string;
@@ -152,7 +153,16 @@ export class CommandHandler {
       return this.answer(this.refusal(cmd.actionId, 'journal_unavailable', `cannot journal the command, so it does not run: ${errorMessage(err)}`), cmd);
     }
     this.executed += 1;
-    return this.finish(cmd, await this.execute(cmd, startedAt));
+    let result: CommandResult;
+    try {
+      result = await this.execute(cmd, startedAt);
+    } catch (err) {
+      // A fault of the agent itself must still end the journaled run with an answer,
+      // not leave it `started` until a restart reports it as interrupted.
+      this.deps.log.error({ err, actionId: cmd.actionId }, 'command failed inside the agent');
+      result = this.result(cmd.actionId, 'failed', startedAt, [], { code: 'agent_error', message: `the agent failed while running the command: ${errorMessage(err)}` });
+    }
+    return this.finish(cmd, result);
   }
 
   /** Feeds the command's hub stamp to the hub clock; says so when this node's clock is off the hub's. */

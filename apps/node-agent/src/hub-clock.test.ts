@@ -42,4 +42,13 @@ describe('HubClock: the hub time from command stamps and the monotonic clock', (
     c.observe(HUB + 19_000);
     expect(c.now()).toBe(HUB + 19_000);
   });
+
+  it('tells time in whole milliseconds although the monotonic clock has fractions (timers take only integers)', () => {
+    let mono = 1234.567;
+    const c = new HubClock(() => mono);
+    c.observe(HUB);
+    mono = 86_227.9;
+    expect(Number.isInteger(c.now())).toBe(true);
+    expect(c.now()).toBe(HUB + 84_993);
+  });
 });

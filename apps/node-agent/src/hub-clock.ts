@@ -26,9 +26,13 @@ export class HubClock {
     if (this.base === null || diff > this.base.diff || at - this.base.at > this.refreshMs) this.base = { diff, at };
   }
 
-  /** The hub's time now (ms since epoch), or null before the first stamp. */
+  /**
+   * The hub's time now in whole ms since epoch (the monotonic clock has
+   * fractions, and timers such as execFile's `timeout` take only integers),
+   * or null before the first stamp.
+   */
   now(): number | null {
-    return this.base === null ? null : this.base.diff + this.monotonic();
+    return this.base === null ? null : Math.floor(this.base.diff + this.monotonic());
   }
 
   /** How far `wallMs` (this agent's clock now) is ahead of the hub's time; null before the first stamp. */
