@@ -62,7 +62,7 @@ describe('redeploys of one compose project on the real engine', () => {
     store = new FsActionStore({ root });
     await store.init();
     hub = await startHubProcess({ root, hostsDir, name: 'compose-serial-hub', env: { HOMELAB_COMMAND_TIMEOUT_MS: '90000', HOMELAB_EXECUTOR_INTERVAL_MS: '200' } });
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: hub.mqttUrl, dockerSocket: socket, stateDir: path.join(tmp.path, 'agent-piha'), name: 'compose-serial-agent', hubRoot: root });
+    agent = await startAgentProcess({ node: 'piha', mqttUrl: hub.mqttUrl, dockerSocket: socket, stateDir: path.join(tmp.path, 'agent-piha'), name: 'compose-serial-agent', hubRoot: root, stackRoots: [path.dirname(composeFile)] });
     // The agent has the desired state (with the compose settings) once the world shows both services.
     await waitFor(
       async () => {
