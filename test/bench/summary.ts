@@ -20,8 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { World, WorldNode, WorldService } from '@homelab/contracts';
-import { pendingAction } from '../../libs/action-store/src/test-support';
-import { buildTestWeb } from '../../apps/hub/src/web/testing';
+import { pendingAction } from '@homelab/action-store/testing';
+import { buildTestWeb } from '@homelab/hub/testing';
 
 export interface SummaryBenchResult {
   services: number;

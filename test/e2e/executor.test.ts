@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { topics, type Action, type Command } from '@homelab/contracts';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 const run = promisify(execFile);
