@@ -1,5 +1,5 @@
 /**
- * UI/API benchmark (issue 7, item 7): `GET /summary` p99 ≤ 20 ms with 20,000
+ * UI/API benchmark (docs/benchmarks.md, "UI and API"): `GET /summary` p99 ≤ 20 ms with 20,000
  * services in world state, and the UI's first load ≤ 200 KB transferred.
  *
  *   npm run bench -- summary            print the results

@@ -14,7 +14,7 @@ import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProce
 const run = promisify(execFile);
 
 /**
- * Issue 5 on the real engine and real docker-compose v1: redeploy and
+ * Actions (docs/actions.md, "Types") on the real engine and real docker-compose v1: redeploy and
  * disk_cleanup end to end, duplicate delivery, kill -9 of the hub and of the
  * agent mid-action, and a command for an unknown service. The node is in a
  * maintenance window so the supervisor neither proposes nor auto-cancels
