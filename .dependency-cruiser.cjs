@@ -6,7 +6,7 @@
 // never by a relative path into another package's folder.
 
 /** Files that exist only for tests: they may use devDependencies. */
-const TEST_ONLY = ['\\.test\\.ts$', '/src/testing/', '/src/test-support\\.ts$', '/src/web/testing\\.ts$', '/src/codec-fuzz\\.ts$'];
+const TEST_ONLY = ['\\.test\\.ts$', '/testing/', '/testing\\.ts$', '/test-[a-z-]+\\.ts$', '/codec-fuzz\\.ts$'];
 
 /** A workspace package reached by name resolves through its node_modules link. */
 const pkg = (...names) => `^(${names.map((n) => `node_modules/@homelab/${n}/`).join('|')})`;
