@@ -17,6 +17,7 @@ WORKDIR /app
 # The agent-only bundle: `homelab agent` without the hub's code (deploy/agent-bundle.mjs).
 COPY --from=build /src/dist/homelab-agent.mjs /app/homelab-agent.mjs
 # Root inside the container: the Docker socket is root on the host anyway (docs/security.md).
-# --max-semi-space-size=1 --lite-mode: AGENT_NODE_FLAGS in deploy/agent-bundle.mjs (docs/benchmarks.md, "Agent: detection latency and footprint").
+# --max-semi-space-size=1 --lite-mode: AGENT_NODE_FLAGS in deploy/agent-bundle.mjs
+# (docs/benchmarks.md, "Agent: detection latency and footprint").
 ENTRYPOINT ["node", "--max-semi-space-size=1", "--lite-mode", "/app/homelab-agent.mjs"]
 CMD ["agent"]

@@ -56,7 +56,10 @@ const durationWithin = (minMs: number, maxMs: number, what: string) =>
     return ms >= minMs && ms <= maxMs;
   }, what);
 
-/** Highest action risk the supervisor approves by itself: `none` (the default), `low`, or `guarded` (everything); docs/supervisor.md, "Auto-approval". */
+/**
+ * Highest action risk the supervisor approves by itself: `none` (the default), `low`, or
+ * `guarded` (everything); docs/supervisor.md, "Auto-approval".
+ */
 export const AutoApprove = z.enum(['none', 'low', 'guarded']);
 export type AutoApprove = z.infer<typeof AutoApprove>;
 
