@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['apps/**/src/**/*.test.ts', 'libs/**/src/**/*.test.ts'],
+          include: ['apps/**/src/**/*.test.ts', 'libs/**/src/**/*.test.ts', 'test/checks/**/*.test.ts'],
           // *.int.test.ts drive real daemons: they belong to the serial e2e project.
           exclude: ['**/node_modules/**', '**/*.int.test.ts'],
           sequence: { groupOrder: 0 },
@@ -16,7 +16,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.test.ts', 'apps/**/src/**/*.int.test.ts', 'libs/**/src/**/*.int.test.ts'],
-          exclude: ['**/node_modules/**'],
+          // test/checks reads the source tree only: it runs with the unit tests.
+          exclude: ['**/node_modules/**', 'test/checks/**'],
           // Real dockerd/mosquitto/hub processes on a 2-core machine: one file at a time
           // (fileParallelism is root-only in vitest 3.2, so a single fork per project),
           // and only after the unit project has finished (groupOrder).

@@ -1,7 +1,7 @@
 // The agent-only bundle (dist/homelab-agent.mjs, used by the agent image): `homelab agent`
 // without the hub's code, and without the parts of dockerode the agent never calls (BuildKit
 // sessions over gRPC, Docker over SSH), which would otherwise be loaded at start. Measured with
-// 50 containers (docs/benchmarks.md, "Agent footprint"): the full CLI bundle idles at about
+// 50 containers (docs/benchmarks.md, "Agent: detection latency and footprint"): the full CLI bundle idles at about
 // 100 MB RSS, this one far lower.
 import { build } from 'esbuild';
 

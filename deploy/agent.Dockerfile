@@ -1,5 +1,5 @@
 # The node-agent image. docker-compose v1 is included because `redeploy` runs it
-# (the seed's constraint: docker-compose, not `docker compose`).
+# by default (`docker-compose`, not `docker compose`: docs/services-yaml.md).
 # Build from the repository root:  docker build -f deploy/agent.Dockerfile -t homelab-agent .
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
@@ -17,6 +17,7 @@ WORKDIR /app
 # The agent-only bundle: `homelab agent` without the hub's code (deploy/agent-bundle.mjs).
 COPY --from=build /src/dist/homelab-agent.mjs /app/homelab-agent.mjs
 # Root inside the container: the Docker socket is root on the host anyway (docs/security.md).
-# --max-semi-space-size=1 --lite-mode: AGENT_NODE_FLAGS in deploy/agent-bundle.mjs (docs/benchmarks.md, "Agent footprint").
+# --max-semi-space-size=1 --lite-mode: AGENT_NODE_FLAGS in deploy/agent-bundle.mjs
+# (docs/benchmarks.md, "Agent: detection latency and footprint").
 ENTRYPOINT ["node", "--max-semi-space-size=1", "--lite-mode", "/app/homelab-agent.mjs"]
 CMD ["agent"]

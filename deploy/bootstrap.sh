@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the data root (BRIEF.md "Data root") owned by UID 1000. Run once per host as root.
+# Creates the data root (docs/architecture.md "Data root") owned by UID 1000. Run once per host as root.
 set -euo pipefail
 ROOT="${HOMELAB_ROOT:-/opt/homelab}"
 install -d -o 1000 -g 1000 -m 0750 "$ROOT"

@@ -1,5 +1,5 @@
 /**
- * Supervisor cycle benchmark (issue 4, item 8): one reconcile over 500 nodes ×
+ * Supervisor cycle benchmark (docs/benchmarks.md, "Supervisor: one reconcile cycle"): one reconcile over 500 nodes ×
  * 40 services must take ≤ 50 ms.
  *
  *   npx tsx test/bench/reconcile.ts            print the results

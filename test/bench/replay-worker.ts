@@ -15,7 +15,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { replay } from '../../apps/hub/src/observer/replay';
+import { replay } from '@homelab/hub/replay';
 
 const { values } = parseArgs({ options: { mode: { type: 'string' }, root: { type: 'string' } } });
 const mode = values.mode;

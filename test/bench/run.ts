@@ -2,13 +2,13 @@
  * `npm run bench` — benchmarks (not timed tests); results in docs/benchmarks.md.
  *
  *   npm run bench                          ingest, replay and reconcile (about 4 minutes)
- *   npm run bench -- ingest                durable ingest vs Mosquitto + mosquitto_sub (issue 3)
- *   npm run bench -- replay                replay of 1,000,000 events vs raw line reading (issue 3)
- *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (issue 4; test/bench/reconcile.ts)
- *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (issue 7; test/bench/summary.ts)
+ *   npm run bench -- ingest                durable ingest vs Mosquitto + mosquitto_sub
+ *   npm run bench -- replay                replay of 1,000,000 events vs raw line reading
+ *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (test/bench/reconcile.ts)
+ *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (test/bench/summary.ts)
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
- *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller (issue 6)
- *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn (issue 6)
+ *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
+ *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn
  *
  * latency: --kills N (default 20), --poller-ms N (default 5000).
  * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).

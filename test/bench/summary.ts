@@ -1,5 +1,5 @@
 /**
- * UI/API benchmark (issue 7, item 7): `GET /summary` p99 ≤ 20 ms with 20,000
+ * UI/API benchmark (docs/benchmarks.md, "UI and API"): `GET /summary` p99 ≤ 20 ms with 20,000
  * services in world state, and the UI's first load ≤ 200 KB transferred.
  *
  *   npm run bench -- summary            print the results
@@ -20,8 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { World, WorldNode, WorldService } from '@homelab/contracts';
-import { pendingAction } from '../../libs/action-store/src/test-support';
-import { buildTestWeb } from '../../apps/hub/src/web/testing';
+import { pendingAction } from '@homelab/action-store/testing';
+import { buildTestWeb } from '@homelab/hub/testing';
 
 export interface SummaryBenchResult {
   services: number;

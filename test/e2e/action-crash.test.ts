@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 
 import { FsActionStore } from '@homelab/action-store';
 import { ACTION_STATES, type Action } from '@homelab/contracts';
 import { makeTempDir, sleep, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { kill9 } from '../support/fault';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 

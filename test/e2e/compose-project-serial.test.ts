@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import type { Action } from '@homelab/contracts';
 import { makeTempDir, waitFor, type LoggedProcess, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { homelab, readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 const run = promisify(execFile);

@@ -15,7 +15,7 @@ import {
 import { readJson, writeHosts } from '../support/stack';
 
 /**
- * Issue 3, item 6 / RELIABILITY.md 1: Mosquitto (no persistence, so a crash
+ * docs/reliability.md, "Broker crash": Mosquitto (no persistence, so a crash
  * loses every queued message and the hub's session) is killed with -9 twice
  * during a 20,000-event burst from three real agents, and restarted on the
  * same port. The hub (--mqtt-url) and the agents reconnect; the agents' outboxes

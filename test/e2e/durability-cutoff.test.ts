@@ -19,7 +19,7 @@ import {
 import { readEvents, readJson, writeHosts } from '../support/stack';
 
 /**
- * Issue 3, item 6 / RELIABILITY.md 3: an agent cut off from the hub for a long
+ * docs/reliability.md, "Agent cut off": an agent cut off from the hub for a long
  * stretch (the hub, with its embedded broker, is down ~30 s) keeps observing
  * and spooling at a steady rate, and is itself restarted twice meanwhile (once
  * kill -9, once SIGTERM). When the hub is back, the backlog arrives complete

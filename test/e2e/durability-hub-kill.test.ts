@@ -15,7 +15,7 @@ import {
 import { readEvents, readJson, writeHosts } from '../support/stack';
 
 /**
- * Issue 3, item 6 / RELIABILITY.md 2: kill -9 of the hub (with its embedded
+ * docs/reliability.md, "Hub crash": kill -9 of the hub (with its embedded
  * broker) in the middle of a 20,000-event burst from three real agents, then a
  * restart on the same ports. The agents keep spooling into their outboxes,
  * reconnect and resend everything the hub had not acked after its fdatasync.

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { topics, type Action, type Command } from '@homelab/contracts';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 const run = promisify(execFile);
 
 /**
- * Issue 5 on the real engine and real docker-compose v1: redeploy and
+ * Actions (docs/actions.md, "Types") on the real engine and real docker-compose v1: redeploy and
  * disk_cleanup end to end, duplicate delivery, kill -9 of the hub and of the
  * agent mid-action, and a command for an unknown service. The node is in a
  * maintenance window so the supervisor neither proposes nor auto-cancels

@@ -19,7 +19,7 @@ import { provisionMqtt, testSecret } from '../support/mqtt-identities';
 import { ARTIFACTS, writeHosts } from '../support/stack';
 
 /**
- * Issue 3, item 6 / RELIABILITY.md 10-11: 10,000 malformed, oversized and
+ * docs/reliability.md, "Malformed input" and "Spoofing": 10,000 malformed, oversized and
  * wrong-topic payloads against the real hub. The hub keeps running; each
  * message that reaches ingest is rejected with a counted reason (GET /healthz),
  * each one the embedded broker refuses first (payload limit, ACL) shows as a

@@ -11,7 +11,7 @@ import { provisionMqtt, testSecret } from '../support/mqtt-identities';
 import { writeHosts } from '../support/stack';
 
 /**
- * Issue 8 / RELIABILITY.md 10: 1,000 malformed MQTT packets on the embedded
+ * docs/reliability.md, "Malformed input": 1,000 malformed MQTT packets on the embedded
  * broker's TCP port — raw garbage, packets framed right but wrong inside, before
  * and after an authenticated CONNECT, and headers announcing huge packets. The
  * hub stays up, writes nothing, and still serves a well-behaved node afterwards.

@@ -7,7 +7,7 @@ import { makeTempDir, sleep, startMosquitto, waitFor, type MosquittoHandle, type
 import { homelab, readEvents, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
- * Issue 8 / RELIABILITY.md 11-12: nobody acts as a node they are not — the same
+ * docs/reliability.md, "Spoofing" and "Injection": nobody acts as a node they are not — the same
  * spoofing cases against the embedded broker and against a real Mosquitto
  * configured only with the files `homelab broker-config` writes. Identities
  * are made with the real `homelab nodes add`.

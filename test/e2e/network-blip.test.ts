@@ -2,7 +2,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeTempDir, sleep, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { TcpGate } from '../../apps/node-agent/src/testing/tcp-gate';
+import { TcpGate } from '@homelab/node-agent/testing';
 import { agentMqttEnv } from '../support/mqtt-identities';
 import { homelab, readEvents, readJson, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 

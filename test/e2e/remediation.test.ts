@@ -6,7 +6,7 @@ import { provisionMqtt, testSecret } from '../support/mqtt-identities';
 import { ARTIFACTS, readEvents, readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
- * The remediation spine (issue 2) on a real Docker engine and a real broker:
+ * The remediation spine (docs/architecture.md, "The path of an action") on a real Docker engine and a real broker:
  * a container goes down → the hub knows → an action waits → the operator
  * approves over HTTP → the agent restarts the container → the hub records it.
  */

@@ -6,7 +6,7 @@ import { makeTempDir, sleep, waitFor, type LoggedProcess, type TempDir } from '@
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
- * Issue 4 on the real Docker engine, the real hub and the real agent:
+ * The supervisor (docs/supervisor.md) on the real Docker engine, the real hub and the real agent:
  * - auto-cancel: a container stops → a pending restart (not auto-approved:
  *   the service's policy says none) → the container is started by hand through
  *   the Docker API → the pending action moves to cancelled/ with drift_resolved_auto;

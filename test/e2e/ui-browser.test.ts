@@ -5,7 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { ARTIFACTS, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /** Debian's Chromium (test/setup/ensure-deps.sh installs it), driven by playwright-core. */

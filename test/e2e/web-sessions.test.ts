@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
-import { pendingAction } from '../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { REPO_ROOT, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 const ACTION = 'container-restart-piha-zigbee2mqtt';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the real components the e2e tests drive are installed (see BRIEF:
-# "Real components in tests"). Installs nothing and starts nothing when all are
-# present; tests start their own private dockerd/mosquitto instances.
+# Makes sure the real components the e2e tests drive are installed: they run
+# against a real Docker engine, Mosquitto and Chromium, never mocks (README.md
+# "Tests"). Installs nothing and starts nothing when all are present; tests start
+# their own private dockerd/mosquitto instances.
 set -euo pipefail
 
 # command -> Debian package that provides it

@@ -1,5 +1,5 @@
 /**
- * Helpers of the fault tests (issue 3, item 6): the hub on fixed ports so it can
+ * Helpers of the fault tests (docs/reliability.md, "Fault tests"): the hub on fixed ports so it can
  * be killed and restarted where agents expect it, load agents as child
  * processes, and exact accounting of what reached the event log.
  */

@@ -1,6 +1,6 @@
 /**
  * Deterministic corpus of bad inbound MQTT messages for the malformed-payload
- * tests (RELIABILITY.md 10 and 11): each case says what must become of it —
+ * tests (docs/reliability.md, "Malformed input" and "Spoofing"): each case says what must become of it —
  * a counted ingest rejection reason, or a refusal by the broker before ingest.
  */
 import { topics } from '@homelab/contracts';

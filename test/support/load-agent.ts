@@ -30,10 +30,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock, type ContainerObservation } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import { AgentError, NodeAgent, parseAgentConfig, type DockerPort } from '@homelab/node-agent';
-import { osHostStats } from '../../apps/node-agent/src/host-stats';
-import { connectMqttJs } from '../../apps/node-agent/src/mqtt-link';
-import type { EventDraft } from '../../apps/node-agent/src/publisher';
+import { AgentError, connectMqttJs, NodeAgent, osHostStats, parseAgentConfig, type DockerPort, type EventDraft } from '@homelab/node-agent';
 
 export const LEDGER_FILE = 'load-ledger.jsonl';
 

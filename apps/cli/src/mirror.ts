@@ -30,7 +30,7 @@ async function get(url: URL, token: string | undefined, timeoutMs: number): Prom
 }
 
 /**
- * One mirror pass (the seed's materializer on piha): the hub's world state
+ * One mirror pass (docs/ui-api.md, "Mirror"): the hub's world state
  * into `<to>/world/services.json` and `nodes.json` (the same shape as the
  * hub's own files), the JSON summary into `<to>/summary.json`, and
  * `<to>/mirror-status.json`. All or nothing: when any fetch fails, the files

@@ -7,7 +7,7 @@ import { NodeAliasMap, NodeAliasRecord } from './node-aliases';
 const Port = z.coerce.number().int().min(0).max(65535);
 
 export const HubConfig = z.object({
-  /** Data root (BRIEF.md "Data root"). */
+  /** Data root (docs/architecture.md, "Data root"). */
   root: z.string().min(1),
   /** Folder holding `<node>/services.yaml`. */
   hostsDir: z.string().min(1),

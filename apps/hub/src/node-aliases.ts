@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NodeName } from '@homelab/contracts';
 
 /**
- * NODE_ALIAS_MAP (BRIEF.md, docs/node-aliases.md): the node name an agent
+ * NODE_ALIAS_MAP (docs/node-aliases.md): the node name an agent
  * runs under → the canonical node name of the topology (`hosts/<node>/`).
  * One step only: a canonical name is never itself an alias, so every name
  * resolves the same way wherever it is looked up.

@@ -1,8 +1,8 @@
 import { topics, type World } from '@homelab/contracts';
 
 /**
- * Retained per-service state for people and Home Assistant (BRIEF.md "MQTT
- * conventions"): `homelab/v1/nodes/<node>/services/<service>/state`.
+ * Retained per-service state for people and Home Assistant (docs/mqtt.md,
+ * "Service state"): `homelab/v1/nodes/<node>/services/<service>/state`.
  * Publishes only what changed since the last call; an empty retained
  * payload clears a service that left the world.
  *

@@ -24,8 +24,8 @@ export interface SummaryInput {
 const byUpdatedDesc = (a: Action, b: Action) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id);
 
 /**
- * The JSON of `GET /summary` (seed: the endpoint operators and the piha
- * mirror read). Nodes and services are the union of desired and observed, so
+ * The JSON of `GET /summary` (docs/ui-api.md, "`/summary`"): what operators
+ * and the mirror read. Nodes and services are the union of desired and observed, so
  * a desired service nobody reported yet is visible too. Text from nodes is
  * escaped (summary-escape.ts), so neither this JSON nor the Markdown made
  * from it carries a node's control characters.
@@ -78,7 +78,8 @@ export function buildSummary(input: SummaryInput): Summary {
  * The summary as `GET /summary` sends it: with every service while the fleet
  * is small, and above SUMMARY_FULL_LIST_MAX (or when asked) only the services
  * that are not healthy, plus counts — a summary of 20,000 services would
- * otherwise be 5 MB of mostly "healthy" (issue 7: p99 ≤ 20 ms at 20,000).
+ * otherwise be 5 MB of mostly "healthy" (goal p99 ≤ 20 ms at 20,000:
+ * docs/benchmarks.md, "UI and API").
  */
 export function summaryForClients(s: Summary, list: 'auto' | 'all' | 'problems' = 'auto'): Summary {
   let healthy = 0;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMPOSE_OUTPUT_TAIL, composeEnv, composeRedeployArgv, execFileCompose } from './compose';
 
 describe('composeRedeployArgv', () => {
-  it('builds the v1 docker-compose argv of the seed, with the compose service defaulting to the service name', () => {
+  it('builds the docker-compose v1 argv by default, with the compose service defaulting to the service name', () => {
     expect(composeRedeployArgv('z2m', { file: '/srv/z2m/docker-compose.yml', project: 'z2m' })).toEqual({
       file: 'docker-compose',
       args: ['-f', '/srv/z2m/docker-compose.yml', '-p', 'z2m', 'up', '-d', '--force-recreate', '--', 'z2m'],

@@ -17,8 +17,8 @@ const StackRoot = z
 
 /**
  * Everything the agent needs to run, after defaults. The MQTT identity is the
- * node name: client id and username both equal it (RELIABILITY.md: client id =
- * username, so no node can take over another's session; apps/hub acl.ts).
+ * node name: client id and username both equal it, so no node can take over
+ * another's session (docs/security.md, "Client id = username = node name").
  */
 export const AgentConfig = z
   .object({

@@ -4,5 +4,8 @@ export { AgentConfig, checkAgentConfig, parseAgentConfig, type AgentConfigCheck,
 export { AgentError, type AgentErrorCode } from './errors';
 export type { DockerPort, ContainerEvent } from './docker-port';
 export type { ConnectMqtt, MqttLink, MqttLinkOptions } from './mqtt-port';
+export { connectMqttJs } from './mqtt-link';
+export { osHostStats } from './host-stats';
+export type { EventDraft } from './publisher';
 export { assessService, type Assessment, type WatchedService } from './health';
 export type { CommandErrorCode } from './commands';

@@ -8,7 +8,7 @@ import { TcpGate } from './testing/tcp-gate';
 
 const log = createLogger('mqtt-link-int', { level: process.env.LOG_LEVEL ?? 'warn' });
 
-/** MQTT.js's offline queue is memory only (RELIABILITY.md): the link must not use it. */
+/** MQTT.js's offline queue is memory only (docs/reliability.md, "The MQTT client's queue is memory"): the link must not use it. */
 describe('MQTT link over a real Mosquitto', () => {
   let mosquitto: MosquittoHandle;
   let gate: TcpGate;

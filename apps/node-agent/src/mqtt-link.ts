@@ -13,7 +13,7 @@ const RECONNECT_MAX_MS = 5000;
  * and acks while the agent is briefly away (and across agent restarts where the
  * broker keeps sessions). Subscriptions are renewed on every connect anyway,
  * for brokers that lost the session; the journal makes redelivered commands
- * harmless. MQTT.js's own queue is only memory (RELIABILITY.md), so nothing
+ * harmless. MQTT.js's own queue is only memory (docs/reliability.md), so nothing
  * is handed to it while disconnected and what it holds unacknowledged is
  * dropped on close: events go through our outbox, results are re-asked by the
  * hub and replayed from the journal.
@@ -82,7 +82,7 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
   });
 
   return {
-    // Only while connected: offline, MQTT.js would queue QoS 1 in memory without bound (RELIABILITY.md).
+    // Only while connected: offline, MQTT.js would queue QoS 1 in memory without bound (docs/reliability.md).
     publish: (topic, payload, p) =>
       new Promise<void>((resolve, reject) => {
         if (!client.connected) return reject(new AgentError('mqtt_unreachable', 'not connected to the broker'));

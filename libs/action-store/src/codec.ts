@@ -6,7 +6,7 @@ import { InvalidActionError } from './port';
 
 export type ReadOutcome = { kind: 'ok'; action: Action } | { kind: 'missing' } | { kind: 'corrupt'; problem: string };
 
-/** Pretty, human-inspectable JSON: operators read these files directly (BRIEF.md, "Data root"). */
+/** Pretty, human-inspectable JSON: operators read these files directly (docs/architecture.md, "Data root"). */
 export function encodeAction(action: Action): string {
   return `${JSON.stringify(action, null, 2)}\n`;
 }

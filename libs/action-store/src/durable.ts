@@ -5,7 +5,7 @@ import path from 'node:path';
 
 /**
  * The few filesystem calls the store makes. Injectable so tests can "crash"
- * the store after any single step (RELIABILITY.md, test 6) and check what a
+ * the store after any single step (docs/reliability.md, "Crash mid-transition") and check what a
  * restart finds.
  */
 export interface FsOps {
@@ -73,7 +73,8 @@ export const nodeFsOps: FsOps = {
 /**
  * Replaces `file` with `data` so that a crash leaves the old or the new
  * content, never a torn or empty file: temp in the same folder → fsync →
- * rename over → fsync the folder (RELIABILITY.md, SQLite `unixSync`). The temp
+ * rename over → fsync the folder (docs/reliability.md, "A rename is durable
+ * only once its folder is fsynced"). The temp
  * name starts with a dot and ends in `.tmp`, which `init()` sweeps.
  */
 export async function writeAtomic(ops: FsOps, file: string, data: string): Promise<void> {

@@ -10,7 +10,7 @@ import { listQuarantine, quarantineEntry, type QuarantinedActionFile } from './q
 import { repairActions, type RepairReport } from './repair';
 
 export interface FsActionStoreOptions {
-  /** Data root (BRIEF.md "Data root"); actions live under `<root>/actions/`. */
+  /** Data root (docs/architecture.md, "Data root"); actions live under `<root>/actions/`. */
   root: string;
   log?: Logger;
   /** Source of `updatedAt` and audit times; the system clock by default. */

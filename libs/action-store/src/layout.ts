@@ -3,8 +3,8 @@ import { ACTION_ID_PATTERN, ACTION_STATES, type ActionState } from '@homelab/con
 import { ActionStoreError } from './port';
 
 /**
- * Where actions live: `<root>/actions/<state>/<id>.json` (BRIEF.md, "Data
- * root"). Temp files start with a dot and archives carry an upper-case
+ * Where actions live: `<root>/actions/<state>/<id>.json` (docs/actions.md,
+ * "States"). Temp files start with a dot and archives carry an upper-case
  * timestamp (`<id>--20261126T140200123Z.json`), so neither ever matches the
  * action-id pattern and listing can tell them apart from live actions.
  */
@@ -48,7 +48,7 @@ export class ActionLayout {
 
 export const QUARANTINE_DIR = 'quarantine';
 
-/** Refuses anything but a valid id before any path is built (RELIABILITY.md: `../x`, `%2e%2e`, `-f`, 300 chars). */
+/** Refuses anything but a valid id before any path is built (`../x`, `%2e%2e`, `-f`, 300 chars: docs/reliability.md, "Injection"). */
 export function assertActionId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !ACTION_ID_PATTERN.test(id)) {
     const shown = typeof id === 'string' ? JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id) : typeof id;

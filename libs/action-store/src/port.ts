@@ -31,7 +31,7 @@ export class InvalidActionError extends Error {
  * target folder (temp, fsync, rename) before it removes the old file, each
  * followed by directory fsyncs, so a crash never leaves an action in no state
  * or with content that lags its folder, and init() settles one left in two
- * (BRIEF.md, RELIABILITY.md). An entry that cannot be read is moved to
+ * (docs/actions.md, "States"). An entry that cannot be read is moved to
  * `actions/quarantine/` and the id is free again.
  */
 export interface ActionStore {

@@ -27,8 +27,8 @@ export interface RepairContext {
 export const RECOVERED_NOTE = 'recovered after crash';
 
 /**
- * Finishes what a crash left half-done (BRIEF.md: "a crash never leaves an
- * action in two states or none"). The result depends on the files only, so a
+ * Finishes what a crash left half-done: a crash never leaves an action in two
+ * states or none (docs/actions.md, "States"). The result depends on the files only, so a
  * crash during repair is repaired the same way at the next start:
  * - leftover temp files and transition claims are removed (their rename never
  *   happened, so the real file still holds the previous complete content);

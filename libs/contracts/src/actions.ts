@@ -5,7 +5,7 @@ export const ACTION_STATES = ['pending', 'approved', 'running', 'completed', 'fa
 export const ActionState = z.enum(ACTION_STATES);
 export type ActionState = z.infer<typeof ActionState>;
 
-/** Allowed transitions (BRIEF.md, "Supervisor rules"). */
+/** Allowed transitions (docs/actions.md, "States"). */
 export const ACTION_TRANSITIONS: Record<ActionState, readonly ActionState[]> = {
   pending: ['approved', 'rejected', 'cancelled'],
   approved: ['running'],
@@ -139,7 +139,7 @@ export const Action = z.object({
 });
 export type Action = z.infer<typeof Action>;
 
-/** Deterministic ids: the same drift always produces the same file (BRIEF.md). */
+/** Deterministic ids: the same drift always produces the same file (docs/architecture.md, "Guarantees and how they are kept"). */
 export function actionIdFor(type: ActionType, node: string, service?: string): string {
   switch (type) {
     case 'container_restart':

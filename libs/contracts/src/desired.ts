@@ -17,7 +17,7 @@ export const ComposeFilePath = z
   .refine((p) => !p.split('/').slice(1).some((seg) => seg === '' || seg === '.'), 'must be a normalized path (no //, /./ or trailing /)')
   .refine((p) => /\.ya?ml$/.test(p), 'must name a compose file ending in .yml or .yaml');
 
-/** How `redeploy` recreates a service (seed: always `docker-compose` v1 unless told otherwise). */
+/** How `redeploy` recreates a service (`docker-compose` v1 unless told otherwise: docs/services-yaml.md). */
 export const ComposeSpec = z.strictObject({
   /** Absolute path of the compose file on the node; the agent runs it only under its stack roots. */
   file: ComposeFilePath,
@@ -56,7 +56,10 @@ const durationWithin = (minMs: number, maxMs: number, what: string) =>
     return ms >= minMs && ms <= maxMs;
   }, what);
 
-/** Highest action risk the supervisor approves by itself: `none` (the seed's default), `low`, or `guarded` (everything). */
+/**
+ * Highest action risk the supervisor approves by itself: `none` (the default), `low`, or
+ * `guarded` (everything); docs/supervisor.md, "Auto-approval".
+ */
 export const AutoApprove = z.enum(['none', 'low', 'guarded']);
 export type AutoApprove = z.infer<typeof AutoApprove>;
 
@@ -86,7 +89,7 @@ export const PolicySpec = z.strictObject({
 });
 export type PolicySpec = z.infer<typeof PolicySpec>;
 
-/** Built-in policy (seed: nothing is approved automatically). */
+/** Built-in policy: nothing is approved automatically (docs/supervisor.md, "Policy"). */
 export const DEFAULT_POLICY = {
   autoApprove: 'none',
   restartBudget: { max: 3, window: '30m', backoff: '1m' },

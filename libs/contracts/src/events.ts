@@ -3,7 +3,7 @@ import { IsoTime, NodeName, ServiceName, ContainerName } from './names';
 import { ServiceSnapshot } from './status';
 
 /**
- * Reasons a service is unhealthy (BRIEF.md, "Events"). The supervisor maps
+ * Reasons a service is unhealthy (docs/events.md). The supervisor maps
  * `containers_not_running` and `mqtt_unreachable` to a container restart and
  * every other reason to a guarded redeploy, so unknown reasons from newer
  * agents are accepted rather than dropped.

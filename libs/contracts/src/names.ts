@@ -2,9 +2,10 @@ import { z } from 'zod';
 
 /**
  * One strict pattern for every name that can reach a file path, an MQTT topic
- * or a command line (RELIABILITY.md: Netdata CVE-2023-22496, Dockge traversal,
- * Mosquitto CVE-2017-7650). Lowercase letters, digits, `_` and `-`; no dots, no
- * slashes, no MQTT wildcards, no leading dash (so never an argv flag).
+ * or a command line (docs/security.md, "One name pattern": Netdata
+ * CVE-2023-22496, Dockge traversal, Mosquitto CVE-2017-7650). Lowercase
+ * letters, digits, `_` and `-`; no dots, no slashes, no MQTT wildcards, no
+ * leading dash (so never an argv flag).
  */
 export const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 

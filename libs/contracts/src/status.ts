@@ -38,7 +38,7 @@ export const NodeStatus = z.object({
    * follow in seq order up to `untilSeq`. Until the hub has folded that far
    * the node is catching up, and the supervisor proposes nothing for it, so
    * a problem that resolved while the hub was unreachable never opens an
-   * action (issue 3).
+   * action (docs/supervisor.md, "Rules").
    */
   backlog: z.object({ events: z.number().int().nonnegative(), untilSeq: z.number().int().nonnegative() }).optional(),
   /** Birth only: the agent's current view of each monitored service, sent before the backlog. */

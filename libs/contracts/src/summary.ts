@@ -14,14 +14,14 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
 /**
  * Something the operator should know that is not (or not yet) an action.
  * - node_never_reported: desired node with monitored services but no event
- *   from it yet; no actions until it reports (seed: "flood of pending
- *   actions after bootstrap").
+ *   from it yet; no actions until it reports, so a new fleet gets no flood
+ *   of pending actions (docs/supervisor.md, "Rules").
  * - node_offline: its world state is stale and commands cannot reach it, so
  *   no new actions are proposed for it.
  * - unknown_node: a node reports but has no `hosts/<node>/services.yaml`
  *   (a missing folder or a missing NODE_ALIAS_MAP entry).
  * - node_catching_up: the node announced a backlog in its birth and the hub has
- *   not folded it all yet; no new actions for it until it is current (issue 3).
+ *   not folded it all yet; no new actions for it until it is current.
  * - occurrence_rejected: the drift persists, but the operator rejected the
  *   action for this very occurrence; a new occurrence proposes again, and so
  *   does the same one after the policy's `rejectCooldown` (`until`).

@@ -1,6 +1,6 @@
 import { NAME_PATTERN } from './names';
 
-/** Every topic lives under this prefix (BRIEF.md, "MQTT conventions"). */
+/** Every topic lives under this prefix (docs/mqtt.md). */
 export const TOPIC_PREFIX = 'homelab/v1';
 
 export const NODE_CHANNELS = ['status', 'events', 'commands', 'results', 'desired', 'acks'] as const;

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /**
- * The crash-safe file operations every part shares (RELIABILITY.md, SQLite
- * `unixSync`): a new or renamed directory entry is durable only once its
- * directory is fsynced, and a file is replaced all-or-nothing by writing a
- * temp file beside it, fsyncing it, renaming it over the target and fsyncing
- * the directory. A crash leaves the old content or the new, never a mix.
+ * The crash-safe file operations every part shares (docs/reliability.md, "A
+ * rename is durable only once its folder is fsynced"): a new or renamed
+ * directory entry is durable only once its directory is fsynced, and a file is
+ * replaced all-or-nothing by writing a temp file beside it, fsyncing it,
+ * renaming it over the target and fsyncing the directory. A crash leaves the old content or the new, never a mix.
  */
 
 export async function fsyncDir(dir: string): Promise<void> {

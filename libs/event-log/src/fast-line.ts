@@ -5,7 +5,7 @@ import { DataMemo, NOT_VALID } from './data-memo';
 
 /*
  * Replay's decoder. JSON.parse of every ~270-byte line alone is slower than
- * the replay goal (issue 3: 500,000 events/s on one core), so lines laid out
+ * the replay goal (500,000 events/s on one core: docs/benchmarks.md, "Replay"), so lines laid out
  * exactly as encodeLine writes them are read without parsing the envelope:
  *
  *   {"event":{"id":"…","node":"…","seq":N,"ts":"…"[,"prevSeq":N],"type":"…"[,"service":"…"][,"data":D]},"rx":"…"}

@@ -20,7 +20,7 @@ export interface LogFileRef {
   rel: string;
 }
 
-/** Stream names reach file paths, so only node names and `_hub` are allowed (RELIABILITY.md: traversal). */
+/** Stream names reach file paths, so only node names and `_hub` are allowed (no traversal: docs/security.md, "One name pattern"). */
 export function isValidStream(stream: string): boolean {
   return stream === HUB_STREAM || NAME_PATTERN.test(stream);
 }

@@ -38,8 +38,8 @@ async function readText(fh: FileHandle, start: number, len: number): Promise<str
 /**
  * Finds the last good line of a log file and, with `repair`, truncates what
  * follows it: a final line without `\n` (a write cut short by a crash) and any
- * trailing lines that are not JSON (RELIABILITY.md: etcd truncates the partial
- * WAL entry; safe because nothing was acked before its fdatasync). A bad line
+ * trailing lines that are not JSON (docs/reliability.md, "A torn tail is cut,
+ * never trusted"; safe because nothing was acked before its fdatasync). A bad line
  * followed by good ones is left in place: readers skip and count it.
  */
 export async function inspectTail(file: string, repair: boolean): Promise<TailInfo> {

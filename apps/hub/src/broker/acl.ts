@@ -11,8 +11,9 @@ export type Identity = { kind: 'hub' } | { kind: 'node'; node: string } | { kind
 
 /**
  * Who a client is. A node agent connects with its node name as both username
- * and client id (RELIABILITY.md: client id = username, so no node can take
- * over another's session), and then speaks only for itself; everything else
+ * and client id (client id = username, so no node can take over another's
+ * session: docs/security.md, "Client id = username = node name"), and then
+ * speaks only for itself; everything else
  * is a read-only inspector (e.g. `mosquitto_sub`). Names with `+`, `#` or `/`
  * never become a node (CVE-2017-7650).
  */

@@ -26,7 +26,8 @@ export type ConnectDecision =
  * A proven identity must also use its own client id: a node connects as
  * `<node>`, the hub as `homelab-hub`, and an inspector with any id that is not
  * somebody's name — aedes drops the existing holder of a client id, so a free
- * choice of id would let anyone kick a node off (RELIABILITY.md).
+ * choice of id would let anyone kick a node off (docs/security.md,
+ * "Client id = username = node name").
  */
 export async function decideConnect(
   store: CredentialCheck,

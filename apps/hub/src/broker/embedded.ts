@@ -68,9 +68,10 @@ type Delivered = { topic: string; payload: Buffer | string };
 const asBuffer = (p: Buffer | string): Buffer => (Buffer.isBuffer(p) ? p : Buffer.from(p));
 
 /**
- * The embedded aedes broker (BRIEF.md: the hub embeds one by default). Hooks
- * come from auth.ts (who) and acl.ts (what); aedes allows everything unless
- * they are written (RELIABILITY.md). docs/security.md explains each control.
+ * The embedded aedes broker, the hub's default (`--mqtt-url` picks an external
+ * one instead). Hooks come from auth.ts (who) and acl.ts (what): aedes allows
+ * every connect, publish and subscribe unless they are written.
+ * docs/security.md explains each control.
  */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { log } = opts;

@@ -76,8 +76,8 @@ export class DesiredFileCache {
 const RACY_MS = 2000;
 
 /**
- * Reads `hosts/*\/services.yaml` (BRIEF.md: desired state is reloaded each
- * supervisor cycle). An invalid file yields problems naming the file, the path
+ * Reads `hosts/*\/services.yaml`, once per supervisor cycle (docs/supervisor.md,
+ * "One cycle"). An invalid file yields problems naming the file, the path
  * inside it and the reason, and that host keeps its last good state, so a typo
  * never makes the supervisor believe services were removed. A host folder that
  * disappeared is removed from desired state. `hosts/policy.yaml` (optional) is

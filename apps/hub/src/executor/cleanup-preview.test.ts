@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { ManualClock, type Command, type CommandResult } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { pendingAction } from '../../../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { CleanupPreviewer } from './cleanup-preview';
 
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => silent } as unknown as Logger;

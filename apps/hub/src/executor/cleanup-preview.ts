@@ -18,8 +18,8 @@ export interface CleanupPreviewerDeps {
 export type PreviewOutcome = 'recorded' | 'not_pending' | 'stale_occurrence' | 'failed' | 'store_error';
 
 /**
- * Issue 5: "disk_cleanup: first a preview of the bytes it would reclaim
- * (shown on the pending action)". For every pending disk_cleanup the hub
+ * A disk_cleanup first shows a preview of the bytes it would reclaim on the
+ * pending action (docs/actions.md, "Preview"). For every pending disk_cleanup the hub
  * sends the agent a dry run of the same command (`dryRun: true`, never
  * journaled, removes nothing) and records the answer on the action as
  * `preview`, refreshed while the action waits.

@@ -35,12 +35,13 @@ export interface ExecutorReport {
 }
 
 /**
- * Runs approved actions (BRIEF.md: the executor "sends commands to the agent
- * of the right node and records the result"). The approved → running rename
+ * Runs approved actions: sends the command to the agent of the action's node
+ * and records the result (docs/actions.md, "Commands"). The approved → running rename
  * is the claim, so an action is sent by one executor only. After a hub restart
  * a running action is re-sent once with the same command instead of being run
- * again as something new (RELIABILITY.md: ask for real state; the agent
- * journals action ids and answers a resend from its journal).
+ * again as something new (ask for real state; the agent journals action ids
+ * and answers a resend from its journal: docs/reliability.md, "Decide from
+ * state, not from the event that woke you").
  */
 const emptyReport = (): ExecutorReport => ({ started: [], resent: [], timedOut: [], unsent: [], repeated: [], resultAsked: [], errors: [] });
 

@@ -72,7 +72,8 @@ interface NodeQueue {
  * The events of a batch that may be written: in seq order, each one's
  * `prevSeq` (when given) at or below what the log holds or the batch holds
  * before it. An event whose predecessor never arrived (a broker dropped it)
- * is refused, so the log never acks past a hole (issue 3: 0 lost).
+ * is refused, so the log never acks past a hole (docs/reliability.md, "No ack
+ * past a hole").
  */
 export function admitChained(events: HomelabEvent[], held: number): { admitted: HomelabEvent[]; refused: number; held: number } {
   const sorted = events.length > 1 ? [...events].sort((a, b) => a.seq - b.seq) : events;

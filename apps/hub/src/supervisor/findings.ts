@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Why a pending action was moved to `cancelled/` (BRIEF.md, "Supervisor rules"). */
+/** Why a pending action was moved to `cancelled/` (docs/supervisor.md, "Rules"). */
 export const CancelReason = z.enum(['drift_resolved_auto', 'service_removed_from_desired_state']);
 export type CancelReason = z.infer<typeof CancelReason>;
 

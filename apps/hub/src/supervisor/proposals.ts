@@ -22,7 +22,7 @@ export interface Proposal {
 }
 
 /**
- * Reasons a plain restart can fix (BRIEF.md "Supervisor rules"); anything
+ * Reasons a plain restart can fix (docs/supervisor.md, "Trigger → action"); anything
  * else, known or not, gets a redeploy. `restart_loop` (a container Docker keeps
  * restarting, or restart bursts) is deliberately not here: restarting a crash
  * loop once more does not help.

@@ -4,8 +4,9 @@ import { reconcile, type ReconcileInput } from './reconcile';
 import { action, healthy, host, minutesAgo, NOW, restartEnded, T0, unhealthy, world, worldNode, reported } from './test-fixtures';
 
 /**
- * Issue 4, items 4 and 5: auto-approval per risk, the restart budget with
- * backoff and escalation, maintenance silences, and the rejection cool-down.
+ * The policy (docs/supervisor.md, "Policy" and "Maintenance"): auto-approval per
+ * risk, the restart budget with backoff and escalation, maintenance silences,
+ * and the rejection cool-down.
  * The occurrence under test started a minute ago (SINCE); earlier restarts
  * belong to earlier occurrences (firstSeen T0) unless a test says otherwise.
  */
@@ -29,7 +30,7 @@ const withPolicy = (hostPolicy: PolicySpec | undefined, servicePolicy?: PolicySp
 const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
 
 describe('policy: auto-approve per risk level', () => {
-  it('approves nothing by default (seed): a low-risk restart stays pending', () => {
+  it('approves nothing by default: a low-risk restart stays pending', () => {
     const plan = reconcile(base({}));
     expect(ids(plan.create)).toEqual([RESTART]);
     expect(plan.approve).toEqual([]);

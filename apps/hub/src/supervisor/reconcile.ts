@@ -21,7 +21,7 @@ export interface ReconcileInput {
   /** All non-archived actions, any state. */
   actions: Action[];
   now: Date;
-  /** NODE_ALIAS_MAP: event node name → canonical name (BRIEF.md). */
+  /** NODE_ALIAS_MAP: event node name → canonical name (docs/node-aliases.md). */
   aliases: Record<string, string>;
   /**
    * Hosts whose services.yaml is invalid and had no last good version: their
@@ -65,10 +65,10 @@ interface Candidate {
 }
 
 /**
- * Level-triggered reconcile (RELIABILITY.md, controller-runtime): the plan
+ * Level-triggered reconcile (docs/reliability.md, "Decide from state"): the plan
  * depends only on desired state, world state, policy and the action files
  * (current and archived), never on which event woke the supervisor. Implements
- * BRIEF.md "Supervisor rules" plus issue 4's policy: auto-approval per risk,
+ * docs/supervisor.md "Rules" plus its "Policy": auto-approval per risk,
  * the restart budget with backoff and escalation, maintenance silences and the
  * rejection cool-down. Ids come from actionIdFor, so the same drift always maps
  * to the same file. docs/supervisor.md describes every rule.
@@ -112,7 +112,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
       nodeFinding('node_offline', `${node}: agent offline since ${wn.statusSince ?? 'unknown'}; no new actions until it is back`);
       continue;
     }
-    // A node replaying its backlog after an outage (issue 3): the world still shows the past, so a
+    // A node replaying its backlog after an outage (docs/mqtt.md, `backlog`): the world still shows the past, so a
     // problem that already resolved must not open an action. Cancels of pending actions still apply.
     if (wn?.backlogUntilSeq !== undefined && (wn.lastSeq ?? 0) < wn.backlogUntilSeq) {
       nodeFinding('node_catching_up', `${node}: catching up on its backlog (at seq ${wn.lastSeq ?? 0} of ${wn.backlogUntilSeq}); no new actions until it is current`);

@@ -15,7 +15,7 @@ export interface SupervisorDeps {
   world: () => World;
   clock: Clock;
   log: Logger;
-  /** NODE_ALIAS_MAP (BRIEF.md). */
+  /** NODE_ALIAS_MAP (docs/node-aliases.md). */
   aliases: Record<string, string>;
   /**
    * Called after every load with the desired state in force, as agents get it
@@ -42,7 +42,7 @@ export interface SupervisorReport {
 }
 
 /**
- * The supervisor loop (BRIEF.md "Supervisor rules"): each cycle reloads
+ * The supervisor loop (docs/supervisor.md, "One cycle"): each cycle reloads
  * desired state, reconciles it with world state and the existing actions, and
  * applies the plan through the action store. Creation is idempotent (the store
  * answers 'exists'), so a cycle that changes nothing writes no file.

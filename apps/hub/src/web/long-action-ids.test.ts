@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_ID_MAX_LENGTH, ActionId } from '@homelab/contracts';
-import { pendingAction } from '../../../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { buildTestWeb } from './testing';
 
 type Web = Awaited<ReturnType<typeof buildTestWeb>>;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pendingAction } from '../../../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { buildTestWeb } from './testing';
 
 type Web = Awaited<ReturnType<typeof buildTestWeb>>;

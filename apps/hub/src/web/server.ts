@@ -39,7 +39,7 @@ const SummaryQuery = z.object({
 });
 
 /**
- * UI + JSON API on 18180 (BRIEF.md "Interfaces people use"; docs/ui-api.md).
+ * UI + JSON API on 18180 (docs/ui-api.md).
  * Every route sits behind one guard (auth/guard.ts). Built here, listened on by the caller.
  */
 export function buildWebServer(deps: WebDeps): FastifyInstance {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyWorld, type Action, type World } from '@homelab/contracts';
-import { pendingAction } from '../../../../libs/action-store/src/test-support';
+import { pendingAction } from '@homelab/action-store/testing';
 import { SummaryCache } from './summary-cache';
 
 function worldWith(services: number): World {
