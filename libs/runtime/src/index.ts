@@ -1,0 +1,2 @@
+export { LoopStoppedError, PeriodicLoop, type PeriodicLoopOptions } from './periodic-loop';
+export { StartedParts } from './started-parts';
