@@ -77,6 +77,16 @@ describe('PeriodicLoop', () => {
     void loop.stop();
   });
 
+  it('times a synchronous cycle from its end at once: several fit in one clock advance', () => {
+    const clock = new ManualClock();
+    let runs = 0;
+    const loop = new PeriodicLoop<void>({ name: 'sync loop', clock, log, run: () => void runs++ });
+    loop.start(100, 0);
+    clock.advance(1000);
+    expect(runs).toBe(11);
+    void loop.stop();
+  });
+
   it('coalesces kicks that come while a cycle runs into one cycle right after it', async () => {
     const { h, loop, clock } = harness();
     loop.start(60_000);

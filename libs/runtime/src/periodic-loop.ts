@@ -6,8 +6,11 @@ export interface PeriodicLoopOptions<T> {
   name: string;
   clock: Clock;
   log: Logger;
-  /** One cycle. A rejection is a failed cycle: logged (or given to onFailure) and retried. */
-  run: () => Promise<T>;
+  /**
+   * One cycle. A rejection (or a throw) is a failed cycle: logged (or given to
+   * onFailure) and retried. A cycle that returns no promise ends at once.
+   */
+  run: () => T | Promise<T>;
   /** How long `kick()` waits before its cycle, so that a burst of kicks costs one cycle. Default 0. */
   debounceMs?: number;
   /**
@@ -143,25 +146,35 @@ export class PeriodicLoop<T = unknown> {
     // A cycle starting now is the one any pending tick or kick asked for.
     this.clearTimers();
     this.again = false;
-    let run: Promise<T>;
+    let result: T | Promise<T>;
     try {
-      run = this.opts.run();
+      result = this.opts.run();
     } catch (err) {
-      run = Promise.reject(err);
+      this.failed(err, waiter);
+      return;
     }
-    this.inFlight = run.then(
-      (value) => {
-        this.failures = 0;
-        waiter?.resolve(value);
-        this.ended();
-      },
-      (err: unknown) => {
-        this.failures += 1;
-        if (waiter) waiter.reject(err);
-        else this.reportFailure(err);
-        this.ended();
-      },
+    if (!isPromise(result)) {
+      // A synchronous cycle ends here, so the next one is timed without waiting for a promise turn.
+      this.succeeded(result, waiter);
+      return;
+    }
+    this.inFlight = result.then(
+      (value) => this.succeeded(value, waiter),
+      (err: unknown) => this.failed(err, waiter),
     );
+  }
+
+  private succeeded(value: T, waiter: Waiter<T> | null): void {
+    this.failures = 0;
+    waiter?.resolve(value);
+    this.ended();
+  }
+
+  private failed(err: unknown, waiter: Waiter<T> | null): void {
+    this.failures += 1;
+    if (waiter) waiter.reject(err);
+    else this.reportFailure(err);
+    this.ended();
   }
 
   private reportFailure(err: unknown): void {
@@ -190,6 +203,10 @@ export class PeriodicLoop<T = unknown> {
     if (!b || this.failures === 0) return this.everyMs;
     return Math.min(b.maxMs, b.baseMs * 2 ** Math.min(this.failures - 1, 30));
   }
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }
 
 function deferred<T>(): Waiter<T> {
