@@ -142,6 +142,27 @@ describe('PeriodicLoop', () => {
     expect(h.starts).toBe(1);
   });
 
+  it('started during a kicked cycle, times the next cycle from its end, once', async () => {
+    const { h, loop, clock } = harness({ kickBeforeStart: true });
+    const g = gate();
+    h.hold = g.opened;
+    loop.kick();
+    clock.advance(0);
+    loop.start(1000);
+    clock.advance(500);
+    h.hold = null;
+    g.open();
+    await flush();
+    clock.advance(999);
+    expect(h.starts).toBe(1);
+    clock.advance(1);
+    expect(h.starts).toBe(2);
+    await flush();
+    clock.advance(999);
+    expect(h.starts).toBe(2);
+    await loop.stop();
+  });
+
   it('backs off after failed cycles, doubling up to the ceiling, and returns to the interval after a success', async () => {
     const { h, loop, clock } = harness({ backoff: { baseMs: 1000, maxMs: 4000 } });
     h.fail = true;

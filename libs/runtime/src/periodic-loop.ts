@@ -84,7 +84,7 @@ export class PeriodicLoop<T = unknown> {
     if (this.state !== 'idle') return;
     this.state = 'started';
     this.everyMs = everyMs;
-    if (firstAfterMs > 0) this.tickTimer = this.opts.clock.setTimeout(() => this.onTimer('tick'), firstAfterMs);
+    if (firstAfterMs > 0) this.arm('tick', firstAfterMs);
     else if (this.inFlight) this.again = true;
     else this.cycle(null);
   }
@@ -96,7 +96,7 @@ export class PeriodicLoop<T = unknown> {
       return;
     }
     if (this.kickTimer !== undefined) return;
-    this.kickTimer = this.opts.clock.setTimeout(() => this.onTimer('kick'), this.opts.debounceMs ?? 0);
+    this.arm('kick', this.opts.debounceMs ?? 0);
   }
 
   runOnce(): Promise<T> {
@@ -132,6 +132,18 @@ export class PeriodicLoop<T = unknown> {
     if (this.state === 'stopped') return;
     if (this.inFlight) this.again = true;
     else this.cycle(null);
+  }
+
+  /** Sets the tick or kick timer, replacing one already set. */
+  private arm(which: 'tick' | 'kick', ms: number): void {
+    const { clock } = this.opts;
+    if (which === 'tick') {
+      if (this.tickTimer !== undefined) clock.clearTimeout(this.tickTimer);
+      this.tickTimer = clock.setTimeout(() => this.onTimer('tick'), ms);
+    } else {
+      if (this.kickTimer !== undefined) clock.clearTimeout(this.kickTimer);
+      this.kickTimer = clock.setTimeout(() => this.onTimer('kick'), ms);
+    }
   }
 
   private clearTimers(): void {
@@ -193,9 +205,9 @@ export class PeriodicLoop<T = unknown> {
     }
     if (this.again) {
       this.again = false;
-      this.kickTimer = this.opts.clock.setTimeout(() => this.onTimer('kick'), this.opts.debounceMs ?? 0);
+      this.arm('kick', this.opts.debounceMs ?? 0);
     }
-    if (this.state === 'started') this.tickTimer = this.opts.clock.setTimeout(() => this.onTimer('tick'), this.nextDelay());
+    if (this.state === 'started') this.arm('tick', this.nextDelay());
   }
 
   private nextDelay(): number {
