@@ -45,8 +45,8 @@ interface Waiter<T> {
  * - `start(everyMs, firstAfterMs)`: the first cycle after `firstAfterMs`
  *   (0: at once, within start), then each `everyMs` after the previous cycle
  *   ended, whatever started it;
- * - `kick()`: a cycle `debounceMs` after the first of a burst of kicks, or
- *   right after the cycle in flight if one is running;
+ * - `kick()`: a cycle `debounceMs` after the first of a burst of kicks; kicks
+ *   during a cycle ask for one more, `debounceMs` after it ended;
  * - `runOnce()`: a cycle now, or right after the one in flight; callers that
  *   come during one cycle share the next, and get its result or error;
  * - `stop()`: no cycle starts after it; resolves once the cycle in flight ended.
