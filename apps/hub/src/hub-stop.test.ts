@@ -4,11 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, type Action, type Command } from '@homelab/contracts';
 import { FsActionStore, type ActionStore } from '@homelab/action-store';
 import { createLogger } from '@homelab/logging';
+import { StartedParts } from '@homelab/runtime';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { Executor } from './executor';
-import { StartedParts } from './started-parts';
 import { Supervisor } from './supervisor';
-import { PeriodicLoop } from './supervisor/loop';
 import { action, inventoried, unhealthy, world, worldNode } from './supervisor/test-fixtures';
 
 /**
@@ -79,27 +78,6 @@ beforeEach(async () => {
   await store.init();
 });
 afterEach(() => tmp.cleanup());
-
-describe('PeriodicLoop.stop', () => {
-  it('resolves only after the cycle in progress has ended, and no cycle runs after it', async () => {
-    const g = gate();
-    let runs = 0;
-    let ended = 0;
-    const loop = new PeriodicLoop({ clock, log, run: async () => (runs++, await g.opened, ended++) });
-    loop.start(1000);
-    clock.advance(1000);
-    expect(runs).toBe(1);
-    const stopped = loop.stop();
-    expect(await isSettled(stopped)).toBe(false);
-    g.open();
-    await stopped;
-    expect(ended).toBe(1);
-    clock.advance(10_000);
-    loop.kick();
-    clock.advance(10_000);
-    expect(runs).toBe(1);
-  });
-});
 
 describe('Supervisor.stop', () => {
   it('waits for a cycle held in the store, and writes nothing after it resolved', async () => {
@@ -186,29 +164,6 @@ describe('Executor.stop', () => {
 });
 
 describe('StartedParts', () => {
-  it('stops parts newest first, each after the previous one finished, and goes on past a failing one', async () => {
-    const parts = new StartedParts();
-    const order: string[] = [];
-    const g = gate();
-    parts.add('lock', () => void order.push('lock'));
-    parts.add('broker', () => {
-      order.push('broker');
-      throw new Error('already closed');
-    });
-    parts.add('loop', async () => {
-      await g.opened;
-      order.push('loop');
-    });
-    const stopped = parts.closeAll(log);
-    expect(await isSettled(stopped)).toBe(false);
-    expect(order).toEqual([]);
-    g.open();
-    await stopped;
-    expect(order).toEqual(['loop', 'broker', 'lock']);
-    expect(parts.closeAll(log)).toBe(stopped);
-    expect(() => parts.add('late', () => undefined)).toThrow(/while the hub is stopping/);
-  });
-
   it('releases the lock only after the supervisor cycle in progress has written', async () => {
     const hostsDir = path.join(tmp.path, 'hosts');
     await fs.mkdir(path.join(hostsDir, 'piha'), { recursive: true });
@@ -218,7 +173,7 @@ describe('StartedParts', () => {
     const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
     const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
     const supervisor: Supervisor = new Supervisor({ hostsDir, store: held, world: () => inventoried(sick, supervisor.desired()), clock, log, aliases: {} });
-    const parts = new StartedParts();
+    const parts = new StartedParts('hub');
     let filesAtRelease: string[] | null = null;
     parts.add('root lock', async () => void (filesAtRelease = await snapshot()));
     supervisor.start(1000);

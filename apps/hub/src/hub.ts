@@ -2,6 +2,7 @@ import { systemClock, type Clock, type Command } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
+import { StartedParts } from '@homelab/runtime';
 import { loadCredentialStore } from './broker/credential-store';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded';
 import type { HubConfig } from './config';
@@ -15,7 +16,6 @@ import { createHubLink, type HubLink } from './mqtt/hub-link';
 import { NodeAliases } from './node-aliases';
 import { Observer } from './observer/observer';
 import { ServiceStatePublisher } from './service-state-publisher';
-import { StartedParts } from './started-parts';
 import { Supervisor } from './supervisor';
 import { buildWebServer } from './web/server';
 import { loadOrCreateAuth } from './web/auth/auth-file';
@@ -44,7 +44,7 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
     throw err;
   }
   // Whatever starts from here on is stopped in reverse order, on stop or when a later step fails (docs/hub-lifecycle.md).
-  const started = new StartedParts();
+  const started = new StartedParts('hub');
   started.add('root lock', () => lock.release());
   try {
     return await startLocked(config, log, clock, started);

@@ -1,9 +1,12 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, topics } from '@homelab/contracts';
 import { makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { NodeAgent } from './agent';
 import { parseAgentConfig } from './config';
 import type { MqttLink, MqttLinkOptions } from './mqtt-port';
+import type { ProbeRunner } from './probes';
 import { FakeDocker, FakeLink, flush, silentLog } from './testing/fakes';
 
 class FakeMqtt extends FakeLink implements MqttLink {
@@ -157,5 +160,127 @@ describe('NodeAgent (fakes)', () => {
     const again = await waitFor(() => l.json('/status')[0], { what: 'second birth' });
     expect(again.backlog).toBeUndefined();
     expect(Object.keys(again.services).sort()).toEqual(['db', 'z2m']);
+  });
+});
+
+/** Files under `dir` this process holds open (Linux: /proc/self/fd). */
+async function openFilesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const fd of await fs.readdir('/proc/self/fd')) {
+    const target = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(dir)) out.push(target);
+  }
+  return out;
+}
+
+/** Whether `p` has settled yet, without waiting for it. */
+async function isSettled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await flush();
+  return done;
+}
+
+describe('NodeAgent start and stop (docs/agent-lifecycle.md)', () => {
+  let tmp: TempDir;
+  let clock: ManualClock;
+  let links: FakeMqtt[];
+  const agents: NodeAgent[] = [];
+  const make = (probeRunner?: ProbeRunner) => {
+    const docker = new FakeDocker();
+    docker.set('z2m', 'running');
+    const agent = new NodeAgent({
+      config: parseAgentConfig({}, { node: 'piha', 'state-dir': tmp.path }),
+      log: silentLog,
+      clock,
+      docker,
+      probeRunner,
+      connectMqtt: (opts) => {
+        const l = new FakeMqtt(opts);
+        links.push(l);
+        return l;
+      },
+    });
+    agents.push(agent);
+    return agent;
+  };
+
+  beforeEach(async () => {
+    tmp = await makeTempDir('hl-agent-life');
+    clock = new ManualClock();
+    links = [];
+  });
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    await tmp.cleanup();
+  });
+
+  it('stops newest first, each part awaited: a probe run in flight ends before the offline status and the disconnect', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const agent = make(async () => {
+      order.push('probe started');
+      await held;
+      order.push('probe ended');
+      return { ok: true };
+    });
+    await agent.start();
+    const l = links[0]!;
+    const publish = l.publish.bind(l);
+    l.publish = (topic, payload, opts) => {
+      if (topic === topics.status('piha')) order.push(`status ${JSON.parse(String(payload)).state}`);
+      return publish(topic, payload, opts);
+    };
+    const close = l.close.bind(l);
+    l.close = () => (order.push('disconnected'), close());
+    l.connect();
+    l.deliver(topics.desired('piha'), { node: 'piha', revision: 'r1', ts: '2026-01-01T00:00:00Z', services: { z2m: { probes: [{ type: 'tcp', port: 1883 }] } } });
+    await waitFor(() => {
+      clock.advance(50);
+      return order.includes('probe started');
+    });
+
+    const stopped = agent.stop();
+    expect(await isSettled(stopped)).toBe(false);
+    expect(l.closed).toBe(false);
+    release();
+    await stopped;
+    expect(order.filter((o) => o !== 'status online')).toEqual(['probe started', 'probe ended', 'status offline', 'disconnected']);
+    expect(await openFilesUnder(tmp.path)).toEqual([]);
+  });
+
+  it('a start that fails half-way closes what it had opened, rejects, and a later start works', async () => {
+    const first = make();
+    await first.start();
+    await first.emit({ type: 'node_heartbeat' }); // the outbox keeps a segment open from now on
+    await first.stop();
+    // The command journal cannot be created: start fails after the outbox opened.
+    await fs.rm(path.join(tmp.path, 'journal'), { recursive: true, force: true });
+    await fs.writeFile(path.join(tmp.path, 'journal'), 'not a directory');
+
+    const second = make();
+    await expect(second.start()).rejects.toThrow();
+    expect(await openFilesUnder(tmp.path)).toEqual([]);
+    expect(second.snapshot()).toBeNull();
+
+    await fs.rm(path.join(tmp.path, 'journal'));
+    await second.start();
+    expect(second.snapshot()).not.toBeNull();
+  });
+
+  it('a stop during start waits for the start and then stops everything it started', async () => {
+    const agent = make();
+    const starting = agent.start();
+    const stopping = agent.stop();
+    await starting;
+    await stopping;
+    expect(links).toHaveLength(1);
+    expect(links[0]!.closed).toBe(true);
+    expect(agent.snapshot()).toBeNull();
+    expect(await openFilesUnder(tmp.path)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { topics, type Clock, type HomelabEvent } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { StartedParts } from '@homelab/runtime';
 import { settledWithin, statusPayload } from './birth';
 import { CommandHandler } from './commands';
 import type { AgentConfig } from './config';
@@ -40,7 +41,6 @@ const GREETING_SCAN_MS = 2000;
 
 interface Parts {
   session: number;
-  linkedConnection: { current: number };
   outbox: Outbox;
   publisher: EventPublisher;
   watcher: ServiceWatcher;
@@ -61,11 +61,26 @@ interface Parts {
 export class NodeAgent {
   readonly counters = new InboundCounters();
   private parts: Parts | null = null;
+  /** The start in progress or done, with what it has started (closed newest first, docs/agent-lifecycle.md). */
+  private run: { starting: Promise<void>; started: StartedParts } | null = null;
 
   constructor(private readonly deps: NodeAgentDeps) {}
 
-  async start(): Promise<void> {
-    if (this.parts) return;
+  /** Starts every part; if a step fails, stops what had started, newest first, and rejects with the failure. */
+  start(): Promise<void> {
+    if (this.run) return this.run.starting;
+    const started = new StartedParts('agent');
+    const starting = this.startParts(started).catch(async (err: unknown) => {
+      if (this.run?.started === started) this.run = null;
+      this.parts = null;
+      await started.closeAll(this.deps.log);
+      throw err;
+    });
+    this.run = { starting, started };
+    return starting;
+  }
+
+  private async startParts(started: StartedParts): Promise<void> {
     const { config, log, clock, docker } = this.deps;
     const { node, stateDir } = config;
     await ensureDir(stateDir);
@@ -80,6 +95,7 @@ export class NodeAgent {
       log: log.child({ part: 'outbox' }),
     });
     await outbox.open();
+    started.add('outbox', () => outbox.close());
     seq.ensureAbove(outbox.maxSeq());
     const desired = new DesiredCache({ node, stateDir, log: log.child({ part: 'desired' }), counters: this.counters, maxPayloadBytes: config.maxPayloadBytes });
     await desired.load();
@@ -166,33 +182,47 @@ export class NodeAgent {
         void greet(++connection, info.connection);
       },
     });
-    this.parts = { session, linkedConnection, outbox, publisher, watcher, disks, inventory, commands, desired, link: linkRef.current };
+    const mqtt = linkRef.current;
+    // Stopped after every loop: the offline status follows their last events, then the connection closes.
+    started.add('mqtt link', () => this.disconnect(mqtt, session, linkedConnection.current));
+    this.parts = { session, outbox, publisher, watcher, disks, inventory, commands, desired, link: mqtt };
     publisher.start();
+    started.add('publisher', () => publisher.stop());
     watcher.start();
-    disks?.start();
-    inventory?.start();
+    started.add('service watch', () => watcher.stop());
+    if (disks) {
+      disks.start();
+      started.add('disk watch', () => disks.stop());
+    }
+    if (inventory) {
+      inventory.start();
+      started.add('inventory', () => inventory.stop());
+    }
     log.info({ node, session, stateDir, mqtt: config.mqttUrl, docker: config.dockerSocket, pending: outbox.stats().entries }, 'agent running');
   }
 
-  /** Stops the loops, publishes the offline status (retained) and disconnects cleanly. */
+  /** Stops the parts newest first, each after the one before has finished: the loops, then the retained offline status and a clean disconnect, then the outbox. */
   async stop(): Promise<void> {
-    const p = this.parts;
-    if (!p) return;
+    const run = this.run;
+    if (!run) return;
+    this.run = null;
+    // A start in progress ends first (a failed one has stopped its parts itself), so nothing it starts outlives this.
+    if (!(await run.starting.then(() => true, () => false))) return;
     this.parts = null;
+    await run.started.closeAll(this.deps.log);
+    this.deps.log.info('agent stopped');
+  }
+
+  /** Publishes the offline status (retained) while connected, and closes the connection. */
+  private async disconnect(link: MqttLink, session: number, connection: number): Promise<void> {
     const { log, clock, config } = this.deps;
-    await p.watcher.stop();
-    await p.disks?.stop();
-    await p.inventory?.stop();
-    await p.publisher.stop();
-    if (p.link.connected()) {
-      const offline = statusPayload('offline', { node: config.node, session: p.session, connection: p.linkedConnection.current, version: AGENT_VERSION, now: clock.now() });
-      await withTimeout(p.link.publish(topics.status(config.node), offline, { qos: 1, retain: true }), 2000).catch((err: unknown) =>
+    if (link.connected()) {
+      const offline = statusPayload('offline', { node: config.node, session, connection, version: AGENT_VERSION, now: clock.now() });
+      await withTimeout(link.publish(topics.status(config.node), offline, { qos: 1, retain: true }), 2000).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
       );
     }
-    await withTimeout(p.link.close(), 2000).catch(() => undefined);
-    await p.outbox.close();
-    log.info('agent stopped');
+    await withTimeout(link.close(), 2000).catch(() => undefined);
   }
 
   /** Disk watch of the configured mounts, or `/` and the Docker data-root (asked from Docker until it answers). */

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import { errorMessage } from './errors';
 import type { EventSink } from './publisher';
 
@@ -63,24 +64,19 @@ export interface DiskWatcherDeps {
 export class DiskWatcher {
   private readonly levels = new Map<string, DiskLevel>();
   private readonly failing = new Set<string>();
-  private timer: unknown = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly loop: PeriodicLoop<void>;
 
-  constructor(private readonly deps: DiskWatcherDeps) {}
-
-  start(): void {
-    const loop = async () => {
-      await this.runOnce();
-      if (!this.stopped) this.timer = this.deps.clock.setTimeout(() => void loop(), this.deps.intervalMs);
-    };
-    void loop();
+  constructor(private readonly deps: DiskWatcherDeps) {
+    this.loop = new PeriodicLoop({ name: 'disk watch', clock: deps.clock, log: deps.log, run: () => this.check() });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.deps.clock.clearTimeout(this.timer);
-    await this.running;
+  /** Checks now, then every intervalMs after the previous check ended. */
+  start(): void {
+    this.loop.start(this.deps.intervalMs, 0);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Current level per mount (for tests and status output). */
@@ -88,11 +84,9 @@ export class DiskWatcher {
     return this.levels;
   }
 
+  /** One check now, or right after the one in progress. */
   runOnce(): Promise<void> {
-    this.running ??= this.check().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.loop.runOnce();
   }
 
   private async check(): Promise<void> {

@@ -1,5 +1,6 @@
 import { CONTAINER_NAME_PATTERN, type Clock, type InventoryScan, type ServiceSpec, type UnmanagedContainer } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { LoopStoppedError, PeriodicLoop } from '@homelab/runtime';
 import { desiredOwner, KEEP_LABEL } from './disk-cleanup';
 import { errorMessage } from './errors';
 import type { EventSink } from './publisher';
@@ -67,34 +68,31 @@ export class InventoryReporter {
   private last: string | null = null;
   /** Desired revision of the watcher's latest complete scan in this process. */
   private scanned: string | null = null;
-  private timer: unknown = null;
-  private debounce: unknown = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly loop: PeriodicLoop<void>;
 
-  constructor(private readonly deps: InventoryReporterDeps) {}
+  constructor(private readonly deps: InventoryReporterDeps) {
+    this.loop = new PeriodicLoop({
+      name: 'inventory',
+      clock: deps.clock,
+      log: deps.log,
+      run: () => this.report(),
+      debounceMs: deps.debounceMs ?? 1000,
+      kickBeforeStart: true,
+    });
+  }
 
+  /** Reports now, then every intervalMs after the previous report ended. */
   start(): void {
-    const loop = async () => {
-      await this.runOnce();
-      if (!this.stopped) this.timer = this.deps.clock.setTimeout(() => void loop(), this.deps.intervalMs);
-    };
-    void loop();
+    this.loop.start(this.deps.intervalMs, 0);
   }
 
+  /** Asks for a report soon (a Docker event of another container); a burst within debounceMs yields one. */
   kick(): void {
-    if (this.stopped || this.debounce !== null) return;
-    this.debounce = this.deps.clock.setTimeout(() => {
-      this.debounce = null;
-      void this.runOnce();
-    }, this.deps.debounceMs ?? 1000);
+    this.loop.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.deps.clock.clearTimeout(this.timer);
-    if (this.debounce !== null) this.deps.clock.clearTimeout(this.debounce);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /**
@@ -103,17 +101,16 @@ export class InventoryReporter {
    * report already running (which may not carry it).
    */
   async afterScan(desiredRevision: string): Promise<void> {
-    if (this.stopped || desiredRevision === this.scanned) return;
+    if (this.loop.stopped || desiredRevision === this.scanned) return;
     this.scanned = desiredRevision;
-    await this.running;
-    await this.runOnce();
+    await this.loop.runOnce().catch((err: unknown) => {
+      if (!(err instanceof LoopStoppedError)) throw err; // stopping: the scan is not reported any more
+    });
   }
 
+  /** One report now, or right after the one in progress. */
   runOnce(): Promise<void> {
-    this.running ??= this.report().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.loop.runOnce();
   }
 
   private async report(): Promise<void> {

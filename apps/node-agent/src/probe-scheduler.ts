@@ -1,5 +1,6 @@
 import { durationMs, probeName, type Clock, type ProbeSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import type { ProbeOutcome, ProbeRunner } from './probes';
 
 export const DEFAULT_PROBE_INTERVAL_MS = 10_000;
@@ -27,8 +28,8 @@ interface Entry {
   failures: number;
   ran: boolean;
   detail: string;
-  timer: unknown;
-  running: Promise<void> | null;
+  /** Runs the probe every interval, timed from the end of the previous run. */
+  loop: PeriodicLoop<void>;
   removed: boolean;
 }
 
@@ -66,13 +67,14 @@ export class ProbeScheduler {
     for (const t of targets) t.probes.forEach((spec, i) => wanted.set(`${t.service}\0${probeName(spec, i)}`, { service: t.service, name: probeName(spec, i), spec }));
     for (const [key, e] of this.entries) {
       const w = wanted.get(key);
-      if (!w || JSON.stringify(w.spec) !== e.signature) this.remove(key, e);
+      if (!w || JSON.stringify(w.spec) !== e.signature) void this.remove(key, e);
     }
     for (const [key, w] of wanted) {
       if (this.entries.has(key)) continue;
-      const e: Entry = { ...w, signature: JSON.stringify(w.spec), failures: 0, ran: false, detail: '', timer: null, running: null, removed: false };
+      const loop = new PeriodicLoop({ name: `probe ${w.service}/${w.name}`, clock: this.deps.clock, log: this.deps.log, run: () => this.runEntry(e) });
+      const e: Entry = { ...w, signature: JSON.stringify(w.spec), failures: 0, ran: false, detail: '', loop, removed: false };
       this.entries.set(key, e);
-      this.launch(e);
+      e.loop.start(w.spec.interval ? durationMs(w.spec.interval) : DEFAULT_PROBE_INTERVAL_MS, 0);
     }
   }
 
@@ -92,36 +94,29 @@ export class ProbeScheduler {
 
   /** Runs every probe now and waits for all of them (tests; the loops keep their own pace). */
   async runOnce(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => e.running ?? this.runEntry(e)));
+    await Promise.all([...this.entries.values()].map((e) => (e.loop.busy ? e.loop.idle() : e.loop.runOnce())));
   }
 
-  stop(): void {
+  /** Stops every probe; resolves once the runs in progress have ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    for (const [key, e] of this.entries) this.remove(key, e);
+    await Promise.all([...this.entries].map(([key, e]) => this.remove(key, e)));
   }
 
-  private remove(key: string, e: Entry): void {
+  private remove(key: string, e: Entry): Promise<void> {
     e.removed = true;
-    this.deps.clock.clearTimeout(e.timer);
     this.entries.delete(key);
     if (e.ran && isFailing(e.spec, e.failures)) this.deps.onChange(e.service);
+    return e.loop.stop();
   }
 
-  private launch(e: Entry): void {
-    void this.runEntry(e).then(() => {
-      if (e.removed || this.stopped) return;
-      const interval = e.spec.interval ? durationMs(e.spec.interval) : DEFAULT_PROBE_INTERVAL_MS;
-      e.timer = this.deps.clock.setTimeout(() => this.launch(e), interval);
-    });
-  }
-
+  /** One run of a probe; never rejects (a runner error is a failed probe). */
   private runEntry(e: Entry): Promise<void> {
     const timeout = e.spec.timeout ? durationMs(e.spec.timeout) : DEFAULT_PROBE_TIMEOUT_MS;
-    e.running = this.deps
+    return this.deps
       .run(e.spec, timeout)
       .catch((err: unknown): ProbeOutcome => ({ ok: false, detail: String(err) }))
       .then((outcome) => {
-        e.running = null;
         if (e.removed) return;
         const before = e.ran ? isFailing(e.spec, e.failures) : null;
         e.failures = nextFailures(e.failures, outcome);
@@ -133,6 +128,5 @@ export class ProbeScheduler {
           this.deps.onChange(e.service);
         }
       });
-    return e.running;
   }
 }

@@ -1,5 +1,6 @@
 import { EventAck, HomelabEvent, topics, type Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import { errorMessage } from './errors';
 import { decodePayload, type InboundCounters } from './inbound';
 import type { MqttLink } from './mqtt-port';
@@ -94,7 +95,8 @@ export class EventPublisher implements EventSink {
   private inFlight = 0;
   private generation = 0;
   private lastProgressAt = 0;
-  private timer: unknown;
+  /** Runs runOnce every ackTimeoutMs/2 once started. */
+  private readonly ticks: PeriodicLoop<void>;
   private online = false;
   private stopped = false;
   private dropReportQueued = false;
@@ -118,6 +120,7 @@ export class EventPublisher implements EventSink {
 
   constructor(private readonly deps: EventPublisherDeps) {
     this.allowance = deps.maxUnacked ?? 1000;
+    this.ticks = new PeriodicLoop({ name: 'publisher tick', clock: deps.clock, log: deps.log, run: () => this.runOnce() });
   }
 
   /** Stamps, validates and stores one event; resolves once it is durable, then publishes it if online. Never throws. */
@@ -180,18 +183,14 @@ export class EventPublisher implements EventSink {
   start(): void {
     this.deps.outbox.onDrops(() => this.reportDrops());
     this.reportDrops();
-    const tick = () => {
-      if (this.stopped) return;
-      this.runOnce();
-      this.timer = this.deps.clock.setTimeout(tick, Math.max(100, Math.floor(this.deps.ackTimeoutMs / 2)));
-    };
-    tick();
+    this.ticks.start(Math.max(100, Math.floor(this.deps.ackTimeoutMs / 2)), 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.deps.clock.clearTimeout(this.timer);
+    const ticking = this.ticks.stop();
     this.forgetGap();
+    await ticking;
     await this.draining;
   }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { LoopStoppedError, PeriodicLoop } from '@homelab/runtime';
 import type { DockerPort, EventSubscription } from './docker-port';
 import { AgentError, errorMessage } from './errors';
 import { CrashLoopDetector } from './crash-loop';
@@ -62,57 +63,46 @@ export class ServiceWatcher {
   private readonly known = new Map<string, Assessment>();
   private readonly crashLoops = new CrashLoopDetector();
   private dockerUp: boolean | null = null;
-  private failures = 0;
   private lastHeartbeatAt: number | null = null;
   private subscription: EventSubscription | null = null;
   private subscribing = false;
-  private running: Promise<void> | null = null;
-  private queued: Promise<void> | null = null;
-  private timer: unknown;
-  private debounce: unknown = null;
-  private stopped = false;
+  private readonly loop: PeriodicLoop<void>;
   scans = 0;
 
-  constructor(private readonly deps: ServiceWatcherDeps) {}
-
-  /** One scan; concurrent calls coalesce into at most one more scan after the running one. */
-  runOnce(): Promise<void> {
-    if (this.queued) return this.queued;
-    if (!this.running) return this.launch();
-    this.queued = this.running.then(() => {
-      this.queued = null;
-      return this.launch();
+  constructor(private readonly deps: ServiceWatcherDeps) {
+    this.loop = new PeriodicLoop({
+      name: 'service watch',
+      clock: deps.clock,
+      log: deps.log,
+      run: () => this.scan(),
+      debounceMs: deps.debounceMs ?? 20,
+      kickBeforeStart: true,
+      // Only a scan Docker did not answer fails: retried after 1 s, 2 s, 4 s… up to maxBackoffMs.
+      backoff: { baseMs: 1000, maxMs: deps.maxBackoffMs ?? 30_000 },
+      onFailure: (err) => this.logFailure(err),
     });
-    return this.queued;
+  }
+
+  /** One scan; concurrent calls coalesce into at most one more scan after the running one. Never rejects. */
+  runOnce(): Promise<void> {
+    return this.loop.runOnce().catch((err: unknown) => this.logFailure(err));
   }
 
   /** Asks for a scan soon; a burst of calls within debounceMs yields one scan. */
   kick(): void {
-    if (this.stopped || this.debounce !== null) return;
-    this.debounce = this.deps.clock.setTimeout(() => {
-      this.debounce = null;
-      void this.runOnce();
-    }, this.deps.debounceMs ?? 20);
+    this.loop.kick();
   }
 
   /** Scans now, then every scanMs (or with backoff while Docker is unreachable). */
   start(): void {
-    const loop = async () => {
-      await this.runOnce();
-      if (this.stopped) return;
-      this.timer = this.deps.clock.setTimeout(() => void loop(), this.nextDelay());
-    };
-    void loop();
+    this.loop.start(this.deps.scanMs, 0);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.deps.clock.clearTimeout(this.timer);
-    if (this.debounce !== null) this.deps.clock.clearTimeout(this.debounce);
+    const stopped = this.loop.stop();
     this.subscription?.close();
     this.subscription = null;
-    this.deps.probes?.stop();
-    await (this.queued ?? this.running);
+    await Promise.all([stopped, this.deps.probes?.stop()]);
   }
 
   /** Current verdicts (for tests and status output). */
@@ -120,18 +110,10 @@ export class ServiceWatcher {
     return this.known;
   }
 
-  private nextDelay(): number {
-    if (this.dockerUp !== false) return this.deps.scanMs;
-    return Math.min(this.deps.maxBackoffMs ?? 30_000, 1000 * 2 ** Math.min(this.failures - 1, 10));
-  }
-
-  private launch(): Promise<void> {
-    this.running = this.scan()
-      .catch((err: unknown) => this.deps.log.error({ err: errorMessage(err) }, 'scan failed'))
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
+  /** Docker unreachable was reported when it happened (docker_unreachable); a stopped watcher scans no more. */
+  private logFailure(err: unknown): void {
+    if (err instanceof LoopStoppedError || (err instanceof AgentError && err.code === 'docker_unreachable')) return;
+    this.deps.log.error({ err: errorMessage(err) }, 'scan failed');
   }
 
   private async scan(): Promise<void> {
@@ -149,10 +131,11 @@ export class ServiceWatcher {
         await sink.emit({ type: 'docker_reachable', data: ping?.version ? { version: ping.version } : {} });
       }
       this.dockerUp = true;
-      this.failures = 0;
     } catch (err) {
-      await this.onDockerError(err);
+      const unreachable = await this.onDockerError(err);
       await this.heartbeat(services.length, []);
+      // A failed cycle: the loop retries with backoff.
+      if (unreachable) throw new AgentError('docker_unreachable', errorMessage(err), { cause: err });
       return;
     }
     this.ensureSubscribed();
@@ -182,13 +165,13 @@ export class ServiceWatcher {
     if (complete && revision !== null) await this.deps.onScanned?.(revision);
   }
 
-  private async onDockerError(err: unknown): Promise<void> {
+  /** Reports a failed Docker call; whether Docker is unreachable. */
+  private async onDockerError(err: unknown): Promise<boolean> {
     const code = err instanceof AgentError ? err.code : 'docker_unreachable';
     if (code !== 'docker_unreachable') {
       this.deps.log.warn({ err: errorMessage(err) }, 'docker scan failed');
-      return;
+      return false;
     }
-    this.failures += 1;
     this.subscription?.close();
     this.subscription = null;
     if (this.dockerUp !== false) {
@@ -196,6 +179,7 @@ export class ServiceWatcher {
       this.deps.log.warn({ err: errorMessage(err) }, 'docker unreachable');
       await this.deps.sink.emit({ type: 'docker_unreachable', data: { detail: errorMessage(err).slice(0, 500) } });
     }
+    return true;
   }
 
   /** Every heartbeatMs: repeats of unchanged service states, then one node_heartbeat. */
@@ -208,7 +192,7 @@ export class ServiceWatcher {
   }
 
   private ensureSubscribed(): void {
-    if (this.subscription || this.subscribing || this.stopped) return;
+    if (this.subscription || this.subscribing || this.loop.stopped) return;
     this.subscribing = true;
     this.deps.docker
       .subscribe({
@@ -218,7 +202,7 @@ export class ServiceWatcher {
         },
         onEnd: (err) => {
           this.subscription = null;
-          if (this.stopped) return;
+          if (this.loop.stopped) return;
           this.deps.log.info({ err: err ? errorMessage(err) : undefined }, 'docker event stream ended');
           this.kick();
         },
@@ -226,7 +210,7 @@ export class ServiceWatcher {
       .then(
         (sub) => {
           this.subscribing = false;
-          if (this.stopped) sub.close();
+          if (this.loop.stopped) sub.close();
           else {
             this.subscription = sub;
             // Full resync: whatever happened before the stream (re)opened is not in it.

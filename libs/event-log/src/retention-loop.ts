@@ -1,5 +1,6 @@
 import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import { compressOldDays, type CompressReport } from './retention';
 
 export interface RetentionLoopDeps {
@@ -15,18 +16,22 @@ export interface RetentionLoopDeps {
  * Runs never overlap; a failed run is logged and the next one retries.
  */
 export class RetentionLoop {
-  private chain: Promise<unknown> = Promise.resolve();
-  private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private timer: unknown;
+  private readonly loop: PeriodicLoop<CompressReport>;
 
-  constructor(private readonly deps: RetentionLoopDeps) {}
+  constructor(private readonly deps: RetentionLoopDeps) {
+    const { root, clock, log, olderThanDays } = deps;
+    this.loop = new PeriodicLoop({
+      name: 'event log retention',
+      clock,
+      log,
+      run: async () => this.report(await compressOldDays(root, { olderThanDays, now: clock.now(), log })),
+      onFailure: (err) => log.error({ err }, 'event log retention failed; retrying on the next run'),
+    });
+  }
 
   /** One pass at the clock's current time; a call during a run waits for it. */
   runOnce(): Promise<CompressReport> {
-    const { root, clock, log, olderThanDays } = this.deps;
-    const run = this.chain.then(() => compressOldDays(root, { olderThanDays, now: clock.now(), log }));
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.loop.runOnce();
   }
 
   /**
@@ -35,33 +40,18 @@ export class RetentionLoop {
    * previous run ended.
    */
   start(intervalMs: number, firstDelayMs = Math.min(intervalMs, 60_000)): void {
-    if (this.state === 'running') return;
-    this.state = 'running';
-    const schedule = (ms: number) => {
-      this.timer = this.deps.clock.setTimeout(() => {
-        void this.safeRun().then(() => {
-          if (this.state === 'running') schedule(intervalMs);
-        });
-      }, ms);
-    };
-    schedule(firstDelayMs);
+    this.loop.start(intervalMs, firstDelayMs);
   }
 
   /** Stops scheduling; resolves once a run in progress has ended. */
   stop(): Promise<void> {
-    this.state = 'stopped';
-    this.deps.clock.clearTimeout(this.timer);
-    return this.chain.then(() => undefined);
+    return this.loop.stop();
   }
 
-  private async safeRun(): Promise<void> {
-    try {
-      const r = await this.runOnce();
-      if (r.compressed.length > 0 || r.failed.length > 0) {
-        this.deps.log.info({ compressed: r.compressed.length, failed: r.failed.length, bytesIn: r.bytesIn, bytesOut: r.bytesOut }, 'event log retention pass');
-      }
-    } catch (err) {
-      this.deps.log.error({ err }, 'event log retention failed; retrying on the next run');
+  private report(r: CompressReport): CompressReport {
+    if (r.compressed.length > 0 || r.failed.length > 0) {
+      this.deps.log.info({ compressed: r.compressed.length, failed: r.failed.length, bytesIn: r.bytesIn, bytesOut: r.bytesOut }, 'event log retention pass');
     }
+    return r;
   }
 }

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { createLogger } from '@homelab/logging';
+import { keepAliveClock, PeriodicLoop } from '@homelab/runtime';
 import { parse, UsageError } from '../args';
 import { MIRROR_HELP } from '../help';
 import { resolveHubToken } from '../hub-token';
@@ -31,20 +33,22 @@ export async function mirrorCommand(argv: string[]): Promise<number> {
   const opts = { from, to: path.resolve(values.to), token: resolveHubToken(values, process.env, 'viewerToken') };
   let last: string | null = null;
   let wasOk: boolean | null = null;
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-  };
-  process.once('SIGINT', stop).once('SIGTERM', stop);
-  for (;;) {
+  const mirror = async () => {
     const status = await mirrorOnce(opts, last);
     last = status.lastSuccess;
     // Log changes only: a hub down for a day is one line, not 8,640.
     if (status.ok !== wasOk) console.error(status.ok ? `mirror: ${from} → ${opts.to} ok` : `mirror: ${from} unreachable (${status.error}); keeping the last copy${last ? ` from ${last}` : ''}`);
     wasOk = status.ok;
-    if (values.once) return status.ok ? 0 : 1;
-    const until = Date.now() + intervalMs;
-    while (!stopped && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
-    if (stopped) return 0;
-  }
+    return status;
+  };
+  if (values.once) return (await mirror()).ok ? 0 : 1;
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve).once('SIGTERM', resolve);
+  });
+  // Each copy starts intervalMs after the previous one ended; the loop's timers keep the process running.
+  const loop = new PeriodicLoop({ name: 'mirror', clock: keepAliveClock, log: createLogger('mirror'), run: mirror });
+  loop.start(intervalMs, 0);
+  await stopRequested;
+  await loop.stop(); // the copy in progress finishes first
+  return 0;
 }

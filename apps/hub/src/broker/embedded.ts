@@ -3,8 +3,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
-import { isNeverRetained } from '@homelab/contracts';
+import { isNeverRetained, systemClock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import { HubError } from '../errors';
 import { mayPublish, maySubscribe, type Identity } from './acl';
 import { decideConnect, type CredentialCheck } from './auth';
@@ -195,8 +196,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       client.close();
     }
   };
-  const revokeTimer = setInterval(() => void revoke().catch((err: unknown) => log.warn({ err }, 'credential check failed')), opts.revokeCheckMs ?? 5_000);
-  revokeTimer.unref();
+  const revocation = new PeriodicLoop({
+    name: 'credential check',
+    clock: systemClock,
+    log,
+    run: revoke,
+    onFailure: (err) => log.warn({ err }, 'credential check failed'),
+  });
+  revocation.start(opts.revokeCheckMs ?? 5_000);
 
   // Every connection, plain or TLS: aedes plus the packet-size guard, which cuts a
   // connection as soon as an oversize packet's header arrives.
@@ -293,13 +300,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     counters: () => ({ ...counters }),
     connectedClients: () => broker.connectedClients,
     attach,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(revokeTimer);
+    close: async () => {
+      await revocation.stop();
+      await new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         let open = servers.length;
         for (const server of servers) server.close(() => --open === 0 && broker.close(() => resolve()));
-      }),
+      });
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { Command, type Action, type Clock, type CommandResult } from '@homelab/contracts';
 import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
-import { PeriodicLoop } from '../supervisor/loop';
+import { PeriodicLoop } from '@homelab/runtime';
 
 export interface CleanupPreviewerDeps {
   store: ActionStore;
@@ -29,12 +29,12 @@ export class CleanupPreviewer {
   private readonly refreshMs: number;
   /** When this process last asked for each action occurrence's preview (keyed by id and createdAt: ids are reused). */
   private readonly askedAt = new Map<string, number>();
-  private readonly loop: PeriodicLoop;
+  private readonly loop: PeriodicLoop<string[]>;
 
   constructor(private readonly deps: CleanupPreviewerDeps) {
     this.retryMs = deps.retryMs ?? 60_000;
     this.refreshMs = deps.refreshMs ?? 10 * 60_000;
-    this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+    this.loop = new PeriodicLoop({ name: 'cleanup previewer', clock: deps.clock, log: deps.log, run: () => this.runOnce() });
   }
 
   start(intervalMs: number): void {

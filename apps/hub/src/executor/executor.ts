@@ -1,7 +1,7 @@
 import type { Action, Clock, Command, CommandResult } from '@homelab/contracts';
 import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
-import { PeriodicLoop } from '../supervisor/loop';
+import { PeriodicLoop } from '@homelab/runtime';
 import { commandFor, deadlineResult, executorAudit, outcomeTiming, resultNote, sameInstant, type ResultOutcome } from './commands';
 import { ResultRecovery } from './result-recovery';
 
@@ -57,14 +57,14 @@ export class Executor {
   private chain: Promise<unknown> = Promise.resolve();
   /** Results being recorded now (stop waits for them). */
   private readonly recording = new Set<Promise<ResultOutcome>>();
-  private readonly loop: PeriodicLoop;
+  private readonly loop: PeriodicLoop<ExecutorReport>;
   private readonly recovery: ResultRecovery;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.timeoutMs = deps.commandTimeoutMs ?? 120_000;
     this.resendIntervalMs = deps.resendIntervalMs ?? Math.max(5000, Math.floor(this.timeoutMs / 4));
     this.bootAt = deps.clock.now().getTime();
-    this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+    this.loop = new PeriodicLoop({ name: 'executor', clock: deps.clock, log: deps.log, run: () => this.runOnce() });
     this.recovery = new ResultRecovery({ ...deps, resendIntervalMs: this.resendIntervalMs || this.timeoutMs, giveUpAfterMs: this.timeoutMs });
   }
 

@@ -1,6 +1,7 @@
 import { emptyWorld, type Clock, type World } from '@homelab/contracts';
 import type { EventLogReader } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import { catchUp, type Positions } from './catch-up';
 import { aliasesHash, behindCheckpoint, checkpointOf, loadCheckpoint, writeCheckpoint, type ObserverCheckpoint } from './checkpoint';
 import { loadFold, writeFoldAndCheckpoint } from './fold-state';
@@ -52,12 +53,20 @@ export class Observer {
   /** Bytes of the world files on disk, as far as this process knows. */
   private written: RenderedWorld | null = null;
   private notify = false;
-  private chain: Promise<unknown> = Promise.resolve();
-  private state: 'idle' | 'running' | 'stopped' = 'idle';
-  private timer: unknown;
-  private kickTimer: unknown;
+  private readonly loop: PeriodicLoop<{ applied: number }>;
 
-  constructor(private readonly deps: ObserverDeps) {}
+  constructor(private readonly deps: ObserverDeps) {
+    this.loop = new PeriodicLoop({
+      name: 'observer',
+      clock: deps.clock,
+      log: deps.log,
+      run: () => this.run(),
+      debounceMs: deps.kickDelayMs ?? 10,
+      // Ingest kicks the observer as soon as the link is up, before the loops start (docs/hub-lifecycle.md).
+      kickBeforeStart: true,
+      onFailure: (err) => deps.log.error({ err }, 'observer run failed; retrying on the next run'),
+    });
+  }
 
   /** The live view (ghosts pruned); read-only for callers. Replaced, not mutated, by runs. */
   world(): World {
@@ -90,9 +99,7 @@ export class Observer {
 
   /** Folds what was appended since the last run. Runs never overlap: a call during a run waits for it. */
   runOnce(): Promise<{ applied: number }> {
-    const run = this.chain.then(() => this.run());
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.loop.runOnce();
   }
 
   private async run(): Promise<{ applied: number }> {
@@ -138,42 +145,17 @@ export class Observer {
 
   /** Schedules a run soon; kicks before it starts are coalesced into it. */
   kick(): void {
-    if (this.state === 'stopped' || this.kickTimer !== undefined) return;
-    this.kickTimer = this.deps.clock.setTimeout(() => {
-      this.kickTimer = undefined;
-      void this.safeRun();
-    }, this.deps.kickDelayMs ?? 10);
+    this.loop.kick();
   }
 
   /** Runs every `intervalMs` after the previous run ended (so never overlapping). */
   start(intervalMs: number): void {
-    if (this.state === 'running') return;
-    this.state = 'running';
-    const loop = () => {
-      this.timer = this.deps.clock.setTimeout(() => {
-        void this.safeRun().then(() => {
-          if (this.state === 'running') loop();
-        });
-      }, intervalMs);
-    };
-    loop();
+    this.loop.start(intervalMs);
   }
 
   /** Stops scheduling; resolves once a run in progress has ended. */
   stop(): Promise<void> {
-    this.state = 'stopped';
-    this.deps.clock.clearTimeout(this.timer);
-    if (this.kickTimer !== undefined) this.deps.clock.clearTimeout(this.kickTimer);
-    this.kickTimer = undefined;
-    return this.chain.then(() => undefined);
-  }
-
-  private async safeRun(): Promise<void> {
-    try {
-      await this.runOnce();
-    } catch (err) {
-      this.deps.log.error({ err }, 'observer run failed; retrying on the next run');
-    }
+    return this.loop.stop();
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Action, Clock, ConfigProblem, PolicySpec, World } from '@homelab/contracts';
 import { ActionStoreError, type ActionStore } from '@homelab/action-store';
 import type { Logger } from '@homelab/logging';
+import { PeriodicLoop } from '@homelab/runtime';
 import { DesiredFileCache, forAgents, loadDesired, type DesiredState } from '../desired';
 import type { CancelReason, Finding } from './findings';
-import { PeriodicLoop } from './loop';
 import { MAX_RESTART_WINDOW_MS } from './policy';
 import { quarantineFindings } from './quarantine-findings';
 import { reconcile } from './reconcile';
@@ -55,10 +55,10 @@ export class Supervisor {
   private lastFindings: Finding[] = [];
   private reported = '';
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly loop: PeriodicLoop;
+  private readonly loop: PeriodicLoop<SupervisorReport>;
 
   constructor(private readonly deps: SupervisorDeps) {
-    this.loop = new PeriodicLoop({ clock: deps.clock, log: deps.log, run: () => this.runOnce() });
+    this.loop = new PeriodicLoop({ name: 'supervisor', clock: deps.clock, log: deps.log, run: () => this.runOnce() });
   }
 
   /** Runs one cycle; concurrent calls run one after the other. */

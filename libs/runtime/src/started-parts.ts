@@ -6,20 +6,23 @@ interface Part {
 }
 
 /**
- * What the hub has started so far, each with the way to stop it. Stopping
- * goes in reverse order (docs/hub-lifecycle.md): loops end their cycle in
- * progress before the web server, the MQTT link, the event log and the broker
- * close, and the root lock is released last, so no cycle writes to a data
- * root the hub no longer holds. A start that fails half-way stops exactly
- * what it had started.
+ * What a process (the hub, an agent) has started so far, each with the way to
+ * stop it. Stopping goes in reverse order (docs/hub-lifecycle.md,
+ * docs/agent-lifecycle.md): loops end their cycle in progress before what
+ * they write to closes (the hub's root lock is released last, the agent's
+ * outbox closes last). A start that fails half-way stops exactly what it had
+ * started.
  */
 export class StartedParts {
   private readonly parts: Part[] = [];
   private closing: Promise<void> | null = null;
 
-  /** Records a part that is now running; `close` is called once, when the hub stops. */
+  /** `owner` names the process in errors and logs ("hub", "agent"). */
+  constructor(private readonly owner: string) {}
+
+  /** Records a part that is now running; `close` is called once, when the owner stops. */
   add(name: string, close: Part['close']): void {
-    if (this.closing) throw new Error(`${name} started while the hub is stopping`);
+    if (this.closing) throw new Error(`${name} started while the ${this.owner} is stopping`);
     this.parts.push({ name, close });
   }
 
@@ -43,7 +46,7 @@ export class StartedParts {
       try {
         await part.close();
       } catch (err) {
-        log.error({ err, part: part.name }, 'could not stop part of the hub; stopping the rest');
+        log.error({ err, part: part.name }, `could not stop part of the ${this.owner}; stopping the rest`);
       }
     }
   }
