@@ -1,7 +1,7 @@
-import { EventAck, HomelabEvent, topics, type Clock } from '@homelab/contracts';
+import { decode, HomelabEvent, publishText, type Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { errorMessage } from './errors';
-import { decodePayload, type InboundCounters } from './inbound';
+import type { InboundCounters } from './inbound';
 import type { MqttLink } from './mqtt-port';
 import type { Outbox } from './outbox';
 import type { SeqAllocator } from './seq';
@@ -142,7 +142,7 @@ export class EventPublisher implements EventSink {
   /** Handles one message on the acks topic. Never throws. */
   async onAck(topic: string, payload: Buffer): Promise<void> {
     const { log, counters, node } = this.deps;
-    const decoded = decodePayload(payload, EventAck, this.deps.maxPayloadBytes);
+    const decoded = decode('acks', payload, this.deps.maxPayloadBytes);
     if (!decoded.ok) return counters.reject(log, decoded.reason, topic, payload, decoded.detail);
     if (decoded.data.node !== node) return counters.reject(log, 'wrong_node', topic, payload);
     const { upToSeq, gap } = decoded.data;
@@ -368,7 +368,7 @@ export class EventPublisher implements EventSink {
       this.sentUpTo = next.seq;
       this.inFlight += 1;
       const gen = this.generation;
-      link.publish(topics.events(this.deps.node), line, { qos: 1 }).then(
+      publishText(link, 'events', [this.deps.node], line).then(
         () => this.settled(gen),
         (err: unknown) => {
           log.debug({ err: errorMessage(err), seq: next.seq }, 'event publish failed; resent after reconnect');

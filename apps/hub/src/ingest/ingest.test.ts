@@ -29,7 +29,7 @@ let acks: { topic: string; payload: unknown }[];
 function ingestWith(over: Partial<IngestDeps> = {}): Ingest {
   return new Ingest({
     eventLog: log,
-    publish: async (topic, payload) => void acks.push({ topic, payload }),
+    publish: async (topic, payload) => void acks.push({ topic, payload: typeof payload === 'string' ? JSON.parse(payload) : payload }),
     onWritten: () => undefined,
     onResult: async () => undefined,
     nodeStatus: () => undefined,
