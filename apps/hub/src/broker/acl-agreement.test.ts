@@ -65,11 +65,6 @@ const cases = CHANNEL_NAMES.flatMap((channel) =>
 );
 
 describe('the embedded and the Mosquitto ACL', () => {
-  it('derive node rights from the channel table (a node writes its outbound channels and reads its inbound ones)', () => {
-    expect(CHANNEL_NAMES.filter((c) => CHANNELS[c].from === 'node')).toEqual(['events', 'results', 'status']);
-    expect(CHANNEL_NAMES.filter((c) => CHANNELS[c].to === 'node')).toEqual(['desired', 'commands', 'acks']);
-  });
-
   it.each(cases)('$user may $access $where ($channel): $allowed on both brokers', ({ user, access, where, allowed }) => {
     const id = identities[user]!;
     const embedded = access === 'publish' ? mayPublish(id, where) : maySubscribe(id, where);
