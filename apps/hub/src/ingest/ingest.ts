@@ -15,7 +15,7 @@ import {
   type ParsedTopic,
   type StoredEvent,
 } from '@homelab/contracts';
-import { decodeEventPayload, isCanonicalEvent, type EventLog } from '@homelab/event-log';
+import { decodeEventPayload, eventOf, isCanonicalEvent, type AppendItem, type EventLog } from '@homelab/event-log';
 import { preview, type Logger } from '@homelab/logging';
 import { IngestCounters, type RejectReason } from './counters';
 
@@ -58,7 +58,8 @@ const DONE: Promise<void> = Promise.resolve();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 interface EventBatch {
-  events: HomelabEvent[];
+  /** Events as decoded: with their exact text when the fast decoder took them (the log writes that text). */
+  events: AppendItem[];
   /** Messages the events came in (what a failed write counts). */
   messages: number;
   settled: Promise<void>;
@@ -76,16 +77,17 @@ interface NodeQueue {
  * before it. An event whose predecessor never arrived (a broker dropped it)
  * is refused, so the log never acks past a hole (issue 3: 0 lost).
  */
-export function admitChained(events: HomelabEvent[], held: number): { admitted: HomelabEvent[]; refused: number; held: number } {
-  const sorted = events.length > 1 ? [...events].sort((a, b) => a.seq - b.seq) : events;
-  const admitted: HomelabEvent[] = [];
+export function admitChained<T extends AppendItem>(items: T[], held: number): { admitted: T[]; refused: number; held: number } {
+  const sorted = items.length > 1 ? [...items].sort((a, b) => eventOf(a).seq - eventOf(b).seq) : items;
+  const admitted: T[] = [];
   let refused = 0;
-  for (const e of sorted) {
+  for (const item of sorted) {
+    const e = eventOf(item);
     if (e.prevSeq !== undefined && e.prevSeq > held) {
       refused++;
       continue;
     }
-    admitted.push(e);
+    admitted.push(item);
     if (e.seq > held) held = e.seq;
   }
   return { admitted, refused, held };
@@ -145,8 +147,8 @@ export class Ingest {
       if (payload.length > this.deps.maxPayloadBytes) return this.rejectMsg('too_large', topic, payload);
       // An agent's event as JSON.stringify wrote it is decoded without JSON.parse (and written
       // without stringifying it again); the result is what the path below would give.
-      const event = decodeEventPayload(payload);
-      if (event !== undefined) return this.onEvents(node, topic, [event], payload);
+      const decoded = decodeEventPayload(payload);
+      if (decoded !== undefined) return this.onEvents(node, topic, [decoded], payload);
       let json: unknown;
       try {
         // Strict: invalid UTF-8 is refused, not silently turned into U+FFFD and stored.
@@ -176,8 +178,8 @@ export class Ingest {
     return this.onEvents(node, topic, res.events, raw);
   }
 
-  private onEvents(node: string, topic: string, events: HomelabEvent[], raw: Buffer): Promise<void> | undefined {
-    if (events.some((e) => e.node !== node)) return this.rejectMsg('node_mismatch', topic, raw);
+  private onEvents(node: string, topic: string, events: AppendItem[], raw: Buffer): Promise<void> | undefined {
+    if (events.some((e) => eventOf(e).node !== node)) return this.rejectMsg('node_mismatch', topic, raw);
     return this.enqueue(node, topic, events);
   }
 
@@ -189,7 +191,7 @@ export class Ingest {
    * resolves once the batch is durable and acked, or failed (logged and
    * counted per message; the agent resends).
    */
-  private enqueue(node: string, topic: string, events: HomelabEvent[]): Promise<void> {
+  private enqueue(node: string, topic: string, events: AppendItem[]): Promise<void> {
     let q = this.queues.get(node);
     if (!q) {
       q = { open: null, last: DONE };
@@ -218,7 +220,7 @@ export class Ingest {
     return batch.settled;
   }
 
-  private async commit(node: string, events: HomelabEvent[]): Promise<void> {
+  private async commit(node: string, events: AppendItem[]): Promise<void> {
     const { admitted, refused, held } = admitChained(events, this.deps.eventLog.highestSeq(node) ?? 0);
     if (refused) this.counters.reject('gap', refused);
     if (admitted.length) {
