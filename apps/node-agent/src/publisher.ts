@@ -1,4 +1,4 @@
-import { decode, HomelabEvent, publishText, type Clock } from '@homelab/contracts';
+import { decode, HomelabEvent, publishText, withPrevSeq, type Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { errorMessage } from './errors';
 import type { InboundCounters } from './inbound';
@@ -383,24 +383,4 @@ export class EventPublisher implements EventSink {
     this.inFlight -= 1;
     this.pump();
   }
-}
-
-/** `{"id":…,"node":…,"seq":…,"ts":…` as stamp() writes it (no escapes in these values). */
-const HEAD = /^\{"id":"[^"\\]*","node":"[^"\\]*","seq":\d+,"ts":"[^"\\]*"/;
-
-/**
- * An outbox line with `prevSeq` set, in schema position (after `ts`): the
- * bytes `HomelabEvent.parse` would give back, so the hub's exact fast check
- * can take it. The outbox keeps lines without it — prevSeq belongs to one
- * transmission, not to the event.
- */
-export function withPrevSeq(line: string, prevSeq: number): string {
-  const head = HEAD.exec(line)?.[0];
-  if (head !== undefined && line.charCodeAt(head.length) === 44 /* , */ && !line.startsWith('"prevSeq"', head.length + 1)) {
-    return `${head},"prevSeq":${prevSeq}${line.slice(head.length)}`;
-  }
-  // Some other layout (or prevSeq already there): rebuild it in schema order.
-  const event = JSON.parse(line) as Record<string, unknown>;
-  const parsed = HomelabEvent.safeParse({ ...event, prevSeq });
-  return JSON.stringify(parsed.success ? parsed.data : { ...event, prevSeq });
 }

@@ -10,3 +10,4 @@ export * from './actions';
 export * from './world';
 export * from './summary';
 export * from './clock';
+export * from './event-layout';
