@@ -1,4 +1,4 @@
-import { Command, NodeStatus, parseNodeTopic, topics, type CommandResult } from '@homelab/contracts';
+import { CHANNELS, Command, NodeStatus, parseTopic, topics, type CommandResult } from '@homelab/contracts';
 import type { NodeAliases } from './node-aliases';
 
 /**
@@ -18,10 +18,9 @@ export class AgentRoutes {
   /** Notes which name spoke, from a message an agent published (before ingest validates it; only a name is kept). */
   heard(topic: string, payload: Buffer): void {
     if (this.aliases.empty) return;
-    const parsed = parseNodeTopic(topic);
-    if (!parsed) return;
+    const parsed = parseTopic(topic);
+    if (!parsed || CHANNELS[parsed.channel].from !== 'node') return;
     if (parsed.channel === 'status' && !isOnline(payload, parsed.node)) return;
-    if (parsed.channel !== 'status' && parsed.channel !== 'events' && parsed.channel !== 'results') return;
     const canonical = this.aliases.canonical(parsed.node);
     if (canonical !== parsed.node || this.aliases.aliasesOf(canonical).length > 0) this.lastHeard.set(canonical, parsed.node);
   }

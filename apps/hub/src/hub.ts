@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type Command } from '@homelab/contracts';
+import { flagsOf, systemClock, type Clock, type Command } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
@@ -94,10 +94,10 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   // Actions name the canonical node; the command goes to the name its agent runs under (docs/node-aliases.md).
   const publishCommand = (cmd: Command) => {
     const routed = routes.route(cmd);
-    return publish(routed.topic, routed.command, { qos: 1 });
+    return publish(routed.topic, routed.command, flagsOf('commands'));
   };
 
-  const statePublisher = new ServiceStatePublisher((t, p) => publish(t, p, { qos: 1, retain: true }));
+  const statePublisher = new ServiceStatePublisher((t, p) => publish(t, p, flagsOf('serviceState')));
   // Desired state is unknown (null: nothing pruned) until the supervisor's first load.
   let desiredLoaded = false;
   const observer = new Observer({
@@ -132,7 +132,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     clock,
     log: log.child({ part: 'cleanup-preview' }),
   });
-  const desiredPublisher = new DesiredPublisher((t, p) => publish(t, p, { qos: 1, retain: true }), aliases);
+  const desiredPublisher = new DesiredPublisher((t, p) => publish(t, p, flagsOf('desired')), aliases);
   const supervisor: Supervisor = new Supervisor({
     hostsDir: config.hostsDir,
     store,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { topics, type Clock, type HomelabEvent } from '@homelab/contracts';
+import { channelsTo, handlerOf, parseTopic, publishText, topicOf, topics, type Clock, type Handlers, type HomelabEvent } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { StartedParts } from '@homelab/runtime';
 import { settledWithin, statusPayload } from './birth';
@@ -147,20 +147,26 @@ export class NodeAgent {
       // That connection is gone (the next one greets), or the agent is stopping (its offline status must stay last).
       if (mine !== connection || !link.connected() || this.parts === null) return;
       const birth = statusPayload('online', base(linked), { backlog: outbox.backlog(), services: watcher.states() });
-      linkRef.current
-        ?.publish(topics.status(node), birth, { qos: 1, retain: true })
-        .catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not publish birth'));
+      if (linkRef.current) {
+        publishText(linkRef.current, 'status', [node], birth).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not publish birth'));
+      }
       publisher.onConnected(); // same connection, later publishes: the broker forwards the birth first
     };
-    const onMessage = (topic: string, payload: Buffer) => {
-      if (topic === topics.desired(node)) {
+    // One handler per channel an agent receives (CHANNELS in libs/contracts).
+    const handlers: Handlers<'node', void> = {
+      desired: (_, payload, topic) =>
         void desired.accept(topic, payload).then((r) => {
           if (r !== 'applied') return;
           watcher.kick();
           inventory?.kick();
-        });
-      } else if (topic === topics.commands(node)) void commands.handle(topic, payload);
-      else if (topic === topics.acks(node)) void publisher.onAck(topic, payload);
+        }),
+      commands: (_, payload, topic) => void commands.handle(topic, payload),
+      acks: (_, payload, topic) => void publisher.onAck(topic, payload),
+    };
+    const onMessage = (topic: string, payload: Buffer) => {
+      const parsed = parseTopic(topic);
+      const handle = parsed?.node === node ? handlerOf(handlers, parsed) : undefined;
+      if (handle && parsed) handle(parsed, payload, topic);
       else log.debug({ topic }, 'message on an unexpected topic ignored');
     };
     linkRef.current = this.deps.connectMqtt({
@@ -170,7 +176,7 @@ export class NodeAgent {
       password: config.mqttPassword,
       caFile: config.mqttCaFile,
       will: { topic: topics.status(node), payload: (linked) => statusPayload('offline', base(linked)), qos: 1, retain: true },
-      subscriptions: [topics.desired(node), topics.commands(node), topics.acks(node)],
+      subscriptions: channelsTo('node').map((channel) => topicOf(channel, node)),
       log: log.child({ part: 'mqtt' }),
       onMessage,
       onClose: () => {
@@ -218,7 +224,7 @@ export class NodeAgent {
     const { log, clock, config } = this.deps;
     if (link.connected()) {
       const offline = statusPayload('offline', { node: config.node, session, connection, version: AGENT_VERSION, now: clock.now() });
-      await withTimeout(link.publish(topics.status(config.node), offline, { qos: 1, retain: true }), 2000).catch((err: unknown) =>
+      await withTimeout(publishText(link, 'status', [config.node], offline), 2000).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
       );
     }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, ComposeSpec, NodeName, containersOf, topics, type Clock, type ServiceSpec } from '@homelab/contracts';
+import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, ComposeSpec, NodeName, containersOf, decode, decodePayload, publish, type Clock, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
 import { previewCleanup, runCleanup } from './disk-cleanup';
 import type { CleanupDockerPort, DockerPort } from './docker-port';
 import { errorMessage } from './errors';
 import { HubClock } from './hub-clock';
-import { decodePayload, type InboundCounters } from './inbound';
+import type { InboundCounters } from './inbound';
 import type { CommandJournal, JournalEntry } from './journal';
 import type { MqttLink } from './mqtt-port';
 import { composeFileRefusal } from './stack-roots';
@@ -98,7 +98,7 @@ export class CommandHandler {
   async handle(topic: string, payload: Buffer): Promise<CommandResult | null> {
     const { log, counters, node } = this.deps;
     try {
-      const decoded = decodePayload(payload, Command, this.deps.maxPayloadBytes);
+      const decoded = decode('commands', payload, this.deps.maxPayloadBytes);
       if (!decoded.ok) {
         counters.reject(log, decoded.reason, topic, payload, decoded.detail);
         const addr = decoded.reason === 'too_large' ? null : decodePayload(payload, Addressable, this.deps.maxPayloadBytes);
@@ -295,9 +295,7 @@ export class CommandHandler {
   /** Publishes a result (QoS 1), echoing the command's actionCreatedAt when known. */
   private async answer(result: CommandResult, cmd?: Command): Promise<CommandResult> {
     const valid = CommandResult.parse(cmd ? withOccurrence(result, cmd) : result);
-    await this.deps.link
-      .publish(topics.results(this.deps.node), JSON.stringify(valid), { qos: 1 })
-      .catch((err: unknown) => this.deps.log.warn({ err: errorMessage(err), actionId: valid.actionId }, 'could not publish result; the hub resends and gets it replayed'));
+    await publish(this.deps.link, 'results', [this.deps.node], valid).catch((err: unknown) => this.deps.log.warn({ err: errorMessage(err), actionId: valid.actionId }, 'could not publish result; the hub resends and gets it replayed'));
     return valid;
   }
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { containersOf, DesiredStateMessage, type ServiceSpec } from '@homelab/contracts';
+import { containersOf, decode, DesiredStateMessage, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { errorMessage } from './errors';
 import { ensureDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
 import type { WatchedService } from './health';
-import { decodePayload, type InboundCounters } from './inbound';
+import type { InboundCounters } from './inbound';
 
 export type DesiredUpdate = 'applied' | 'unchanged' | 'refused' | 'ignored';
 
@@ -74,7 +74,7 @@ export class DesiredCache {
   async accept(topic: string, payload: Buffer): Promise<DesiredUpdate> {
     const { log, counters, node } = this.opts;
     if (payload.length === 0) return 'ignored'; // a cleared retained message: keep what we have
-    const decoded = decodePayload(payload, DesiredStateMessage, this.opts.maxPayloadBytes);
+    const decoded = decode('desired', payload, this.opts.maxPayloadBytes);
     if (!decoded.ok) {
       counters.reject(log, decoded.reason, topic, payload, decoded.detail);
       return 'refused';

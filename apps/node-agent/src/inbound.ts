@@ -1,23 +1,8 @@
-import { z } from 'zod';
+import type { DecodeFailure } from '@homelab/contracts';
 import { preview, type Logger } from '@homelab/logging';
 
-export type RejectReason = 'too_large' | 'not_json' | 'invalid_schema' | 'wrong_node';
-
-export type Decoded<T> = { ok: true; data: T } | { ok: false; reason: RejectReason; detail?: string };
-
-/** Size check, JSON.parse and zod safeParse of one inbound MQTT payload. Never throws. */
-export function decodePayload<S extends z.ZodType>(payload: Buffer, schema: S, maxBytes: number): Decoded<z.infer<S>> {
-  if (payload.length > maxBytes) return { ok: false, reason: 'too_large', detail: `${payload.length} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'not_json' };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: 'invalid_schema', detail: z.prettifyError(parsed.error) };
-  return { ok: true, data: parsed.data };
-}
+/** Why an inbound message was refused: it did not decode (libs/contracts wire.ts), or it names another node. */
+export type RejectReason = DecodeFailure | 'wrong_node';
 
 /** Counts refused inbound messages by reason (exposed for health output and tests). */
 export class InboundCounters {

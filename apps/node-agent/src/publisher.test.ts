@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HomelabEvent, ManualClock, topics } from '@homelab/contracts';
+import { HomelabEvent, ManualClock, topics, withPrevSeq } from '@homelab/contracts';
 import { makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { InboundCounters } from './inbound';
 import { Outbox } from './outbox';
-import { EventPublisher, withPrevSeq } from './publisher';
+import { EventPublisher } from './publisher';
 import { SeqAllocator } from './seq';
 import { FakeLink, flush, silentLog } from './testing/fakes';
 

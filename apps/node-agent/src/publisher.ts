@@ -1,8 +1,8 @@
-import { EventAck, HomelabEvent, topics, type Clock } from '@homelab/contracts';
+import { decode, HomelabEvent, publishText, withPrevSeq, type Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
 import { errorMessage } from './errors';
-import { decodePayload, type InboundCounters } from './inbound';
+import type { InboundCounters } from './inbound';
 import type { MqttLink } from './mqtt-port';
 import type { Outbox } from './outbox';
 import type { SeqAllocator } from './seq';
@@ -145,7 +145,7 @@ export class EventPublisher implements EventSink {
   /** Handles one message on the acks topic. Never throws. */
   async onAck(topic: string, payload: Buffer): Promise<void> {
     const { log, counters, node } = this.deps;
-    const decoded = decodePayload(payload, EventAck, this.deps.maxPayloadBytes);
+    const decoded = decode('acks', payload, this.deps.maxPayloadBytes);
     if (!decoded.ok) return counters.reject(log, decoded.reason, topic, payload, decoded.detail);
     if (decoded.data.node !== node) return counters.reject(log, 'wrong_node', topic, payload);
     const { upToSeq, gap } = decoded.data;
@@ -367,7 +367,7 @@ export class EventPublisher implements EventSink {
       this.sentUpTo = next.seq;
       this.inFlight += 1;
       const gen = this.generation;
-      link.publish(topics.events(this.deps.node), line, { qos: 1 }).then(
+      publishText(link, 'events', [this.deps.node], line).then(
         () => this.settled(gen),
         (err: unknown) => {
           log.debug({ err: errorMessage(err), seq: next.seq }, 'event publish failed; resent after reconnect');
@@ -382,24 +382,4 @@ export class EventPublisher implements EventSink {
     this.inFlight -= 1;
     this.pump();
   }
-}
-
-/** `{"id":…,"node":…,"seq":…,"ts":…` as stamp() writes it (no escapes in these values). */
-const HEAD = /^\{"id":"[^"\\]*","node":"[^"\\]*","seq":\d+,"ts":"[^"\\]*"/;
-
-/**
- * An outbox line with `prevSeq` set, in schema position (after `ts`): the
- * bytes `HomelabEvent.parse` would give back, so the hub's exact fast check
- * can take it. The outbox keeps lines without it — prevSeq belongs to one
- * transmission, not to the event.
- */
-export function withPrevSeq(line: string, prevSeq: number): string {
-  const head = HEAD.exec(line)?.[0];
-  if (head !== undefined && line.charCodeAt(head.length) === 44 /* , */ && !line.startsWith('"prevSeq"', head.length + 1)) {
-    return `${head},"prevSeq":${prevSeq}${line.slice(head.length)}`;
-  }
-  // Some other layout (or prevSeq already there): rebuild it in schema order.
-  const event = JSON.parse(line) as Record<string, unknown>;
-  const parsed = HomelabEvent.safeParse({ ...event, prevSeq });
-  return JSON.stringify(parsed.success ? parsed.data : { ...event, prevSeq });
 }

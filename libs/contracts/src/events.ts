@@ -228,6 +228,11 @@ export const HomelabEvent = z.discriminatedUnion('type', [
 export type HomelabEvent = z.infer<typeof HomelabEvent>;
 export type EventType = HomelabEvent['type'];
 
+/** Most events one message on `nodes/<node>/events` may carry (docs/mqtt.md). */
+export const MAX_EVENTS_PER_MESSAGE = 1000;
+/** An events payload: one event, or a batch of them. Built once (building a zod schema costs ten times a parse). */
+export const EventsPayload = z.union([HomelabEvent, z.array(HomelabEvent).min(1).max(MAX_EVENTS_PER_MESSAGE)]);
+
 /**
  * One line of `events/YYYY-MM-DD/<stream>.jsonl`: the event as received plus
  * the hub's receive time. The date directory comes from `rx` (the hub's clock),

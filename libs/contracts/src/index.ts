@@ -1,5 +1,7 @@
 export * from './names';
+export * from './channels';
 export * from './topics';
+export * from './wire';
 export * from './events';
 export * from './status';
 export * from './agent-env';
@@ -8,3 +10,4 @@ export * from './actions';
 export * from './world';
 export * from './summary';
 export * from './clock';
+export * from './event-layout';

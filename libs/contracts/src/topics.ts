@@ -1,56 +1,69 @@
+import { CHANNEL_NAMES, CHANNELS, TOPIC_PREFIX, isNeverRetainedChannel, type ChannelName } from './channels';
 import { NAME_PATTERN } from './names';
 
-/** Every topic lives under this prefix (docs/mqtt.md). */
-export const TOPIC_PREFIX = 'homelab/v1';
+/** `{node}`, `{service}`: the names a pattern takes, in order. */
+type ParamNames<P extends string> = P extends `${string}{${infer K}}${infer R}` ? [K, ...ParamNames<R>] : [];
+type AsStrings<T> = T extends [unknown, ...infer R] ? [string, ...AsStrings<R>] : [];
+/** The arguments of a channel's topic builder: one name per `{…}` of its pattern. */
+export type TopicArgs<C extends ChannelName> = AsStrings<ParamNames<(typeof CHANNELS)[C]['pattern']>>;
 
-export const NODE_CHANNELS = ['status', 'events', 'commands', 'results', 'desired', 'acks'] as const;
-export type NodeChannel = (typeof NODE_CHANNELS)[number];
+/** Each channel's topic, split at `/` (prefix included); `null` marks a name. */
+const SEGMENTS = Object.fromEntries(
+  CHANNEL_NAMES.map((c) => [c, [...TOPIC_PREFIX.split('/'), ...CHANNELS[c].pattern.split('/')].map((s) => (s.startsWith('{') ? null : s))]),
+) as Record<ChannelName, (string | null)[]>;
 
-const node = (n: string, channel: NodeChannel) => `${TOPIC_PREFIX}/nodes/${n}/${channel}`;
+/** The topic of `channel` for these names (node first). */
+export function topicOf<C extends ChannelName>(channel: C, ...args: TopicArgs<C>): string {
+  let i = 0;
+  return SEGMENTS[channel].map((s) => s ?? (args as readonly string[])[i++]).join('/');
+}
 
+/** The subscription filter of `channel` for every node (and every service): each name is `+`. */
+export function filterOf(channel: ChannelName): string {
+  return SEGMENTS[channel].map((s) => s ?? '+').join('/');
+}
+
+type Builders = { readonly [C in ChannelName]: (...args: TopicArgs<C>) => string };
+
+/** Topic builders, one per channel (see CHANNELS): `topics.events('piha')`. */
 export const topics = {
-  /** Retained. Birth sets online, the agent's last will sets offline. */
-  status: (n: string) => node(n, 'status'),
-  /** Agent → hub, QoS 1, never retained. */
-  events: (n: string) => node(n, 'events'),
-  /** Hub → agent, QoS 1; carries the action id. */
-  commands: (n: string) => node(n, 'commands'),
-  /** Agent → hub, QoS 1. */
-  results: (n: string) => node(n, 'results'),
-  /** Hub → agent, retained desired state of that node. */
-  desired: (n: string) => node(n, 'desired'),
-  /** Hub → agent, durable-write acknowledgements of events (highest seq written). */
-  acks: (n: string) => node(n, 'acks'),
-  /** Hub → people and Home Assistant, retained state of one service. */
-  serviceState: (n: string, service: string) => `${TOPIC_PREFIX}/nodes/${n}/services/${service}/state`,
-  /** Subscription patterns used by the hub. */
-  allNodes: (channel: NodeChannel) => `${TOPIC_PREFIX}/nodes/+/${channel}`,
-} as const;
+  ...(Object.fromEntries(CHANNEL_NAMES.map((c) => [c, (...args: string[]) => topicOf(c, ...(args as never))])) as Builders),
+  /** Subscription filter of a channel for every node. */
+  allNodes: filterOf,
+};
 
-/**
- * Channels whose messages a broker must never keep retained (docs/mqtt.md):
- * a retained event, command, result or ack would be delivered again to every
- * new subscriber as if it had just happened.
- */
-export const NEVER_RETAINED_CHANNELS: readonly NodeChannel[] = ['events', 'commands', 'results', 'acks'];
-
-/** True for a node topic of a never-retained channel. */
-export function isNeverRetained(topic: string): boolean {
-  const parsed = parseNodeTopic(topic);
-  return parsed !== null && NEVER_RETAINED_CHANNELS.includes(parsed.channel);
-}
-
-export interface ParsedNodeTopic {
+export interface ParsedTopic {
+  channel: ChannelName;
   node: string;
-  channel: NodeChannel;
+  /** The service of a service channel. */
+  service?: string;
 }
 
-/** Parses `homelab/v1/nodes/<node>/<channel>`; null for anything else or an invalid node name. */
-export function parseNodeTopic(topic: string): ParsedNodeTopic | null {
+/** The channel and names of a topic; null for anything that is not exactly a channel's topic with valid names. */
+export function parseTopic(topic: string): ParsedTopic | null {
   const parts = topic.split('/');
-  if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || parts[2] !== 'nodes') return null;
-  const [, , , n, channel] = parts;
-  if (!n || !NAME_PATTERN.test(n)) return null;
-  if (!(NODE_CHANNELS as readonly string[]).includes(channel ?? '')) return null;
-  return { node: n, channel: channel as NodeChannel };
+  for (const channel of CHANNEL_NAMES) {
+    const segs = SEGMENTS[channel];
+    if (segs.length !== parts.length) continue;
+    const names: string[] = [];
+    let ok = true;
+    for (let i = 0; i < segs.length && ok; i++) {
+      const s = segs[i];
+      const p = parts[i]!;
+      if (s === null) {
+        ok = NAME_PATTERN.test(p);
+        names.push(p);
+      } else ok = s === p;
+    }
+    if (!ok) continue;
+    const [node, service] = names as [string, string | undefined];
+    return service === undefined ? { channel, node } : { channel, node, service };
+  }
+  return null;
+}
+
+/** True for the topic of a never-retained channel (docs/mqtt.md). */
+export function isNeverRetained(topic: string): boolean {
+  const parsed = parseTopic(topic);
+  return parsed !== null && isNeverRetainedChannel(parsed.channel);
 }

@@ -1,4 +1,13 @@
-import { CONTAINER_NAME_PATTERN, MOUNT_PATH_FORBIDDEN, NAME_PATTERN, type HomelabEvent, type StoredEvent } from '@homelab/contracts';
+import {
+  CONTAINER_KEYS,
+  CONTAINER_NAME_PATTERN,
+  EVENT_LAYOUT,
+  MOUNT_PATH_FORBIDDEN,
+  NAME_PATTERN,
+  STORED_EVENT_KEYS,
+  type HomelabEvent,
+  type StoredEvent,
+} from '@homelab/contracts';
 
 /*
  * Fast path of the reader (replay reads millions of lines). zod validates a
@@ -115,23 +124,36 @@ function keysIn(o: Rec, order: readonly string[]): boolean {
   return true;
 }
 
-const STORED_KEYS = ['event', 'rx'] as const;
-const EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type', 'data'] as const;
-const SERVICE_EVENT_KEYS = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type', 'service', 'data'] as const;
-const HEALTH_KEYS = ['containers', 'heartbeat'] as const;
-const UNHEALTHY_KEYS = ['containers', 'heartbeat', 'reason', 'detail', 'probe'] as const;
-const CONTAINER_KEYS = ['name', 'state', 'health', 'restartCount'] as const;
-const NODE_HEARTBEAT_KEYS = ['uptimeSec', 'load1', 'memUsedPercent', 'services', 'cpuPercent', 'load5', 'load15', 'agentRssMb'] as const;
-const DISK_PRESSURE_KEYS = ['mount', 'level', 'usedPercent', 'freeBytes'] as const;
-const DISK_OK_KEYS = ['mount', 'usedPercent'] as const;
-const NODE_ONLINE_KEYS = ['session', 'connection', 'version', 'backlogUntilSeq', 'backlogEvents'] as const;
-const NODE_OFFLINE_KEYS = ['session', 'connection', 'reason'] as const;
+/**
+ * The keys of a layout (schema order, from libs/contracts event-layout.ts)
+ * that this file checks. A key the schemas gain is not silently let through
+ * unchecked: the module refuses to load until a check is added here, or the
+ * key is left to zod (`leftToZod`: a value with it is not vouched for).
+ */
+function checked(order: readonly string[], validated: readonly string[], leftToZod: readonly string[] = []): readonly string[] {
+  const unknown = order.filter((k) => !validated.includes(k) && !leftToZod.includes(k));
+  if (unknown.length) throw new Error(`canonical-event.ts checks no ${unknown.join(', ')}: check it or leave it to zod`);
+  return order.filter((k) => !leftToZod.includes(k));
+}
 
+const ENVELOPE = ['id', 'node', 'seq', 'ts', 'prevSeq', 'type'];
+const STORED_KEYS = checked(STORED_EVENT_KEYS, ['event', 'rx']);
+const EVENT_KEYS = checked(EVENT_LAYOUT.node_heartbeat.keys, [...ENVELOPE, 'data']);
+const SERVICE_EVENT_KEYS = checked(EVENT_LAYOUT.service_healthy.keys, [...ENVELOPE, 'service', 'data']);
+const HEALTH_KEYS = checked(EVENT_LAYOUT.service_healthy.data, ['containers', 'heartbeat']);
+const UNHEALTHY_KEYS = checked(EVENT_LAYOUT.service_unhealthy.data, ['containers', 'heartbeat', 'reason', 'detail', 'probe']);
+const CONTAINER_ORDER = checked(CONTAINER_KEYS, ['name', 'state', 'health', 'restartCount']);
+const NODE_HEARTBEAT_KEYS = checked(EVENT_LAYOUT.node_heartbeat.data, ['uptimeSec', 'load1', 'memUsedPercent', 'services', 'cpuPercent', 'load5', 'load15', 'agentRssMb']);
+const DISK_PRESSURE_KEYS = checked(EVENT_LAYOUT.disk_pressure.data, ['mount', 'level', 'usedPercent', 'freeBytes']);
+const DISK_OK_KEYS = checked(EVENT_LAYOUT.disk_ok.data, ['mount', 'usedPercent']);
+// A birth with a `services` record is left to zod.
+const NODE_ONLINE_KEYS = checked(EVENT_LAYOUT.node_online.data, ['session', 'connection', 'version', 'backlogUntilSeq', 'backlogEvents'], ['services']);
+const NODE_OFFLINE_KEYS = checked(EVENT_LAYOUT.node_offline.data, ['session', 'connection', 'reason']);
 function containers(v: unknown): boolean {
   if (v === undefined) return true;
   if (!Array.isArray(v) || v.length > 64) return false;
   for (const c of v as unknown[]) {
-    if (!isObj(c) || !keysIn(c, CONTAINER_KEYS)) return false;
+    if (!isObj(c) || !keysIn(c, CONTAINER_ORDER)) return false;
     if (!containerNames.test(c.name) || !str(c.state, 32)) return false;
     if (c.health !== undefined && !str(c.health, 32)) return false;
     if (c.restartCount !== undefined && !uint(c.restartCount)) return false;

@@ -151,14 +151,16 @@ describe('fast line decoder', () => {
 describe('event payload decoder (ingest)', () => {
   /** What it accepts must be JSON.parse's value, one ingest would accept as is, whose JSON.stringify is the payload itself. */
   function expectExact(text: string): boolean {
-    const event = decodeEventPayload(Buffer.from(text, 'utf8'));
-    if (event === undefined) return false;
+    const decoded = decodeEventPayload(Buffer.from(text, 'utf8'));
+    if (decoded === undefined) return false;
+    const { event } = decoded;
+    expect(decoded.text).toBe(text);
     const parsed: unknown = JSON.parse(text);
     expect(event).toStrictEqual(parsed);
     expect(isCanonicalEvent(parsed), text).toBe(true);
     expect(JSON.stringify(event)).toBe(text);
     // The log writes it from the payload's text: the same bytes as stringifying the record.
-    expect(encodeEventLine(event, RX_AT)).toBe(encodeLine({ event, rx: RX_AT }));
+    expect(encodeEventLine(decoded, RX_AT)).toBe(encodeLine({ event, rx: RX_AT }));
     return true;
   }
   const RX_AT = '2026-03-01T10:00:00.123Z';

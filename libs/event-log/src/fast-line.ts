@@ -1,7 +1,8 @@
-import type { HomelabEvent, StoredEvent } from '@homelab/contracts';
+import type { StoredEvent } from '@homelab/contracts';
 import { ascii, bytesEqual, ByteInterner, isoMillisBytes, litAt, plainAscii, quoteAt } from './ascii-bytes';
 import { eventData, names, SERVICE_TYPES } from './canonical-event';
 import { DataMemo, NOT_VALID } from './data-memo';
+import type { EventWithText } from './port';
 
 /*
  * Replay's decoder. JSON.parse of every ~270-byte line alone is slower than
@@ -180,35 +181,16 @@ export function decodeCanonicalBytes(b: Buffer, s: number, e: number): StoredEve
 const stringifiesToItsText = new WeakMap<object, boolean>();
 
 /**
- * Events decodeEventPayload returned, with their text (exactly
- * `JSON.stringify(event)`), until the log writes them (takeEventText). A Map,
- * not a WeakMap: a WeakMap insert cost about half the decoding. Bounded:
- * events never written (refused, duplicates) are forgotten when it fills.
- */
-const eventTexts = new Map<object, string>();
-const MAX_EVENT_TEXTS = 100_000;
-
-/** `JSON.stringify(event)` without the work, for an event decodeEventPayload returned and the log has not written yet. */
-export const knownEventText = (event: object): string | undefined => eventTexts.get(event);
-
-/** knownEventText, and forget it: the log calls this as it writes the event. */
-export function takeEventText(event: object): string | undefined {
-  const text = eventTexts.get(event);
-  if (text !== undefined) eventTexts.delete(event);
-  return text;
-}
-
-/**
  * An event payload as agents publish it (`JSON.stringify` of one event),
  * when it is in the canonical layout, its text is exactly what
  * `JSON.stringify` gives of it, and isCanonicalEvent would accept it: the
- * event, equal to what JSON.parse would build. The log then writes the
- * text as it came instead of stringifying the event again (encodeEventLine):
- * callers must not change the event (ingest and the log never do; the fold
- * test checks the fold does not either). Undefined for anything else: the
- * caller parses as before.
+ * event, equal to what JSON.parse would build, with that text. The log then
+ * writes the text as it came instead of stringifying the event again
+ * (encodeEventLine): callers must not change the event (ingest and the log
+ * never do; the fold test checks the fold does not either). Undefined for
+ * anything else: the caller parses as before.
  */
-export function decodeEventPayload(b: Buffer): HomelabEvent | undefined {
+export function decodeEventPayload(b: Buffer): EventWithText | undefined {
   const close = b.length - 1;
   if (close < 1 || b[close] !== 0x7d) return undefined;
   const text = (b as Latin1Buffer).latin1Slice(0, b.length);
@@ -223,9 +205,7 @@ export function decodeEventPayload(b: Buffer): HomelabEvent | undefined {
     }
     if (!same) return undefined;
   }
-  if (eventTexts.size >= MAX_EVENT_TEXTS) eventTexts.clear();
-  eventTexts.set(event, text);
-  return event as unknown as HomelabEvent;
+  return { event, text } as unknown as EventWithText;
 }
 
 /** decodeCanonicalBytes for a line held as a string (tests; the reader has bytes). Non-ASCII lines are left to decodeLine. */

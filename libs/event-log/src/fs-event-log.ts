@@ -6,9 +6,8 @@ import { AppendFile, EventLogWriteError } from './append-file';
 import { mkdirDurable } from './durable';
 import { absFile, assertValidStream, eventsDir, parseRelFile, relFile, utcDate } from './layout';
 import { isoTime } from './canonical-event';
-import { knownEventText } from './fast-line';
 import { encodeEventLine, isCanonicalStoredEvent } from './line-codec';
-import type { AppendOutcome, EventLog } from './port';
+import type { AppendItem, AppendOutcome, EventLog } from './port';
 import { quarantineCorruptLines } from './quarantine';
 import { recoverLog } from './recover';
 
@@ -86,39 +85,42 @@ export class FsEventLog implements EventLog, CommittedSizes {
     return this.files.get(rel)?.committed;
   }
 
-  async append(stream: string, events: HomelabEvent[], rx: Date): Promise<AppendOutcome> {
+  async append(stream: string, events: readonly AppendItem[], rx: Date): Promise<AppendOutcome> {
     if (this.state !== 'open') throw new Error(`event log at ${this.root} is ${this.state === 'new' ? 'not open yet (call open())' : this.state}; append refused`);
     assertValidStream(stream);
     if (!(rx instanceof Date) || Number.isNaN(rx.getTime())) throw new Error('append: rx must be a valid Date');
     const rxIso = rx.toISOString();
     // Validate everything before accepting anything: a record the log could
     // not read back would be lost silently, so the whole call is refused instead.
-    const records: StoredEvent[] = [];
+    const records: { record: StoredEvent; line: AppendItem }[] = [];
     const rxOk = isoTime(rxIso);
     for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const record = { event, rx: rxIso };
+      const item = events[i]!;
+      const withText = 'text' in item;
+      const record = { event: withText ? item.event : item, rx: rxIso };
       // Exact fast check (see canonical-event.ts): what it accepts, zod would return unchanged. An
-      // event ingest decoded from an agent's payload (decodeEventPayload) passed it when decoded.
-      if ((rxOk && knownEventText(event) !== undefined) || isCanonicalStoredEvent(record)) {
-        records.push(record);
+      // event ingest decoded from an agent's payload (decodeEventPayload, with its text) passed it when decoded.
+      if ((rxOk && withText) || isCanonicalStoredEvent(record)) {
+        records.push({ record, line: item });
         continue;
       }
       const res = StoredEvent.safeParse(record);
       if (!res.success) throw new Error(`append to stream ${stream}: event ${i} is invalid: ${z.prettifyError(res.error)}`);
-      records.push(res.data);
+      records.push({ record: res.data, line: res.data.event });
     }
     // Agents send in seq order; sorting makes an out-of-order batch safe rather than half "duplicate".
-    records.sort((a, b) => a.event.seq - b.event.seq);
+    records.sort((a, b) => a.record.event.seq - b.record.event.seq);
 
     let high = this.accepted.get(stream) ?? -1;
     const written: StoredEvent[] = [];
+    let bytes = '';
     const duplicates: HomelabEvent[] = [];
-    for (const r of records) {
-      if (r.event.seq <= high) duplicates.push(r.event);
+    for (const { record, line } of records) {
+      if (record.event.seq <= high) duplicates.push(record.event);
       else {
-        written.push(r);
-        high = r.event.seq;
+        written.push(record);
+        bytes += encodeEventLine(line, rxIso);
+        high = record.event.seq;
       }
     }
     const inFlight = this.accepted.get(stream) !== this.durable.get(stream);
@@ -131,7 +133,7 @@ export class FsEventLog implements EventLog, CommittedSizes {
       rel = relFile(this.dateFor(stream, rx), stream);
     }
     return new Promise<AppendOutcome>((resolve, reject) => {
-      this.queue.push({ stream, rel, bytes: written.map((r) => encodeEventLine(r.event, r.rx)).join(''), written, duplicates, resolve, reject });
+      this.queue.push({ stream, rel, bytes, written, duplicates, resolve, reject });
       this.scheduleFlush();
     });
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { StoredEvent, type HomelabEvent } from '@homelab/contracts';
-import { takeEventText } from './fast-line';
+import { StoredEvent } from '@homelab/contracts';
 import { isCanonicalStoredEvent } from './canonical-event';
+import type { AppendItem } from './port';
 
 export { isCanonicalEvent, isCanonicalStoredEvent } from './canonical-event';
 
@@ -12,13 +12,12 @@ export function encodeLine(record: StoredEvent): string {
 
 /**
  * encodeLine of `{ event, rx }`, the same bytes; an event ingest decoded from
- * an agent's payload (decodeEventPayload) is written from the payload's text,
- * which is exactly its JSON.stringify: stringifying every event again cost
- * about as much as parsing it.
+ * an agent's payload (decodeEventPayload) comes with the payload's text,
+ * which is exactly its JSON.stringify, and is written from it: stringifying
+ * every event again cost about as much as parsing it.
  */
-export function encodeEventLine(event: HomelabEvent, rx: string): string {
-  const text = takeEventText(event);
-  return text === undefined ? encodeLine({ event, rx }) : `{"event":${text},"rx":${JSON.stringify(rx)}}\n`;
+export function encodeEventLine(item: AppendItem, rx: string): string {
+  return 'text' in item ? `{"event":${item.text},"rx":${JSON.stringify(rx)}}\n` : encodeLine({ event: item, rx });
 }
 
 export type DecodeResult = { ok: true; record: StoredEvent } | { ok: false; error: string };

@@ -7,6 +7,27 @@ export interface LogPosition {
   offset: number;
 }
 
+declare const exactText: unique symbol;
+
+/**
+ * An event with its text, exactly `JSON.stringify(event)`: the log writes the
+ * text instead of stringifying the event again (stringifying cost about as
+ * much as parsing). Only decodeEventPayload (fast-line.ts) makes one, after
+ * checking the text is the event's canonical layout; callers must not change
+ * the event afterwards (ingest and the log never do).
+ */
+export interface EventWithText {
+  readonly event: HomelabEvent;
+  readonly text: string;
+  readonly [exactText]: true;
+}
+
+/** What `append` takes: an event, or an event with its exact text. */
+export type AppendItem = HomelabEvent | EventWithText;
+
+/** The event of an append item. */
+export const eventOf = (item: AppendItem): HomelabEvent => ('text' in item ? item.event : item);
+
 export interface AppendOutcome {
   /** Records durably written (after fdatasync), in seq order (a batch is sorted by seq before dedup). */
   written: StoredEvent[];
@@ -28,7 +49,7 @@ export interface EventLog {
    * highest written seq is a duplicate); resolves only after the data is on disk
    * (group commit: concurrent appends share one fdatasync).
    */
-  append(stream: string, events: HomelabEvent[], rx: Date): Promise<AppendOutcome>;
+  append(stream: string, events: readonly AppendItem[], rx: Date): Promise<AppendOutcome>;
   highestSeq(stream: string): number | null;
   close(): Promise<void>;
 }

@@ -1,10 +1,7 @@
-import { NAME_PATTERN, TOPIC_PREFIX, parseNodeTopic, type NodeChannel } from '@homelab/contracts';
+import { CHANNELS, NAME_PATTERN, ROLE_SCOPES, parseTopic } from '@homelab/contracts';
 
 /** The hub's own MQTT client id; it may publish and subscribe anywhere under the prefix. */
 export const HUB_CLIENT_ID = 'homelab-hub';
-
-const NODE_PUBLISH: readonly NodeChannel[] = ['status', 'events', 'results'];
-const NODE_SUBSCRIBE: readonly NodeChannel[] = ['commands', 'desired', 'acks'];
 
 /** `none`: a client the broker has not (yet) identified; it may do nothing. */
 export type Identity = { kind: 'hub' } | { kind: 'node'; node: string } | { kind: 'inspector' } | { kind: 'none' };
@@ -23,19 +20,23 @@ export function identify(clientId: string, username?: string): Identity {
   return { kind: 'inspector' };
 }
 
-/** May this identity publish on this topic? Default deny. */
-export function mayPublish(id: Identity, topic: string): boolean {
-  if (id.kind === 'hub') return topic.startsWith(`${TOPIC_PREFIX}/`);
-  if (id.kind !== 'node') return false;
-  const parsed = parseNodeTopic(topic);
-  return parsed !== null && parsed.node === id.node && NODE_PUBLISH.includes(parsed.channel);
+/** A topic or filter inside a role's scope (`a/b/#`): the scope itself or anything below it. */
+function withinScope(scope: string | null, topicOrFilter: string): boolean {
+  return scope !== null && (topicOrFilter === scope || topicOrFilter.startsWith(scope.slice(0, -1)));
 }
 
-/** May this identity subscribe to this filter? Default deny; inspectors read `homelab/#` only. */
+/** May this identity publish on this topic? Default deny; a node only on its own channels `from` node (CHANNELS). */
+export function mayPublish(id: Identity, topic: string): boolean {
+  if (id.kind === 'hub' || id.kind === 'inspector') return withinScope(ROLE_SCOPES[id.kind].publish, topic);
+  if (id.kind !== 'node') return false;
+  const parsed = parseTopic(topic);
+  return parsed !== null && parsed.node === id.node && CHANNELS[parsed.channel].from === 'node';
+}
+
+/** May this identity subscribe to this filter? Default deny; a node only to its own channels `to` node (CHANNELS). */
 export function maySubscribe(id: Identity, filter: string): boolean {
   if (filter.startsWith('$') || id.kind === 'none') return false;
-  if (id.kind === 'hub') return filter.startsWith(`${TOPIC_PREFIX}/`);
-  if (id.kind === 'inspector') return filter === 'homelab/#' || filter.startsWith(`${TOPIC_PREFIX}/`);
-  const parsed = parseNodeTopic(filter);
-  return parsed !== null && parsed.node === id.node && NODE_SUBSCRIBE.includes(parsed.channel);
+  if (id.kind === 'hub' || id.kind === 'inspector') return withinScope(ROLE_SCOPES[id.kind].subscribe, filter);
+  const parsed = parseTopic(filter);
+  return parsed !== null && parsed.node === id.node && CHANNELS[parsed.channel].to === 'node';
 }

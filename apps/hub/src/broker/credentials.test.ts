@@ -100,11 +100,11 @@ describe('Mosquitto files from the credentials', () => {
     expect(files.passwords).toMatch(/^piha:\$7\$1000\$/m);
     const block = (user: string) => files.acl.split('\n\n').find((b) => b.startsWith(`user ${user}\n`))!.split('\n').slice(1).filter(Boolean);
     expect(block('piha')).toEqual([
-      'topic write homelab/v1/nodes/piha/status',
       'topic write homelab/v1/nodes/piha/events',
       'topic write homelab/v1/nodes/piha/results',
-      'topic read homelab/v1/nodes/piha/commands',
+      'topic write homelab/v1/nodes/piha/status',
       'topic read homelab/v1/nodes/piha/desired',
+      'topic read homelab/v1/nodes/piha/commands',
       'topic read homelab/v1/nodes/piha/acks',
     ]);
     expect(block('homelab-hub')).toEqual(['topic readwrite homelab/v1/#']);

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { TOPIC_PREFIX } from '@homelab/contracts';
+import { ROLE_SCOPES, channelsFrom, channelsTo, topicOf } from '@homelab/contracts';
 import { HubError } from '../errors';
 import type { CredentialsFile } from './credentials';
 import { PACKET_OVERHEAD_BYTES } from './packet-guard';
@@ -13,7 +13,8 @@ import { PACKET_OVERHEAD_BYTES } from './packet-guard';
  * The ACL names every user explicitly instead of using `pattern … %u` lines:
  * a pattern applies to every user, so an inspector called `ops` would be
  * allowed to publish as a node called `ops`. Explicit lines give each node its
- * own six topics and nobody else anything, exactly as the embedded broker does.
+ * own topics and nobody else anything, exactly as the embedded broker does:
+ * both are derived from the channel table (libs/contracts CHANNELS, ROLE_SCOPES).
  */
 export interface MosquittoFiles {
   /** `user:$7$…` lines (PBKDF2-SHA512, as `mosquitto_passwd` writes them). */
@@ -24,9 +25,6 @@ export interface MosquittoFiles {
   /** A complete mosquitto.conf for one plain listener; TLS as comments. */
   conf: (paths: { passwordFile: string; aclFile: string }) => string;
 }
-
-const NODE_WRITE = ['status', 'events', 'results'];
-const NODE_READ = ['commands', 'desired', 'acks'];
 
 /** Where the generated listener binds unless told otherwise: loopback, like the embedded broker (docs/security.md). */
 export const DEFAULT_MOSQUITTO_BIND = '127.0.0.1';
@@ -57,13 +55,7 @@ export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): 
   ];
   for (const [name, c] of users) {
     acl.push(`user ${name}`);
-    if (c.role === 'hub') acl.push(`topic readwrite ${TOPIC_PREFIX}/#`);
-    else if (c.role === 'inspector') acl.push('topic read homelab/#');
-    else {
-      for (const ch of NODE_WRITE) acl.push(`topic write ${TOPIC_PREFIX}/nodes/${name}/${ch}`);
-      for (const ch of NODE_READ) acl.push(`topic read ${TOPIC_PREFIX}/nodes/${name}/${ch}`);
-    }
-    acl.push('');
+    acl.push(...aclLines(c.role, name), '');
   }
 
   const security = (p: { passwordFile: string; aclFile: string }) =>
@@ -100,6 +92,19 @@ export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): 
     ].join('\n');
 
   return { passwords, acl: acl.join('\n'), security, conf };
+}
+
+/** The `topic …` lines of one user: a role's scope, or a node's own channels (from node: write, to node: read). */
+export function aclLines(role: CredentialsFile['users'][string]['role'], name: string): string[] {
+  if (role === 'hub' || role === 'inspector') {
+    const { publish, subscribe } = ROLE_SCOPES[role];
+    if (publish === subscribe) return [`topic readwrite ${publish}`];
+    return [...(publish ? [`topic write ${publish}`] : []), ...(subscribe ? [`topic read ${subscribe}`] : [])];
+  }
+  return [
+    ...channelsFrom('node').map((ch) => `topic write ${topicOf(ch, name)}`),
+    ...channelsTo('node').map((ch) => `topic read ${topicOf(ch, name)}`),
+  ];
 }
 
 /** Writes passwords (0600), acl and mosquitto.conf into `dir`; returns their paths. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoredEvent, topics, type Clock, type HomelabEvent } from '@homelab/contracts';
-import { encodeLine, FsEventLog, type AppendOutcome, type EventLog } from '@homelab/event-log';
+import { encodeLine, eventOf, FsEventLog, type AppendOutcome, type EventLog } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
 import { admitChained, Ingest, type IngestDeps } from './ingest';
 
@@ -29,7 +29,7 @@ let acks: { topic: string; payload: unknown }[];
 function ingestWith(over: Partial<IngestDeps> = {}): Ingest {
   return new Ingest({
     eventLog: log,
-    publish: async (topic, payload) => void acks.push({ topic, payload }),
+    publish: async (topic, payload) => void acks.push({ topic, payload: typeof payload === 'string' ? JSON.parse(payload) : payload }),
     onWritten: () => undefined,
     onResult: async () => undefined,
     nodeStatus: () => undefined,
@@ -150,8 +150,8 @@ describe('Ingest', () => {
       highestSeq: () => appended.length || null,
       append: async (_stream, events): Promise<AppendOutcome> => {
         if (calls++ === 0) throw new Error('EIO');
-        appended.push(...events);
-        return { written: events.map((event) => ({ event, rx: NOW.toISOString() })), duplicates: [], highestSeq: appended.length };
+        appended.push(...events.map(eventOf));
+        return { written: events.map((item) => ({ event: eventOf(item), rx: NOW.toISOString() })), duplicates: [], highestSeq: appended.length };
       },
     };
     const ingest = ingestWith({ eventLog: flaky });

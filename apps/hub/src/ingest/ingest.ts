@@ -1,16 +1,21 @@
 import { z } from 'zod';
 import {
-  CommandResult,
+  CHANNELS,
   HUB_STREAM,
-  HomelabEvent,
-  NodeStatus,
-  parseNodeTopic,
-  topics,
+  MAX_EVENTS_PER_MESSAGE,
+  decode,
+  handlerOf,
+  parseTopic,
+  publish,
   type Clock,
-  type ParsedNodeTopic,
+  type CommandResult,
+  type Handlers,
+  type HomelabEvent,
+  type NodeStatus,
+  type ParsedTopic,
   type StoredEvent,
 } from '@homelab/contracts';
-import { decodeEventPayload, isCanonicalEvent, type EventLog } from '@homelab/event-log';
+import { decodeEventPayload, eventOf, isCanonicalEvent, type AppendItem, type EventLog } from '@homelab/event-log';
 import { preview, type Logger } from '@homelab/logging';
 import { IngestCounters, type RejectReason } from './counters';
 
@@ -33,9 +38,6 @@ export interface IngestDeps {
   maxPayloadBytes: number;
 }
 
-/** An events payload: one event, or a batch of them. Built once (building a zod schema costs ten times a parse). */
-const EventsPayload = z.union([HomelabEvent, z.array(HomelabEvent).min(1).max(1000)]);
-
 /**
  * The events of a payload. Events as agents send them (zod output, keys in
  * schema order) pass the log's exact fast check and are used as parsed;
@@ -43,11 +45,11 @@ const EventsPayload = z.union([HomelabEvent, z.array(HomelabEvent).min(1).max(10
  */
 function parseEvents(json: unknown): { ok: true; events: HomelabEvent[] } | { ok: false; error: string } {
   if (Array.isArray(json)) {
-    if (json.length >= 1 && json.length <= 1000 && json.every(isCanonicalEvent)) return { ok: true, events: json };
+    if (json.length >= 1 && json.length <= MAX_EVENTS_PER_MESSAGE && json.every(isCanonicalEvent)) return { ok: true, events: json };
   } else if (isCanonicalEvent(json)) {
     return { ok: true, events: [json] };
   }
-  const res = EventsPayload.safeParse(json);
+  const res = CHANNELS.events.schema.safeParse(json);
   if (!res.success) return { ok: false, error: z.prettifyError(res.error) };
   return { ok: true, events: Array.isArray(res.data) ? res.data : [res.data] };
 }
@@ -56,7 +58,8 @@ const DONE: Promise<void> = Promise.resolve();
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 interface EventBatch {
-  events: HomelabEvent[];
+  /** Events as decoded: with their exact text when the fast decoder took them (the log writes that text). */
+  events: AppendItem[];
   /** Messages the events came in (what a failed write counts). */
   messages: number;
   settled: Promise<void>;
@@ -75,16 +78,17 @@ interface NodeQueue {
  * is refused, so the log never acks past a hole (docs/reliability.md, "No ack
  * past a hole").
  */
-export function admitChained(events: HomelabEvent[], held: number): { admitted: HomelabEvent[]; refused: number; held: number } {
-  const sorted = events.length > 1 ? [...events].sort((a, b) => a.seq - b.seq) : events;
-  const admitted: HomelabEvent[] = [];
+export function admitChained<T extends AppendItem>(items: T[], held: number): { admitted: T[]; refused: number; held: number } {
+  const sorted = items.length > 1 ? [...items].sort((a, b) => eventOf(a).seq - eventOf(b).seq) : items;
+  const admitted: T[] = [];
   let refused = 0;
-  for (const e of sorted) {
+  for (const item of sorted) {
+    const e = eventOf(item);
     if (e.prevSeq !== undefined && e.prevSeq > held) {
       refused++;
       continue;
     }
-    admitted.push(e);
+    admitted.push(item);
     if (e.seq > held) held = e.seq;
   }
   return { admitted, refused, held };
@@ -98,7 +102,7 @@ export class Ingest {
   /** Per node, the ack about to be sent: appends completing in the same turn share it. */
   private readonly acks = new Map<string, { upToSeq: number; sent: Promise<void> }>();
   /** Parsed topics: agents publish on a few topics over and over. */
-  private readonly topicCache = new Map<string, ParsedNodeTopic | null>();
+  private readonly topicCache = new Map<string, ParsedTopic | null>();
 
   constructor(private readonly deps: IngestDeps) {}
 
@@ -121,10 +125,10 @@ export class Ingest {
     this.counters.reject('write_failed', messages);
   }
 
-  private topic(topic: string): ParsedNodeTopic | null {
+  private topic(topic: string): ParsedTopic | null {
     let parsed = this.topicCache.get(topic);
     if (parsed === undefined) {
-      parsed = parseNodeTopic(topic);
+      parsed = parseTopic(topic);
       if (this.topicCache.size >= 10_000) this.topicCache.clear();
       this.topicCache.set(topic, parsed);
     }
@@ -134,32 +138,39 @@ export class Ingest {
   private dispatch(topic: string, payload: Buffer): Promise<void> | undefined {
     const parsed = this.topic(topic);
     if (!parsed) return this.rejectMsg('unknown_topic', topic, payload);
-    if (parsed.channel === 'status' && payload.length === 0) return; // a cleared retained status
-    if (payload.length > this.deps.maxPayloadBytes) return this.rejectMsg('too_large', topic, payload);
-    if (parsed.channel === 'events') {
+    // Our own publications (commands, desired, acks) echo back only if subscribed; ignore.
+    return handlerOf(this.handlers, parsed)?.(parsed, payload, topic);
+  }
+
+  /** One handler per channel the hub receives (CHANNELS). Each never rejects. */
+  private readonly handlers: Handlers<'hub', Promise<void> | undefined> = {
+    events: ({ node }, payload, topic) => {
+      if (payload.length > this.deps.maxPayloadBytes) return this.rejectMsg('too_large', topic, payload);
       // An agent's event as JSON.stringify wrote it is decoded without JSON.parse (and written
       // without stringifying it again); the result is what the path below would give.
-      const event = decodeEventPayload(payload);
-      if (event !== undefined) return this.onEvents(parsed.node, topic, [event], payload);
-    }
-    let json: unknown;
-    try {
-      // Strict: invalid UTF-8 is refused, not silently turned into U+FFFD and stored.
-      json = JSON.parse(utf8.decode(payload));
-    } catch {
-      return this.rejectMsg('not_json', topic, payload);
-    }
-    switch (parsed.channel) {
-      case 'events':
-        return this.onEvent(parsed.node, topic, json, payload);
-      case 'status':
-        return this.onStatus(parsed.node, topic, json, payload).catch((err: unknown) => this.failed(err, topic, 1));
-      case 'results':
-        return this.onResult(parsed.node, topic, json, payload).catch((err: unknown) => this.failed(err, topic, 1));
-      default:
-        return; // our own publications (commands, desired, acks) echo back only if subscribed; ignore
-    }
-  }
+      const decoded = decodeEventPayload(payload);
+      if (decoded !== undefined) return this.onEvents(node, topic, [decoded], payload);
+      let json: unknown;
+      try {
+        // Strict: invalid UTF-8 is refused, not silently turned into U+FFFD and stored.
+        json = JSON.parse(utf8.decode(payload));
+      } catch {
+        return this.rejectMsg('not_json', topic, payload);
+      }
+      return this.onEvent(node, topic, json, payload);
+    },
+    status: ({ node }, payload, topic) => {
+      if (payload.length === 0) return; // a cleared retained status
+      const res = decode('status', payload, this.deps.maxPayloadBytes);
+      if (!res.ok) return this.rejectMsg(res.reason, topic, payload, res.detail);
+      return this.onStatus(node, topic, res.data, payload).catch((err: unknown) => this.failed(err, topic, 1));
+    },
+    results: ({ node }, payload, topic) => {
+      const res = decode('results', payload, this.deps.maxPayloadBytes);
+      if (!res.ok) return this.rejectMsg(res.reason, topic, payload, res.detail);
+      return this.onResult(node, topic, res.data, payload).catch((err: unknown) => this.failed(err, topic, 1));
+    },
+  };
 
   private onEvent(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> | undefined {
     // Agents may batch: accept one event or an array of them.
@@ -168,8 +179,8 @@ export class Ingest {
     return this.onEvents(node, topic, res.events, raw);
   }
 
-  private onEvents(node: string, topic: string, events: HomelabEvent[], raw: Buffer): Promise<void> | undefined {
-    if (events.some((e) => e.node !== node)) return this.rejectMsg('node_mismatch', topic, raw);
+  private onEvents(node: string, topic: string, events: AppendItem[], raw: Buffer): Promise<void> | undefined {
+    if (events.some((e) => eventOf(e).node !== node)) return this.rejectMsg('node_mismatch', topic, raw);
     return this.enqueue(node, topic, events);
   }
 
@@ -181,7 +192,7 @@ export class Ingest {
    * resolves once the batch is durable and acked, or failed (logged and
    * counted per message; the agent resends).
    */
-  private enqueue(node: string, topic: string, events: HomelabEvent[]): Promise<void> {
+  private enqueue(node: string, topic: string, events: AppendItem[]): Promise<void> {
     let q = this.queues.get(node);
     if (!q) {
       q = { open: null, last: DONE };
@@ -210,7 +221,7 @@ export class Ingest {
     return batch.settled;
   }
 
-  private async commit(node: string, events: HomelabEvent[]): Promise<void> {
+  private async commit(node: string, events: AppendItem[]): Promise<void> {
     const { admitted, refused, held } = admitChained(events, this.deps.eventLog.highestSeq(node) ?? 0);
     if (refused) this.counters.reject('gap', refused);
     if (admitted.length) {
@@ -226,7 +237,7 @@ export class Ingest {
   /** Tells the node its events after `upToSeq` are missing one before them: it resends from there (publisher.ts). */
   private async gapAck(node: string, upToSeq: number): Promise<void> {
     try {
-      await this.deps.publish(topics.acks(node), { node, upToSeq, gap: true }, { qos: 1 });
+      await publish(this.deps, 'acks', [node], { node, upToSeq, gap: true });
     } catch (err) {
       this.deps.log.warn({ err, node }, 'could not send gap ack; the agent resends after its ack timeout');
     }
@@ -248,7 +259,7 @@ export class Ingest {
     entry.sent = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => {
         this.acks.delete(node);
-        return this.deps.publish(topics.acks(node), { node, upToSeq: entry.upToSeq }, { qos: 1 });
+        return publish(this.deps, 'acks', [node], { node, upToSeq: entry.upToSeq });
       })
       .catch((err: unknown) => {
         this.deps.log.warn({ err, node }, 'could not send event ack; the agent will resend and dedup absorbs it');
@@ -257,10 +268,7 @@ export class Ingest {
     return entry.sent;
   }
 
-  private async onStatus(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> {
-    const res = NodeStatus.safeParse(json);
-    if (!res.success) return this.rejectMsg('invalid_schema', topic, raw, z.prettifyError(res.error));
-    const status = res.data;
+  private async onStatus(node: string, topic: string, status: NodeStatus, raw: Buffer): Promise<void> {
     if (status.node !== node) return this.rejectMsg('node_mismatch', topic, raw);
     this.counters.statuses += 1;
     const known = this.deps.nodeStatus(node);
@@ -297,12 +305,10 @@ export class Ingest {
     if (out.written.length) this.deps.onWritten(out.written);
   }
 
-  private async onResult(node: string, topic: string, json: unknown, raw: Buffer): Promise<void> {
-    const res = CommandResult.safeParse(json);
-    if (!res.success) return this.rejectMsg('invalid_schema', topic, raw, z.prettifyError(res.error));
-    if (res.data.node !== node) return this.rejectMsg('node_mismatch', topic, raw);
+  private async onResult(node: string, topic: string, result: CommandResult, raw: Buffer): Promise<void> {
+    if (result.node !== node) return this.rejectMsg('node_mismatch', topic, raw);
     this.counters.results += 1;
-    await this.deps.onResult(res.data);
+    await this.deps.onResult(result);
   }
 
   private rejectMsg(reason: RejectReason, topic: string, payload: Buffer, detail?: string): undefined {

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '@homelab/logging';
-import { isNeverRetained, topics } from '@homelab/contracts';
+import { channelsTo, filterOf, isNeverRetained } from '@homelab/contracts';
 import { HUB_CLIENT_ID } from '../broker/acl';
 import type { EmbeddedBroker, InProcessClient } from '../broker/embedded';
 
@@ -36,7 +36,7 @@ export interface HubLinkOptions {
 }
 
 /** Subscriptions the hub holds: everything agents publish. */
-export const HUB_SUBSCRIPTIONS = [topics.allNodes('events'), topics.allNodes('results'), topics.allNodes('status')];
+export const HUB_SUBSCRIPTIONS = channelsTo('hub').map(filterOf);
 
 /** Starts connecting at once; the returned link can be handed to others before it is up. */
 export function createHubLink(opts: HubLinkOptions): HubLink {

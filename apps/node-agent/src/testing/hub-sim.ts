@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics } from '@homelab/contracts';
+import { channelsTo, filterOf, topics } from '@homelab/contracts';
 
 export interface Received {
   topic: string;
@@ -61,7 +61,7 @@ export class HubSim {
       };
     }
     // What the hub subscribes to (not its own acks: at a slow hub they would fill the broker's queue too).
-    const subscriptions = [topics.allNodes('events'), topics.allNodes('results'), topics.allNodes('status'), PING];
+    const subscriptions = [...channelsTo('hub').map(filterOf), PING];
     await client.subscribeAsync(subscriptions, { qos: 1 });
     return sim;
   }
