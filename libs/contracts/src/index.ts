@@ -8,3 +8,4 @@ export * from './actions';
 export * from './world';
 export * from './summary';
 export * from './clock';
+export * from './settings';
