@@ -9,3 +9,4 @@ export * from './world';
 export * from './summary';
 export * from './clock';
 export * from './settings';
+export * from './errors';

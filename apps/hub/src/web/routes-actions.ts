@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ActionId, ActionState, DecisionBody, type Action } from '@homelab/contracts';
-import { ActionStoreError, type ActionStore } from '@homelab/action-store';
+import type { ActionStore } from '@homelab/action-store';
+import { sendError } from './http-errors';
 
 export interface ActionRoutesDeps {
   store: ActionStore;
@@ -12,58 +13,47 @@ export interface ActionRoutesDeps {
 const IdParams = z.object({ id: ActionId });
 const ListQuery = z.object({ state: ActionState.optional() });
 
-function sendStoreError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ActionStoreError) {
-    const status = { not_found: 404, conflict: 409, invalid_transition: 409, invalid_id: 400, io: 500 }[err.code];
-    return reply.code(status).send({ error: err.code, message: err.message });
-  }
-  throw err;
-}
-
 export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDeps): void {
   app.get('/api/actions', async (req, reply) => {
     const q = ListQuery.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
     return { actions: await deps.store.list(q.data.state) };
   });
 
   app.get('/api/actions/:id', async (req, reply) => {
     const p = IdParams.safeParse(req.params);
-    if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
+    if (!p.success) return sendError(reply, 'invalid_id', 'not a valid action id');
     const action = await deps.store.get(p.data.id);
-    if (!action) return reply.code(404).send({ error: 'not_found', message: `no action ${p.data.id}` });
+    if (!action) return sendError(reply, 'not_found', `no action ${p.data.id}`);
     return action;
   });
 
   const decide = (to: 'approved' | 'rejected') => async (req: FastifyRequest, reply: FastifyReply) => {
     const p = IdParams.safeParse(req.params);
-    if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
+    if (!p.success) return sendError(reply, 'invalid_id', 'not a valid action id');
     const b = DecisionBody.safeParse(req.body ?? {});
-    if (!b.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(b.error) });
+    if (!b.success) return sendError(reply, 'invalid_request', z.prettifyError(b.error));
     const via = req.headers['x-homelab-client'] === 'cli' ? 'cli' : 'api';
     const from = requestOrigin(req);
-    try {
-      const action: Action = await deps.store.transition(p.data.id, 'pending', to, (a) => ({
-        ...a,
-        audit: [
-          ...a.audit,
-          {
-            at: new Date().toISOString(),
-            state: to,
-            by: decidedBy(req, b.data.by),
-            via,
-            ...(b.data.note ? { note: b.data.note } : {}),
-            from,
-          },
-        ],
-      }));
-      deps.onDecision();
-      // A plain form post (no script): back to the page it came from.
-      if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return reply.redirect('/actions', 303);
-      return action;
-    } catch (err) {
-      return sendStoreError(reply, err);
-    }
+    // An ActionStoreError (conflict, not_found, …) answers with its registered status (http-errors.ts).
+    const action: Action = await deps.store.transition(p.data.id, 'pending', to, (a) => ({
+      ...a,
+      audit: [
+        ...a.audit,
+        {
+          at: new Date().toISOString(),
+          state: to,
+          by: decidedBy(req, b.data.by),
+          via,
+          ...(b.data.note ? { note: b.data.note } : {}),
+          from,
+        },
+      ],
+    }));
+    deps.onDecision();
+    // A plain form post (no script): back to the page it came from.
+    if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return reply.redirect('/actions', 303);
+    return action;
   };
   app.post('/api/actions/:id/approve', decide('approved'));
   app.post('/api/actions/:id/reject', decide('rejected'));

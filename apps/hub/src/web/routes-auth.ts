@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { httpStatusOf } from '@homelab/contracts';
 import type { AuthState } from './auth/auth-state';
 import { crossSite } from './auth/guard';
 import { safeNext } from './auth/next-path';
 import type { LoginLimiter } from './auth/rate-limit';
 import { parseCookies, SESSION_COOKIE, sessionCookie, type SessionStore } from './auth/sessions';
+import { sendError } from './http-errors';
 import { loginPage } from './pages/login';
 
 export const LoginBody = z.object({
@@ -37,22 +39,22 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
 
   app.post('/login', async (req, reply) => {
     const form = isForm(req);
-    const fail = (code: number, message: string, next?: string) =>
-      form ? reply.code(code).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message })) : reply.code(code).send({ error: code === 429 ? 'rate_limited' : code === 400 ? 'invalid_request' : 'unauthorized', message });
-    if (crossSite(req)) return reply.code(403).send({ error: 'csrf', message: 'cross-site login refused' });
+    const fail = (code: 'invalid_request' | 'rate_limited' | 'unauthorized', message: string, next?: string) =>
+      form ? reply.code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message })) : sendError(reply, code, message);
+    if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site login refused');
     const b = LoginBody.safeParse(req.body ?? {});
-    if (!b.success) return fail(400, z.prettifyError(b.error));
+    if (!b.success) return fail('invalid_request', z.prettifyError(b.error));
     const keys = [`ip:${req.ip}`, `user:${b.data.user}`];
     const wait = deps.limiter.retryAfter(keys);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
-      return fail(429, `too many failed logins; try again in ${wait} s`, b.data.next);
+      return fail('rate_limited', `too many failed logins; try again in ${wait} s`, b.data.next);
     }
     const who = await deps.auth.login(b.data.user, b.data.password);
     if (!who) {
       deps.limiter.fail(keys);
       req.log.warn({ user: b.data.user, ip: req.ip }, 'failed login');
-      return fail(401, 'wrong user or password', b.data.next);
+      return fail('unauthorized', 'wrong user or password', b.data.next);
     }
     deps.limiter.succeed(keys);
     const s = deps.sessions.create(who.name, who.role, who.credential);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NodeName, ServiceName } from '@homelab/contracts';
 import { EventsQuery, matches, queryEvents } from './event-query';
 import type { LiveBus } from './live';
+import { sendError } from './http-errors';
 
 export const StreamQuery = z.object({
   node: NodeName.optional(),
@@ -26,7 +27,7 @@ export interface EventRoutesDeps {
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   app.get('/api/events', async (req, reply) => {
     const q = EventsQuery.safeParse(dropEmpty(req.query));
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
     return { events: await queryEvents(deps.root, q.data) };
   });
 
@@ -42,7 +43,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
    */
   app.get('/api/stream', async (req, reply) => {
     const q = StreamQuery.safeParse(dropEmpty(req.query));
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
     const filter = q.data;
     reply.hijack();
     const res = reply.raw;

@@ -13,6 +13,7 @@ import { nodeBody } from './pages/node';
 import { overviewBody } from './pages/overview';
 import { dropEmpty } from './routes-events';
 import type { SummaryCache } from './summary-cache';
+import { sendError } from './http-errors';
 
 export interface PageRoutesDeps {
   root: string;
@@ -57,21 +58,21 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRoutesDeps): 
 
   app.get('/history', async (req, reply) => {
     const q = HistoryQuery.safeParse(dropEmpty(req.query));
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
     const actions = (await history(deps.store, q.data.state)).slice(0, 100);
     return send(req, reply, 'history', 'History', historyBody(actions, new Date(), q.data));
   });
 
   app.get('/events', async (req, reply) => {
     const q = EventsQuery.safeParse({ limit: 100, ...dropEmpty(req.query) });
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
     const nodes = (await deps.summaries.summary()).nodes.map((n) => n.node);
     return send(req, reply, 'events', 'Events', eventsBody(await queryEvents(deps.root, q.data), q.data, nodes, EVENT_TYPES));
   });
 
   app.get('/nodes/:node', async (req, reply) => {
     const p = z.object({ node: NodeName }).safeParse(req.params);
-    if (!p.success) return reply.code(400).send({ error: 'invalid_request', message: 'not a valid node name' });
+    if (!p.success) return sendError(reply, 'invalid_request', 'not a valid node name');
     const node = p.data.node;
     const [s, all, events] = await Promise.all([deps.summaries.summary(), history(deps.store), queryEvents(deps.root, { node, limit: 30 })]);
     const body = nodeBody(node, s, deps.world(), all.filter((a) => a.node === node), events, req.principal!, new Date());

@@ -6,6 +6,7 @@ import type { AuthState } from './auth/auth-state';
 import { installGuard } from './auth/guard';
 import { LoginLimiter } from './auth/rate-limit';
 import { SessionStore } from './auth/sessions';
+import { answerCodedErrors, sendError } from './http-errors';
 import type { LiveBus } from './live';
 import type { NotifyingActionStore } from './notifying-store';
 import { openApiDocument } from './openapi';
@@ -50,6 +51,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     // The longest route parameter is an action id; fastify's default (100) answered 414 to valid ids.
     routerOptions: { maxParamLength: ACTION_ID_MAX_LENGTH },
   });
+  answerCodedErrors(app);
   const sessions = new SessionStore();
   installGuard(app, deps.auth, sessions);
   registerAuthRoutes(app, { auth: deps.auth, sessions, limiter: new LoginLimiter(deps.loginMaxFailures, deps.loginWindowMs) });
@@ -67,7 +69,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   app.get('/summary', async (req, reply) => {
     const q = SummaryQuery.safeParse(req.query ?? {});
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
+    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
     if (q.data.format === 'json') {
       reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
       // A poller over the network gets it gzipped (a big fleet with many problems still makes a large list).

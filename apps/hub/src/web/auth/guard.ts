@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from './auth-file';
 import type { AuthState } from './auth-state';
+import { sendError } from '../http-errors';
 import { parseCookies, SESSION_COOKIE, type Session, type SessionStore } from './sessions';
 
 export interface Principal {
@@ -94,19 +95,17 @@ export function installGuard(app: FastifyInstance, auth: AuthState, sessions: Se
     const p = req.principal;
     if (!p) return deny(req, reply, path);
     if (p.via === 'session') {
-      if (crossSite(req)) return reply.code(403).send({ error: 'csrf', message: 'cross-site request refused' });
-      if (csrfToken(req) !== p.session!.csrf) return reply.code(403).send({ error: 'csrf', message: 'missing or wrong CSRF token (x-csrf-token header or _csrf field)' });
+      if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site request refused');
+      if (csrfToken(req) !== p.session!.csrf) return sendError(reply, 'csrf', 'missing or wrong CSRF token (x-csrf-token header or _csrf field)');
     }
     if (!SELF_SERVICE.has(path) && p.role !== 'operator') {
-      return reply.code(403).send({ error: 'forbidden', message: `${p.name} is a ${p.role}: read-only` });
+      return sendError(reply, 'forbidden', `${p.name} is a ${p.role}: read-only`);
     }
   });
 }
 
 function deny(req: FastifyRequest, reply: FastifyReply, path: string) {
   if (req.method === 'GET' && wantsPage(req, path)) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
-  return reply
-    .code(401)
-    .header('www-authenticate', 'Bearer realm="homelab"')
-    .send({ error: 'unauthorized', message: 'sign in at /login or send Authorization: Bearer <token> (see docs/ui-api.md)' });
+  reply.header('www-authenticate', 'Bearer realm="homelab"');
+  return sendError(reply, 'unauthorized', 'sign in at /login or send Authorization: Bearer <token> (see docs/ui-api.md)');
 }

@@ -1,0 +1,21 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CodedError, httpStatusOf, type ErrorBody, type ErrorCode } from '@homelab/contracts';
+
+/** An error answer: the status of `code` in the registry (libs/contracts errors.ts), body `{ error, message }`. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  const body: ErrorBody = { error: code, message };
+  return reply.code(httpStatusOf(code)).send(body);
+}
+
+/**
+ * A HubError, AgentError or ActionStoreError a route lets through answers with
+ * its registered status and `{ error, message }`; anything else gets
+ * fastify's own answer (a 500 the default handler logs).
+ */
+export function answerCodedErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => {
+    if (!(err instanceof CodedError)) throw err;
+    if (err.status >= 500) req.log.error({ err }, 'request failed');
+    return sendError(reply, err.code, err.message);
+  });
+}
