@@ -1,6 +1,9 @@
 // Bundles the `homelab` command into one ESM file for the container images
 // (dist/homelab.mjs). Native optional add-ons of ssh2 (pulled in by dockerode)
 // stay external: ssh2 falls back to pure JS when they are absent.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 await build({
@@ -24,6 +27,10 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The API UI's files (/api/docs) are read from disk, not bundled: they go beside the bundle.
+const uiPackage = createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json');
+fs.cpSync(path.join(path.dirname(uiPackage), 'static'), 'dist/swagger-ui', { recursive: true });
 
 // The agent image runs the agent-only bundle (deploy/agent-bundle.mjs): a fraction of the memory.
 const { buildAgentBundle } = await import('./agent-bundle.mjs');

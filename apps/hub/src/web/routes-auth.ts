@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { httpStatusOf } from '@homelab/contracts';
 import type { AuthState } from './auth/auth-state';
@@ -8,12 +8,7 @@ import type { LoginLimiter } from './auth/rate-limit';
 import { parseCookies, SESSION_COOKIE, sessionCookie, type SessionStore } from './auth/sessions';
 import { sendError } from './http-errors';
 import { loginPage } from './pages/login';
-
-export const LoginBody = z.object({
-  user: z.string().min(1).max(64),
-  password: z.string().min(1).max(1024),
-  next: z.string().max(2000).optional(),
-});
+import { errorResponses, LoginBody, LoginOk, Me, type ZodApp } from './zod-routes';
 
 const isForm = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
@@ -23,12 +18,12 @@ export interface AuthRoutesDeps {
   limiter: LoginLimiter;
 }
 
-export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
+export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  app.get('/login', async (req, reply) => {
+  app.get('/login', { schema: { hide: true } }, async (req, reply) => {
     const next = safeNext((req.query as Record<string, string | undefined>).next);
     return reply
       .type('text/html; charset=utf-8')
@@ -37,13 +32,23 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
       .send(loginPage({ next }));
   });
 
-  app.post('/login', async (req, reply) => {
+  app.post('/login', {
+    // A form gets the login page back with the reason, so the handler answers a bad body itself (after the cross-site check).
+    attachValidation: true,
+    schema: {
+      summary: 'Operator login: sets the HttpOnly SameSite=Strict session cookie; 5 failures per 15 min per address or user, then 429',
+      tags: ['auth'],
+      security: [],
+      body: LoginBody,
+      response: { 200: LoginOk, ...errorResponses('invalid_request', 'unauthorized', 'csrf', 'rate_limited') },
+    },
+  }, async (req, reply) => {
     const form = isForm(req);
     const fail = (code: 'invalid_request' | 'rate_limited' | 'unauthorized', message: string, next?: string) =>
-      form ? reply.code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message })) : sendError(reply, code, message);
+      form ? (reply as FastifyReply).code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message })) : sendError(reply, code, message);
     if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site login refused');
-    const b = LoginBody.safeParse(req.body ?? {});
-    if (!b.success) return fail('invalid_request', z.prettifyError(b.error));
+    if (req.validationError) return fail('invalid_request', req.validationError instanceof z.ZodError ? z.prettifyError(req.validationError) : req.validationError.message);
+    const b = { data: req.body };
     const keys = [`ip:${req.ip}`, `user:${b.data.user}`];
     const wait = deps.limiter.retryAfter(keys);
     if (wait > 0) {
@@ -63,14 +68,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return { user: who.name, role: who.role, csrf: s.csrf };
   });
 
-  app.post('/logout', async (req, reply) => {
+  app.post('/logout', { schema: { summary: 'Ends the session', tags: ['auth'], response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req, reply) => {
     const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     if (id) deps.sessions.delete(id);
     reply.header('set-cookie', sessionCookie('', { maxAgeSec: 0, secure: req.protocol === 'https' }));
     return isForm(req) ? reply.redirect('/login', 303) : reply.send({ ok: true });
   });
 
-  app.get('/api/me', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.get('/api/me', { schema: { summary: 'Who is calling, with the CSRF token of a session', tags: ['auth'], response: { 200: Me, ...errorResponses('unauthorized') } } }, async (req, reply) => {
     const p = req.principal!;
     return reply.send({ user: p.name, role: p.role, via: p.via, ...(p.session ? { csrf: p.session.csrf } : {}) });
   });

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HomelabEvent, NodeName, type World } from '@homelab/contracts';
 import type { ActionStore } from '@homelab/action-store';
@@ -11,9 +11,9 @@ import { eventsBody } from './pages/events';
 import { layout, type PageId } from './pages/layout';
 import { nodeBody } from './pages/node';
 import { overviewBody } from './pages/overview';
-import { dropEmpty } from './routes-events';
+import { dropEmpty, dropEmptyQuery } from './routes-events';
 import type { SummaryCache } from './summary-cache';
-import { sendError } from './http-errors';
+import type { ZodApp } from './zod-routes';
 
 export interface PageRoutesDeps {
   root: string;
@@ -44,36 +44,40 @@ async function history(store: ActionStore, state?: (typeof HISTORY_STATES)[numbe
   return lists.flat().sort(byUpdatedDesc);
 }
 
-export function registerPageRoutes(app: FastifyInstance, deps: PageRoutesDeps): void {
-  app.get('/assets/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_CSS));
-  app.get('/assets/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_JS));
-  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+/** Pages are HTML for people, not part of the API document. */
+const PAGE = { hide: true } as const;
 
-  app.get('/', async (req, reply) => {
+export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
+  app.get('/assets/app.css', { schema: PAGE }, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_CSS));
+  app.get('/assets/app.js', { schema: PAGE }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_JS));
+  app.get('/favicon.ico', { schema: PAGE }, async (_req, reply) => reply.code(204).send());
+
+  app.get('/', { schema: PAGE }, async (req, reply) => {
     const now = new Date();
     return send(req, reply, 'overview', 'Fleet', overviewBody(await deps.summaries.summary(), deps.world(), req.principal!, now));
   });
 
-  app.get('/actions', async (req, reply) => send(req, reply, 'actions', 'Actions', actionsBody(await deps.summaries.summary(), req.principal!, new Date())));
+  app.get('/actions', { schema: PAGE }, async (req, reply) => send(req, reply, 'actions', 'Actions', actionsBody(await deps.summaries.summary(), req.principal!, new Date())));
 
-  app.get('/history', async (req, reply) => {
-    const q = HistoryQuery.safeParse(dropEmpty(req.query));
-    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
-    const actions = (await history(deps.store, q.data.state)).slice(0, 100);
-    return send(req, reply, 'history', 'History', historyBody(actions, new Date(), q.data));
+  app.get('/history', { preValidation: dropEmptyQuery, schema: { ...PAGE, querystring: HistoryQuery } }, async (req, reply) => {
+    const actions = (await history(deps.store, req.query.state)).slice(0, 100);
+    return send(req, reply, 'history', 'History', historyBody(actions, new Date(), req.query));
   });
 
-  app.get('/events', async (req, reply) => {
-    const q = EventsQuery.safeParse({ limit: 100, ...dropEmpty(req.query) });
-    if (!q.success) return sendError(reply, 'invalid_request', z.prettifyError(q.error));
+  // The page shows the newest 100 events unless asked for another number.
+  const eventsPageQuery = async (req: FastifyRequest) => {
+    req.query = { limit: 100, ...dropEmpty(req.query) };
+  };
+  app.get('/events', { preValidation: eventsPageQuery, schema: { ...PAGE, querystring: EventsQuery } }, async (req, reply) => {
     const nodes = (await deps.summaries.summary()).nodes.map((n) => n.node);
-    return send(req, reply, 'events', 'Events', eventsBody(await queryEvents(deps.root, q.data), q.data, nodes, EVENT_TYPES));
+    return send(req, reply, 'events', 'Events', eventsBody(await queryEvents(deps.root, req.query), req.query, nodes, EVENT_TYPES));
   });
 
-  app.get('/nodes/:node', async (req, reply) => {
-    const p = z.object({ node: NodeName }).safeParse(req.params);
-    if (!p.success) return sendError(reply, 'invalid_request', 'not a valid node name');
-    const node = p.data.node;
+  app.get('/nodes/:node', {
+    config: { invalidParams: { code: 'invalid_request', message: 'not a valid node name' } },
+    schema: { ...PAGE, params: z.object({ node: NodeName }) },
+  }, async (req, reply) => {
+    const node = req.params.node;
     const [s, all, events] = await Promise.all([deps.summaries.summary(), history(deps.store), queryEvents(deps.root, { node, limit: 30 })]);
     const body = nodeBody(node, s, deps.world(), all.filter((a) => a.node === node), events, req.principal!, new Date());
     if (!body) return reply.code(404).type('text/html; charset=utf-8').send(`<p>No node ${node.replace(/[^a-z0-9_-]/g, '')}. <a href="/">Fleet</a></p>`);

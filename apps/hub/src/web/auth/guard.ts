@@ -26,7 +26,7 @@ const SELF_SERVICE = new Set(['/logout']);
 
 /** A browser page (redirected to the login) rather than an API client (401). */
 function wantsPage(req: FastifyRequest, path: string): boolean {
-  return !path.startsWith('/api/') && path !== '/summary' && String(req.headers.accept ?? '').includes('text/html');
+  return (!path.startsWith('/api/') || path.startsWith('/api/docs')) && path !== '/summary' && String(req.headers.accept ?? '').includes('text/html');
 }
 
 export function identify(req: FastifyRequest, auth: AuthState, sessions: SessionStore): Principal | null {
@@ -77,8 +77,9 @@ function csrfToken(req: FastifyRequest): string | undefined {
  *   Origin and the session's CSRF token (header `x-csrf-token` or form field
  *   `_csrf`). A bearer token is never sent by a browser on its own, so it
  *   needs neither.
- * Reads are checked in onRequest; mutations in preHandler, after the body
- * (which may carry `_csrf`) is parsed.
+ * Reads are checked in onRequest; mutations in preValidation, after the body
+ * (which may carry `_csrf`) is parsed and before the route's schema looks at
+ * it, so a refused request never learns whether its body was valid.
  */
 export function installGuard(app: FastifyInstance, auth: AuthState, sessions: SessionStore): void {
   app.decorateRequest('principal', null);
@@ -89,7 +90,7 @@ export function installGuard(app: FastifyInstance, auth: AuthState, sessions: Se
     if (isPublic(path)) return;
     if (!req.principal) return deny(req, reply, path);
   });
-  app.addHook('preHandler', async (req, reply) => {
+  app.addHook('preValidation', async (req, reply) => {
     const path = req.url.split('?')[0]!;
     if (SAFE_METHODS.has(req.method) || path === '/login') return;
     const p = req.principal;
