@@ -29,7 +29,7 @@ export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
       .type('text/html; charset=utf-8')
       .header('content-security-policy', "default-src 'self'; script-src 'none'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
       .header('x-frame-options', 'DENY')
-      .send(loginPage({ next }));
+      .send(loginPage({ next }).text);
   });
 
   app.post('/login', {
@@ -45,7 +45,7 @@ export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
   }, async (req, reply) => {
     const form = isForm(req);
     const fail = (code: 'invalid_request' | 'rate_limited' | 'unauthorized', message: string, next?: string) =>
-      form ? (reply as FastifyReply).code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message })) : sendError(reply, code, message);
+      form ? (reply as FastifyReply).code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message }).text) : sendError(reply, code, message);
     if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site login refused');
     if (req.validationError) return fail('invalid_request', req.validationError instanceof z.ZodError ? z.prettifyError(req.validationError) : req.validationError.message);
     const b = { data: req.body };

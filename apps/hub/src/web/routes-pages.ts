@@ -8,6 +8,7 @@ import { APP_JS } from './assets/app-js';
 import { EventsQuery, queryEvents } from './event-query';
 import { actionsBody, HISTORY_STATES, historyBody } from './pages/actions';
 import { eventsBody } from './pages/events';
+import { html as pageHtml, type Html } from './pages/html';
 import { layout, type PageId } from './pages/layout';
 import { nodeBody } from './pages/node';
 import { overviewBody } from './pages/overview';
@@ -29,10 +30,10 @@ const byUpdatedDesc = (a: { updatedAt: string }, b: { updatedAt: string }) => b.
 /** Security headers for every page: no inline script, no framing, no referrer leak. */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-function send(req: FastifyRequest, reply: FastifyReply, page: PageId, title: string, body: string) {
+function send(req: FastifyRequest, reply: FastifyReply, page: PageId, title: string, body: Html) {
   reply.header('cache-control', 'no-store').header('content-security-policy', CSP).header('x-frame-options', 'DENY').header('referrer-policy', 'same-origin');
   // The script asks for the fragment only, to swap <main> when the stream says something changed.
-  const html = req.headers['x-fragment'] === '1' ? body : layout({ page, title, principal: req.principal!, body });
+  const html = (req.headers['x-fragment'] === '1' ? body : layout({ page, title, principal: req.principal!, body })).text;
   reply.type('text/html; charset=utf-8').header('vary', 'accept-encoding');
   // Big fleets make big tables; gzip keeps a phone's first load small (a few ms of CPU for 100 KB).
   if (html.length > 8192 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(gzipSync(html, { level: 6 }));
@@ -80,7 +81,7 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
     const node = req.params.node;
     const [s, all, events] = await Promise.all([deps.summaries.summary(), history(deps.store), queryEvents(deps.root, { node, limit: 30 })]);
     const body = nodeBody(node, s, deps.world(), all.filter((a) => a.node === node), events, req.principal!, new Date());
-    if (!body) return reply.code(404).type('text/html; charset=utf-8').send(`<p>No node ${node.replace(/[^a-z0-9_-]/g, '')}. <a href="/">Fleet</a></p>`);
+    if (!body) return reply.code(404).type('text/html; charset=utf-8').send(pageHtml`<p>No node ${node}. <a href="/">Fleet</a></p>`.text);
     return send(req, reply, 'node', `Node ${node}`, body);
   });
 }
