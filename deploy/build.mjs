@@ -4,10 +4,14 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, transformSync } from 'esbuild';
+
+// The UI's browser script (type-checked TypeScript) goes into the bundle compiled (apps/hub/src/web/assets/app-js.ts).
+const appJs = transformSync(fs.readFileSync('apps/hub/src/web/assets/browser/app.ts', 'utf8'), { loader: 'ts', target: 'es2020' }).code;
 
 await build({
   entryPoints: ['apps/cli/src/main.ts'],
+  define: { HOMELAB_APP_JS: JSON.stringify(appJs) },
   outfile: 'dist/homelab.mjs',
   bundle: true,
   platform: 'node',
