@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ActionStoreError } from '@homelab/action-store';
 import { ERRORS, type ErrorCode } from '@homelab/contracts';
 import { pendingAction } from '../../../../libs/action-store/src/test-support';
@@ -31,11 +32,14 @@ describe('one error registry for hub, store and agent errors', () => {
     await app.close();
   });
 
-  it("leaves any other error to fastify's own 500 answer", async () => {
+  it.each([
+    ['an Error', () => new Error('boom')],
+    ['a ZodError thrown by the handler itself (not a refused request)', () => z.object({ a: z.string() }).safeParse({}).error!],
+  ])("leaves %s to fastify's own 500 answer", async (_what, make) => {
     const app = Fastify({ logger: false });
     answerCodedErrors(app);
     app.get('/', async () => {
-      throw new Error('boom');
+      throw make();
     });
     const res = await app.inject({ url: '/' });
     expect(res.statusCode).toBe(500);

@@ -17,8 +17,10 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
  */
 export function answerCodedErrors(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof z.ZodError) {
-      const custom = (err as { validationContext?: string }).validationContext === 'params' ? req.routeOptions.config.invalidParams : undefined;
+    // A request the route's schema refused (fastify names the part); a ZodError from inside a handler is a fault (500).
+    const part = (err as { validationContext?: string }).validationContext;
+    if (err instanceof z.ZodError && part !== undefined) {
+      const custom = part === 'params' ? req.routeOptions.config.invalidParams : undefined;
       return custom ? sendError(reply, custom.code, custom.message) : sendError(reply, 'invalid_request', z.prettifyError(err));
     }
     if (!(err instanceof CodedError)) throw err;
