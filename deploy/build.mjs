@@ -1,10 +1,17 @@
 // Bundles the `homelab` command into one ESM file for the container images
 // (dist/homelab.mjs). Native optional add-ons of ssh2 (pulled in by dockerode)
 // stay external: ssh2 falls back to pure JS when they are absent.
-import { build } from 'esbuild';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { build, transformSync } from 'esbuild';
+
+// The UI's browser script (type-checked TypeScript) goes into the bundle compiled (apps/hub/src/web/assets/app-js.ts).
+const appJs = transformSync(fs.readFileSync('apps/hub/src/web/assets/browser/app.ts', 'utf8'), { loader: 'ts', target: 'es2020' }).code;
 
 await build({
   entryPoints: ['apps/cli/src/main.ts'],
+  define: { HOMELAB_APP_JS: JSON.stringify(appJs) },
   outfile: 'dist/homelab.mjs',
   bundle: true,
   platform: 'node',
@@ -24,6 +31,10 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// The API UI's files (/api/docs) are read from disk, not bundled: they go beside the bundle.
+const uiPackage = createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json');
+fs.cpSync(path.join(path.dirname(uiPackage), 'static'), 'dist/swagger-ui', { recursive: true });
 
 // The agent image runs the agent-only bundle (deploy/agent-bundle.mjs): a fraction of the memory.
 const { buildAgentBundle } = await import('./agent-bundle.mjs');

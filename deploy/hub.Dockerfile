@@ -11,6 +11,7 @@ FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOMELAB_ROOT=/opt/homelab HOMELAB_HOSTS_DIR=/etc/homelab/hosts
 WORKDIR /app
 COPY --from=build /src/dist/homelab.mjs /app/homelab.mjs
+COPY --from=build /src/dist/swagger-ui /app/swagger-ui
 USER 1000:1000
 EXPOSE 1883 18180
 ENTRYPOINT ["node", "/app/homelab.mjs"]

@@ -1,3 +1,7 @@
+import { settingsHelp } from '@homelab/contracts';
+import { HUB_SETTINGS } from '@homelab/hub';
+import { AGENT_SETTINGS } from '@homelab/node-agent';
+
 export const MAIN_HELP = `homelab — self-healing homelab control plane
 
 Usage: homelab <command> [options]
@@ -18,39 +22,14 @@ Run 'homelab <command> --help' for the options of a command.`;
 
 export const HUB_HELP = `Usage: homelab hub [options]
 
-Options (environment variable in brackets):
-  --root <dir>        data root (HOMELAB_ROOT, default /opt/homelab)
-  --hosts <dir>       desired state folder with <node>/services.yaml (HOMELAB_HOSTS_DIR, default ./hosts)
-  --mqtt-url <url>    use an external broker (e.g. Mosquitto) instead of the embedded one (HOMELAB_MQTT_URL)
-  --mqtt-host <addr>  embedded broker listen address (HOMELAB_MQTT_HOST, default 127.0.0.1)
-  --mqtt-port <port>  embedded broker port (HOMELAB_MQTT_PORT, default 1883)
-  --http-host <addr>  UI/API listen address (HOMELAB_HTTP_HOST, default 127.0.0.1)
-  --http-port <port>  UI/API port (HOMELAB_HTTP_PORT, default 18180)
-  --mqtt-tls-cert <pem>, --mqtt-tls-key <pem>
-                      add an MQTT-over-TLS listener to the embedded broker (HOMELAB_MQTT_TLS_CERT/_KEY)
-  --mqtt-tls-port <port>  its port (HOMELAB_MQTT_TLS_PORT, default 8883)
-  --mqtt-password-file <file>  the hub's password on an external broker (HOMELAB_MQTT_PASSWORD_FILE,
-                      or HOMELAB_MQTT_PASSWORD; user HOMELAB_MQTT_USERNAME, default homelab-hub)
-  --allow-anonymous   DEVELOPMENT ONLY: the embedded broker admits clients without credentials
-                      (HOMELAB_MQTT_ALLOW_ANONYMOUS=true); by default only 'homelab nodes add' identities
-Also: NODE_ALIAS_MAP='{"node-1":"piha"}': the agent named node-1 is hosts/piha (docs/node-aliases.md).
+${settingsHelp(HUB_SETTINGS)}
 UI login: user 'admin'; the first start writes a generated password and API tokens to
-<root>/auth/initial-credentials.json. HOMELAB_ADMIN_PASSWORD_HASH (from 'homelab auth hash-password')
-sets admin's password instead. See docs/ui-api.md.`;
+<root>/auth/initial-credentials.json. See docs/ui-api.md and docs/configuration.md.`;
 
 export const AGENT_HELP = `Usage: homelab agent --node <name> [options]
 
-Options (environment variable in brackets):
-  --node <name>           this host's node name (HOMELAB_NODE)
-  --mqtt-url <url>        broker URL (HOMELAB_MQTT_URL, default mqtt://127.0.0.1:1883)
-  --docker-socket <path>  Docker socket (DOCKER_SOCKET, default /var/run/docker.sock)
-  --state-dir <dir>       agent state: seq, outbox, journal, desired cache
-                          (HOMELAB_AGENT_STATE_DIR, default <HOMELAB_ROOT>/agent/<node>)
-  --mqtt-password-file <file>  file holding this node's MQTT secret (HOMELAB_MQTT_PASSWORD_FILE,
-                          or HOMELAB_MQTT_PASSWORD); the username is the node name
-  --mqtt-ca <pem>         CA certificate to trust for an mqtts:// broker (HOMELAB_MQTT_CA_FILE)
-  --stack-roots <dirs>    folders (comma-separated) whose compose files redeploy may run; any
-                          other compose.file is refused (HOMELAB_STACK_ROOTS, default /opt/stacks)`;
+${settingsHelp(AGENT_SETTINGS)}
+See docs/configuration.md.`;
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 

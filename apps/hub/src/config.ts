@@ -1,29 +1,46 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readSettings, settingSource, settingsHelp, settingsObject, settingsOptions, settingsProblems, type SettingsFlags, type SettingsTable } from '@homelab/contracts';
 import { HubError } from './errors';
-import { NodeAliasMap, NodeAliasRecord } from './node-aliases';
+import { NodeAliasMap } from './node-aliases';
 
 const Port = z.coerce.number().int().min(0).max(65535);
+/** A switch: `--allow-anonymous`, or the variable set to exactly `true`. */
+const Switch = z.preprocess((v) => v === true || v === 'true', z.boolean());
 
-export const HubConfig = z.object({
+/**
+ * Every setting of the hub, declared once (docs/configuration.md): HubConfig,
+ * the options of `homelab hub`, its `--help` and the messages naming a wrong
+ * value are derived from this table. Flags win over variables, variables over defaults.
+ */
+export const HUB_SETTINGS = {
   /** Data root (docs/architecture.md, "Data root"). */
-  root: z.string().min(1),
+  root: { flag: 'root', arg: '<dir>', env: 'HOMELAB_ROOT', type: z.string().min(1).transform((p) => path.resolve(p)).prefault('/opt/homelab'), help: 'data root' },
   /** Folder holding `<node>/services.yaml`. */
-  hostsDir: z.string().min(1),
+  hostsDir: {
+    flag: 'hosts', arg: '<dir>', env: 'HOMELAB_HOSTS_DIR', defaultText: './hosts',
+    type: z.string().min(1).transform((p) => path.resolve(p)).prefault('hosts'),
+    help: 'desired state folder with <node>/services.yaml',
+  },
   /** External broker; when absent the hub embeds aedes. */
-  mqttUrl: z.url({ protocol: /^mqtts?$/ }).optional(),
+  mqttUrl: { flag: 'mqtt-url', arg: '<url>', env: 'HOMELAB_MQTT_URL', type: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).optional(), help: 'use an external broker (e.g. Mosquitto) instead of the embedded one' },
   /** The hub's own identity on an external broker (`homelab nodes add homelab-hub --role hub`). */
-  mqttUsername: z.string().optional(),
-  mqttPassword: z.string().optional(),
-  mqttHost: z.string().default('127.0.0.1'),
-  mqttPort: Port.default(1883),
+  mqttUsername: { env: 'HOMELAB_MQTT_USERNAME', type: z.string().optional(), help: "the hub's user on an external broker", defaultText: 'homelab-hub' },
+  mqttPassword: { env: 'HOMELAB_MQTT_PASSWORD', type: z.string().optional(), help: "the hub's password on an external broker (or --mqtt-password-file)" },
+  /** Read into mqttPassword by resolveHubConfig; wins over HOMELAB_MQTT_PASSWORD. */
+  mqttPasswordFile: { flag: 'mqtt-password-file', arg: '<file>', env: 'HOMELAB_MQTT_PASSWORD_FILE', type: z.string().min(1).optional(), help: "file holding the hub's password on an external broker (first line)" },
+  mqttHost: { flag: 'mqtt-host', arg: '<addr>', env: 'HOMELAB_MQTT_HOST', type: z.string().default('127.0.0.1'), help: 'embedded broker listen address' },
+  mqttPort: { flag: 'mqtt-port', arg: '<port>', env: 'HOMELAB_MQTT_PORT', type: Port.default(1883), help: 'embedded broker port' },
   /** Development only: the embedded broker admits clients without credentials (loudly logged). */
-  allowAnonymous: z.boolean().default(false),
+  allowAnonymous: {
+    flag: 'allow-anonymous', switch: true, env: 'HOMELAB_MQTT_ALLOW_ANONYMOUS', type: Switch.default(false),
+    help: "DEVELOPMENT ONLY: the embedded broker admits clients without credentials (variable =true); by default only 'homelab nodes add' identities",
+  },
   /** A TLS listener on the embedded broker: PEM certificate and key, both or neither. */
-  mqttTlsCert: z.string().min(1).optional(),
-  mqttTlsKey: z.string().min(1).optional(),
-  mqttTlsPort: Port.default(8883),
+  mqttTlsCert: { flag: 'mqtt-tls-cert', arg: '<pem>', env: 'HOMELAB_MQTT_TLS_CERT', type: z.string().min(1).optional(), help: 'certificate of an MQTT-over-TLS listener on the embedded broker (with --mqtt-tls-key)' },
+  mqttTlsKey: { flag: 'mqtt-tls-key', arg: '<pem>', env: 'HOMELAB_MQTT_TLS_KEY', type: z.string().min(1).optional(), help: 'its private key' },
+  mqttTlsPort: { flag: 'mqtt-tls-port', arg: '<port>', env: 'HOMELAB_MQTT_TLS_PORT', type: Port.default(8883), help: 'its port' },
   /**
    * Per node, messages per second and burst (token bucket) in the embedded
    * broker. Beyond it the node is slowed (its PUBACKs wait for tokens, so its
@@ -31,80 +48,56 @@ export const HubConfig = z.object({
    * publishes a few messages a second, and drains a backlog in windows of at
    * most 1000 unacknowledged events. 0 turns it off.
    */
-  mqttRateLimit: z.coerce.number().nonnegative().default(2000),
-  mqttRateBurst: z.coerce.number().int().positive().default(20_000),
-  httpHost: z.string().default('127.0.0.1'),
-  httpPort: Port.default(18180),
-  /** NODE_ALIAS_MAP, validated (docs/node-aliases.md). */
-  aliases: NodeAliasRecord.default({}),
-  supervisorIntervalMs: z.coerce.number().int().positive().default(5000),
-  executorIntervalMs: z.coerce.number().int().positive().default(1000),
-  observerIntervalMs: z.coerce.number().int().positive().default(1000),
-  commandTimeoutMs: z.coerce.number().int().positive().default(120_000),
+  mqttRateLimit: { env: 'HOMELAB_MQTT_RATE_LIMIT', type: z.coerce.number().nonnegative().default(2000), help: 'per node messages/s beyond which the embedded broker slows it down (0 = off)' },
+  mqttRateBurst: { env: 'HOMELAB_MQTT_RATE_BURST', type: z.coerce.number().int().positive().default(20_000), help: 'burst of that rate limit' },
+  httpHost: { flag: 'http-host', arg: '<addr>', env: 'HOMELAB_HTTP_HOST', type: z.string().default('127.0.0.1'), help: 'UI/API listen address' },
+  httpPort: { flag: 'http-port', arg: '<port>', env: 'HOMELAB_HTTP_PORT', type: Port.default(18180), help: 'UI/API port' },
+  /** Validated by NodeAliasMap (docs/node-aliases.md). */
+  aliases: { env: 'NODE_ALIAS_MAP', type: NodeAliasMap.default({}), help: 'agent names to hosts/ folders, e.g. \'{"node-1":"piha"}\': the agent named node-1 is hosts/piha' },
+  supervisorIntervalMs: { env: 'HOMELAB_SUPERVISOR_INTERVAL_MS', type: z.coerce.number().int().positive().default(5000), help: 'ms between supervisor cycles (reload services.yaml, reconcile, propose)' },
+  executorIntervalMs: { env: 'HOMELAB_EXECUTOR_INTERVAL_MS', type: z.coerce.number().int().positive().default(1000), help: 'ms between executor cycles (send approved actions, check running ones)' },
+  /** Not configurable by operators (tests shorten it); help leaves it out. */
+  observerIntervalMs: { type: z.coerce.number().int().positive().default(1000), help: 'ms between observer passes over the event log' },
+  commandTimeoutMs: { env: 'HOMELAB_COMMAND_TIMEOUT_MS', type: z.coerce.number().int().positive().default(120_000), help: 'ms a sent command has to finish (its deadline); then the action fails' },
   /** MQTT packets above this size are refused by the embedded broker and ignored by ingest. */
-  maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
+  maxPayloadBytes: { type: z.coerce.number().int().positive().default(256 * 1024), help: 'MQTT packets above this many bytes are refused and ignored (also written by broker-config; not configurable)' },
   /**
    * Ghost pruning (docs/observer-runtime.md): a service not reported for this
    * long while its node kept reporting leaves the world view. The agent repeats
    * every service each 30 s, so 1 h is 120 missed repeats: no hiccup gets there,
    * and a service removed from a node is gone within the hour. 0 disables.
    */
-  serviceTtlMs: z.coerce.number().int().nonnegative().default(60 * 60_000),
+  serviceTtlMs: { env: 'HOMELAB_SERVICE_TTL_MS', type: z.coerce.number().int().nonnegative().default(60 * 60_000), help: 'ms a service may go unreported before it leaves the world view (0 = never)' },
   /**
    * A node silent this long (measured against the newest event of the fleet,
    * not the clock) leaves the view with its services, unless it has a
    * services.yaml. 7 days outlasts a long weekend away from a broken node. 0 disables.
    */
-  nodeTtlMs: z.coerce.number().int().nonnegative().default(7 * 24 * 60 * 60_000),
+  nodeTtlMs: { env: 'HOMELAB_NODE_TTL_MS', type: z.coerce.number().int().nonnegative().default(7 * 24 * 60 * 60_000), help: 'ms a node without services.yaml may stay silent before it leaves the view (0 = never)' },
   /** Days of the event log older than this many whole days are gzipped (≥ 1: never today). */
-  retentionCompressDays: z.coerce.number().int().min(1).default(7),
-  /** How often the retention pass looks for days to compress. */
-  retentionIntervalMs: z.coerce.number().int().positive().default(60 * 60_000),
+  retentionCompressDays: { env: 'HOMELAB_RETENTION_COMPRESS_DAYS', type: z.coerce.number().int().min(1).default(7), help: 'event log days older than this are gzipped' },
+  retentionIntervalMs: { env: 'HOMELAB_RETENTION_INTERVAL_MS', type: z.coerce.number().int().positive().default(60 * 60_000), help: 'ms between retention passes' },
   /** UI login `admin`: a scrypt hash from `homelab auth hash-password` (else the generated one in <root>/auth/). */
-  adminPasswordHash: z.string().regex(/^scrypt\$/, 'must come from `homelab auth hash-password`').optional(),
-}).refine((c) => (c.mqttTlsCert === undefined) === (c.mqttTlsKey === undefined), {
+  adminPasswordHash: {
+    env: 'HOMELAB_ADMIN_PASSWORD_HASH',
+    type: z.string().regex(/^scrypt\$/, 'must come from `homelab auth hash-password`').optional(),
+    help: "the UI password of 'admin', from 'homelab auth hash-password' (default: generated at first start)",
+  },
+} as const satisfies SettingsTable;
+
+export const HubConfig = settingsObject(HUB_SETTINGS).refine((c) => (c.mqttTlsCert === undefined) === (c.mqttTlsKey === undefined), {
   path: ['mqttTlsCert'],
   message: '--mqtt-tls-cert and --mqtt-tls-key go together',
 });
 export type HubConfig = z.infer<typeof HubConfig>;
 
-/**
- * The hub's settings that come from the environment only (no flag): one table
- * that resolveHubConfig reads them by and `homelab hub --help` lists (with the
- * defaults of HubConfig), so neither can leave one out.
- */
-export const HUB_ENV_SETTINGS = [
-  { key: 'supervisorIntervalMs', env: 'HOMELAB_SUPERVISOR_INTERVAL_MS', help: 'ms between supervisor cycles (reload services.yaml, reconcile, propose)' },
-  { key: 'executorIntervalMs', env: 'HOMELAB_EXECUTOR_INTERVAL_MS', help: 'ms between executor cycles (send approved actions, check running ones)' },
-  { key: 'commandTimeoutMs', env: 'HOMELAB_COMMAND_TIMEOUT_MS', help: "ms a sent command has to finish (its deadline); then the action fails" },
-  { key: 'mqttRateLimit', env: 'HOMELAB_MQTT_RATE_LIMIT', help: 'per node messages/s beyond which the embedded broker slows it down (0 = off)' },
-  { key: 'mqttRateBurst', env: 'HOMELAB_MQTT_RATE_BURST', help: 'burst of that rate limit' },
-  { key: 'serviceTtlMs', env: 'HOMELAB_SERVICE_TTL_MS', help: 'ms a service may go unreported before it leaves the world view (0 = never)' },
-  { key: 'nodeTtlMs', env: 'HOMELAB_NODE_TTL_MS', help: 'ms a node without services.yaml may stay silent before it leaves the view (0 = never)' },
-  { key: 'retentionCompressDays', env: 'HOMELAB_RETENTION_COMPRESS_DAYS', help: 'event log days older than this are gzipped' },
-  { key: 'retentionIntervalMs', env: 'HOMELAB_RETENTION_INTERVAL_MS', help: 'ms between retention passes' },
-] as const satisfies readonly { key: keyof HubConfig; env: string; help: string }[];
+/** The options of `homelab hub`, as parseArgs takes them. */
+export const HUB_OPTIONS = settingsOptions(HUB_SETTINGS);
+export type HubFlags = SettingsFlags<typeof HUB_SETTINGS>;
 
-/** `homelab hub --help` lines for HUB_ENV_SETTINGS: variable, meaning, default. */
-export function hubEnvSettingsHelp(): string {
-  const width = Math.max(...HUB_ENV_SETTINGS.map((s) => s.env.length));
-  const lines = HUB_ENV_SETTINGS.map((s) => `  ${s.env.padEnd(width)}  ${s.help} (default ${String(HubConfig.shape[s.key].parse(undefined))})`);
-  return ['Environment only:', ...lines].join('\n');
-}
-
-export interface HubFlags {
-  root?: string;
-  hosts?: string;
-  'mqtt-url'?: string;
-  'mqtt-host'?: string;
-  'mqtt-port'?: string;
-  'http-host'?: string;
-  'http-port'?: string;
-  'allow-anonymous'?: boolean;
-  'mqtt-password-file'?: string;
-  'mqtt-tls-cert'?: string;
-  'mqtt-tls-key'?: string;
-  'mqtt-tls-port'?: string;
+/** `homelab hub --help` lines for every setting: flag, meaning, variable, default. */
+export function hubSettingsHelp(): string {
+  return settingsHelp(HUB_SETTINGS);
 }
 
 /** A secret from a file (Docker/Kubernetes secrets): the first line, without its line break. */
@@ -120,36 +113,14 @@ export function readSecretFile(file: string, what: string): string {
   return secret;
 }
 
-/** Flags win over environment, environment over defaults. */
+/** Flags win over environment, environment over defaults; every wrong value named by its flag/variable. */
 export function resolveHubConfig(flags: HubFlags, env: NodeJS.ProcessEnv): HubConfig {
-  let aliases: Record<string, string> = {};
-  if (env.NODE_ALIAS_MAP) {
-    const parsed = NodeAliasMap.safeParse(env.NODE_ALIAS_MAP);
-    if (!parsed.success) {
-      throw new HubError('config_invalid', `NODE_ALIAS_MAP: ${z.prettifyError(parsed.error)}`);
-    }
-    aliases = parsed.data;
-  }
-  const passwordFile = flags['mqtt-password-file'] ?? env.HOMELAB_MQTT_PASSWORD_FILE;
-  const raw = {
-    root: flags.root ?? env.HOMELAB_ROOT ?? '/opt/homelab',
-    hostsDir: path.resolve(flags.hosts ?? env.HOMELAB_HOSTS_DIR ?? 'hosts'),
-    mqttUrl: flags['mqtt-url'] ?? env.HOMELAB_MQTT_URL,
-    mqttUsername: env.HOMELAB_MQTT_USERNAME,
-    mqttPassword: passwordFile ? readSecretFile(passwordFile, '--mqtt-password-file (HOMELAB_MQTT_PASSWORD_FILE)') : env.HOMELAB_MQTT_PASSWORD,
-    allowAnonymous: flags['allow-anonymous'] === true || env.HOMELAB_MQTT_ALLOW_ANONYMOUS === 'true',
-    mqttTlsCert: flags['mqtt-tls-cert'] ?? env.HOMELAB_MQTT_TLS_CERT,
-    mqttTlsKey: flags['mqtt-tls-key'] ?? env.HOMELAB_MQTT_TLS_KEY,
-    mqttTlsPort: flags['mqtt-tls-port'] ?? env.HOMELAB_MQTT_TLS_PORT,
-    mqttHost: flags['mqtt-host'] ?? env.HOMELAB_MQTT_HOST,
-    mqttPort: flags['mqtt-port'] ?? env.HOMELAB_MQTT_PORT,
-    httpHost: flags['http-host'] ?? env.HOMELAB_HTTP_HOST,
-    httpPort: flags['http-port'] ?? env.HOMELAB_HTTP_PORT,
-    aliases,
-    ...Object.fromEntries(HUB_ENV_SETTINGS.map((s) => [s.key, env[s.env]])),
-    adminPasswordHash: env.HOMELAB_ADMIN_PASSWORD_HASH || undefined,
-  };
+  const raw = readSettings(HUB_SETTINGS, flags, env);
+  if (typeof raw.mqttPasswordFile === 'string') raw.mqttPassword = readSecretFile(raw.mqttPasswordFile, settingSource(HUB_SETTINGS, 'mqttPasswordFile'));
   const parsed = HubConfig.safeParse(raw);
-  if (!parsed.success) throw new HubError('config_invalid', `invalid hub configuration:\n${z.prettifyError(parsed.error)}`);
-  return { ...parsed.data, root: path.resolve(parsed.data.root) };
+  if (!parsed.success) {
+    const problems = settingsProblems(HUB_SETTINGS, parsed.error);
+    throw new HubError('config_invalid', `invalid hub configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return parsed.data;
 }

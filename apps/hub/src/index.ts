@@ -1,5 +1,5 @@
 export { startHub, type RunningHub } from './hub';
-export { resolveHubConfig, HubConfig, HUB_ENV_SETTINGS, hubEnvSettingsHelp, type HubFlags } from './config';
+export { resolveHubConfig, HubConfig, HUB_SETTINGS, HUB_OPTIONS, hubSettingsHelp, type HubFlags } from './config';
 export { HubError } from './errors';
 export { loadDesired, formatProblems } from './desired';
 export { replay } from './observer/observer';

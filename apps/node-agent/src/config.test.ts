@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkAgentConfig, parseAgentConfig } from './config';
+import { settingsHelp } from '@homelab/contracts';
+import { AGENT_OPTIONS, AGENT_SETTINGS, checkAgentConfig, parseAgentConfig } from './config';
 
 describe('parseAgentConfig', () => {
   it('fills defaults from the node name and HOMELAB_ROOT', () => {
@@ -95,5 +96,29 @@ describe('stack roots', () => {
     const problems = res.ok ? '' : res.problems.join('\n');
     expect(problems).toMatch(/--stack-roots \(HOMELAB_STACK_ROOTS\)/);
     expect(problems).toMatch(message);
+  });
+});
+
+describe('agent settings, declared once', () => {
+  const help = settingsHelp(AGENT_SETTINGS);
+  it.each(Object.entries(AGENT_SETTINGS))('lists %s in --help by its flag and its variable', (_key, s) => {
+    if ('flag' in s) expect(help).toMatch(new RegExp(`^ {2}--${s.flag}\\b`, 'm'));
+    expect(help).toContain(s.env);
+  });
+
+  it('gives every flag of the table to the command line, a switch or a value', () => {
+    expect(Object.keys(AGENT_OPTIONS).sort()).toEqual(Object.values(AGENT_SETTINGS).flatMap((s) => ('flag' in s ? [s.flag] : [])).sort());
+    expect(AGENT_OPTIONS['state-dir']).toEqual({ type: 'string' });
+  });
+
+  it.each([
+    [{ HOMELAB_DISK_WARN_PERCENT: '101' }, /HOMELAB_DISK_WARN_PERCENT: .*100/],
+    [{ HOMELAB_OUTBOX_MAX_BYTES: '10' }, /HOMELAB_OUTBOX_MAX_BYTES: .*65536/],
+    [{ DOCKER_SOCKET: 'docker.sock' }, /--docker-socket \(DOCKER_SOCKET\): must be an absolute path/],
+    [{ HOMELAB_DISK_MOUNTS: 'relative' }, /HOMELAB_DISK_MOUNTS at 0: /],
+  ])('names the flag or variable and the reason of a wrong value (%o)', (env, message) => {
+    const res = checkAgentConfig(env, { node: 'piha' });
+    expect(res.ok).toBe(false);
+    expect(res.ok ? '' : res.problems.join('\n')).toMatch(message);
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AGENT_CREDENTIAL_ENV, MountPath, NodeName } from '@homelab/contracts';
+import { AGENT_CREDENTIAL_ENV, MountPath, NodeName, readSettings, settingSource, settingsObject, settingsOptions, settingsProblems, type SettingsFlags, type SettingsTable } from '@homelab/contracts';
 import { AgentError } from './errors';
 
 const PositiveMs = z.coerce.number().int().positive();
@@ -16,61 +16,78 @@ const StackRoot = z
   .refine((p) => path.posix.normalize(p) === p && !p.endsWith('/'), 'stack roots must be normalized paths (no .., //, /./ or trailing /)');
 
 /**
- * Everything the agent needs to run, after defaults. The MQTT identity is the
- * node name: client id and username both equal it, so no node can take over
- * another's session (docs/security.md, "Client id = username = node name").
+ * Every setting of the agent, declared once (docs/configuration.md): AgentConfig,
+ * the options of `homelab agent`, its `--help` and the messages naming a wrong
+ * value are derived from this table. The MQTT identity is the node name: client
+ * id and username both equal it (docs/security.md: client id = username, so no
+ * node can take over another's session).
  */
-export const AgentConfig = z
-  .object({
-    node: NodeName,
-    mqttUrl: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
-    /** Must equal `node` when given (the broker ties the identity to it). */
-    mqttUsername: z.string().min(1).max(63).optional(),
-    mqttPassword: z.string().min(1).max(1024).optional(),
-    /** A file holding the password (first line), e.g. a Docker secret; used when no password is given directly. */
-    mqttPasswordFile: z.string().min(1).optional(),
-    /** PEM CA certificate to trust for an mqtts:// broker with a self-signed or private certificate. */
-    mqttCaFile: z.string().min(1).optional(),
-    dockerSocket: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'),
-    /** Seq lease, session counter, outbox, journal, desired cache. */
-    stateDir: z.string().min(1),
-    heartbeatMs: PositiveMs.default(30_000),
-    scanMs: PositiveMs.default(10_000),
-    /**
-     * Commands are refused once the hub's time, as the agent knows it from the
-     * commands' `issuedAt` (hub-clock.ts), is past `deadline + commandClockSkewMs`.
-     */
-    commandClockSkewMs: z.coerce.number().int().nonnegative().default(60_000),
-    /** Seconds Docker waits for a container to stop before killing it on restart. */
-    restartStopTimeoutSec: z.coerce.number().int().nonnegative().max(600).default(10),
-    /** The outbox keeps at most this many bytes of unacknowledged events; oldest dropped first. */
-    outboxMaxBytes: z.coerce.number().int().min(64 * 1024).default(50 * 1024 * 1024),
-    /** Unacknowledged events are sent again after this long without the hub's ack. */
-    ackTimeoutMs: PositiveMs.default(30_000),
-    /** Inbound MQTT payloads above this are refused before parsing. */
-    maxPayloadBytes: z.coerce.number().int().positive().default(256 * 1024),
-    /** Mounts whose disk usage is watched (comma-separated); default `/` and the Docker data-root. */
-    diskMounts: z
+export const AGENT_SETTINGS = {
+  node: { flag: 'node', arg: '<name>', env: 'HOMELAB_NODE', type: NodeName, help: "this host's node name (required)" },
+  mqttUrl: {
+    flag: 'mqtt-url', arg: '<url>', env: 'HOMELAB_MQTT_URL', help: 'broker URL',
+    type: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
+  },
+  /** Must equal `node` when given (the broker ties the identity to it). */
+  mqttUsername: { env: 'HOMELAB_MQTT_USERNAME', type: z.string().min(1).max(63).optional(), help: 'MQTT username; when given, must equal the node name' },
+  mqttPassword: { env: AGENT_CREDENTIAL_ENV.mqttPassword, type: z.string().min(1).max(1024).optional(), help: "this node's MQTT secret (or --mqtt-password-file)" },
+  /** A file holding the password (first line), e.g. a Docker secret; used when no password is given directly. */
+  mqttPasswordFile: { flag: 'mqtt-password-file', arg: '<file>', env: AGENT_CREDENTIAL_ENV.mqttPasswordFile, type: z.string().min(1).optional(), help: "file holding this node's MQTT secret (first line)" },
+  /** PEM CA certificate to trust for an mqtts:// broker with a self-signed or private certificate. */
+  mqttCaFile: { flag: 'mqtt-ca', arg: '<pem>', env: 'HOMELAB_MQTT_CA_FILE', type: z.string().min(1).optional(), help: 'CA certificate to trust for an mqtts:// broker' },
+  dockerSocket: { flag: 'docker-socket', arg: '<path>', env: 'DOCKER_SOCKET', type: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'), help: 'Docker socket' },
+  /** Seq lease, session counter, outbox, journal, desired cache; checkAgentConfig fills the default. */
+  stateDir: {
+    flag: 'state-dir', arg: '<dir>', env: 'HOMELAB_AGENT_STATE_DIR', type: z.string().min(1),
+    help: 'agent state: seq, outbox, journal, desired cache', defaultText: '<HOMELAB_ROOT or /opt/homelab>/agent/<node>',
+  },
+  heartbeatMs: { env: 'HOMELAB_HEARTBEAT_MS', type: PositiveMs.default(30_000), help: 'ms between heartbeats' },
+  scanMs: { env: 'HOMELAB_SCAN_MS', type: PositiveMs.default(10_000), help: 'ms between full container scans' },
+  /**
+   * Commands are refused once the hub's time, as the agent knows it from the
+   * commands' `issuedAt` (hub-clock.ts), is past `deadline + commandClockSkewMs`.
+   */
+  commandClockSkewMs: { env: 'HOMELAB_COMMAND_CLOCK_SKEW_MS', type: z.coerce.number().int().nonnegative().default(60_000), help: "ms past a command's deadline (hub time) before it is refused" },
+  /** Seconds Docker waits for a container to stop before killing it on restart. */
+  restartStopTimeoutSec: { env: 'HOMELAB_RESTART_STOP_TIMEOUT_SEC', type: z.coerce.number().int().nonnegative().max(600).default(10), help: 's Docker waits for a container to stop before killing it on restart' },
+  /** The outbox keeps at most this many bytes of unacknowledged events; oldest dropped first. */
+  outboxMaxBytes: { env: 'HOMELAB_OUTBOX_MAX_BYTES', type: z.coerce.number().int().min(64 * 1024).default(50 * 1024 * 1024), help: 'bytes of unacknowledged events kept; oldest dropped first' },
+  /** Unacknowledged events are sent again after this long without the hub's ack. */
+  ackTimeoutMs: { env: 'HOMELAB_ACK_TIMEOUT_MS', type: PositiveMs.default(30_000), help: "ms without the hub's ack before events are sent again" },
+  /** Inbound MQTT payloads above this are refused before parsing. */
+  maxPayloadBytes: { env: 'HOMELAB_MAX_PAYLOAD_BYTES', type: z.coerce.number().int().positive().default(256 * 1024), help: 'inbound MQTT payloads above this many bytes are refused' },
+  /** Mounts whose disk usage is watched (comma-separated); default `/` and the Docker data-root. */
+  diskMounts: {
+    env: 'HOMELAB_DISK_MOUNTS', defaultText: '/ and the Docker data-root', help: 'mounts whose disk usage is watched (comma-separated)',
+    type: z
       .string()
       .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
       .pipe(z.array(MountPath).min(1, 'at least one mount'))
       .optional(),
-    diskWarnPercent: z.coerce.number().min(1).max(100).default(85),
-    diskHighPercent: z.coerce.number().min(1).max(100).default(95),
-    /** A mount goes back to a lower level only this many points below the threshold. */
-    diskHysteresisPercent: z.coerce.number().min(0).max(50).default(5),
-    diskCheckMs: PositiveMs.default(30_000),
-    /**
-     * Folders whose compose files `redeploy` may run (comma-separated, default
-     * /opt/stacks): services.yaml comes from the hub, so the node decides which
-     * files compose may be pointed at (docs/security.md).
-     */
-    stackRoots: z
+  },
+  diskWarnPercent: { env: 'HOMELAB_DISK_WARN_PERCENT', type: z.coerce.number().min(1).max(100).default(85), help: 'disk usage % reported as warn' },
+  diskHighPercent: { env: 'HOMELAB_DISK_HIGH_PERCENT', type: z.coerce.number().min(1).max(100).default(95), help: 'disk usage % reported as high' },
+  /** A mount goes back to a lower level only this many points below the threshold. */
+  diskHysteresisPercent: { env: 'HOMELAB_DISK_HYSTERESIS_PERCENT', type: z.coerce.number().min(0).max(50).default(5), help: 'points below a threshold before a mount goes back a level' },
+  diskCheckMs: { env: 'HOMELAB_DISK_CHECK_MS', type: PositiveMs.default(30_000), help: 'ms between disk checks' },
+  /**
+   * Folders whose compose files `redeploy` may run (comma-separated, default
+   * /opt/stacks): services.yaml comes from the hub, so the node decides which
+   * files compose may be pointed at (docs/security.md).
+   */
+  stackRoots: {
+    flag: 'stack-roots', arg: '<dirs>', env: 'HOMELAB_STACK_ROOTS',
+    help: 'folders (comma-separated) whose compose files redeploy may run; any other compose.file is refused',
+    type: z
       .string()
       .default(DEFAULT_STACK_ROOT)
       .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
       .pipe(z.array(StackRoot).min(1, 'at least one folder')),
-  })
+  },
+} as const satisfies SettingsTable;
+
+/** Everything the agent needs to run, after defaults. */
+export const AgentConfig = settingsObject(AGENT_SETTINGS)
   .refine((c) => c.diskWarnPercent <= c.diskHighPercent, { path: ['diskWarnPercent'], message: 'must not be above the high threshold' })
   .refine((c) => c.mqttUsername === undefined || c.mqttUsername === c.node, {
     path: ['mqttUsername'],
@@ -78,69 +95,17 @@ export const AgentConfig = z
   });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
-/** Command-line flags of `homelab agent` (all optional; flags win over the environment). */
-export interface AgentFlags {
-  node?: string;
-  'mqtt-url'?: string;
-  'docker-socket'?: string;
-  'state-dir'?: string;
-  'mqtt-password-file'?: string;
-  'mqtt-ca'?: string;
-  'stack-roots'?: string;
-}
+/** The options of `homelab agent`, as parseArgs takes them (all optional; flags win over the environment). */
+export const AGENT_OPTIONS = settingsOptions(AGENT_SETTINGS);
+export type AgentFlags = SettingsFlags<typeof AGENT_SETTINGS>;
 
 export type AgentConfigCheck = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
 
-const ENV = {
-  node: 'HOMELAB_NODE',
-  mqttUrl: 'HOMELAB_MQTT_URL',
-  mqttUsername: 'HOMELAB_MQTT_USERNAME',
-  ...AGENT_CREDENTIAL_ENV,
-  mqttCaFile: 'HOMELAB_MQTT_CA_FILE',
-  dockerSocket: 'DOCKER_SOCKET',
-  stateDir: 'HOMELAB_AGENT_STATE_DIR',
-  heartbeatMs: 'HOMELAB_HEARTBEAT_MS',
-  scanMs: 'HOMELAB_SCAN_MS',
-  commandClockSkewMs: 'HOMELAB_COMMAND_CLOCK_SKEW_MS',
-  restartStopTimeoutSec: 'HOMELAB_RESTART_STOP_TIMEOUT_SEC',
-  outboxMaxBytes: 'HOMELAB_OUTBOX_MAX_BYTES',
-  ackTimeoutMs: 'HOMELAB_ACK_TIMEOUT_MS',
-  maxPayloadBytes: 'HOMELAB_MAX_PAYLOAD_BYTES',
-  diskMounts: 'HOMELAB_DISK_MOUNTS',
-  diskWarnPercent: 'HOMELAB_DISK_WARN_PERCENT',
-  diskHighPercent: 'HOMELAB_DISK_HIGH_PERCENT',
-  diskHysteresisPercent: 'HOMELAB_DISK_HYSTERESIS_PERCENT',
-  diskCheckMs: 'HOMELAB_DISK_CHECK_MS',
-  stackRoots: 'HOMELAB_STACK_ROOTS',
-} as const satisfies Partial<Record<keyof AgentConfig, string>>;
-
-const FLAG_OF: Partial<Record<keyof AgentConfig, keyof AgentFlags>> = {
-  node: 'node',
-  mqttUrl: 'mqtt-url',
-  dockerSocket: 'docker-socket',
-  stateDir: 'state-dir',
-  mqttPasswordFile: 'mqtt-password-file',
-  mqttCaFile: 'mqtt-ca',
-  stackRoots: 'stack-roots',
-};
-
-/** Where a problem came from, in the operator's words (`--node (HOMELAB_NODE)`). */
-function sourceOf(key: string): string {
-  const env = (ENV as Record<string, string>)[key];
-  const flag = (FLAG_OF as Record<string, string>)[key];
-  return [flag && `--${flag}`, env && `(${env})`].filter(Boolean).join(' ') || key;
-}
+const sourceOf = (key: keyof typeof AGENT_SETTINGS): string => settingSource(AGENT_SETTINGS, key);
 
 /** Flags over environment over defaults; every problem listed, none thrown. */
 export function checkAgentConfig(env: NodeJS.ProcessEnv, flags: AgentFlags = {}): AgentConfigCheck {
-  const pick = (key: keyof typeof ENV): string | undefined => {
-    const flag = FLAG_OF[key];
-    const fromFlag = flag ? flags[flag] : undefined;
-    const value = fromFlag ?? env[ENV[key]];
-    return value === '' ? undefined : value;
-  };
-  const raw: Record<string, string | undefined> = {};
-  for (const key of Object.keys(ENV) as Array<keyof typeof ENV>) raw[key] = pick(key);
+  const raw = readSettings(AGENT_SETTINGS, flags, env) as Record<string, string | undefined>;
   if (raw.node === undefined) return { ok: false, problems: [`${sourceOf('node')}: required (this host's node name)`] };
   const root = env.HOMELAB_ROOT || '/opt/homelab';
   raw.stateDir ??= path.join(root, 'agent', raw.node);
@@ -154,10 +119,7 @@ export function checkAgentConfig(env: NodeJS.ProcessEnv, flags: AgentFlags = {})
   }
 
   const parsed = AgentConfig.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${sourceOf(String(i.path[0] ?? ''))}: ${i.message}`);
-    return { ok: false, problems };
-  }
+  if (!parsed.success) return { ok: false, problems: settingsProblems(AGENT_SETTINGS, parsed.error) };
   return { ok: true, config: { ...parsed.data, stateDir: path.resolve(parsed.data.stateDir) } };
 }
 

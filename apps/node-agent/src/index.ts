@@ -1,6 +1,6 @@
 export { runAgent } from './main';
 export { NodeAgent, type NodeAgentDeps } from './agent';
-export { AgentConfig, checkAgentConfig, parseAgentConfig, type AgentConfigCheck, type AgentFlags } from './config';
+export { AgentConfig, AGENT_SETTINGS, AGENT_OPTIONS, checkAgentConfig, parseAgentConfig, type AgentConfigCheck, type AgentFlags } from './config';
 export { AgentError, type AgentErrorCode } from './errors';
 export type { DockerPort, ContainerEvent } from './docker-port';
 export type { ConnectMqtt, MqttLink, MqttLinkOptions } from './mqtt-port';

@@ -1,17 +1,11 @@
-import type { Action, ActionState } from '@homelab/contracts';
+import { CodedError, type Action, type ActionState, type Registered } from '@homelab/contracts';
 import type { QuarantinedActionFile } from './quarantine';
 
-export type ActionStoreErrorCode = 'not_found' | 'conflict' | 'invalid_transition' | 'invalid_id' | 'io';
+/** The store's codes, from the one registry (libs/contracts errors.ts). */
+export type ActionStoreErrorCode = Registered<'not_found' | 'conflict' | 'invalid_transition' | 'invalid_id' | 'io'>;
 
-export class ActionStoreError extends Error {
-  constructor(
-    readonly code: ActionStoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ActionStoreError';
-  }
+export class ActionStoreError extends CodedError<ActionStoreErrorCode> {
+  override name = 'ActionStoreError';
 }
 
 /**

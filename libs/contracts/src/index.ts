@@ -11,3 +11,5 @@ export * from './world';
 export * from './summary';
 export * from './clock';
 export * from './event-layout';
+export * from './settings';
+export * from './errors';

@@ -1,18 +1,8 @@
 import { createLogger } from '@homelab/logging';
-import { parseAgentConfig, runAgent } from '@homelab/node-agent';
+import { AGENT_OPTIONS, parseAgentConfig, runAgent } from '@homelab/node-agent';
 import { parse } from '../args';
 import { AGENT_HELP } from '../help';
 import { untilSignal } from '../signals';
-
-export const AGENT_OPTIONS = {
-  node: { type: 'string' },
-  'mqtt-url': { type: 'string' },
-  'docker-socket': { type: 'string' },
-  'state-dir': { type: 'string' },
-  'mqtt-password-file': { type: 'string' },
-  'mqtt-ca': { type: 'string' },
-  'stack-roots': { type: 'string' },
-} as const;
 
 export async function agentCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, AGENT_OPTIONS);

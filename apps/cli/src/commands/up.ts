@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { NAME_PATTERN } from '@homelab/contracts';
-import { addCredential, resolveHubConfig, startHub } from '@homelab/hub';
+import { addCredential, HUB_OPTIONS, resolveHubConfig, startHub } from '@homelab/hub';
 import { createLogger } from '@homelab/logging';
-import { parseAgentConfig, runAgent } from '@homelab/node-agent';
+import { AGENT_OPTIONS, parseAgentConfig, runAgent } from '@homelab/node-agent';
 import { parse } from '../args';
 import { UP_HELP } from '../help';
 import { untilSignal } from '../signals';
@@ -14,15 +14,18 @@ export function nodeNameFromHostname(hostname: string): string {
   return NAME_PATTERN.test(cleaned) ? cleaned : 'local';
 }
 
+/** A hub's and an agent's options, as declared in their settings tables. */
+const UP_OPTIONS = {
+  root: HUB_OPTIONS.root,
+  hosts: HUB_OPTIONS.hosts,
+  'http-port': HUB_OPTIONS['http-port'],
+  'mqtt-port': HUB_OPTIONS['mqtt-port'],
+  node: AGENT_OPTIONS.node,
+  'docker-socket': AGENT_OPTIONS['docker-socket'],
+};
+
 export async function upCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    root: { type: 'string' },
-    hosts: { type: 'string' },
-    node: { type: 'string' },
-    'http-port': { type: 'string' },
-    'mqtt-port': { type: 'string' },
-    'docker-socket': { type: 'string' },
-  } as const);
+  const { values } = parse(argv, UP_OPTIONS);
   if (values.help) {
     console.log(UP_HELP);
     return 0;

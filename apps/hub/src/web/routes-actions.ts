@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ActionId, ActionState, DecisionBody, type Action } from '@homelab/contracts';
-import { ActionStoreError, type ActionStore } from '@homelab/action-store';
+import { Action, ActionId, ActionState, DecisionBody } from '@homelab/contracts';
+import type { ActionStore } from '@homelab/action-store';
+import { sendError } from './http-errors';
+import { ActionList, errorResponses, type ZodApp } from './zod-routes';
 
 export interface ActionRoutesDeps {
   store: ActionStore;
@@ -12,47 +14,46 @@ export interface ActionRoutesDeps {
 const IdParams = z.object({ id: ActionId });
 const ListQuery = z.object({ state: ActionState.optional() });
 
-function sendStoreError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ActionStoreError) {
-    const status = { not_found: 404, conflict: 409, invalid_transition: 409, invalid_id: 400, io: 500 }[err.code];
-    return reply.code(status).send({ error: err.code, message: err.message });
-  }
-  throw err;
-}
+const actionParams = { params: IdParams, tags: ['actions'] } as const;
+const INVALID_ID = { invalidParams: { code: 'invalid_id', message: 'not a valid action id' } } as const;
 
-export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDeps): void {
-  app.get('/api/actions', async (req, reply) => {
-    const q = ListQuery.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
-    return { actions: await deps.store.list(q.data.state) };
-  });
+export function registerActionRoutes(app: ZodApp, deps: ActionRoutesDeps): void {
+  app.get('/api/actions', {
+    schema: { summary: 'Actions, all states or one', tags: ['actions'], querystring: ListQuery, response: { 200: ActionList, ...errorResponses('invalid_request', 'unauthorized') } },
+  }, async (req) => ({ actions: await deps.store.list(req.query.state) }));
 
-  app.get('/api/actions/:id', async (req, reply) => {
-    const p = IdParams.safeParse(req.params);
-    if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
-    const action = await deps.store.get(p.data.id);
-    if (!action) return reply.code(404).send({ error: 'not_found', message: `no action ${p.data.id}` });
+  app.get('/api/actions/:id', {
+    config: INVALID_ID,
+    schema: { summary: 'One action with its audit', ...actionParams, response: { 200: Action, ...errorResponses('invalid_id', 'unauthorized', 'not_found') } },
+  }, async (req, reply) => {
+    const action = await deps.store.get(req.params.id);
+    if (!action) return sendError(reply, 'not_found', `no action ${req.params.id}`);
     return action;
   });
 
-  const decide = (to: 'approved' | 'rejected') => async (req: FastifyRequest, reply: FastifyReply) => {
-    const p = IdParams.safeParse(req.params);
-    if (!p.success) return reply.code(400).send({ error: 'invalid_id', message: 'not a valid action id' });
-    const b = DecisionBody.safeParse(req.body ?? {});
-    if (!b.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(b.error) });
-    const via = req.headers['x-homelab-client'] === 'cli' ? 'cli' : 'api';
-    const from = requestOrigin(req);
-    try {
-      const action: Action = await deps.store.transition(p.data.id, 'pending', to, (a) => ({
+  const decide = (to: 'approved' | 'rejected') => ({
+    config: INVALID_ID,
+    schema: {
+      summary: `${to === 'approved' ? 'Approve' : 'Reject'} a pending action (operator); a form post is redirected to /actions`,
+      ...actionParams,
+      body: DecisionBody.nullish(),
+      response: { 200: Action, ...errorResponses('invalid_request', 'unauthorized', 'forbidden', 'csrf', 'not_found', 'conflict', 'invalid_transition') },
+    },
+    handler: async (req: FastifyRequest<{ Params: { id: string }; Body: DecisionBody | null | undefined }>, reply: FastifyReply) => {
+      const body = req.body ?? {};
+      const via = req.headers['x-homelab-client'] === 'cli' ? 'cli' : 'api';
+      const from = requestOrigin(req);
+      // An ActionStoreError (conflict, not_found, …) answers with its registered status (http-errors.ts).
+      const action: Action = await deps.store.transition(req.params.id, 'pending', to, (a) => ({
         ...a,
         audit: [
           ...a.audit,
           {
             at: new Date().toISOString(),
             state: to,
-            by: decidedBy(req, b.data.by),
+            by: decidedBy(req, body.by),
             via,
-            ...(b.data.note ? { note: b.data.note } : {}),
+            ...(body.note ? { note: body.note } : {}),
             from,
           },
         ],
@@ -61,10 +62,8 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRoutesDep
       // A plain form post (no script): back to the page it came from.
       if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return reply.redirect('/actions', 303);
       return action;
-    } catch (err) {
-      return sendStoreError(reply, err);
-    }
-  };
+    },
+  });
   app.post('/api/actions/:id/approve', decide('approved'));
   app.post('/api/actions/:id/reject', decide('rejected'));
 }

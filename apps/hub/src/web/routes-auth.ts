@@ -1,17 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { httpStatusOf } from '@homelab/contracts';
 import type { AuthState } from './auth/auth-state';
 import { crossSite } from './auth/guard';
 import { safeNext } from './auth/next-path';
 import type { LoginLimiter } from './auth/rate-limit';
 import { parseCookies, SESSION_COOKIE, sessionCookie, type SessionStore } from './auth/sessions';
+import { sendError } from './http-errors';
 import { loginPage } from './pages/login';
-
-export const LoginBody = z.object({
-  user: z.string().min(1).max(64),
-  password: z.string().min(1).max(1024),
-  next: z.string().max(2000).optional(),
-});
+import { errorResponses, LoginBody, LoginOk, Me, type ZodApp } from './zod-routes';
 
 const isForm = (req: FastifyRequest) => String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
@@ -21,38 +18,48 @@ export interface AuthRoutesDeps {
   limiter: LoginLimiter;
 }
 
-export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): void {
+export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  app.get('/login', async (req, reply) => {
+  app.get('/login', { schema: { hide: true } }, async (req, reply) => {
     const next = safeNext((req.query as Record<string, string | undefined>).next);
     return reply
       .type('text/html; charset=utf-8')
       .header('content-security-policy', "default-src 'self'; script-src 'none'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
       .header('x-frame-options', 'DENY')
-      .send(loginPage({ next }));
+      .send(loginPage({ next }).text);
   });
 
-  app.post('/login', async (req, reply) => {
+  app.post('/login', {
+    // A form gets the login page back with the reason, so the handler answers a bad body itself (after the cross-site check).
+    attachValidation: true,
+    schema: {
+      summary: 'Operator login: sets the HttpOnly SameSite=Strict session cookie; 5 failures per 15 min per address or user, then 429',
+      tags: ['auth'],
+      security: [],
+      body: LoginBody,
+      response: { 200: LoginOk, ...errorResponses('invalid_request', 'unauthorized', 'csrf', 'rate_limited') },
+    },
+  }, async (req, reply) => {
     const form = isForm(req);
-    const fail = (code: number, message: string, next?: string) =>
-      form ? reply.code(code).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message })) : reply.code(code).send({ error: code === 429 ? 'rate_limited' : code === 400 ? 'invalid_request' : 'unauthorized', message });
-    if (crossSite(req)) return reply.code(403).send({ error: 'csrf', message: 'cross-site login refused' });
-    const b = LoginBody.safeParse(req.body ?? {});
-    if (!b.success) return fail(400, z.prettifyError(b.error));
+    const fail = (code: 'invalid_request' | 'rate_limited' | 'unauthorized', message: string, next?: string) =>
+      form ? (reply as FastifyReply).code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message }).text) : sendError(reply, code, message);
+    if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site login refused');
+    if (req.validationError) return fail('invalid_request', req.validationError instanceof z.ZodError ? z.prettifyError(req.validationError) : req.validationError.message);
+    const b = { data: req.body };
     const keys = [`ip:${req.ip}`, `user:${b.data.user}`];
     const wait = deps.limiter.retryAfter(keys);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
-      return fail(429, `too many failed logins; try again in ${wait} s`, b.data.next);
+      return fail('rate_limited', `too many failed logins; try again in ${wait} s`, b.data.next);
     }
     const who = await deps.auth.login(b.data.user, b.data.password);
     if (!who) {
       deps.limiter.fail(keys);
       req.log.warn({ user: b.data.user, ip: req.ip }, 'failed login');
-      return fail(401, 'wrong user or password', b.data.next);
+      return fail('unauthorized', 'wrong user or password', b.data.next);
     }
     deps.limiter.succeed(keys);
     const s = deps.sessions.create(who.name, who.role, who.credential);
@@ -61,14 +68,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return { user: who.name, role: who.role, csrf: s.csrf };
   });
 
-  app.post('/logout', async (req, reply) => {
+  app.post('/logout', { schema: { summary: 'Ends the session', tags: ['auth'], response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req, reply) => {
     const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     if (id) deps.sessions.delete(id);
     reply.header('set-cookie', sessionCookie('', { maxAgeSec: 0, secure: req.protocol === 'https' }));
     return isForm(req) ? reply.redirect('/login', 303) : reply.send({ ok: true });
   });
 
-  app.get('/api/me', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.get('/api/me', { schema: { summary: 'Who is calling, with the CSRF token of a session', tags: ['auth'], response: { 200: Me, ...errorResponses('unauthorized') } } }, async (req, reply) => {
     const p = req.principal!;
     return reply.send({ user: p.name, role: p.role, via: p.via, ...(p.session ? { csrf: p.session.csrf } : {}) });
   });

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { NodeName, ServiceName } from '@homelab/contracts';
 import { EventsQuery, matches, queryEvents } from './event-query';
 import type { LiveBus } from './live';
+import { errorResponses, EventList, type ZodApp } from './zod-routes';
 
 export const StreamQuery = z.object({
   node: NodeName.optional(),
@@ -16,6 +17,11 @@ export const StreamQuery = z.object({
 export const dropEmpty = (q: unknown): Record<string, unknown> =>
   Object.fromEntries(Object.entries((q ?? {}) as Record<string, unknown>).filter(([, v]) => v !== '' && v !== undefined));
 
+/** A route's preValidation hook: empty query values dropped before the schema sees them. */
+export async function dropEmptyQuery(req: FastifyRequest): Promise<void> {
+  req.query = dropEmpty(req.query);
+}
+
 export interface EventRoutesDeps {
   root: string;
   live: LiveBus;
@@ -23,12 +29,11 @@ export interface EventRoutesDeps {
   pingMs?: number;
 }
 
-export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
-  app.get('/api/events', async (req, reply) => {
-    const q = EventsQuery.safeParse(dropEmpty(req.query));
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
-    return { events: await queryEvents(deps.root, q.data) };
-  });
+export function registerEventRoutes(app: ZodApp, deps: EventRoutesDeps): void {
+  app.get('/api/events', {
+    preValidation: dropEmptyQuery,
+    schema: { summary: 'Stored events, newest `limit`, oldest first', tags: ['events'], querystring: EventsQuery, response: { 200: EventList, ...errorResponses('invalid_request', 'unauthorized') } },
+  }, async (req) => ({ events: await queryEvents(deps.root, req.query) }));
 
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -40,10 +45,16 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
    * filter as it is written, `event: change` with `{kind}` when the world or
    * an action changed (the pages re-render on it), a comment every 15 s.
    */
-  app.get('/api/stream', async (req, reply) => {
-    const q = StreamQuery.safeParse(dropEmpty(req.query));
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
-    const filter = q.data;
+  app.get('/api/stream', {
+    preValidation: dropEmptyQuery,
+    schema: {
+      summary: 'Server-sent events: `event` (a StoredEvent matching the filter) and `change` ({kind}: world | actions)',
+      tags: ['events'],
+      querystring: StreamQuery,
+      response: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errorResponses('invalid_request', 'unauthorized') },
+    },
+  }, async (req, reply) => {
+    const filter = req.query;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });

@@ -1,19 +1,20 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ACTION_ID_MAX_LENGTH, type ConfigProblem, type Finding, type HostServicesFile, type World } from '@homelab/contracts';
+import { ACTION_ID_MAX_LENGTH, Summary, type ConfigProblem, type Finding, type HostServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import type { AuthState } from './auth/auth-state';
 import { installGuard } from './auth/guard';
 import { LoginLimiter } from './auth/rate-limit';
 import { SessionStore } from './auth/sessions';
+import { answerCodedErrors } from './http-errors';
 import type { LiveBus } from './live';
 import type { NotifyingActionStore } from './notifying-store';
-import { openApiDocument } from './openapi';
 import { registerActionRoutes } from './routes-actions';
 import { registerAuthRoutes } from './routes-auth';
 import { registerEventRoutes } from './routes-events';
 import { registerPageRoutes } from './routes-pages';
 import { SummaryCache } from './summary-cache';
+import { errorResponses, Health, useZodRoutes, WorldView, type ZodApp } from './zod-routes';
 
 export interface WebDeps {
   root: string;
@@ -50,9 +51,10 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     // The longest route parameter is an action id; fastify's default (100) answered 414 to valid ids.
     routerOptions: { maxParamLength: ACTION_ID_MAX_LENGTH },
   });
+  answerCodedErrors(app);
   const sessions = new SessionStore();
   installGuard(app, deps.auth, sessions);
-  registerAuthRoutes(app, { auth: deps.auth, sessions, limiter: new LoginLimiter(deps.loginMaxFailures, deps.loginWindowMs) });
+  const api = useZodRoutes(app);
 
   const summaries = new SummaryCache({
     world: deps.world,
@@ -63,30 +65,52 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     actionsVersion: () => deps.store.version,
   });
 
-  app.get('/healthz', async () => ({ ok: true, ...deps.health() }));
+  // Routes go in once the OpenAPI plugin listens for them; not encapsulated, so the guard and the error answers hold for each.
+  const routes = async (scope: ZodApp) => {
+    registerAuthRoutes(scope, { auth: deps.auth, sessions, limiter: new LoginLimiter(deps.loginMaxFailures, deps.loginWindowMs) });
+    registerApiRoutes(scope, deps, summaries);
+    registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
+    registerEventRoutes(scope, { root: deps.root, live: deps.live });
+    registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store });
+  };
+  api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
 
-  app.get('/summary', async (req, reply) => {
-    const q = SummaryQuery.safeParse(req.query ?? {});
-    if (!q.success) return reply.code(400).send({ error: 'invalid_request', message: z.prettifyError(q.error) });
-    if (q.data.format === 'json') {
+  return app;
+}
+
+function registerApiRoutes(app: ZodApp, deps: WebDeps, summaries: SummaryCache): void {
+  app.get('/healthz', { schema: { summary: 'Liveness and ingest counters (no auth)', security: [], response: { 200: Health } } }, async () => ({ ok: true, ...deps.health() }));
+
+  app.get('/summary', {
+    schema: {
+      summary: 'Fleet summary: JSON, or the "Copy for AI" markdown with format=markdown',
+      querystring: SummaryQuery,
+      response: {
+        200: { description: 'OK', content: { 'application/json': { schema: Summary }, 'text/markdown': { schema: z.string() } } },
+        ...errorResponses('invalid_request', 'unauthorized'),
+      },
+    },
+  }, async (req, typedReply) => {
+    const q = req.query;
+    // The summary cache hands over bytes it serialized (and gzipped) once per change.
+    const reply = typedReply as FastifyReply;
+    if (q.format === 'json') {
       reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
       // A poller over the network gets it gzipped (a big fleet with many problems still makes a large list).
-      if (q.data.services) return reply.send(await summaries.json(q.data.services));
+      if (q.services) return reply.send(await summaries.json(q.services));
       const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await summaries.gzipJson() : null;
       return gz ? reply.header('content-encoding', 'gzip').send(gz) : reply.send(await summaries.json());
     }
     return reply.type('text/markdown; charset=utf-8').send(await summaries.markdown());
   });
 
-  app.get('/api/world', async () => {
+  app.get('/api/world', {
+    schema: { summary: 'World state (services and nodes as the observer folded them)', response: { 200: WorldView, ...errorResponses('unauthorized') } },
+  }, async () => {
     const w = deps.world();
     return { services: w.services, nodes: w.nodes };
   });
-  app.get('/api/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(openApiDocument()));
 
-  registerActionRoutes(app, { store: deps.store, onDecision: deps.onDecision });
-  registerEventRoutes(app, { root: deps.root, live: deps.live });
-  registerPageRoutes(app, { root: deps.root, world: deps.world, summaries, store: deps.store });
-
-  return app;
+  // The document @fastify/swagger builds from every route's schema (zod-routes.ts); the same one /api/docs shows.
+  app.get('/api/openapi.json', { schema: { hide: true } }, async (_req, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())));
 }

@@ -1,91 +1,18 @@
-/**
- * The only script of the UI (no framework, no build step). It
- * - listens to /api/stream (server-sent events): on `change` it re-fetches the
- *   current page's <main> (header `x-fragment: 1`) so it is live without a
- *   reload; on the events page it prepends each `event` to the table;
- * - sends approve/reject with the session's CSRF token, asking for a
- *   confirmation first when the action is guarded;
- * - puts /summary?format=markdown on the clipboard ("Copy for AI").
- */
-export const APP_JS = `(() => {
-  'use strict';
-  const csrf = document.querySelector('meta[name=csrf]')?.content || '';
-  const page = document.body.dataset.page;
-  const main = document.getElementById('main');
-  const toast = (text) => { const t = document.getElementById('toast'); t.textContent = text; t.className = 'show'; clearTimeout(t._h); t._h = setTimeout(() => { t.className = ''; }, 2500); };
-  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
-  let refreshing = null, again = false;
-  async function refresh() {
-    if (refreshing) { again = true; return; }
-    refreshing = fetch(location.pathname + location.search, { headers: { 'x-fragment': '1' }, credentials: 'same-origin' })
-      .then(async (r) => { if (r.status === 401) location.reload(); else if (r.ok) { const open = [...main.querySelectorAll('details[open]')].map((d) => d.id); main.innerHTML = await r.text(); open.forEach((id) => { const d = id && document.getElementById(id); if (d) d.open = true; }); } })
-      .catch(() => {})
-      .finally(() => { refreshing = null; if (again) { again = false; refresh(); } });
-  }
-  let timer;
-  const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 200); };
+/** The script compiled when the command is bundled (deploy/build.mjs defines it); absent when run from source. */
+declare const HOMELAB_APP_JS: string | undefined;
 
-  function eventRow(rec) {
-    const e = rec.event, d = e.data || {};
-    const what = [d.reason, d.detail, d.mount && (d.mount + ' ' + (d.level || '') + ' ' + d.usedPercent + '%')].filter(Boolean).join(' · ');
-    const tr = document.createElement('tr');
-    tr.className = 'new';
-    tr.innerHTML = '<td><time title="' + esc(rec.rx) + '">' + esc(new Date(rec.rx).toLocaleTimeString()) + '</time></td><td><a href="/nodes/' + encodeURIComponent(e.node) + '">' + esc(e.node) + '</a></td><td>' + esc(e.service || '') + '</td><td>' + esc(e.type) + '</td><td>' + esc(what) + '</td>';
-    return tr;
-  }
+/** The browser script's source: a type-checked TypeScript file (browser/tsconfig.json, `npm run typecheck`). */
+export const APP_TS_FILE = path.join(import.meta.dirname, 'browser', 'app.ts');
 
-  const live = document.getElementById('live');
-  function connect() {
-    const q = page === 'events' ? location.search : '?events=0';
-    const es = new EventSource('/api/stream' + q);
-    es.onopen = () => live && live.classList.add('on');
-    es.onerror = () => live && live.classList.remove('on');
-    es.addEventListener('change', () => { if (page !== 'events') soon(); });
-    es.addEventListener('event', (m) => {
-      if (page !== 'events') return;
-      const body = document.getElementById('event-rows');
-      if (!body) return;
-      body.querySelector('.empty')?.remove();
-      body.prepend(eventRow(JSON.parse(m.data)));
-      while (body.rows.length > 500) body.deleteRow(-1);
-    });
-  }
-  connect();
+/** Types stripped by esbuild (tsx's own compiler, so present wherever the hub runs from source). */
+export function compileAppJs(source: string = fs.readFileSync(APP_TS_FILE, 'utf8')): string {
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  return esbuild.transformSync(source, { loader: 'ts', target: 'es2020' }).code;
+}
 
-  document.addEventListener('submit', async (ev) => {
-    const f = ev.target;
-    if (!(f instanceof HTMLFormElement) || !f.dataset.api) return;
-    ev.preventDefault();
-    if (f.dataset.confirm && !confirm(f.dataset.confirm)) return;
-    f.querySelectorAll('button').forEach((b) => { b.disabled = true; });
-    const r = await fetch(f.dataset.api, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
-    const j = await r.json().catch(() => ({}));
-    toast(r.ok ? j.id + ': ' + j.state : (j.message || ('failed: ' + r.status)));
-    refresh();
-  });
-
-  // navigator.clipboard exists only in secure contexts (https, localhost): on a plain-http LAN
-  // address fall back to a selected textarea and execCommand, and at worst leave it selected.
-  function copyFallback(text) {
-    const ta = document.createElement('textarea');
-    ta.value = text; ta.setAttribute('readonly', ''); ta.className = 'copy-box';
-    main.prepend(ta); ta.focus(); ta.select();
-    let ok = false;
-    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
-    if (ok) ta.remove();
-    return ok;
-  }
-  document.getElementById('copy-ai')?.addEventListener('click', async () => {
-    try {
-      const r = await fetch('/summary?format=markdown', { credentials: 'same-origin' });
-      if (!r.ok) throw new Error('HTTP ' + r.status);
-      const text = await r.text();
-      let ok = false;
-      if (navigator.clipboard && window.isSecureContext) { try { await navigator.clipboard.writeText(text); ok = true; } catch (e) { ok = false; } }
-      if (!ok) ok = copyFallback(text);
-      toast(ok ? 'Summary copied (' + text.length + ' characters)' : 'Select the text above and copy it');
-    } catch (e) { toast('Could not copy: ' + e.message); }
-  });
-})();
-`;
+/** /assets/app.js. */
+export const APP_JS: string = typeof HOMELAB_APP_JS === 'string' ? HOMELAB_APP_JS : compileAppJs();

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from './auth-file';
 import type { AuthState } from './auth-state';
+import { sendError } from '../http-errors';
 import { parseCookies, SESSION_COOKIE, type Session, type SessionStore } from './sessions';
 
 export interface Principal {
@@ -25,7 +26,7 @@ const SELF_SERVICE = new Set(['/logout']);
 
 /** A browser page (redirected to the login) rather than an API client (401). */
 function wantsPage(req: FastifyRequest, path: string): boolean {
-  return !path.startsWith('/api/') && path !== '/summary' && String(req.headers.accept ?? '').includes('text/html');
+  return (!path.startsWith('/api/') || path.startsWith('/api/docs')) && path !== '/summary' && String(req.headers.accept ?? '').includes('text/html');
 }
 
 export function identify(req: FastifyRequest, auth: AuthState, sessions: SessionStore): Principal | null {
@@ -76,8 +77,9 @@ function csrfToken(req: FastifyRequest): string | undefined {
  *   Origin and the session's CSRF token (header `x-csrf-token` or form field
  *   `_csrf`). A bearer token is never sent by a browser on its own, so it
  *   needs neither.
- * Reads are checked in onRequest; mutations in preHandler, after the body
- * (which may carry `_csrf`) is parsed.
+ * Reads are checked in onRequest; mutations in preValidation, after the body
+ * (which may carry `_csrf`) is parsed and before the route's schema looks at
+ * it, so a refused request never learns whether its body was valid.
  */
 export function installGuard(app: FastifyInstance, auth: AuthState, sessions: SessionStore): void {
   app.decorateRequest('principal', null);
@@ -88,25 +90,23 @@ export function installGuard(app: FastifyInstance, auth: AuthState, sessions: Se
     if (isPublic(path)) return;
     if (!req.principal) return deny(req, reply, path);
   });
-  app.addHook('preHandler', async (req, reply) => {
+  app.addHook('preValidation', async (req, reply) => {
     const path = req.url.split('?')[0]!;
     if (SAFE_METHODS.has(req.method) || path === '/login') return;
     const p = req.principal;
     if (!p) return deny(req, reply, path);
     if (p.via === 'session') {
-      if (crossSite(req)) return reply.code(403).send({ error: 'csrf', message: 'cross-site request refused' });
-      if (csrfToken(req) !== p.session!.csrf) return reply.code(403).send({ error: 'csrf', message: 'missing or wrong CSRF token (x-csrf-token header or _csrf field)' });
+      if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site request refused');
+      if (csrfToken(req) !== p.session!.csrf) return sendError(reply, 'csrf', 'missing or wrong CSRF token (x-csrf-token header or _csrf field)');
     }
     if (!SELF_SERVICE.has(path) && p.role !== 'operator') {
-      return reply.code(403).send({ error: 'forbidden', message: `${p.name} is a ${p.role}: read-only` });
+      return sendError(reply, 'forbidden', `${p.name} is a ${p.role}: read-only`);
     }
   });
 }
 
 function deny(req: FastifyRequest, reply: FastifyReply, path: string) {
   if (req.method === 'GET' && wantsPage(req, path)) return reply.redirect(`/login?next=${encodeURIComponent(req.url)}`, 303);
-  return reply
-    .code(401)
-    .header('www-authenticate', 'Bearer realm="homelab"')
-    .send({ error: 'unauthorized', message: 'sign in at /login or send Authorization: Bearer <token> (see docs/ui-api.md)' });
+  reply.header('www-authenticate', 'Bearer realm="homelab"');
+  return sendError(reply, 'unauthorized', 'sign in at /login or send Authorization: Bearer <token> (see docs/ui-api.md)');
 }

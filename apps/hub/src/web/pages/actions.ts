@@ -1,25 +1,25 @@
 import type { Action, Summary } from '@homelab/contracts';
 import type { Principal } from '../auth/guard';
 import { historyEntry, pendingCard } from './action-view';
-import { esc } from './html';
+import { html, type Html } from './html';
 
-export function actionsBody(s: Summary, p: Principal, now: Date): string {
+export function actionsBody(s: Summary, p: Principal, now: Date): Html {
   const waiting = s.actions.pending.filter((a) => a.state === 'pending');
   const approved = [...s.actions.pending.filter((a) => a.state !== 'pending'), ...s.actions.running];
-  return `<h1>Actions</h1>
+  return html`<h1>Actions</h1>
 <h2>Pending (${waiting.length})</h2>
-${waiting.length ? waiting.map((a) => pendingCard(a, p, now)).join('') : '<p class="muted">Nothing waits for a decision.</p>'}
+${waiting.length ? waiting.map((a) => pendingCard(a, p, now)) : html`<p class="muted">Nothing waits for a decision.</p>`}
 <h2>Approved and running (${approved.length})</h2>
-${approved.length ? approved.map((a) => pendingCard(a, p, now)).join('') : '<p class="muted">none</p>'}
-${p.role !== 'operator' ? '<p class="muted">Signed in as a viewer: read-only.</p>' : ''}`;
+${approved.length ? approved.map((a) => pendingCard(a, p, now)) : html`<p class="muted">none</p>`}
+${p.role !== 'operator' && html`<p class="muted">Signed in as a viewer: read-only.</p>`}`;
 }
 
 export const HISTORY_STATES = ['completed', 'failed', 'rejected', 'cancelled'] as const;
 
-export function historyBody(actions: Action[], now: Date, filter: { state?: string }): string {
-  const opts = ['', ...HISTORY_STATES].map((s) => `<option value="${s}"${filter.state === s ? ' selected' : ''}>${s || 'all'}</option>`).join('');
-  return `<h1>History</h1>
+export function historyBody(actions: Action[], now: Date, filter: { state?: string }): Html {
+  const opts = ['', ...HISTORY_STATES].map((s) => html`<option value="${s}"${filter.state === s && html` selected`}>${s || 'all'}</option>`);
+  return html`<h1>History</h1>
 <form class="filters" method="get"><label>Result <select name="state">${opts}</select></label><button type="submit">Filter</button></form>
-${actions.length ? actions.map((a) => historyEntry(a, now)).join('') : '<p class="muted">No finished actions yet.</p>'}
-<p class="muted">${esc(actions.length)} shown, newest first.</p>`;
+${actions.length ? actions.map((a) => historyEntry(a, now)) : html`<p class="muted">No finished actions yet.</p>`}
+<p class="muted">${actions.length} shown, newest first.</p>`;
 }

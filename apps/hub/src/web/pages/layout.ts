@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/guard';
-import { esc } from './html';
+import { html, type Html } from './html';
 
 export type PageId = 'overview' | 'actions' | 'history' | 'events' | 'node';
 
@@ -7,7 +7,7 @@ export interface LayoutInput {
   page: PageId;
   title: string;
   principal: Principal;
-  body: string;
+  body: Html;
 }
 
 const NAV: [PageId, string, string][] = [
@@ -22,22 +22,21 @@ const NAV: [PageId, string, string][] = [
  * what the script swaps when the stream says something changed, so every
  * page stays live without a reload.
  */
-export function layout(input: LayoutInput): string {
+export function layout(input: LayoutInput): Html {
   const p = input.principal;
   const csrf = p.session?.csrf ?? '';
-  const nav = NAV.map(([id, href, label]) => `<a href="${href}"${id === input.page ? ' aria-current="page"' : ''}>${label}</a>`).join('');
+  const nav = NAV.map(([id, href, label]) => html`<a href="${href}"${id === input.page && html` aria-current="page"`}>${label}</a>`);
   const logout =
-    p.via === 'session'
-      ? `<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${esc(csrf)}"><button class="link">Sign out</button></form>`
-      : '';
-  return `<!doctype html>
+    p.via === 'session' &&
+    html`<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button class="link">Sign out</button></form>`;
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="csrf" content="${esc(csrf)}"><title>${esc(input.title)} · homelab</title>
+<meta name="csrf" content="${csrf}"><title>${input.title} · homelab</title>
 <link rel="stylesheet" href="/assets/app.css"><script src="/assets/app.js" defer></script></head>
-<body data-page="${input.page}" data-role="${esc(p.role)}">
+<body data-page="${input.page}" data-role="${p.role}">
 <header><strong class="brand">homelab</strong><nav>${nav}</nav>
 <span class="right"><button id="copy-ai" type="button">Copy for AI</button> <span id="live" class="muted" title="live updates">●</span>
-<span class="muted">${esc(p.name)} (${esc(p.role)})</span> ${logout}</span></header>
+<span class="muted">${p.name} (${p.role})</span> ${logout}</span></header>
 <div id="toast" role="status" aria-live="polite"></div>
 <main id="main">${input.body}</main>
 </body></html>`;

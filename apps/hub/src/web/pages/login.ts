@@ -1,14 +1,14 @@
-import { esc } from './html';
+import { html, type Html } from './html';
 
-export function loginPage(opts: { next: string; error?: string }): string {
-  return `<!doctype html>
+export function loginPage(opts: { next: string; error?: string }): Html {
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Sign in · homelab</title><link rel="stylesheet" href="/assets/app.css"></head>
 <body class="login"><main>
 <h1>homelab</h1>
-${opts.error ? `<p class="error" role="alert">${esc(opts.error)}</p>` : ''}
+${opts.error && html`<p class="error" role="alert">${opts.error}</p>`}
 <form method="post" action="/login">
-<input type="hidden" name="next" value="${esc(opts.next)}">
+<input type="hidden" name="next" value="${opts.next}">
 <label>User <input name="user" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>

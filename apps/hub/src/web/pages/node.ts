@@ -4,44 +4,43 @@ import type { Principal } from '../auth/guard';
 import { historyEntry, pendingCard } from './action-view';
 import { eventsTable } from './events';
 import { diskCell, nodeStatus, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
-import { ago, esc } from './html';
+import { ago, html, type Html } from './html';
 
-export function nodeBody(node: string, s: Summary, world: World, history: Action[], events: StoredEvent[], p: Principal, now: Date): string | null {
+export function nodeBody(node: string, s: Summary, world: World, history: Action[], events: StoredEvent[], p: Principal, now: Date): Html | null {
   const n = s.nodes.find((x) => x.node === node);
   if (!n) return null;
   const services = s.services.filter((v) => v.node === node);
   const waiting = [...s.actions.pending, ...s.actions.running].filter((a) => a.node === node);
   const metrics = Object.entries(n.metrics ?? {})
-    .map(([k, v]) => `${esc(k)} ${esc(Math.round(v * 10) / 10)}`)
+    .map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`)
     .join(', ');
   const unmanaged = unmanagedOf(world, node);
-  return `<h1>Node ${esc(node)}</h1>
+  return html`<h1>Node ${node}</h1>
 <div class="card kv">
 <span class="muted">status</span><span>${nodeStatus(n)} since ${ago(n.statusSince, now)}</span>
 <span class="muted">last seen</span><span>${ago(n.lastSeen, now)}</span>
 <span class="muted">docker</span><span>${n.dockerReachable === null ? '–' : n.dockerReachable ? 'reachable' : 'unreachable'}</span>
 <span class="muted">disk</span><span>${diskCell(n)}</span>
-${metrics ? `<span class="muted">metrics</span><span>${metrics}</span>` : ''}
-<span class="muted">session / seq</span><span>${esc(n.session ?? '–')} / ${esc(n.lastSeq ?? '–')}</span>
+${metrics && html`<span class="muted">metrics</span><span>${metrics}</span>`}
+<span class="muted">session / seq</span><span>${n.session ?? '–'} / ${n.lastSeq ?? '–'}</span>
 ${clockRow(n)}
 </div>
 <h2>Services (${services.length})</h2>${servicesTable(services, now, 2000)}
-<h2>Actions</h2>${waiting.length ? waiting.map((a) => pendingCard(a, p, now)).join('') : '<p class="muted">Nothing pending or running.</p>'}
-${history.slice(0, 10).map((a) => historyEntry(a, now)).join('')}
-<h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : '<p class="muted">The agent has not reported an inventory.</p>'}
-<h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${esc(node)}</a></p>`;
+<h2>Actions</h2>${waiting.length ? waiting.map((a) => pendingCard(a, p, now)) : html`<p class="muted">Nothing pending or running.</p>`}
+${history.slice(0, 10).map((a) => historyEntry(a, now))}
+<h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : html`<p class="muted">The agent has not reported an inventory.</p>`}
+<h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${node}</a></p>`;
 }
 
 /** The node's clock against the hub's (WorldNode.clocks), per name its events came under. */
-function clockRow(n: Summary['nodes'][number]): string {
+function clockRow(n: Summary['nodes'][number]): Html | false {
   const clocks = Object.entries(n.clocks ?? {});
-  if (!clocks.length) return '';
-  const text = clocks
-    .map(([name, c]) => {
-      const who = name === n.node ? '' : `${esc(name)}: `;
-      if (Math.abs(c.offsetMs) <= CLOCK_SKEW_FINDING_MS) return `${who}in step with the hub (${esc(c.offsetMs)} ms)`;
-      return `${who}<b>${esc(humanOffset(Math.abs(c.offsetMs)))} ${c.offsetMs > 0 ? 'ahead of' : 'behind'} the hub</b> (times corrected)`;
-    })
-    .join(', ');
-  return `<span class="muted">clock</span><span>${text}</span>`;
+  if (!clocks.length) return false;
+  const text = clocks.map(([name, c], i) => {
+    const who = name === n.node ? '' : `${name}: `;
+    const sep = i > 0 && ', ';
+    if (Math.abs(c.offsetMs) <= CLOCK_SKEW_FINDING_MS) return html`${sep}${who}in step with the hub (${c.offsetMs} ms)`;
+    return html`${sep}${who}<b>${humanOffset(Math.abs(c.offsetMs))} ${c.offsetMs > 0 ? 'ahead of' : 'behind'} the hub</b> (times corrected)`;
+  });
+  return html`<span class="muted">clock</span><span>${text}</span>`;
 }
