@@ -5,7 +5,7 @@ import { ManualClock, type Action, type Command } from '@homelab/contracts';
 import { FsActionStore, type ActionStore } from '@homelab/action-store';
 import { createLogger } from '@homelab/logging';
 import { StartedParts } from '@homelab/runtime';
-import { makeTempDir, type TempDir } from '@homelab/testkit';
+import { flushTurns, gate, isSettled, makeTempDir, type TempDir } from '@homelab/testkit';
 import { Executor } from './executor';
 import { Supervisor } from './supervisor';
 import { action, inventoried, unhealthy, world, worldNode } from './supervisor/test-fixtures';
@@ -20,28 +20,7 @@ let tmp: TempDir;
 let clock: ManualClock;
 let store: FsActionStore;
 
-/** A promise the test resolves: the controllable part of a fake port. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
 
-/** Resolves after pending promise callbacks and a few real I/O turns have run. */
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** Whether `p` has settled yet, without waiting for it. */
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await settle();
-  return done;
-}
 
 /** Names and modification times of every action file: "nothing written" means this stays equal. */
 async function snapshot(): Promise<string[]> {
@@ -100,7 +79,7 @@ describe('Supervisor.stop', () => {
     const after = await snapshot();
     expect(after.some((f) => f.startsWith('pending/container-restart-piha-zigbee2mqtt.json@'))).toBe(true);
     clock.advance(60_000);
-    await settle();
+    await flushTurns();
     expect(await snapshot()).toEqual(after);
   });
 });
@@ -138,7 +117,7 @@ describe('Executor.stop', () => {
     const after = await snapshot();
     expect(after.filter((f) => f.startsWith('running/'))).toHaveLength(2);
     clock.advance(10 * 60_000);
-    await settle();
+    await flushTurns();
     expect(await snapshot()).toEqual(after);
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, topics } from '@homelab/contracts';
-import { makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
+import { isSettled, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { NodeAgent } from './agent';
 import { parseAgentConfig } from './config';
 import type { MqttLink, MqttLinkOptions } from './mqtt-port';
@@ -173,16 +173,6 @@ async function openFilesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Whether `p` has settled yet, without waiting for it. */
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await flush();
-  return done;
-}
 
 describe('NodeAgent start and stop (docs/agent-lifecycle.md)', () => {
   let tmp: TempDir;

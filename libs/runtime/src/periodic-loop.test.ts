@@ -1,32 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
+import { flushTurns, gate, isSettled } from '@homelab/testkit';
 import { LoopStoppedError, PeriodicLoop, type PeriodicLoopOptions } from './periodic-loop';
 
 const log = createLogger('test', { level: 'silent' });
 
-/** Lets pending promise callbacks run (no timers: the clock is manual). */
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
-/** A promise the test resolves. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
-
-/** Whether `p` has settled yet, without waiting for it. */
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await flush();
-  return done;
-}
 
 /**
  * A loop whose cycles the test drives: `starts` counts cycles begun; while
@@ -63,9 +43,9 @@ describe('PeriodicLoop', () => {
     expect(h.starts).toBe(0);
     clock.advance(1);
     expect(h.starts).toBe(1);
-    await flush();
+    await flushTurns();
     clock.advance(1000);
-    await flush();
+    await flushTurns();
     expect(h.startedAt).toEqual([11_000, 12_000]);
     await loop.stop();
   });
@@ -100,12 +80,12 @@ describe('PeriodicLoop', () => {
     loop.kick();
     h.hold = null;
     g.open();
-    await flush();
+    await flushTurns();
     clock.advance(0);
-    await flush();
+    await flushTurns();
     expect(h.starts).toBe(2);
     clock.advance(59_999);
-    await flush();
+    await flushTurns();
     expect(h.starts).toBe(2);
     await loop.stop();
   });
@@ -121,7 +101,7 @@ describe('PeriodicLoop', () => {
     clock.advance(1);
     expect(h.starts).toBe(1);
     expect(h.startedAt).toEqual([20]);
-    await flush();
+    await flushTurns();
     clock.advance(1000);
     expect(h.starts).toBe(1);
     await loop.stop();
@@ -137,7 +117,7 @@ describe('PeriodicLoop', () => {
     loop.kick();
     clock.advance(5);
     expect(h.starts).toBe(1);
-    await flush();
+    await flushTurns();
     clock.advance(60_000);
     expect(h.starts).toBe(1);
   });
@@ -152,12 +132,12 @@ describe('PeriodicLoop', () => {
     clock.advance(500);
     h.hold = null;
     g.open();
-    await flush();
+    await flushTurns();
     clock.advance(999);
     expect(h.starts).toBe(1);
     clock.advance(1);
     expect(h.starts).toBe(2);
-    await flush();
+    await flushTurns();
     clock.advance(999);
     expect(h.starts).toBe(2);
     await loop.stop();
@@ -168,18 +148,18 @@ describe('PeriodicLoop', () => {
     h.fail = true;
     loop.start(10_000, 0);
     for (const delay of [1000, 2000, 4000, 4000]) {
-      await flush();
+      await flushTurns();
       const before = h.starts;
       clock.advance(delay - 1);
       expect(h.starts).toBe(before);
       clock.advance(1);
       expect(h.starts).toBe(before + 1);
     }
-    await flush();
+    await flushTurns();
     expect(h.failures).toEqual([1, 2, 3, 4, 5]);
     h.fail = false;
     clock.advance(4000);
-    await flush();
+    await flushTurns();
     expect(loop.failureCount).toBe(0);
     const starts = h.starts;
     clock.advance(9_999);
@@ -193,7 +173,7 @@ describe('PeriodicLoop', () => {
     const { h, loop, clock } = harness();
     h.fail = true;
     loop.start(1000, 0);
-    await flush();
+    await flushTurns();
     clock.advance(999);
     expect(h.starts).toBe(1);
     clock.advance(1);
@@ -250,7 +230,7 @@ describe('PeriodicLoop', () => {
     loop.start(1000, 0);
     clock.advance(60_000);
     await expect(loop.runOnce()).rejects.toBeInstanceOf(LoopStoppedError);
-    await flush();
+    await flushTurns();
     expect(h.starts).toBe(0);
   });
 
@@ -279,7 +259,7 @@ describe('PeriodicLoop', () => {
     g.open();
     await stopped;
     clock.advance(60_000);
-    await flush();
+    await flushTurns();
     expect(h.starts).toBe(1);
   });
 });

@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@homelab/logging';
+import { gate, isSettled } from '@homelab/testkit';
 import { StartedParts } from './started-parts';
 
 const log = createLogger('test', { level: 'silent' });
 
-/** A promise the test resolves. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
 
-/** Whether `p` has settled yet, without waiting for it. */
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
 
 describe('StartedParts', () => {
   it('stops parts newest first, each after the previous one finished, and goes on past a failing one', async () => {

@@ -7,3 +7,4 @@ export * from './procfs';
 export * from './tmp';
 export * from './wait';
 export * from './prng';
+export * from './promises';
