@@ -7,6 +7,7 @@ import { ACTION_STATES, type Action } from '@homelab/contracts';
 import { makeTempDir, sleep, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
 import { pendingAction } from '@homelab/action-store/testing';
 import { kill9 } from '../support/fault';
+import { countContainerEvents, maintenanceHost } from '../support/docker-events';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
@@ -41,12 +42,7 @@ describe('hub killed with -9 while an approved action runs', () => {
 
   const startHub = (name: string) => startHubProcess({ root, hostsDir, name, mqttUrl: mosquitto.url, env: hubEnv });
   /** The container's restarts by the Docker API since the test began (one per executed container_restart). */
-  const restarts = async () => {
-    const until = Math.floor(Date.now() / 1000) + 1;
-    const stream = (await docker.getEvents({ since, until, filters: { type: ['container'], event: ['restart'], container: [app] } })) as unknown;
-    const text = Buffer.isBuffer(stream) ? stream.toString() : await streamText(stream as NodeJS.ReadableStream);
-    return text.split('\n').filter((l) => l.trim()).length;
-  };
+  const restarts = () => countContainerEvents(docker, since, { event: ['restart'], container: [app] });
   /**
    * Every `<id>.json` of this id in a state folder, with its content (null when unreadable). No other
    * file of the id may be there; right after a kill, hidden temp files and claims (swept at start) may.
@@ -89,11 +85,7 @@ describe('hub killed with -9 while an approved action runs', () => {
     await c.start();
     await writeHosts(hostsDir, {
       piha: [
-        'node: piha',
-        'maintenance:',
-        '  until: "2099-01-01T00:00:00Z"',
-        '  reason: the crash test writes its own actions',
-        'services:',
+        ...maintenanceHost('piha', 'the crash test writes its own actions'),
         '  app:',
         `    containers: [${app}]`,
         '',
@@ -199,11 +191,3 @@ describe('hub killed with -9 while an approved action runs', () => {
   });
 });
 
-function streamText(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (c: Buffer | string) => (text += c.toString()));
-    stream.on('end', () => resolve(text));
-    stream.on('error', reject);
-  });
-}

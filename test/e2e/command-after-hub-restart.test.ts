@@ -9,6 +9,7 @@ import { pendingAction } from '@homelab/action-store/testing';
 import { TcpGate } from '@homelab/node-agent/testing';
 import { kill9, startFaultHub, type FaultHub, type HubPorts } from '../support/fault';
 import { agentMqttEnv, provisionMqtt, testSecret } from '../support/mqtt-identities';
+import { maintenanceHost } from '../support/docker-events';
 import { homelab, readJson, writeHosts } from '../support/stack';
 
 /**
@@ -94,11 +95,7 @@ describe('commands and retained state across a hub restart with the embedded bro
     // A maintenance window: the supervisor neither proposes nor cancels; the test writes its own actions.
     await writeHosts(hostsDir, {
       piha: [
-        'node: piha',
-        'maintenance:',
-        '  until: "2099-01-01T00:00:00Z"',
-        '  reason: the test writes its own actions',
-        'services:',
+        ...maintenanceHost('piha'),
         '  app:',
         `    containers: [${containerName}]`,
         '',

@@ -1,16 +1,14 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import type { Action } from '@homelab/contracts';
 import { makeTempDir, waitFor, type LoggedProcess, type TempDir } from '@homelab/testkit';
 import { pendingAction } from '@homelab/action-store/testing';
+import { composeOn, maintenanceHost } from '../support/docker-events';
 import { startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
-const run = promisify(execFile);
 
 /**
  * Two services of one compose project redeployed at the same time, on the real
@@ -33,7 +31,7 @@ describe('redeploys of one compose project on the real engine', () => {
   let agent: LoggedProcess;
   let store: FsActionStore;
 
-  const compose = (...args: string[]) => run('docker-compose', ['-f', composeFile, '-p', project, ...args], { env: { ...process.env, DOCKER_HOST: `unix://${socket}` } });
+  const compose = (...args: string[]) => composeOn(socket, composeFile, project)(...args);
   const idOf = async (s: string) => (await docker.getContainer(container(s)).inspect()).Id;
   const finished = (id: string) =>
     waitFor(
@@ -56,7 +54,7 @@ describe('redeploys of one compose project on the real engine', () => {
       `  ${name}:\n    image: ${image}\n    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n    network_mode: none\n${extra}`;
     await fs.writeFile(composeFile, `version: "2.4"\nservices:\n${svc('one')}${svc('two', '    depends_on: [one]\n')}`);
     await compose('up', '-d');
-    const lines = ['node: piha', 'maintenance:', '  until: "2099-01-01T00:00:00Z"', '  reason: the test writes its own actions', 'services:'];
+    const lines = maintenanceHost('piha');
     for (const s of SERVICES) lines.push(`  ${s}:`, `    containers: [${container(s)}]`, '    compose:', `      file: ${composeFile}`, `      project: ${project}`);
     await writeHosts(hostsDir, { piha: `${lines.join('\n')}\n` });
     store = new FsActionStore({ root });

@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
 import { pendingAction } from '@homelab/action-store/testing';
+import { composeOn, countContainerEvents, maintenanceHost } from '../support/docker-events';
 import { homelab, readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
-const run = promisify(execFile);
 
 /**
  * Desired state that could hurt the node, on the real engine, docker-compose
@@ -36,15 +34,10 @@ describe('desired state that could hurt the node', () => {
   let hostsDir: string;
   let store: FsActionStore;
 
-  const compose = (...args: string[]) => run('docker-compose', ['-f', outsideFile, '-p', project, ...args], { env: { ...process.env, DOCKER_HOST: `unix://${socket}` } });
+  const compose = (...args: string[]) => composeOn(socket, outsideFile, project)(...args);
   const appId = async () => (await docker.getContainer(appContainer).inspect()).Id;
   /** Containers docker created for the compose project since the test began. */
-  const creates = async () => {
-    const until = Math.floor(Date.now() / 1000) + 1;
-    const stream = (await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: [`com.docker.compose.project=${project}`] } })) as unknown;
-    const text = Buffer.isBuffer(stream) ? stream.toString() : await streamText(stream as NodeJS.ReadableStream);
-    return text.split('\n').filter((l) => l.trim()).length;
-  };
+  const creates = () => countContainerEvents(docker, since, { event: ['create'], label: [`com.docker.compose.project=${project}`] });
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-safe-');
@@ -59,11 +52,7 @@ describe('desired state that could hurt the node', () => {
     await compose('up', '-d', 'app');
     await writeHosts(hostsDir, {
       piha: [
-        'node: piha',
-        'maintenance:',
-        '  until: "2099-01-01T00:00:00Z"',
-        '  reason: the test writes its own actions',
-        'services:',
+        ...maintenanceHost('piha'),
         '  app:',
         `    containers: [${appContainer}]`,
         '    compose:',
@@ -140,11 +129,3 @@ describe('desired state that could hurt the node', () => {
   });
 });
 
-function streamText(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (c: Buffer | string) => (text += c.toString()));
-    stream.on('end', () => resolve(text));
-    stream.on('error', reject);
-  });
-}

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,9 +7,9 @@ import { FsActionStore } from '@homelab/action-store';
 import { topics, type Action, type Command } from '@homelab/contracts';
 import { makeTempDir, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
 import { pendingAction } from '@homelab/action-store/testing';
+import { composeOn, countContainerEvents, maintenanceHost } from '../support/docker-events';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
-const run = promisify(execFile);
 
 /**
  * Actions (docs/actions.md, "Types") on the real engine and real docker-compose v1: redeploy and
@@ -43,15 +41,10 @@ describe('executor and agent commands on the real engine', () => {
   const since = Math.floor(Date.now() / 1000) - 1;
   const hubEnv = { HOMELAB_COMMAND_TIMEOUT_MS: '40000', HOMELAB_EXECUTOR_INTERVAL_MS: '500' };
 
-  const compose = (...args: string[]) => run('docker-compose', ['-f', composeFile, '-p', project, ...args], { env: { ...process.env, DOCKER_HOST: `unix://${socket}` } });
+  const compose = (...args: string[]) => composeOn(socket, composeFile, project)(...args);
   const appId = async () => (await docker.getContainer(appContainer).inspect()).Id;
   /** Containers docker created for the compose service since the test began (each recreate is one). */
-  const creates = async () => {
-    const until = Math.floor(Date.now() / 1000) + 1;
-    const stream = (await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: [`com.docker.compose.project=${project}`] } })) as unknown;
-    const text = Buffer.isBuffer(stream) ? stream.toString() : await streamText(stream as NodeJS.ReadableStream);
-    return text.split('\n').filter((l) => l.trim()).length;
-  };
+  const creates = () => countContainerEvents(docker, since, { event: ['create'], label: [`com.docker.compose.project=${project}`] });
   const startHub = (name: string) => startHubProcess({ root, hostsDir, name, mqttUrl: mosquitto.url, env: hubEnv });
   const startAgent = (name: string) =>
     startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: socket, stateDir: agentState, name, stackRoots: [path.dirname(composeFile)] });
@@ -105,11 +98,7 @@ describe('executor and agent commands on the real engine', () => {
     await docker.createVolume({ Name: spareVolume });
     await writeHosts(hostsDir, {
       piha: [
-        'node: piha',
-        'maintenance:',
-        '  until: "2099-01-01T00:00:00Z"',
-        '  reason: executor e2e writes its own actions',
-        'services:',
+        ...maintenanceHost('piha', 'executor e2e writes its own actions'),
         '  app:',
         `    containers: [${appContainer}]`,
         '    compose:',
@@ -301,11 +290,3 @@ describe('executor and agent commands on the real engine', () => {
   });
 });
 
-function streamText(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (c: Buffer | string) => (text += c.toString()));
-    stream.on('end', () => resolve(text));
-    stream.on('error', reject);
-  });
-}
