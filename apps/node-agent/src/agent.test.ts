@@ -5,8 +5,8 @@ import { ManualClock, topics } from '@homelab/contracts';
 import { isSettled, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { NodeAgent } from './agent';
 import { parseAgentConfig } from './config';
-import type { MqttLink, MqttLinkOptions } from './mqtt-port';
-import type { ProbeRunner } from './probes';
+import type { MqttLink, MqttLinkOptions } from './delivery/mqtt-port';
+import type { ProbeRunner } from './watch/probes';
 import { FakeDocker, FakeLink, flush, silentLog } from './testing/fakes';
 
 class FakeMqtt extends FakeLink implements MqttLink {

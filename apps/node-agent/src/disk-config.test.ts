@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkAgentConfig, parseAgentConfig } from './config';
-import { cpuPercentBetween } from './host-stats';
+import { cpuPercentBetween } from './watch/host-stats';
 
 describe('disk settings of the agent', () => {
   it('default: warn 85 %, high 95 %, hysteresis 5, a check every 30 s, mounts chosen at run time (/ and the Docker data-root)', () => {

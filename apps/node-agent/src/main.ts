@@ -3,10 +3,10 @@ import { systemClock } from '@homelab/contracts';
 import { createLogger, type Logger } from '@homelab/logging';
 import { NodeAgent } from './agent';
 import type { AgentConfig } from './config';
-import { DockerodePort } from './docker-dockerode';
-import { statfsUsage } from './disk-watch';
-import { createHostStats } from './host-stats';
-import { connectMqttJs } from './mqtt-link';
+import { DockerodePort } from './docker/docker-dockerode';
+import { statfsUsage } from './watch/disk-watch';
+import { createHostStats } from './watch/host-stats';
+import { connectMqttJs } from './delivery/mqtt-link';
 
 /**
  * Builds the real agent — dockerode on the configured socket, MQTT.js to the

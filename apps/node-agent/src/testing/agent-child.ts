@@ -11,7 +11,7 @@ import { systemClock } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { NodeAgent } from '../agent';
 import { parseAgentConfig } from '../config';
-import { connectMqttJs } from '../mqtt-link';
+import { connectMqttJs } from '../delivery/mqtt-link';
 import { FakeDocker } from './fakes';
 
 const env = process.env;

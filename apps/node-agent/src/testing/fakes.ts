@@ -1,9 +1,9 @@
 import type { ContainerObservation, HomelabEvent } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer, UnusedVolume } from '../docker-port';
+import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer, UnusedVolume } from '../docker/docker-port';
 import { AgentError } from '../errors';
-import type { MqttLink, PublishOptions } from '../mqtt-port';
-import type { EventDraft, EventSink } from '../publisher';
+import type { MqttLink, PublishOptions } from '../delivery/mqtt-port';
+import type { EventDraft, EventSink } from '../delivery/publisher';
 
 /** For fast unit tests only; the integration test uses a real dockerd. */
 export const silentLog = createLogger('test', { level: 'silent' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '@homelab/contracts';
 import { planCleanup, plannedBytes, previewCleanup, runCleanup } from './disk-cleanup';
-import { FakeCleanupDocker } from './testing/fakes';
+import { FakeCleanupDocker } from '../testing/fakes';
 
 const desired: Record<string, ServiceSpec> = {
   z2m: { monitor: true, containers: ['z2m', 'z2m-db'] },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { AgentError } from './errors';
-import { ensureDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
+import { AgentError } from '../errors';
+import { ensureDir, readJsonFile, writeJsonAtomic } from '../state/fs-atomic';
 
 /** `<stateDir>/seq.json`: no seq below `leaseEnd` was ever handed out by an earlier process… or might have been. */
 export const SeqLease = z.object({ leaseEnd: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) });

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { topics } from '@homelab/contracts';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { DesiredCache } from './desired-cache';
-import { InboundCounters } from './inbound';
-import { silentLog } from './testing/fakes';
+import { InboundCounters } from '../delivery/inbound';
+import { silentLog } from '../testing/fakes';
 
 const msg = (node: string, revision: string, services: Record<string, unknown>) =>
   Buffer.from(JSON.stringify({ node, revision, ts: '2026-01-01T00:00:00Z', services }));

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import * as durable from '@homelab/durable-fs';
 import type { z } from 'zod';
-import { AgentError } from './errors';
+import { AgentError } from '../errors';
 
 export { fsyncDir, type JsonFileResult } from '@homelab/durable-fs';
 

@@ -1,6 +1,6 @@
 import { containersOf, type CleanupItem, type CleanupReport, type ServiceSpec } from '@homelab/contracts';
-import type { CleanupDockerPort, DanglingImage, StoppedContainer, UnusedVolume } from './docker-port';
-import { errorMessage } from './errors';
+import type { CleanupDockerPort, DanglingImage, StoppedContainer, UnusedVolume } from '../docker/docker-port';
+import { errorMessage } from '../errors';
 
 /** Containers and images with this label set to `true` are never removed by disk_cleanup. */
 export const KEEP_LABEL = 'homelab.keep';

@@ -1,9 +1,9 @@
 import { CONTAINER_NAME_PATTERN, type Clock, type InventoryScan, type ServiceSpec, type UnmanagedContainer } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { LoopStoppedError, PeriodicLoop } from '@homelab/runtime';
-import { desiredOwner, KEEP_LABEL } from './disk-cleanup';
-import { errorMessage } from './errors';
-import type { EventSink } from './publisher';
+import { desiredOwner, KEEP_LABEL } from '../commands/disk-cleanup';
+import { errorMessage } from '../errors';
+import type { EventSink } from '../delivery/publisher';
 
 /** One container as `docker ps -a` lists it. */
 export interface ListedContainer {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock, type ProbeSpec } from '@homelab/contracts';
 import { ProbeScheduler } from './probe-scheduler';
 import type { ProbeOutcome } from './probes';
-import { flush, silentLog } from './testing/fakes';
+import { flush, silentLog } from '../testing/fakes';
 
 function setup() {
   const clock = new ManualClock();

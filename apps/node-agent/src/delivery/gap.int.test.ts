@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { makeTempDir, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { NodeAgent } from './agent';
-import { parseAgentConfig } from './config';
+import { NodeAgent } from '../agent';
+import { parseAgentConfig } from '../config';
 import { connectMqttJs } from './mqtt-link';
-import { FakeDocker } from './testing/fakes';
-import { HubSim } from './testing/hub-sim';
+import { FakeDocker } from '../testing/fakes';
+import { HubSim } from '../testing/hub-sim';
 
 const log = createLogger('gap-int', { level: process.env.LOG_LEVEL ?? 'warn' });
 

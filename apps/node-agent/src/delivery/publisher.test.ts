@@ -7,7 +7,7 @@ import { InboundCounters } from './inbound';
 import { Outbox } from './outbox';
 import { EventPublisher } from './publisher';
 import { SeqAllocator } from './seq';
-import { FakeLink, flush, silentLog } from './testing/fakes';
+import { FakeLink, flush, silentLog } from '../testing/fakes';
 
 describe('EventPublisher', () => {
   let tmp: TempDir;

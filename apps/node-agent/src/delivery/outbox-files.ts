@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { HomelabEvent } from '@homelab/contracts';
-import { AgentError } from './errors';
-import { ensureDir, fsyncDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
+import { AgentError } from '../errors';
+import { ensureDir, fsyncDir, readJsonFile, writeJsonAtomic } from '../state/fs-atomic';
 import type { OutboxEntry } from './outbox-entries';
 
 const SEGMENT_NAME = /^seg-(\d{12})\.jsonl$/;

@@ -5,10 +5,10 @@ import { ManualClock, topics, type Command, type ServiceSpec } from '@homelab/co
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { CommandHandler, type CommandHandlerDeps } from './commands';
 import { HubClock } from './hub-clock';
-import { InboundCounters } from './inbound';
+import { InboundCounters } from '../delivery/inbound';
 import { CommandJournal } from './journal';
 import type { ComposeInvocation, ComposeOutcome } from './compose';
-import { FakeCleanupDocker, FakeDocker, FakeLink, silentLog } from './testing/fakes';
+import { FakeCleanupDocker, FakeDocker, FakeLink, silentLog } from '../testing/fakes';
 
 describe('CommandHandler', () => {
   let tmp: TempDir;

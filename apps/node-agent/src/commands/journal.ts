@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ActionId, Command, CommandResult, IsoTime } from '@homelab/contracts';
-import { ensureDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
+import { ensureDir, readJsonFile, writeJsonAtomic } from '../state/fs-atomic';
 
 /**
  * `<stateDir>/journal/<actionId>.json`: `started` is written (atomically,

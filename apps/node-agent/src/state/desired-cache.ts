@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { containersOf, decode, DesiredStateMessage, type ServiceSpec } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { errorMessage } from './errors';
+import { errorMessage } from '../errors';
 import { ensureDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
-import type { WatchedService } from './health';
-import type { InboundCounters } from './inbound';
+import type { WatchedService } from '../watch/health';
+import type { InboundCounters } from '../delivery/inbound';
 
 export type DesiredUpdate = 'applied' | 'unchanged' | 'refused' | 'ignored';
 

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
-import { errorMessage } from './errors';
-import type { EventSink } from './publisher';
+import { errorMessage } from '../errors';
+import type { EventSink } from '../delivery/publisher';
 
 export type DiskLevel = 'ok' | 'warn' | 'high';
 

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { topics } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { makeTempDir, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import type { NodeAgent } from './agent';
-import { parseAgentConfig } from './config';
-import { runAgent } from './main';
+import type { NodeAgent } from '../agent';
+import { parseAgentConfig } from '../config';
+import { runAgent } from '../main';
 
 /**
  * Container-state verdicts on the real engine, driven by the Docker events

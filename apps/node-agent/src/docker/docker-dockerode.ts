@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { ContainerObservation } from '@homelab/contracts';
-import { AgentError } from './errors';
-import type { InventoryDockerPort, ListedContainer } from './inventory';
+import { AgentError } from '../errors';
+import type { InventoryDockerPort, ListedContainer } from '../watch/inventory';
 import { WATCHED_ACTIONS, type CleanupDockerPort, type ContainerEvent, type DanglingImage, type DockerPort, type StoppedContainer, type UnusedVolume, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
 
 type HttpError = Error & { statusCode?: number };

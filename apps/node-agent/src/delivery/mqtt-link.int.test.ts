@@ -4,7 +4,7 @@ import { topics } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { startMosquitto, waitFor, type MosquittoHandle } from '@homelab/testkit';
 import { connectMqttJs } from './mqtt-link';
-import { TcpGate } from './testing/tcp-gate';
+import { TcpGate } from '../testing/tcp-gate';
 
 const log = createLogger('mqtt-link-int', { level: process.env.LOG_LEVEL ?? 'warn' });
 

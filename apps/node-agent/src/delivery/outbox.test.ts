@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
 import { Outbox, type OutboxOptions } from './outbox';
 import { summarizeDrops } from './outbox-entries';
-import { silentLog } from './testing/fakes';
+import { silentLog } from '../testing/fakes';
 
 const line = (seq: number, pad = 0) =>
   JSON.stringify({ id: `n1-${seq}`, node: 'n1', seq, ts: '2026-01-01T00:00:00.000Z', type: 'node_heartbeat', data: { services: pad } });

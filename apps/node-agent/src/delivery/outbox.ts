@@ -1,6 +1,6 @@
 import type fs from 'node:fs/promises';
 import type { Logger } from '@homelab/logging';
-import { AgentError, errorMessage } from './errors';
+import { AgentError, errorMessage } from '../errors';
 import { EntryList, mergeDrops, summarizeDrops, takeChunk, type DropReport, type OutboxEntry, type ReadonlyEntries } from './outbox-entries';
 import { AckFloor, SegmentFiles, type Segment } from './outbox-files';
 

@@ -1,12 +1,12 @@
 import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { LoopStoppedError, PeriodicLoop } from '@homelab/runtime';
-import type { DockerPort, EventSubscription } from './docker-port';
-import { AgentError, errorMessage } from './errors';
+import type { DockerPort, EventSubscription } from '../docker/docker-port';
+import { AgentError, errorMessage } from '../errors';
 import { CrashLoopDetector } from './crash-loop';
 import { assessService, type Assessment, type WatchedService } from './health';
 import type { ProbeScheduler } from './probe-scheduler';
-import type { EventDraft, EventSink } from './publisher';
+import type { EventDraft, EventSink } from '../delivery/publisher';
 
 export interface HostStats {
   uptimeSec?: number;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '@homelab/contracts';
 import { DiskWatcher, nextDiskLevel, type DiskLevel, type DiskUsage } from './disk-watch';
-import { RecordingSink, silentLog } from './testing/fakes';
+import { RecordingSink, silentLog } from '../testing/fakes';
 
 const T = { warn: 85, high: 95, hysteresis: 5 };
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '@homelab/logging';
-import { ensureDir, readJsonFile, writeJsonAtomic } from './fs-atomic';
+import { ensureDir, readJsonFile, writeJsonAtomic } from '../state/fs-atomic';
 
 export const SessionFile = z.object({ session: z.number().int().nonnegative() });
 

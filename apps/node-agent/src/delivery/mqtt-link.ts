@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import mqtt from 'mqtt';
-import { AgentError, errorMessage } from './errors';
+import { AgentError, errorMessage } from '../errors';
 import type { MqttLink, MqttLinkOptions } from './mqtt-port';
 
 /** Reconnect backoff: 1 s doubling to 5 s while the broker stays away; back to 1 s once connected. */

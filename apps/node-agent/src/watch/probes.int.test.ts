@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { topics } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { freePort, makeTempDir, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import type { NodeAgent } from './agent';
-import { parseAgentConfig } from './config';
-import { DockerodePort } from './docker-dockerode';
-import { runAgent } from './main';
+import type { NodeAgent } from '../agent';
+import { parseAgentConfig } from '../config';
+import { DockerodePort } from '../docker/docker-dockerode';
+import { runAgent } from '../main';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@homelab/contracts';
 import type { WatchedService } from './health';
-import { FakeDocker, RecordingSink, flush, silentLog } from './testing/fakes';
+import { FakeDocker, RecordingSink, flush, silentLog } from '../testing/fakes';
 import { ProbeScheduler } from './probe-scheduler';
 import { ServiceWatcher } from './watcher';
 

@@ -3,12 +3,12 @@ import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, ComposeSpec, N
 import type { Logger } from '@homelab/logging';
 import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
 import { previewCleanup, runCleanup } from './disk-cleanup';
-import type { CleanupDockerPort, DockerPort } from './docker-port';
-import { errorMessage } from './errors';
+import type { CleanupDockerPort, DockerPort } from '../docker/docker-port';
+import { errorMessage } from '../errors';
 import { HubClock } from './hub-clock';
-import type { InboundCounters } from './inbound';
+import type { InboundCounters } from '../delivery/inbound';
 import type { CommandJournal, JournalEntry } from './journal';
-import type { MqttLink } from './mqtt-port';
+import type { MqttLink } from '../delivery/mqtt-port';
 import { composeFileRefusal } from './stack-roots';
 
 /** Error codes of refused or failed commands (CommandResult.error.code). */

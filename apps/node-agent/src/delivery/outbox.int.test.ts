@@ -5,15 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, topics } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { makeTempDir, spawnLogged, startMosquitto, waitFor, type LoggedProcess, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { NodeAgent } from './agent';
-import { parseAgentConfig } from './config';
+import { NodeAgent } from '../agent';
+import { parseAgentConfig } from '../config';
 import { connectMqttJs } from './mqtt-link';
-import { FakeDocker } from './testing/fakes';
-import { HubSim } from './testing/hub-sim';
-import { TcpGate } from './testing/tcp-gate';
+import { FakeDocker } from '../testing/fakes';
+import { HubSim } from '../testing/hub-sim';
+import { TcpGate } from '../testing/tcp-gate';
 
 const log = createLogger('outbox-int', { level: process.env.LOG_LEVEL ?? 'warn' });
-const CHILD = path.join(import.meta.dirname, 'testing/agent-child.ts');
+const CHILD = path.join(import.meta.dirname, '../testing/agent-child.ts');
 const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 const maxOf = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), 0);
 

@@ -1,7 +1,7 @@
 import { decode, HomelabEvent, publishText, withPrevSeq, type Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
-import { errorMessage } from './errors';
+import { errorMessage } from '../errors';
 import type { InboundCounters } from './inbound';
 import type { MqttLink } from './mqtt-port';
 import type { Outbox } from './outbox';
