@@ -58,16 +58,26 @@ beforeEach(async () => {
 });
 afterEach(() => tmp.cleanup());
 
+/**
+ * A supervisor over a node whose service is down, whose store holds the
+ * proposal's write at a gate: `inCreate` opens when the cycle is about to
+ * write, `g.open()` lets the write through.
+ */
+async function heldSupervisor(): Promise<{ supervisor: Supervisor; g: ReturnType<typeof gate>; inCreate: ReturnType<typeof gate> }> {
+  const hostsDir = path.join(tmp.path, 'hosts');
+  await fs.mkdir(path.join(hostsDir, 'piha'), { recursive: true });
+  await fs.writeFile(path.join(hostsDir, 'piha', 'services.yaml'), 'node: piha\nservices:\n  zigbee2mqtt: {}\n');
+  const g = gate();
+  const inCreate = gate();
+  const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
+  const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
+  const supervisor: Supervisor = new Supervisor({ hostsDir, store: held, world: () => inventoried(sick, supervisor.desired()), clock, log, aliases: {} });
+  return { supervisor, g, inCreate };
+}
+
 describe('Supervisor.stop', () => {
   it('waits for a cycle held in the store, and writes nothing after it resolved', async () => {
-    const hostsDir = path.join(tmp.path, 'hosts');
-    await fs.mkdir(path.join(hostsDir, 'piha'), { recursive: true });
-    await fs.writeFile(path.join(hostsDir, 'piha', 'services.yaml'), 'node: piha\nservices:\n  zigbee2mqtt: {}\n');
-    const g = gate();
-    const inCreate = gate();
-    const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
-    const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
-    const supervisor: Supervisor = new Supervisor({ hostsDir, store: held, world: () => inventoried(sick, supervisor.desired()), clock, log, aliases: {} });
+    const { supervisor, g, inCreate } = await heldSupervisor();
     supervisor.start(1000);
     clock.advance(1000);
     await inCreate.opened; // the cycle is about to write its proposal
@@ -144,14 +154,7 @@ describe('Executor.stop', () => {
 
 describe('StartedParts', () => {
   it('releases the lock only after the supervisor cycle in progress has written', async () => {
-    const hostsDir = path.join(tmp.path, 'hosts');
-    await fs.mkdir(path.join(hostsDir, 'piha'), { recursive: true });
-    await fs.writeFile(path.join(hostsDir, 'piha', 'services.yaml'), 'node: piha\nservices:\n  zigbee2mqtt: {}\n');
-    const g = gate();
-    const inCreate = gate();
-    const held = blockingStore(store, { gate: g.opened, entered: inCreate.open });
-    const sick = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
-    const supervisor: Supervisor = new Supervisor({ hostsDir, store: held, world: () => inventoried(sick, supervisor.desired()), clock, log, aliases: {} });
+    const { supervisor, g, inCreate } = await heldSupervisor();
     const parts = new StartedParts('hub');
     let filesAtRelease: string[] | null = null;
     parts.add('root lock', async () => void (filesAtRelease = await snapshot()));

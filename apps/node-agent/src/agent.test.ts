@@ -33,6 +33,22 @@ class FakeMqtt extends FakeLink implements MqttLink {
   }
 }
 
+/** A NodeAgent for `piha` on fakes; every link it opens is pushed to `links`. */
+function fakeAgent(deps: { stateDir: string; clock: ManualClock; docker: FakeDocker; links: FakeMqtt[]; probeRunner?: ProbeRunner }): NodeAgent {
+  return new NodeAgent({
+    config: parseAgentConfig({}, { node: 'piha', 'state-dir': deps.stateDir }),
+    log: silentLog,
+    clock: deps.clock,
+    docker: deps.docker,
+    ...(deps.probeRunner ? { probeRunner: deps.probeRunner } : {}),
+    connectMqtt: (opts) => {
+      const l = new FakeMqtt(opts);
+      deps.links.push(l);
+      return l;
+    },
+  });
+}
+
 describe('NodeAgent (fakes)', () => {
   let tmp: TempDir;
   let docker: FakeDocker;
@@ -40,17 +56,7 @@ describe('NodeAgent (fakes)', () => {
   let clock: ManualClock;
   const agents: NodeAgent[] = [];
   const make = () => {
-    const agent = new NodeAgent({
-      config: parseAgentConfig({}, { node: 'piha', 'state-dir': tmp.path }),
-      log: silentLog,
-      clock,
-      docker,
-      connectMqtt: (opts) => {
-        const l = new FakeMqtt(opts);
-        links.push(l);
-        return l;
-      },
-    });
+    const agent = fakeAgent({ stateDir: tmp.path, clock, docker, links });
     agents.push(agent);
     return agent;
   };
@@ -182,18 +188,7 @@ describe('NodeAgent start and stop (docs/agent-lifecycle.md)', () => {
   const make = (probeRunner?: ProbeRunner) => {
     const docker = new FakeDocker();
     docker.set('z2m', 'running');
-    const agent = new NodeAgent({
-      config: parseAgentConfig({}, { node: 'piha', 'state-dir': tmp.path }),
-      log: silentLog,
-      clock,
-      docker,
-      probeRunner,
-      connectMqtt: (opts) => {
-        const l = new FakeMqtt(opts);
-        links.push(l);
-        return l;
-      },
-    });
+    const agent = fakeAgent({ stateDir: tmp.path, clock, docker, links, probeRunner });
     agents.push(agent);
     return agent;
   };
