@@ -62,18 +62,16 @@ module.exports = {
       name: 'declared-dependencies',
       severity: 'error',
       comment:
-        'Every npm or workspace package a file imports is declared in the package.json nearest to it ' +
-        '(apps/*, libs/*, or the root for test/ and deploy/).',
+        'Every npm or workspace package a file imports is declared in the package.json nearest to it ' + '(apps/*, libs/*, or the root for test/ and deploy/).',
       from: {},
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
     {
       name: 'no-dev-dependencies-in-production-code',
       severity: 'error',
-      comment:
-        "A package's running code uses its dependencies only; devDependencies (vitest, @homelab/testkit) are for its test files.",
+      comment: "A package's running code uses its dependencies only; devDependencies (vitest, @homelab/testkit) are for its test files.",
       from: { path: '^(apps|libs)/', pathNot: TEST_ONLY },
-      to: { dependencyTypes: ['npm-dev']},
+      to: { dependencyTypes: ['npm-dev'] },
     },
     {
       name: 'resolvable',

@@ -40,10 +40,8 @@ describe('testkit: dockerd + busybox image', () => {
   it('drives docker-compose v1: up, force-recreate, down', async () => {
     const dir = await makeTempDir('hl-compose');
     const env = { ...process.env, DOCKER_HOST: `unix://${inject('dockerSocket')}` };
-    const compose = (...args: string[]) =>
-      execFileAsync('docker-compose', ['-p', 'smoke', ...args], { cwd: dir.path, env, timeout: 60_000 });
-    const running = async () =>
-      (await docker.listContainers({ filters: { label: ['com.docker.compose.project=smoke'] } })).map((c) => c.Id);
+    const compose = (...args: string[]) => execFileAsync('docker-compose', ['-p', 'smoke', ...args], { cwd: dir.path, env, timeout: 60_000 });
+    const running = async () => (await docker.listContainers({ filters: { label: ['com.docker.compose.project=smoke'] } })).map((c) => c.Id);
     try {
       await fs.writeFile(
         path.join(dir.path, 'docker-compose.yml'),
@@ -80,9 +78,7 @@ describe('testkit: mosquitto', () => {
   async function roundTrip(url: string, payload: string): Promise<string> {
     const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5_000 });
     try {
-      const received = new Promise<string>((resolve) =>
-        client.on('message', (_topic, msg) => resolve(msg.toString())),
-      );
+      const received = new Promise<string>((resolve) => client.on('message', (_topic, msg) => resolve(msg.toString())));
       await client.subscribeAsync('smoke/#', { qos: 1 });
       await client.publishAsync('smoke/x', payload, { qos: 1 });
       return await received;

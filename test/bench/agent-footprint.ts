@@ -73,8 +73,10 @@ export async function benchFootprint(o: FootprintOptions): Promise<FootprintSumm
       idlePrivate.push(await privateMbOf(pid));
       await sleep(1000);
     }
-    const idleCpu = ((await cpuMsOf(pid)) - cpu0) / (Date.now() - t0) * 100;
-    o.log(`  idle ${(o.idleMs / 1000).toFixed(0)} s: RSS median ${median(idleRss).toFixed(1)} MB (max ${Math.max(...idleRss).toFixed(1)}), CPU ${idleCpu.toFixed(2)} % of one core`);
+    const idleCpu = (((await cpuMsOf(pid)) - cpu0) / (Date.now() - t0)) * 100;
+    o.log(
+      `  idle ${(o.idleMs / 1000).toFixed(0)} s: RSS median ${median(idleRss).toFixed(1)} MB (max ${Math.max(...idleRss).toFixed(1)}), CPU ${idleCpu.toFixed(2)} % of one core`,
+    );
 
     // Soak with churn.
     const samples: Array<[number, number]> = [];
@@ -89,12 +91,20 @@ export async function benchFootprint(o: FootprintOptions): Promise<FootprintSumm
       const victim = names[Math.floor(Math.random() * names.length)]!;
       const info = await stack.docker.getContainer(victim).inspect();
       if (info.State.Running) {
-        await stack.docker.getContainer(victim).kill().catch(() => undefined);
+        await stack.docker
+          .getContainer(victim)
+          .kill()
+          .catch(() => undefined);
         kills += 1;
       }
       if (kills % 10 === 0) {
         const stray = `fp-stray-${strays++}`;
-        const c = await stack.docker.createContainer({ name: stray, Image: stack.image, Cmd: ['sleep', '5'], HostConfig: { NetworkMode: 'none', AutoRemove: true } });
+        const c = await stack.docker.createContainer({
+          name: stray,
+          Image: stack.image,
+          Cmd: ['sleep', '5'],
+          HostConfig: { NetworkMode: 'none', AutoRemove: true },
+        });
         await c.start();
       }
       const until = Date.now() + o.churnMs;
@@ -112,7 +122,7 @@ export async function benchFootprint(o: FootprintOptions): Promise<FootprintSumm
       }
     }
     const soakSec = (Date.now() - s0) / 1000;
-    const soakCpu = ((await cpuMsOf(pid)) - cpu1) / (soakSec * 1000) * 100;
+    const soakCpu = (((await cpuMsOf(pid)) - cpu1) / (soakSec * 1000)) * 100;
     const first = samples.filter(([t]) => t < 60_000).map(([, y]) => y);
     const last = samples.filter(([t]) => t >= soakSec * 1000 - 60_000).map(([, y]) => y);
     return {
@@ -121,7 +131,12 @@ export async function benchFootprint(o: FootprintOptions): Promise<FootprintSumm
       soak: {
         seconds: soakSec,
         kills,
-        rssMb: { firstMinuteMedian: median(first), lastMinuteMedian: median(last), max: Math.max(...samples.map(([, y]) => y)), slopeMbPerHour: slopePerHour(samples) },
+        rssMb: {
+          firstMinuteMedian: median(first),
+          lastMinuteMedian: median(last),
+          max: Math.max(...samples.map(([, y]) => y)),
+          slopeMbPerHour: slopePerHour(samples),
+        },
         privateMb: { first: median(privates.slice(0, 12)), last: median(privates.slice(-12)) },
         cpuPercent: soakCpu,
         heapSamples: samples.length,

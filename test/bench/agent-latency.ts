@@ -79,7 +79,13 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
   const stopEvents = await watchContainerEvents(stack.docker, (e) => lifecycle.push(e));
   const detected: Array<{ name: string; at: number }> = [];
   const stopPoller = startPoller(stack.docker, new Set(twins), o.pollerMs, (name, at) => detected.push({ name, at }));
-  const summary: LatencySummary = { kills: 0, pollerMs: o.pollerMs, ours: { detectMs: [], restoreMs: [] }, poller: { detectMs: [], restoreMs: [] }, oursRxMs: [] };
+  const summary: LatencySummary = {
+    kills: 0,
+    pollerMs: o.pollerMs,
+    ours: { detectMs: [], restoreMs: [] },
+    poller: { detectMs: [], restoreMs: [] },
+    oursRxMs: [],
+  };
   const lifecycleEvent = async (name: string, action: string, afterMs: number, what: string) => {
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -102,7 +108,12 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
       const t0 = Date.now() - 1;
       await Promise.all([stack.docker.getContainer(ours[i]!).kill(), stack.docker.getContainer(twins[i]!).kill()]);
       const [dieOurs, diePoller] = await Promise.all([lifecycleEvent(ours[i]!, 'die', t0, 'die'), lifecycleEvent(twins[i]!, 'die', t0, 'die (twin)')]);
-      const unhealthy = await stack.tail.waitFor((e) => e.event.type === 'service_unhealthy' && e.event.service === `svc${i}`, from, 30_000, `svc${i} unhealthy`);
+      const unhealthy = await stack.tail.waitFor(
+        (e) => e.event.type === 'service_unhealthy' && e.event.service === `svc${i}`,
+        from,
+        30_000,
+        `svc${i} unhealthy`,
+      );
       const [startOurs, startPoller] = await Promise.all([
         lifecycleEvent(ours[i]!, 'start', dieOurs, 'start after the restart'),
         lifecycleEvent(twins[i]!, 'start', diePoller, 'start of the twin'),
@@ -136,7 +147,7 @@ export function renderLatency(s: LatencySummary, meta: { date: Date; machine: st
     '',
     '| ms after the container died (engine `die` time) | p50 | p95 | max |',
     '| --- | ---: | ---: | ---: |',
-    row('**agent**: `service_unhealthy` in the hub\'s log (fsynced, seen by a 5 ms poll)', s.ours.detectMs),
+    row("**agent**: `service_unhealthy` in the hub's log (fsynced, seen by a 5 ms poll)", s.ours.detectMs),
     row('agent: … received by the hub (`rx`)', s.oursRxMs),
     row('**agent + hub**: running again (auto-approved `container_restart`)', s.ours.restoreMs),
     row(`poller every ${s.pollerMs / 1000} s (docker-autoheal's design): noticed`, s.poller.detectMs),

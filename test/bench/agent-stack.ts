@@ -71,9 +71,19 @@ export async function startAgentStack(o: AgentStackOptions): Promise<AgentStack>
   await agent.waitForOutput('agent running', 30_000);
   const tail = new EventTail(root, o.node);
   tail.start();
-  o.log(`  stack up: dockerd ${dockerd.socketPath}, mosquitto ${mosquitto.url}, hub pid ${hub.pid}, agent pid ${agent.pid} (node ${bundle.map((a) => (a.startsWith('/') ? path.relative(REPO_ROOT, a) : a)).join(' ')})`);
+  o.log(
+    `  stack up: dockerd ${dockerd.socketPath}, mosquitto ${mosquitto.url}, hub pid ${hub.pid}, agent pid ${agent.pid} (node ${bundle.map((a) => (a.startsWith('/') ? path.relative(REPO_ROOT, a) : a)).join(' ')})`,
+  );
   return {
-    dockerd, docker, image, mosquitto, hub, agent, root, node: o.node, tail,
+    dockerd,
+    docker,
+    image,
+    mosquitto,
+    hub,
+    agent,
+    root,
+    node: o.node,
+    tail,
     stop: async () => {
       tail.stop();
       await agent.stop(10_000);
@@ -100,7 +110,11 @@ export class EventTail {
   private partial = new Map<string, string>();
   private busy = false;
 
-  constructor(private readonly root: string, private readonly node: string, private readonly pollMs = 5) {}
+  constructor(
+    private readonly root: string,
+    private readonly node: string,
+    private readonly pollMs = 5,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.poll(), this.pollMs);

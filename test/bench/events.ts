@@ -8,11 +8,46 @@ import { prng } from '@homelab/testkit';
  */
 
 export const SERVICE_NAMES = [
-  'grafana', 'prometheus', 'loki', 'promtail', 'alertmanager', 'node-exporter', 'cadvisor', 'traefik',
-  'home-assistant', 'zigbee2mqtt', 'mosquitto', 'esphome', 'node-red', 'influxdb', 'telegraf', 'pihole',
-  'unbound', 'wireguard', 'nextcloud', 'postgres', 'redis', 'mariadb', 'vaultwarden', 'gitea',
-  'drone', 'registry', 'jellyfin', 'sonarr', 'radarr', 'prowlarr', 'qbittorrent', 'immich',
-  'paperless', 'syncthing', 'restic', 'uptime-kuma', 'homepage', 'portainer', 'watchtower', 'frigate',
+  'grafana',
+  'prometheus',
+  'loki',
+  'promtail',
+  'alertmanager',
+  'node-exporter',
+  'cadvisor',
+  'traefik',
+  'home-assistant',
+  'zigbee2mqtt',
+  'mosquitto',
+  'esphome',
+  'node-red',
+  'influxdb',
+  'telegraf',
+  'pihole',
+  'unbound',
+  'wireguard',
+  'nextcloud',
+  'postgres',
+  'redis',
+  'mariadb',
+  'vaultwarden',
+  'gitea',
+  'drone',
+  'registry',
+  'jellyfin',
+  'sonarr',
+  'radarr',
+  'prowlarr',
+  'qbittorrent',
+  'immich',
+  'paperless',
+  'syncthing',
+  'restic',
+  'uptime-kuma',
+  'homepage',
+  'portainer',
+  'watchtower',
+  'frigate',
 ] as const;
 
 const REASONS = ['containers_not_running', 'container_unhealthy', 'restart_loop', 'probe_failed'] as const;
@@ -38,12 +73,20 @@ export function eventSource(opts: { services: number; seed?: number; t0?: Date }
       const base = { id: `${node}-${seq}`, node, seq, ts: new Date(t0 + seq * 1000 + nodeIndex).toISOString() };
       const r = rnd();
       if (r < 0.01) {
-        return { ...base, type: 'node_heartbeat', data: { uptimeSec: seq * 10, load1: Math.round(rnd() * 400) / 100, memUsedPercent: Math.round(rnd() * 1000) / 10, services: opts.services } };
+        return {
+          ...base,
+          type: 'node_heartbeat',
+          data: { uptimeSec: seq * 10, load1: Math.round(rnd() * 400) / 100, memUsedPercent: Math.round(rnd() * 1000) / 10, services: opts.services },
+        };
       }
       if (r < 0.012) {
         const used = Math.round((80 + rnd() * 20) * 10) / 10;
         return used >= 90
-          ? { ...base, type: 'disk_pressure', data: { mount: '/', level: used >= 95 ? 'high' : 'warn', usedPercent: used, freeBytes: Math.round((100 - used) * 1e9) } }
+          ? {
+              ...base,
+              type: 'disk_pressure',
+              data: { mount: '/', level: used >= 95 ? 'high' : 'warn', usedPercent: used, freeBytes: Math.round((100 - used) * 1e9) },
+            }
           : { ...base, type: 'disk_ok', data: { mount: '/', usedPercent: used } };
       }
       const service = SERVICE_NAMES[Math.floor(rnd() * opts.services) % SERVICE_NAMES.length]!;
@@ -60,7 +103,11 @@ export function eventSource(opts: { services: number; seed?: number; t0?: Date }
           ...base,
           type: 'service_unhealthy',
           service,
-          data: { containers: [{ ...container, state, health: 'unhealthy', restartCount: seq % 5 }], reason, detail: `${reason.replace(/_/g, ' ')} (check ${seq % 7})` },
+          data: {
+            containers: [{ ...container, state, health: 'unhealthy', restartCount: seq % 5 }],
+            reason,
+            detail: `${reason.replace(/_/g, ' ')} (check ${seq % 7})`,
+          },
         };
       }
       if (was) {

@@ -68,7 +68,9 @@ if (values.acks) {
             ackedSeq[i] = Math.max(ackedSeq[i]!, ack.upToSeq);
             if (ackedSeq.every((s, j) => s >= lastSeq[j]!)) ackDone();
           });
-          c.subscribe(topics.acks(nodes[i]!), { qos: 1 }, (err, granted) => (err || granted?.[0]?.qos === 128 ? reject(err ?? new Error('ack subscription refused')) : resolve()));
+          c.subscribe(topics.acks(nodes[i]!), { qos: 1 }, (err, granted) =>
+            err || granted?.[0]?.qos === 128 ? reject(err ?? new Error('ack subscription refused')) : resolve(),
+          );
         }),
     ),
   );

@@ -100,7 +100,16 @@ export function buildFleet(nodes: number, services: number): Fleet {
       lines.push('policy: {autoApprove: low}');
     }
     lines.push('services:');
-    const wn: WorldNode = { node, online: true, session: 1, statusSince: iso(86_400_000), lastSeen: iso(5000), lastSeq: 100_000, dockerReachable: true, disks: {} };
+    const wn: WorldNode = {
+      node,
+      online: true,
+      session: 1,
+      statusSince: iso(86_400_000),
+      lastSeen: iso(5000),
+      lastSeq: 100_000,
+      dockerReachable: true,
+      disks: {},
+    };
     if (rnd() < 0.01) {
       wn.disks['/'] = { mount: '/', level: 'high', usedPercent: 93, since: iso(600_000) };
       counts.diskHigh += 1;
@@ -132,7 +141,13 @@ export function buildFleet(nodes: number, services: number): Fleet {
       }
       if (s < 0.025) {
         const reason = REASONS[Math.floor(rnd() * REASONS.length)]!;
-        world.services[`${node}/${service}`] = { ...ok, status: 'unhealthy', reason, detail: `${service}: exited (1)`, problemEventIds: [`${node}-a${j}`, `${node}-b${j}`] };
+        world.services[`${node}/${service}`] = {
+          ...ok,
+          status: 'unhealthy',
+          reason,
+          detail: `${service}: exited (1)`,
+          problemEventIds: [`${node}-a${j}`, `${node}-b${j}`],
+        };
         counts.unhealthy += 1;
         const restartable = reason === 'containers_not_running' || reason === 'mqtt_unreachable';
         const id = `${restartable ? 'container-restart' : 'redeploy'}-${node}-${service}`;
@@ -154,16 +169,25 @@ export function buildFleet(nodes: number, services: number): Fleet {
         if (a < 0.33) actions.push(mk('pending', 0));
         else if (a < 0.4) actions.push(mk('approved', 0));
         else if (a < 0.6) actions.push(mk('completed', 120_000));
-        if (restartable) for (let k = 1; k <= Math.floor(rnd() * 4); k += 1) history.push({ ...mk('completed', k * 240_000), drift: { ...drift, firstSeen: iso(k * 300_000) } });
+        if (restartable)
+          for (let k = 1; k <= Math.floor(rnd() * 4); k += 1)
+            history.push({ ...mk('completed', k * 240_000), drift: { ...drift, firstSeen: iso(k * 300_000) } });
       } else {
         world.services[`${node}/${service}`] = ok;
         if (rnd() < 0.002) {
           // Pending restarts whose service recovered: cancelled this cycle.
           const id = `container-restart-${node}-${service}`;
           actions.push({
-            id, type: 'container_restart', risk: 'low', node, service, state: 'pending',
+            id,
+            type: 'container_restart',
+            risk: 'low',
+            node,
+            service,
+            state: 'pending',
             drift: { type: 'unhealthy_service', reason: 'containers_not_running', eventIds: [], firstSeen: iso(900_000) },
-            summary: 'bench', createdAt: iso(800_000), updatedAt: iso(800_000),
+            summary: 'bench',
+            createdAt: iso(800_000),
+            updatedAt: iso(800_000),
             audit: [{ at: iso(800_000), state: 'pending', by: 'supervisor', via: 'supervisor' }],
           });
         }
@@ -195,13 +219,23 @@ async function time<T>(fn: () => T | Promise<T>): Promise<[number, T]> {
 export async function benchReconcile(opts: ReconcileBenchOptions): Promise<ReconcileBenchSummary> {
   const log = opts.log ?? (() => undefined);
   const fleet = buildFleet(opts.nodes, opts.services);
-  const input: ReconcileInput = { desired: fleet.desired, world: fleet.world, actions: fleet.actions, history: fleet.history, now: NOW, aliases: {}, policy: { autoApprove: 'none' } };
+  const input: ReconcileInput = {
+    desired: fleet.desired,
+    world: fleet.world,
+    actions: fleet.actions,
+    history: fleet.history,
+    now: NOW,
+    aliases: {},
+    policy: { autoApprove: 'none' },
+  };
   const converged: ReconcileInput = { ...input, world: fleet.healthyWorld, actions: [], history: [] };
-  log(`reconcile: ${opts.nodes} nodes × ${opts.services} services; ${fleet.counts.unhealthy} unhealthy, ${fleet.counts.missing} missing, ` +
-    `${fleet.counts.actions} actions, ${fleet.counts.history} archived restarts`);
+  log(
+    `reconcile: ${opts.nodes} nodes × ${opts.services} services; ${fleet.counts.unhealthy} unhealthy, ${fleet.counts.missing} missing, ` +
+      `${fleet.counts.actions} actions, ${fleet.counts.history} archived restarts`,
+  );
 
   const plan = reconcile(input);
-  for (let i = 0; i < 5; i += 1) reconcile(input), reconcile(converged);
+  for (let i = 0; i < 5; i += 1) (reconcile(input), reconcile(converged));
   const pure: number[] = [];
   const cpu: number[] = [];
   const calm: number[] = [];
@@ -246,8 +280,16 @@ export async function benchReconcile(opts: ReconcileBenchOptions): Promise<Recon
       // The same steps one by one, for the breakdown.
       coldLoads.push((await time(() => loadDesired(hostsDir, {}, silent)))[0]);
       const [tl, loaded] = await time(() => loadDesired(hostsDir, {}, silent, { cache }));
-      const [ta, lists2] = await time(async () => [await store.list(), await store.archived({ since: new Date(clock.now().getTime() - MAX_RESTART_WINDOW_MS), states: ['completed', 'failed'] })] as const);
-      const [tr] = await time(() => reconcile({ desired: loaded.desired, world: fleet.world, actions: lists2[0], history: lists2[1], now: clock.now(), aliases: {} }));
+      const [ta, lists2] = await time(
+        async () =>
+          [
+            await store.list(),
+            await store.archived({ since: new Date(clock.now().getTime() - MAX_RESTART_WINDOW_MS), states: ['completed', 'failed'] }),
+          ] as const,
+      );
+      const [tr] = await time(() =>
+        reconcile({ desired: loaded.desired, world: fleet.world, actions: lists2[0], history: lists2[1], now: clock.now(), aliases: {} }),
+      );
       loads.push(tl);
       lists.push(ta);
       recs.push(tr);
@@ -262,7 +304,11 @@ export async function benchReconcile(opts: ReconcileBenchOptions): Promise<Recon
       reconcileCpu: stats(cpu),
       reconcileConverged: stats(calm),
       loadAverage: [load0, load1],
-      runOnce: { first, steady: stats(cycles), steps: { loadDesiredCold: stats(coldLoads), loadDesired: stats(loads), listActions: stats(lists), reconcile: stats(recs) } },
+      runOnce: {
+        first,
+        steady: stats(cycles),
+        steps: { loadDesiredCold: stats(coldLoads), loadDesired: stats(loads), listActions: stats(lists), reconcile: stats(recs) },
+      },
       goalMs: 50,
     };
     return summary;
@@ -313,9 +359,10 @@ export async function writeReconcileDocs(file: string, md: string): Promise<void
   const block = `${RECONCILE_BEGIN}\n${md}${RECONCILE_END}`;
   const start = text.indexOf(RECONCILE_BEGIN);
   const end = text.indexOf(RECONCILE_END);
-  const next = start >= 0 && end > start
-    ? text.slice(0, start) + block + text.slice(end + RECONCILE_END.length)
-    : `${text.trimEnd()}\n\n## Supervisor: one reconcile cycle (issue 4)\n\n${block}\n`;
+  const next =
+    start >= 0 && end > start
+      ? text.slice(0, start) + block + text.slice(end + RECONCILE_END.length)
+      : `${text.trimEnd()}\n\n## Supervisor: one reconcile cycle (issue 4)\n\n${block}\n`;
   await fs.writeFile(file, next);
 }
 

@@ -56,7 +56,10 @@ export interface ReplaySummary {
 }
 
 /** Writes the log; returns its size in bytes and number of files. */
-export async function generateLog(root: string, opts: { events: number; nodes: number; services: number; days: number }): Promise<{ bytes: number; files: number }> {
+export async function generateLog(
+  root: string,
+  opts: { events: number; nodes: number; services: number; days: number },
+): Promise<{ bytes: number; files: number }> {
   const src = eventSource({ services: opts.services, seed: 11 });
   const nodes = Array.from({ length: opts.nodes }, (_, i) => `node-${String(i + 1).padStart(2, '0')}`);
   const start = Date.parse('2026-03-01T00:00:00.000Z');
@@ -123,7 +126,9 @@ export async function benchReplay(opts: ReplayOptions): Promise<ReplaySummary> {
   try {
     const t = performance.now();
     const { bytes, files } = await generateLog(tmp.path, { events: opts.events, nodes, services, days });
-    opts.log(`  generated ${opts.events.toLocaleString('en-US')} events (${(bytes / 2 ** 20).toFixed(0)} MiB, ${files} files) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    opts.log(
+      `  generated ${opts.events.toLocaleString('en-US')} events (${(bytes / 2 ** 20).toFixed(0)} MiB, ${files} files) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
     const runs: WorkerResult[] = [];
     for (let rep = 0; rep < opts.reps; rep++) {
       const order = MODES.map((_, i) => MODES[(i + rep) % MODES.length]!);

@@ -33,7 +33,9 @@ export function renderIngest(i: IngestSummary, run: RunInfo): string {
   for (const [v, m] of Object.entries(i.median)) {
     const ratio = v === 'mosquitto_sub' ? '1 (baseline)' : (i.ratio[v as 'hub' | 'hub-ext'] ?? 0).toFixed(2);
     const goal = v === 'mosquitto_sub' ? '' : v === 'hub' ? '≥ 0.80' : '(informative)';
-    out.push(`| ${v} | ${what[v]} | ${sec(m.ms)} s | ${fmt(m.rate)} events/s | ${ratio} | ${goal} | ${m.serverCpuUsPerEvent.toFixed(1)} µs / ${m.publisherCpuUsPerEvent.toFixed(1)} µs |`);
+    out.push(
+      `| ${v} | ${what[v]} | ${sec(m.ms)} s | ${fmt(m.rate)} events/s | ${ratio} | ${goal} | ${m.serverCpuUsPerEvent.toFixed(1)} µs / ${m.publisherCpuUsPerEvent.toFixed(1)} µs |`,
+    );
   }
   out.push(
     '',
@@ -42,7 +44,9 @@ export function renderIngest(i: IngestSummary, run: RunInfo): string {
     '| # | variant | time | rate | CPU receiving side | CPU publisher |',
     '|---:|---|---:|---:|---:|---:|',
   );
-  i.runs.forEach((r, k) => out.push(`| ${k + 1} | ${r.variant} | ${sec(r.ms)} s | ${fmt(r.rate)} events/s | ${sec(r.serverCpuMs)} s | ${sec(r.publisherCpuMs)} s |`));
+  i.runs.forEach((r, k) =>
+    out.push(`| ${k + 1} | ${r.variant} | ${sec(r.ms)} s | ${fmt(r.rate)} events/s | ${sec(r.serverCpuMs)} s | ${sec(r.publisherCpuMs)} s |`),
+  );
   out.push('', '</details>', '');
   return out.join('\n');
 }
@@ -75,12 +79,24 @@ export function renderReplay(p: ReplaySummary, run: RunInfo): string {
     '',
   );
   if (p.rssCurve.length) {
-    out.push('Memory of the median replay pass while it runs (flat: the log is streamed, not loaded):', '', '| events folded | RSS | heap used |', '|---:|---:|---:|');
+    out.push(
+      'Memory of the median replay pass while it runs (flat: the log is streamed, not loaded):',
+      '',
+      '| events folded | RSS | heap used |',
+      '|---:|---:|---:|',
+    );
     for (const c of p.rssCurve) out.push(`| ${fmt(c.events)} | ${c.rssMb.toFixed(0)} MB | ${c.heapMb.toFixed(0)} MB |`);
     out.push('');
   }
-  out.push('<details><summary>All passes (in the order they ran)</summary>', '', '| # | mode | time | CPU time | rate | peak RSS |', '|---:|---|---:|---:|---:|---:|');
-  p.runs.forEach((r, k) => out.push(`| ${k + 1} | ${r.mode} | ${sec(r.ms)} s | ${sec(r.cpuMs)} s | ${fmt((r.events / r.ms) * 1000)} events/s | ${r.peakRssMb.toFixed(0)} MB |`));
+  out.push(
+    '<details><summary>All passes (in the order they ran)</summary>',
+    '',
+    '| # | mode | time | CPU time | rate | peak RSS |',
+    '|---:|---|---:|---:|---:|---:|',
+  );
+  p.runs.forEach((r, k) =>
+    out.push(`| ${k + 1} | ${r.mode} | ${sec(r.ms)} s | ${sec(r.cpuMs)} s | ${fmt((r.events / r.ms) * 1000)} events/s | ${r.peakRssMb.toFixed(0)} MB |`),
+  );
   out.push('', '</details>', '');
   return out.join('\n');
 }

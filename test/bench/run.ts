@@ -99,7 +99,9 @@ if (which.includes('ingest')) {
     benchIngest({ events: Number(values.events), reps, window: Number(values.window), nodes: ['piha', 'chelsty-infra', 'chelsty-ha'], variants, log }),
   );
   for (const [v, m] of Object.entries(r.median)) {
-    log(`  median ${v.padEnd(13)} ${(m.ms / 1000).toFixed(2)} s  ${fmt(m.rate)} events/s  CPU per event: ${m.serverCpuUsPerEvent.toFixed(1)} µs receiving, ${m.publisherCpuUsPerEvent.toFixed(1)} µs publishing`);
+    log(
+      `  median ${v.padEnd(13)} ${(m.ms / 1000).toFixed(2)} s  ${fmt(m.rate)} events/s  CPU per event: ${m.serverCpuUsPerEvent.toFixed(1)} µs receiving, ${m.publisherCpuUsPerEvent.toFixed(1)} µs publishing`,
+    );
   }
   for (const [v, ratio] of Object.entries(r.ratio)) log(`  ratio ${v} / mosquitto_sub = ${ratio.toFixed(2)}${v === 'hub' ? '  (goal ≥ 0.80)' : ''}`);
   await publish('ingest', renderIngest(r, run));
@@ -110,8 +112,13 @@ if (which.includes('replay')) {
   const n = Number(values['replay-events']);
   log(`replay: ${fmt(n)} events, ${reps} alternating passes per mode, each in a fresh process pinned to one core`);
   const [r, run] = await timed(() => benchReplay({ events: n, reps, log }));
-  for (const [m, v] of Object.entries(r.median)) log(`  median ${m.padEnd(7)} ${(v.ms / 1000).toFixed(2)} s  ${fmt(v.rate)} events/s (${fmt(v.cpuRate)} by CPU time)  peak RSS ${v.peakRssMb.toFixed(0)} MB`);
-  log(`  replay ${fmt(r.median.replay.rate)} events/s (goal ≥ 500,000): ${r.ratio.replayVsParse.toFixed(2)} of JSON.parse per line, ${r.ratio.replayVsCount.toFixed(2)} of raw line reading`);
+  for (const [m, v] of Object.entries(r.median))
+    log(
+      `  median ${m.padEnd(7)} ${(v.ms / 1000).toFixed(2)} s  ${fmt(v.rate)} events/s (${fmt(v.cpuRate)} by CPU time)  peak RSS ${v.peakRssMb.toFixed(0)} MB`,
+    );
+  log(
+    `  replay ${fmt(r.median.replay.rate)} events/s (goal ≥ 500,000): ${r.ratio.replayVsParse.toFixed(2)} of JSON.parse per line, ${r.ratio.replayVsCount.toFixed(2)} of raw line reading`,
+  );
   await publish('replay', renderReplay(r, run));
 }
 

@@ -66,7 +66,16 @@ function bigWorld(nodes: number, perNode: number): World {
   const w: World = { services: {}, nodes: {} };
   for (let n = 0; n < nodes; n++) {
     const node = `node-${String(n).padStart(3, '0')}`;
-    const wn: WorldNode = { node, online: n % 50 !== 7, session: 3, statusSince: at, lastSeen: at, lastSeq: 1000 + n, dockerReachable: true, disks: { '/': { mount: '/', level: n % 97 === 3 ? 'high' : 'ok', usedPercent: 40 + (n % 50), since: at } } };
+    const wn: WorldNode = {
+      node,
+      online: n % 50 !== 7,
+      session: 3,
+      statusSince: at,
+      lastSeen: at,
+      lastSeq: 1000 + n,
+      dockerReachable: true,
+      disks: { '/': { mount: '/', level: n % 97 === 3 ? 'high' : 'ok', usedPercent: 40 + (n % 50), since: at } },
+    };
     w.nodes[node] = wn;
     for (let s = 0; s < perNode; s++) {
       const service = `svc-${String(s).padStart(2, '0')}`;
@@ -156,7 +165,9 @@ export async function benchSummary(opts: { nodes?: number; perNode?: number; req
   const web = await buildTestWeb({ root, world: () => world });
   try {
     for (let i = 0; i < 30; i++) {
-      await web.store.create(pendingAction(`container-restart-node-${String(i).padStart(3, '0')}-svc-00`, { node: `node-${String(i).padStart(3, '0')}`, service: 'svc-00' }));
+      await web.store.create(
+        pendingAction(`container-restart-node-${String(i).padStart(3, '0')}-svc-00`, { node: `node-${String(i).padStart(3, '0')}`, service: 'svc-00' }),
+      );
     }
     await web.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = web.app.server.address() as { port: number };
@@ -168,7 +179,9 @@ export async function benchSummary(opts: { nodes?: number; perNode?: number; req
     const firstJson = JSON.parse(first.body.toString('utf8')) as { services: unknown[]; serviceCounts?: { total: number }; servicesListed?: string };
     const services = firstJson.serviceCounts?.total ?? firstJson.services.length;
     const listed = firstJson.services.length;
-    log(`  /summary: ${services} services in world state, ${listed} listed (${firstJson.servicesListed ?? 'all'}), ${(first.body.length / 2 ** 20).toFixed(1)} MiB of JSON`);
+    log(
+      `  /summary: ${services} services in world state, ${listed} listed (${firstJson.servicesListed ?? 'all'}), ${(first.body.length / 2 ** 20).toFixed(1)} MiB of JSON`,
+    );
     const run = async (n: number, url: string, before?: () => void) => {
       const ms: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -200,7 +213,9 @@ export async function benchSummary(opts: { nodes?: number; perNode?: number; req
     await remoteRun(20, `${base}/summary`, { ...auth, 'accept-encoding': 'gzip' }); // the first ones start the compression
     const steadyGzip = await remoteRun(requests, `${base}/summary`, { ...auth, 'accept-encoding': 'gzip' });
     const gzBytes = (await get(agent, `${base}/summary`, { ...auth, 'accept-encoding': 'gzip' })).body.length;
-    log(`  steady gzip:  p50 ${steadyGzip.p50.toFixed(2)} ms, p99 ${steadyGzip.p99.toFixed(2)} ms, max ${steadyGzip.max.toFixed(1)} ms (${gzBytes} bytes on the wire, inflated by the client)`);
+    log(
+      `  steady gzip:  p50 ${steadyGzip.p50.toFixed(2)} ms, p99 ${steadyGzip.p99.toFixed(2)} ms, max ${steadyGzip.max.toFixed(1)} ms (${gzBytes} bytes on the wire, inflated by the client)`,
+    );
     log(`  steady:       p50 ${steady.p50.toFixed(2)} ms, p99 ${steady.p99.toFixed(2)} ms, max ${steady.max.toFixed(1)} ms (${steady.n} requests)`);
     // As a fold does: a new world object in which 100 services got an event (new lastEventId and lastSeen).
     const keys = Object.keys(world.services);
@@ -215,7 +230,9 @@ export async function benchSummary(opts: { nodes?: number; perNode?: number; req
       }
       world = { ...world, services };
     });
-    log(`  after change: p50 ${afterChange.p50.toFixed(2)} ms, p99 ${afterChange.p99.toFixed(2)} ms, max ${afterChange.max.toFixed(1)} ms (${afterChange.n} requests)`);
+    log(
+      `  after change: p50 ${afterChange.p50.toFixed(2)} ms, p99 ${afterChange.p99.toFixed(2)} ms, max ${afterChange.max.toFixed(1)} ms (${afterChange.n} requests)`,
+    );
     const markdown = await run(requests, `${base}/summary?format=markdown`);
     const md = await get(agent, `${base}/summary?format=markdown`, auth);
     log(`  markdown:     p50 ${markdown.p50.toFixed(2)} ms, p99 ${markdown.p99.toFixed(2)} ms (${md.body.length} bytes)`);
@@ -227,9 +244,29 @@ export async function benchSummary(opts: { nodes?: number; perNode?: number; req
     }
     const plainPage = (await get(agent, `${base}/`, { ...auth, accept: 'text/html' })).bytes;
     const firstLoadTotal = firstLoad.reduce((a, b) => a + b.bytes, 0);
-    log(`  UI first load: ${firstLoad.map((f) => `${f.url} ${f.bytes} B`).join(', ')} = ${(firstLoadTotal / 1024).toFixed(1)} KiB (page uncompressed: ${plainPage} B)`);
+    log(
+      `  UI first load: ${firstLoad.map((f) => `${f.url} ${f.bytes} B`).join(', ')} = ${(firstLoadTotal / 1024).toFixed(1)} KiB (page uncompressed: ${plainPage} B)`,
+    );
     agent.destroy();
-    return { services, listed, nodes, jsonBytes: first.body.length, markdownBytes: md.body.length, steady, baseline, steadyGzip, gzBytes, afterChange, markdown, firstLoad, firstLoadTotal, plainPage, goalP99Ms: 20, goalFirstLoadBytes: 200 * 1024, load: [load0, os.loadavg()[0]!] };
+    return {
+      services,
+      listed,
+      nodes,
+      jsonBytes: first.body.length,
+      markdownBytes: md.body.length,
+      steady,
+      baseline,
+      steadyGzip,
+      gzBytes,
+      afterChange,
+      markdown,
+      firstLoad,
+      firstLoadTotal,
+      plainPage,
+      goalP99Ms: 20,
+      goalFirstLoadBytes: 200 * 1024,
+      load: [load0, os.loadavg()[0]!],
+    };
   } finally {
     await web.app.close();
     await fs.rm(root, { recursive: true, force: true });
@@ -247,7 +284,7 @@ export function renderSummaryMarkdown(r: SummaryBenchResult, machine: string, da
     '',
     `World: ${r.nodes} nodes × ${r.services / r.nodes} services = ${r.services.toLocaleString('en-US')} services (5 % unhealthy), 30 pending actions on disk; ` +
       `\`/summary\` lists the ${r.listed.toLocaleString('en-US')} that are not healthy, with counts (\`?services=all\` lists every one), ${(r.jsonBytes / 2 ** 20).toFixed(1)} MiB of JSON. Real fastify server on loopback, viewer token, keep-alive, one request at a time, each read to its last byte; ` +
-      'the steady case from a client in a worker thread (its own event loop and heap, like a poller on another host), the others from the server\'s own thread.',
+      "the steady case from a client in a worker thread (its own event loop and heap, like a poller on another host), the others from the server's own thread.",
     '',
     '| request | n | p50 | p99 | max | goal |',
     '|---|---:|---:|---:|---:|---|',
@@ -258,7 +295,7 @@ export function renderSummaryMarkdown(r: SummaryBenchResult, machine: string, da
     `| \`GET /summary?format=markdown\` (${r.markdownBytes.toLocaleString('en-US')} bytes) | ${r.markdown.n} | ${ms(r.markdown.p50)} ms | ${ms(r.markdown.p99)} ms | ${ms(r.markdown.max)} ms | |`,
     '',
     'The first row is what a poller (the mirror every 10 s, the UI) sees while the world is unchanged: the summary is cached and served from memory. ' +
-      'The baseline row is the same number of bytes from a bare server in the same run: on a shared 2-core machine its tail moves with the load, and the hub\'s should stay close to it. ' +
+      "The baseline row is the same number of bytes from a bare server in the same run: on a shared 2-core machine its tail moves with the load, and the hub's should stay close to it. " +
       'The "new world" row is the worst case of a world that changes before every request: a summary built less than 1 s ago is served while the new one ' +
       'is built in the background (a change of actions, desired state or findings is never served late), so only the requests that find it older wait ' +
       'for a rebuild (a pass over all 20,000 services, some 50 ms).',
@@ -278,6 +315,8 @@ export async function writeSummaryDocs(file: string, md: string): Promise<void> 
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   const next =
-    start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + END.length) : `${text.trimEnd()}\n\n## UI and API: \`/summary\` and first load (issue 7)\n\n${block}\n`;
+    start >= 0 && end > start
+      ? text.slice(0, start) + block + text.slice(end + END.length)
+      : `${text.trimEnd()}\n\n## UI and API: \`/summary\` and first load (issue 7)\n\n${block}\n`;
   await fs.writeFile(file, next);
 }

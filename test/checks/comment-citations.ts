@@ -80,7 +80,10 @@ export function citationProblems(comment: Comment, readDoc: ReadDoc): string[] {
     const [, doc, section] = m;
     const body = readDoc(doc!);
     if (body === null) continue;
-    const wanted = section!.trim().replace(/[.,:;]$/, '').toLowerCase();
+    const wanted = section!
+      .trim()
+      .replace(/[.,:;]$/, '')
+      .toLowerCase();
     if (!sectionsOf(body).some((s) => s.startsWith(wanted))) problems.push(`cites section "${section}" of ${doc}, which has no such heading`);
   }
   return problems;

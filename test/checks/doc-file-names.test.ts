@@ -38,11 +38,9 @@ function fileNamesIn(markdown: string): string[] {
 
 describe('file names in the map docs', () => {
   it('reads backticked file names, not folders, topics or commands', () => {
-    expect(fileNamesIn('`apps/hub/src/hub.ts` and `fold.ts`, `hub.Dockerfile`; not `web/`, `nodes/<node>/events`, `world/nodes.json` or `homelab up`')).toEqual([
-      'apps/hub/src/hub.ts',
-      'fold.ts',
-      'hub.Dockerfile',
-    ]);
+    expect(fileNamesIn('`apps/hub/src/hub.ts` and `fold.ts`, `hub.Dockerfile`; not `web/`, `nodes/<node>/events`, `world/nodes.json` or `homelab up`')).toEqual(
+      ['apps/hub/src/hub.ts', 'fold.ts', 'hub.Dockerfile'],
+    );
   });
 
   it.each(MAP_DOCS)('%s names only files that exist (a full path, or the end of one)', (doc) => {

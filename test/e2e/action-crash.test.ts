@@ -53,7 +53,10 @@ describe('hub killed with -9 while an approved action runs', () => {
       const names = await fs.readdir(path.join(root, 'actions', state));
       for (const name of names) if (name === `${id}.json`) out.push({ folder: state, action: await readJson(path.join(root, 'actions', state, name)) });
       const hiddenTemp = (n: string) => atKill && n.startsWith(`.${id}.`) && n.endsWith('.tmp');
-      expect(names.filter((n) => n !== `${id}.json` && n.includes(id) && !hiddenTemp(n)), `${state}/ leftovers of ${id}`).toEqual([]);
+      expect(
+        names.filter((n) => n !== `${id}.json` && n.includes(id) && !hiddenTemp(n)),
+        `${state}/ leftovers of ${id}`,
+      ).toEqual([]);
     }
     return out;
   };
@@ -66,10 +69,18 @@ describe('hub killed with -9 while an approved action runs', () => {
       { timeoutMs: 60_000, intervalMs: 100, what: `${id} completed or failed with a result` },
     );
   const journalDone = (id: string) =>
-    waitFor(async () => (await readJson(path.join(tmp.path, 'agent-piha/journal', `${id}.json`)))?.state === 'done', { timeoutMs: 30_000, intervalMs: 2, what: `${id} done in the agent's journal` });
+    waitFor(async () => (await readJson(path.join(tmp.path, 'agent-piha/journal', `${id}.json`)))?.state === 'done', {
+      timeoutMs: 30_000,
+      intervalMs: 2,
+      what: `${id} done in the agent's journal`,
+    });
   const newAction = async (id: string) => {
     const now = new Date().toISOString();
-    expect(await store.create(pendingAction(id, { service: 'app', createdAt: now, updatedAt: now, audit: [{ at: now, state: 'pending', by: 'supervisor', via: 'supervisor' }] }))).toBe('created');
+    expect(
+      await store.create(
+        pendingAction(id, { service: 'app', createdAt: now, updatedAt: now, audit: [{ at: now, state: 'pending', by: 'supervisor', via: 'supervisor' }] }),
+      ),
+    ).toBe('created');
   };
   const approve = async (id: string, by: string) => {
     const res = await hub.api(`/api/actions/${id}/approve`, { method: 'POST', body: JSON.stringify({ by }) });
@@ -81,29 +92,41 @@ describe('hub killed with -9 while an approved action runs', () => {
     root = path.join(tmp.path, 'root');
     hostsDir = path.join(tmp.path, 'hosts');
     // Exits at once on SIGTERM, so a restart takes a fraction of a second and the kills land before, during and after it.
-    const c = await docker.createContainer({ name: app, Image: image, Cmd: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"], HostConfig: { NetworkMode: 'none' } });
+    const c = await docker.createContainer({
+      name: app,
+      Image: image,
+      Cmd: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"],
+      HostConfig: { NetworkMode: 'none' },
+    });
     await c.start();
     await writeHosts(hostsDir, {
-      piha: [
-        ...maintenanceHost('piha', 'the crash test writes its own actions'),
-        '  app:',
-        `    containers: [${app}]`,
-        '',
-      ].join('\n'),
+      piha: [...maintenanceHost('piha', 'the crash test writes its own actions'), '  app:', `    containers: [${app}]`, ''].join('\n'),
     });
     store = new FsActionStore({ root });
     await store.init();
     mosquitto = await startMosquitto();
     hub = await startHub('action-crash-hub-0');
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: inject('dockerSocket'), stateDir: path.join(tmp.path, 'agent-piha'), name: 'action-crash-agent' });
-    await waitFor(async () => (await readJson(path.join(root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', { timeoutMs: 40_000, what: 'piha/app healthy' });
+    agent = await startAgentProcess({
+      node: 'piha',
+      mqttUrl: mosquitto.url,
+      dockerSocket: inject('dockerSocket'),
+      stateDir: path.join(tmp.path, 'agent-piha'),
+      name: 'action-crash-agent',
+    });
+    await waitFor(async () => (await readJson(path.join(root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', {
+      timeoutMs: 40_000,
+      what: 'piha/app healthy',
+    });
   });
 
   afterAll(async () => {
     await agent?.stop();
     await hub?.proc.stop();
     await mosquitto?.stop();
-    await docker.getContainer(app).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(app)
+      .remove({ force: true })
+      .catch(() => undefined);
     if (failed) console.log(`kept for inspection: ${tmp?.path}`);
     else await tmp?.cleanup();
   });
@@ -123,7 +146,10 @@ describe('hub killed with -9 while an approved action runs', () => {
         await approve(id, by);
         await sleep(round * 10);
       } else if (round < ROUNDS + IN_FLIGHT_ROUNDS) {
-        const answer = hub.api(`/api/actions/${id}/approve`, { method: 'POST', body: JSON.stringify({ by }) }).then((r) => r.status, () => null);
+        const answer = hub.api(`/api/actions/${id}/approve`, { method: 'POST', body: JSON.stringify({ by }) }).then(
+          (r) => r.status,
+          () => null,
+        );
         await sleep((round - ROUNDS) * 2);
         await kill9(hub.proc);
         answered = (await answer) === 200;
@@ -155,7 +181,10 @@ describe('hub killed with -9 while an approved action runs', () => {
       // The new file is in place before the old one goes: give the last step its few milliseconds.
       await waitFor(async () => (await liveCopies(id, true)).length === 1, { timeoutMs: 5_000, intervalMs: 20, what: `${id} in one folder` });
       const after = await liveCopies(id);
-      expect(after.map((c) => c.folder), `round ${round}`).toEqual([done.state]);
+      expect(
+        after.map((c) => c.folder),
+        `round ${round}`,
+      ).toEqual([done.state]);
       expect(done.audit.filter((e) => e.state === 'approved').map((e) => e.by)).toEqual([by]);
       expect(done.audit.some((e) => e.note?.startsWith('recovered after crash'))).toBe(false);
       expect(done.result).toMatchObject({ actionId: id, node: 'piha', actionCreatedAt: done.createdAt });
@@ -185,9 +214,17 @@ describe('hub killed with -9 while an approved action runs', () => {
     hub = await startHub('action-crash-hub-lost');
     const recovered = await finished(id);
     expect(recovered.state).toBe('completed');
-    expect(recovered.result).toMatchObject({ actionId: id, node: 'piha', status: 'completed', replayed: true, startedAt: done.result!.startedAt, output: done.result!.output });
-    expect(recovered.audit.map((e) => e.note ?? '')).toEqual(expect.arrayContaining([expect.stringMatching(/^result recovered from the agent's journal: completed on piha/)]));
+    expect(recovered.result).toMatchObject({
+      actionId: id,
+      node: 'piha',
+      status: 'completed',
+      replayed: true,
+      startedAt: done.result!.startedAt,
+      output: done.result!.output,
+    });
+    expect(recovered.audit.map((e) => e.note ?? '')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^result recovered from the agent's journal: completed on piha/)]),
+    );
     expect((await restarts()) - before).toBe(1);
   });
 });
-

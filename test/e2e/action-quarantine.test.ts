@@ -34,14 +34,27 @@ describe('unreadable action files on the real hub', () => {
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { piha: `node: piha\nservices:\n  app:\n    containers: [${app}]\n    policy: {autoApprove: none}\n` });
     hub = await startHubProcess({ root: path.join(tmp.path, 'root'), hostsDir, name: 'action-quarantine-hub' });
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: hub.mqttUrl, dockerSocket: inject('dockerSocket'), stateDir: path.join(tmp.path, 'agent-piha'), name: 'action-quarantine-agent', hubRoot: hub.root });
-    await waitFor(async () => (await readJson(path.join(hub.root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', { timeoutMs: 40_000, what: 'piha/app healthy' });
+    agent = await startAgentProcess({
+      node: 'piha',
+      mqttUrl: hub.mqttUrl,
+      dockerSocket: inject('dockerSocket'),
+      stateDir: path.join(tmp.path, 'agent-piha'),
+      name: 'action-quarantine-agent',
+      hubRoot: hub.root,
+    });
+    await waitFor(async () => (await readJson(path.join(hub.root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', {
+      timeoutMs: 40_000,
+      what: 'piha/app healthy',
+    });
   });
 
   afterAll(async () => {
     await agent?.stop();
     await hub?.proc.stop();
-    await docker.getContainer(app).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(app)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -53,7 +66,10 @@ describe('unreadable action files on the real hub', () => {
       expect(res.status, `${p}: ${res.text.slice(0, 300)}`).toBe(200);
     }
     const finding = await waitFor(
-      async () => ((await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any).findings.find((f: any) => f.kind === 'action_file_quarantined' && f.message.includes('actions/completed/x.json')),
+      async () =>
+        ((await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any).findings.find(
+          (f: any) => f.kind === 'action_file_quarantined' && f.message.includes('actions/completed/x.json'),
+        ),
       { timeoutMs: 20_000, what: 'a finding about actions/completed/x.json' },
     );
     expect(finding.file).toMatch(/^actions\/quarantine\/completed\/x\.json--\d{8}T\d{9}Z$/);
@@ -79,7 +95,10 @@ describe('unreadable action files on the real hub', () => {
     const summary = (await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any;
     expect(summary.actions.pending.map((a: any) => a.id)).toContain(RESTART);
     const finding = await waitFor(
-      async () => ((await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any).findings.find((f: any) => f.kind === 'action_file_quarantined' && f.message.startsWith(`actions/pending/${RESTART}.json`)),
+      async () =>
+        ((await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any).findings.find(
+          (f: any) => f.kind === 'action_file_quarantined' && f.message.startsWith(`actions/pending/${RESTART}.json`),
+        ),
       { timeoutMs: 20_000, what: `a finding about actions/pending/${RESTART}.json` },
     );
     expect(finding.message).toContain('not JSON');
@@ -87,7 +106,10 @@ describe('unreadable action files on the real hub', () => {
     expect(hub.proc.output()).toMatch(/unreadable action file moved to quarantine/);
     // And the remediation goes on: approved, the agent restarts the container.
     expect((await hub.api(`/api/actions/${RESTART}/approve`, { method: 'POST', body: JSON.stringify({ by: 'e2e-operator' }) })).status).toBe(200);
-    await waitFor(async () => (await readJson(path.join(hub.root, 'actions/completed', `${RESTART}.json`)))?.result?.status === 'completed', { timeoutMs: 40_000, what: `${RESTART} completed` });
+    await waitFor(async () => (await readJson(path.join(hub.root, 'actions/completed', `${RESTART}.json`)))?.result?.status === 'completed', {
+      timeoutMs: 40_000,
+      what: `${RESTART} completed`,
+    });
     expect((await docker.getContainer(app).inspect()).State.Running).toBe(true);
   });
 });

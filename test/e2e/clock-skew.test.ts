@@ -30,7 +30,12 @@ describe.each([
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-e2e-skew-');
-    const container = await docker.createContainer({ name: containerName, Image: inject('busyboxImage'), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } });
+    const container = await docker.createContainer({
+      name: containerName,
+      Image: inject('busyboxImage'),
+      Cmd: ['sleep', '3600'],
+      HostConfig: { NetworkMode: 'none' },
+    });
     await container.start();
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { piha: `node: piha\nservices:\n  zigbee2mqtt:\n    containers: [${containerName}]\n` });
@@ -40,7 +45,17 @@ describe.each([
 
   /** The real agent; node heartbeats every second, so the hub gets a clock sample in every window. */
   const startAgent = async (name: string, env: NodeJS.ProcessEnv) => {
-    const args = ['agent', '--node', 'piha', '--mqtt-url', hub.mqttUrl, '--docker-socket', inject('dockerSocket'), '--state-dir', path.join(tmp.path, 'agent-piha')];
+    const args = [
+      'agent',
+      '--node',
+      'piha',
+      '--mqtt-url',
+      hub.mqttUrl,
+      '--docker-socket',
+      inject('dockerSocket'),
+      '--state-dir',
+      path.join(tmp.path, 'agent-piha'),
+    ];
     return homelab(args, { name, env: { ...(await agentMqttEnv(hub.root, 'piha')), HOMELAB_HEARTBEAT_MS: '1000', ...env } });
   };
   const summary = async () => (await (await hub.api('/summary', { token: hub.auth.viewerToken })).json()) as any;
@@ -48,7 +63,10 @@ describe.each([
   afterAll(async () => {
     await agent?.stop();
     await hub?.proc.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -62,9 +80,15 @@ describe.each([
   });
 
   it('keeps the measured offset in world/nodes.json and shows a clock_skew finding in /summary and the UI', async () => {
-    const clock = await waitFor(async () => (await readJson(path.join(hub.root, 'world/nodes.json')))?.nodes?.piha?.clocks?.piha, { timeoutMs: 10_000, what: 'piha clock in world/nodes.json' });
+    const clock = await waitFor(async () => (await readJson(path.join(hub.root, 'world/nodes.json')))?.nodes?.piha?.clocks?.piha, {
+      timeoutMs: 10_000,
+      what: 'piha clock in world/nodes.json',
+    });
     expect(Math.abs(clock.offsetMs - aheadMs)).toBeLessThan(SLACK_MS);
-    const finding = await waitFor(async () => (await summary()).findings.find((f: { kind: string }) => f.kind === 'clock_skew'), { timeoutMs: 10_000, what: 'a clock_skew finding in /summary' });
+    const finding = await waitFor(async () => (await summary()).findings.find((f: { kind: string }) => f.kind === 'clock_skew'), {
+      timeoutMs: 10_000,
+      what: 'a clock_skew finding in /summary',
+    });
     expect(finding).toMatchObject({ node: 'piha' });
     expect(finding.message).toMatch(new RegExp(`^piha: its clock is [45] h \\d+ min ${way} the hub's`));
     const overview = await (await hub.api('/', { token: hub.auth.viewerToken })).text();
@@ -76,7 +100,10 @@ describe.each([
   it("dates a container's stop in the hub's time, not hours off", async () => {
     const stoppedAt = Date.now();
     await docker.getContainer(containerName).stop({ t: 0 });
-    const svc = await waitFor(async () => ((await worldService())?.status === 'unhealthy' ? await worldService() : null), { timeoutMs: 30_000, what: 'piha/zigbee2mqtt unhealthy' });
+    const svc = await waitFor(async () => ((await worldService())?.status === 'unhealthy' ? await worldService() : null), {
+      timeoutMs: 30_000,
+      what: 'piha/zigbee2mqtt unhealthy',
+    });
     const since = Date.parse(svc.since);
     expect(since).toBeGreaterThanOrEqual(stoppedAt - 1000);
     expect(since).toBeLessThanOrEqual(Date.now());
@@ -105,7 +132,11 @@ describe.each([
     await agent.stop();
     agent = await startAgent(`clock-skew-${slug}-agent-fixed`, {});
     // The windows from before the fix age out after CLOCK_WINDOWS windows (15 s each) with events.
-    await waitFor(async () => !(await summary()).findings.some((f: { kind: string }) => f.kind === 'clock_skew'), { timeoutMs: 100_000, intervalMs: 1000, what: 'the clock_skew finding gone' });
+    await waitFor(async () => !(await summary()).findings.some((f: { kind: string }) => f.kind === 'clock_skew'), {
+      timeoutMs: 100_000,
+      intervalMs: 1000,
+      what: 'the clock_skew finding gone',
+    });
     const node = (await summary()).nodes.find((n: { node: string }) => n.node === 'piha');
     expect(Math.abs(node.clocks.piha.offsetMs)).toBeLessThan(SLACK_MS);
   }, 120_000);

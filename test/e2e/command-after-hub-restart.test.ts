@@ -55,16 +55,31 @@ describe('commands and retained state across a hub restart with the embedded bro
   /** Shuts the relay and waits until the hub has folded the agent's will: the agent is away. */
   const cutAgent = async () => {
     await gate.cut();
-    await waitFor(async () => (await readJson(path.join(root, 'world/nodes.json')))?.nodes?.piha?.online === false, { timeoutMs: 15_000, what: 'piha offline' });
+    await waitFor(async () => (await readJson(path.join(root, 'world/nodes.json')))?.nodes?.piha?.online === false, {
+      timeoutMs: 15_000,
+      what: 'piha offline',
+    });
   };
   const newPending = async () => {
     const now = new Date().toISOString();
-    expect(await store.create(pendingAction(actionId, { service: 'app', createdAt: now, updatedAt: now, audit: [{ at: now, state: 'pending', by: 'supervisor', via: 'supervisor' }] }))).toBe('created');
+    expect(
+      await store.create(
+        pendingAction(actionId, {
+          service: 'app',
+          createdAt: now,
+          updatedAt: now,
+          audit: [{ at: now, state: 'pending', by: 'supervisor', via: 'supervisor' }],
+        }),
+      ),
+    ).toBe('created');
   };
   const approveOverHttp = async () => {
     const res = await fetch(`${hub.httpUrl}/api/actions/${actionId}/approve`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${(await readJson(path.join(root, 'auth/initial-credentials.json'))).operatorToken}`, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${(await readJson(path.join(root, 'auth/initial-credentials.json'))).operatorToken}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ by: 'e2e-operator' }),
     });
     expect(res.status).toBe(200);
@@ -94,12 +109,7 @@ describe('commands and retained state across a hub restart with the embedded bro
     await (await docker.createContainer({ name: containerName, Image: image, Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } })).start();
     // A maintenance window: the supervisor neither proposes nor cancels; the test writes its own actions.
     await writeHosts(hostsDir, {
-      piha: [
-        ...maintenanceHost('piha'),
-        '  app:',
-        `    containers: [${containerName}]`,
-        '',
-      ].join('\n'),
+      piha: [...maintenanceHost('piha'), '  app:', `    containers: [${containerName}]`, ''].join('\n'),
     });
     await provisionMqtt(root, ['e2e-inspector'], 'inspector');
     await startHub();
@@ -111,14 +121,20 @@ describe('commands and retained state across a hub restart with the embedded bro
       env: { ...(await agentMqttEnv(root, 'piha')), LOG_LEVEL: 'info', HOMELAB_RESTART_STOP_TIMEOUT_SEC: '1' },
     });
     await waitFor(nodeOnline, { timeoutMs: 30_000, what: 'piha online' });
-    await waitFor(async () => (await readJson(path.join(root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', { timeoutMs: 30_000, what: 'piha/app healthy' });
+    await waitFor(async () => (await readJson(path.join(root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', {
+      timeoutMs: 30_000,
+      what: 'piha/app healthy',
+    });
   });
 
   afterAll(async () => {
     await agent?.stop();
     await gate?.cut();
     await hub?.proc.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -127,7 +143,12 @@ describe('commands and retained state across a hub restart with the embedded bro
     await kill9(hub.proc);
     await startHub();
     const world = (await readJson(path.join(root, 'world/services.json'))).services['piha/app'];
-    const client = mqtt.connect(`mqtt://127.0.0.1:${ports.mqtt}`, { clientId: `e2e-inspector`, username: 'e2e-inspector', password: testSecret('e2e-inspector'), reconnectPeriod: 0 });
+    const client = mqtt.connect(`mqtt://127.0.0.1:${ports.mqtt}`, {
+      clientId: `e2e-inspector`,
+      username: 'e2e-inspector',
+      password: testSecret('e2e-inspector'),
+      reconnectPeriod: 0,
+    });
     try {
       const retained = await new Promise<{ payload: unknown; retain: boolean }>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no retained service state within 5 s of the restart')), 5_000);
@@ -166,12 +187,19 @@ describe('commands and retained state across a hub restart with the embedded bro
       await kill9(hub.proc);
       await startHub();
       // The restart resend goes to a broker that has never seen the agent.
-      await waitFor(async () => (await stateOf())?.audit.some((e) => e.note?.endsWith('after hub restart')), { timeoutMs: 20_000, intervalMs: 50, what: 're-sent after the restart' });
+      await waitFor(async () => (await stateOf())?.audit.some((e) => e.note?.endsWith('after hub restart')), {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        what: 're-sent after the restart',
+      });
     } else {
       // Approved just before the stop: the next hub claims and sends it before the agent is back.
       await hub.proc.stop();
       const now = new Date().toISOString();
-      await store.transition(actionId, 'pending', 'approved', (a) => ({ ...a, audit: [...a.audit, { at: now, state: 'approved', by: 'e2e-operator', via: 'api' }] }));
+      await store.transition(actionId, 'pending', 'approved', (a) => ({
+        ...a,
+        audit: [...a.audit, { at: now, state: 'approved', by: 'e2e-operator', via: 'api' }],
+      }));
       await startHub();
       await waitFor(sentToAgent, { timeoutMs: 20_000, intervalMs: 50, what: 'running with its command sent' });
     }

@@ -9,7 +9,6 @@ import { pendingAction } from '@homelab/action-store/testing';
 import { composeOn, maintenanceHost } from '../support/docker-events';
 import { startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
-
 /**
  * Two services of one compose project redeployed at the same time, on the real
  * engine with real docker-compose v1: the agent runs the project's compose
@@ -55,12 +54,26 @@ describe('redeploys of one compose project on the real engine', () => {
     await fs.writeFile(composeFile, `version: "2.4"\nservices:\n${svc('one')}${svc('two', '    depends_on: [one]\n')}`);
     await compose('up', '-d');
     const lines = maintenanceHost('piha');
-    for (const s of SERVICES) lines.push(`  ${s}:`, `    containers: [${container(s)}]`, '    compose:', `      file: ${composeFile}`, `      project: ${project}`);
+    for (const s of SERVICES)
+      lines.push(`  ${s}:`, `    containers: [${container(s)}]`, '    compose:', `      file: ${composeFile}`, `      project: ${project}`);
     await writeHosts(hostsDir, { piha: `${lines.join('\n')}\n` });
     store = new FsActionStore({ root });
     await store.init();
-    hub = await startHubProcess({ root, hostsDir, name: 'compose-serial-hub', env: { HOMELAB_COMMAND_TIMEOUT_MS: '90000', HOMELAB_EXECUTOR_INTERVAL_MS: '200' } });
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: hub.mqttUrl, dockerSocket: socket, stateDir: path.join(tmp.path, 'agent-piha'), name: 'compose-serial-agent', hubRoot: root, stackRoots: [path.dirname(composeFile)] });
+    hub = await startHubProcess({
+      root,
+      hostsDir,
+      name: 'compose-serial-hub',
+      env: { HOMELAB_COMMAND_TIMEOUT_MS: '90000', HOMELAB_EXECUTOR_INTERVAL_MS: '200' },
+    });
+    agent = await startAgentProcess({
+      node: 'piha',
+      mqttUrl: hub.mqttUrl,
+      dockerSocket: socket,
+      stateDir: path.join(tmp.path, 'agent-piha'),
+      name: 'compose-serial-agent',
+      hubRoot: root,
+      stackRoots: [path.dirname(composeFile)],
+    });
     // The agent has the desired state (with the compose settings) once the world shows both services.
     await waitFor(
       async () => {
@@ -84,7 +97,9 @@ describe('redeploys of one compose project on the real engine', () => {
       const before = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await idOf(s)] as const)));
       const now = new Date().toISOString();
       for (const s of SERVICES) {
-        expect(await store.create(pendingAction(`redeploy-piha-${s}`, { type: 'redeploy', risk: 'guarded', service: s, createdAt: now, updatedAt: now }))).toBe('created');
+        expect(await store.create(pendingAction(`redeploy-piha-${s}`, { type: 'redeploy', risk: 'guarded', service: s, createdAt: now, updatedAt: now }))).toBe(
+          'created',
+        );
       }
       const approvals = await Promise.all(
         SERVICES.map((s) => hub.api(`/api/actions/redeploy-piha-${s}/approve`, { method: 'POST', body: JSON.stringify({ by: 'e2e-serial' }) })),

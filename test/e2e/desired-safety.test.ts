@@ -8,7 +8,6 @@ import { pendingAction } from '@homelab/action-store/testing';
 import { composeOn, countContainerEvents, maintenanceHost } from '../support/docker-events';
 import { homelab, readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
-
 /**
  * Desired state that could hurt the node, on the real engine, docker-compose
  * v1, a real agent and hub: a compose file outside the agent's stack roots is
@@ -48,7 +47,10 @@ describe('desired state that could hurt the node', () => {
     // A working compose file, just not under the agent's stack roots.
     outsideFile = path.join(tmp.path, 'elsewhere', 'docker-compose.yml');
     await fs.mkdir(path.dirname(outsideFile), { recursive: true });
-    await fs.writeFile(outsideFile, `version: "2.4"\nservices:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    network_mode: none\n    stop_grace_period: 1s\n`);
+    await fs.writeFile(
+      outsideFile,
+      `version: "2.4"\nservices:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    network_mode: none\n    stop_grace_period: 1s\n`,
+    );
     await compose('up', '-d', 'app');
     await writeHosts(hostsDir, {
       piha: [
@@ -71,7 +73,14 @@ describe('desired state that could hurt the node', () => {
     await store.init();
     mosquitto = await startMosquitto();
     hub = await startHubProcess({ root, hostsDir, name: 'safe-hub', mqttUrl: mosquitto.url, env: { HOMELAB_EXECUTOR_INTERVAL_MS: '500' } });
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: socket, stateDir: path.join(tmp.path, 'agent-piha'), name: 'safe-agent', stackRoots: [stacks] });
+    agent = await startAgentProcess({
+      node: 'piha',
+      mqttUrl: mosquitto.url,
+      dockerSocket: socket,
+      stateDir: path.join(tmp.path, 'agent-piha'),
+      name: 'safe-agent',
+      stackRoots: [stacks],
+    });
     await waitFor(async () => (await readJson(path.join(root, 'world/services.json')))?.services?.['piha/app']?.status === 'healthy', {
       timeoutMs: 40_000,
       what: 'piha/app healthy in world',
@@ -111,7 +120,11 @@ describe('desired state that could hurt the node', () => {
   });
 
   it('refuses a services.yaml that is a symbolic link with a config problem, quoting nothing of the linked file', async () => {
-    const expected = { file: 'hosts/linked/services.yaml', path: '', message: 'the file is a symbolic link; links are not followed, put the real file in the hosts folder' };
+    const expected = {
+      file: 'hosts/linked/services.yaml',
+      path: '',
+      message: 'the file is a symbolic link; links are not followed, put the real file in the hosts folder',
+    };
     const summary = await waitFor(
       async () => {
         const r = await hub.api('/summary', { token: hub.auth.viewerToken });
@@ -128,4 +141,3 @@ describe('desired state that could hurt the node', () => {
     expect(validate.output()).not.toContain('api_token_hl_secret');
   });
 });
-

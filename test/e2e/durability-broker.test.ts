@@ -73,10 +73,13 @@ describe('Mosquitto killed with -9 twice during a 20,000-event burst', () => {
     const accepted = async () => (await healthz(hub!.httpUrl)).ingest.accepted;
     const crashes: number[] = [];
     for (const fraction of [0.2, 0.5]) {
-      const at = await waitFor(async () => {
-        const n = await accepted();
-        return n >= total * fraction ? n : null;
-      }, { timeoutMs: 120_000, intervalMs: 50, what: `${fraction * 100}% of the burst stored` });
+      const at = await waitFor(
+        async () => {
+          const n = await accepted();
+          return n >= total * fraction ? n : null;
+        },
+        { timeoutMs: 120_000, intervalMs: 50, what: `${fraction * 100}% of the burst stored` },
+      );
       crashes.push(at);
       const offline = () => hub!.proc.output().split('"msg":"mqtt link offline"').length - 1;
       const offlineBefore = offline();
@@ -90,7 +93,10 @@ describe('Mosquitto killed with -9 twice during a 20,000-event burst', () => {
     for (const a of agents) await a.waitForOutput(/^acked \d+$/m, 150_000);
     await Promise.all(agents.map((a) => a.stop()));
     const counters = (await healthz(hub.httpUrl)).ingest;
-    await waitOfflineLogged(root, nodes.map((n) => n.node));
+    await waitOfflineLogged(
+      root,
+      nodes.map((n) => n.node),
+    );
     await waitWorldFolded(root);
     await hub.proc.stop();
     const world = await readJson(path.join(root, 'world/services.json'));

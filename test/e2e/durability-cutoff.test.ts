@@ -94,7 +94,9 @@ describe('an agent cut off for a long stretch and restarted twice meanwhile', ()
     await waitWorldFolded(root);
     const counters = (await healthz(hub.httpUrl)).ingest;
     await hub.proc.stop();
-    console.log(`offline ${offlineMs} ms; stored before the cut ${storedBeforeCut}; outbox when the hub came back ${JSON.stringify(spooled)}; ingest after ${JSON.stringify(counters)}`);
+    console.log(
+      `offline ${offlineMs} ms; stored before the cut ${storedBeforeCut}; outbox when the hub came back ${JSON.stringify(spooled)}; ingest after ${JSON.stringify(counters)}`,
+    );
 
     const a = await accountStream(root, node, stateDir, events);
     console.log(describeAccount(a));

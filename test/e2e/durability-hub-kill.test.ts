@@ -102,7 +102,10 @@ describe('hub killed with -9 in the middle of a 20,000-event burst (embedded bro
     // Stop the agents first (their offline status is logged too), then let the observer catch up.
     await Promise.all(agents.map((a) => a.stop()));
     const after = (await healthz(hub.httpUrl)).ingest;
-    await waitOfflineLogged(root, nodes.map((n) => n.node));
+    await waitOfflineLogged(
+      root,
+      nodes.map((n) => n.node),
+    );
     await waitWorldFolded(root);
     await hub.proc.stop();
     const world = await readJson(path.join(root, 'world/services.json'));

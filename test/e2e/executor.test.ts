@@ -10,7 +10,6 @@ import { pendingAction } from '@homelab/action-store/testing';
 import { composeOn, countContainerEvents, maintenanceHost } from '../support/docker-events';
 import { readJson, startAgentProcess, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
-
 /**
  * Actions (docs/actions.md, "Types") on the real engine and real docker-compose v1: redeploy and
  * disk_cleanup end to end, duplicate delivery, kill -9 of the hub and of the
@@ -72,7 +71,9 @@ describe('executor and agent commands on the real engine', () => {
     });
   const newRedeploy = async () => {
     const now = new Date().toISOString();
-    expect(await store.create(pendingAction(redeployId, { type: 'redeploy', risk: 'guarded', service: 'app', createdAt: now, updatedAt: now }))).toBe('created');
+    expect(await store.create(pendingAction(redeployId, { type: 'redeploy', risk: 'guarded', service: 'app', createdAt: now, updatedAt: now }))).toBe(
+      'created',
+    );
   };
 
   beforeAll(async () => {
@@ -128,8 +129,15 @@ describe('executor and agent commands on the real engine', () => {
     await hub?.proc.stop();
     await mosquitto?.stop();
     if (composeFile) await compose('down', '-t', '0').catch(() => undefined);
-    for (const name of [junk, keep, idle]) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
-    await docker.getVolume(spareVolume).remove().catch(() => undefined);
+    for (const name of [junk, keep, idle])
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
+    await docker
+      .getVolume(spareVolume)
+      .remove()
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -209,7 +217,16 @@ describe('executor and agent commands on the real engine', () => {
     // compose (a child the kill did not reach) may have finished the recreate; nothing ran it a second time.
     await new Promise((r) => setTimeout(r, 3000));
     expect(await creates()).toBeLessThanOrEqual(4);
-    await waitFor(async () => (await docker.getContainer(appContainer).inspect().catch(() => null))?.State.Running === true, { timeoutMs: 20_000, what: 'app running' });
+    await waitFor(
+      async () =>
+        (
+          await docker
+            .getContainer(appContainer)
+            .inspect()
+            .catch(() => null)
+        )?.State.Running === true,
+      { timeoutMs: 20_000, what: 'app running' },
+    );
   });
 
   it.each([
@@ -238,10 +255,13 @@ describe('executor and agent commands on the real engine', () => {
     });
     await store.create(cleanup);
     // First the preview on the pending action: a dry run that removes nothing.
-    const previewed = await waitFor(async () => {
-      const a = await store.get('disk-cleanup-piha');
-      return a?.state === 'pending' && a.preview ? a : undefined;
-    }, { timeoutMs: 30_000, what: 'a disk cleanup preview on the pending action' });
+    const previewed = await waitFor(
+      async () => {
+        const a = await store.get('disk-cleanup-piha');
+        return a?.state === 'pending' && a.preview ? a : undefined;
+      },
+      { timeoutMs: 30_000, what: 'a disk cleanup preview on the pending action' },
+    );
     const wouldRemove = previewed.preview!.removed.filter((r) => r.kind === 'container').map((r) => r.name);
     expect(wouldRemove).toContain(junk);
     expect(wouldRemove).not.toContain(keep);
@@ -289,4 +309,3 @@ describe('executor and agent commands on the real engine', () => {
     await expect(docker.getVolume(spareVolume).inspect()).rejects.toThrow();
   });
 });
-

@@ -44,7 +44,8 @@ services:
   const watchActions = async (root: string) => {
     while (watching) {
       for (const state of ACTION_STATES) {
-        for (const name of await fs.readdir(path.join(root, 'actions', state)).catch(() => [] as string[])) if (name.endsWith('.json')) seen.add(`${state}/${name}`);
+        for (const name of await fs.readdir(path.join(root, 'actions', state)).catch(() => [] as string[]))
+          if (name.endsWith('.json')) seen.add(`${state}/${name}`);
       }
       await sleep(20);
     }
@@ -87,13 +88,20 @@ services:
     await watcher;
     await agent?.stop();
     await hub?.proc.stop();
-    for (const name of ALL) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    for (const name of ALL)
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
     await tmp?.cleanup();
   });
 
   it('shows the healthy services healthy and the one in its start period starting, and proposes nothing', async () => {
     const before = { steady: await started(steady), warming: await started(warming) };
-    await waitFor(async () => (await status('steady')) === 'healthy' && (await status('victim')) === 'healthy', { timeoutMs: 40_000, what: 'steady and victim healthy' });
+    await waitFor(async () => (await status('steady')) === 'healthy' && (await status('victim')) === 'healthy', {
+      timeoutMs: 40_000,
+      what: 'steady and victim healthy',
+    });
     // A few supervisor cycles (1 s each) on the settled world.
     await sleep(3500);
     expect([...seen]).toEqual([]);

@@ -34,18 +34,33 @@ describe('actions of the longest node and service names', () => {
     expect(SERVICE).toHaveLength(63);
     expect(ACTION).toHaveLength(145);
     tmp = await makeTempDir('hl-e2e-long-');
-    const container = await docker.createContainer({ name: containerName, Image: inject('busyboxImage'), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } });
+    const container = await docker.createContainer({
+      name: containerName,
+      Image: inject('busyboxImage'),
+      Cmd: ['sleep', '3600'],
+      HostConfig: { NetworkMode: 'none' },
+    });
     await container.start();
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { [NODE]: `node: ${NODE}\nservices:\n  ${SERVICE}:\n    containers: [${containerName}]\n` });
     hub = await startHubProcess({ root: path.join(tmp.path, 'root'), hostsDir, name: 'long-ids-hub' });
-    agent = await startAgentProcess({ node: NODE, mqttUrl: hub.mqttUrl, dockerSocket: inject('dockerSocket'), stateDir: path.join(tmp.path, 'agent'), name: 'long-ids-agent', hubRoot: hub.root });
+    agent = await startAgentProcess({
+      node: NODE,
+      mqttUrl: hub.mqttUrl,
+      dockerSocket: inject('dockerSocket'),
+      stateDir: path.join(tmp.path, 'agent'),
+      name: 'long-ids-agent',
+      hubRoot: hub.root,
+    });
   });
 
   afterAll(async () => {
     await agent?.stop();
     await hub?.proc.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -75,7 +90,10 @@ describe('actions of the longest node and service names', () => {
     expect(approved.code, approved.out).toBe(0);
     expect(approved.out).toContain(`${ACTION}: approved`);
     const file = path.join(hub.root, 'actions/completed', `${ACTION}.json`);
-    const done = await waitFor(async () => ((await readJson(file))?.state === 'completed' ? readJson(file) : null), { timeoutMs: 60_000, what: `actions/completed/${ACTION}.json` });
+    const done = await waitFor(async () => ((await readJson(file))?.state === 'completed' ? readJson(file) : null), {
+      timeoutMs: 60_000,
+      what: `actions/completed/${ACTION}.json`,
+    });
     expect(done.result).toMatchObject({ actionId: ACTION, node: NODE, status: 'completed' });
     expect(done.audit.map((a: { state: string }) => a.state)).toEqual(['pending', 'approved', 'running', 'completed']);
     expect((await docker.getContainer(containerName).inspect()).State.Running).toBe(true);

@@ -4,7 +4,17 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@homelab/contracts';
 import { makeTempDir, sleep, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
-import { healthz, readWorldBytes, rssBytes, startFaultHub, startLoadAgent, waitOfflineLogged, waitWorldFolded, type FaultHub, type IngestCounters } from '../support/fault';
+import {
+  healthz,
+  readWorldBytes,
+  rssBytes,
+  startFaultHub,
+  startLoadAgent,
+  waitOfflineLogged,
+  waitWorldFolded,
+  type FaultHub,
+  type IngestCounters,
+} from '../support/fault';
 import {
   brokerRefusedCases,
   ingestCases,
@@ -83,7 +93,15 @@ async function snapshot(root: string): Promise<Record<string, string>> {
 
 /** Seeds a world (a real agent's events plus its offline status) so "untouched" means something. */
 async function seed(tmp: string, hub: FaultHub, root: string, name: string): Promise<void> {
-  const agent = await startLoadAgent({ node: 'seed-node', mqttUrl: hub.mqttUrl, stateDir: path.join(tmp, 'agent-seed'), events: 200, services: 10, name, hubRoot: root });
+  const agent = await startLoadAgent({
+    node: 'seed-node',
+    mqttUrl: hub.mqttUrl,
+    stateDir: path.join(tmp, 'agent-seed'),
+    events: 200,
+    services: 10,
+    name,
+    hubRoot: root,
+  });
   await agent.waitForOutput(/^acked \d+$/m, 60_000);
   await agent.stop();
   await waitOfflineLogged(root, ['seed-node']);
@@ -165,11 +183,19 @@ describe('10,000 malformed, oversized and wrong-topic payloads on the embedded b
     for (const r of REASONS) expect(d.rejected[r] ?? 0, r).toBe(want[r] ?? 0);
     expect(d.rejected.write_failed).toBe(0);
     expect(rejectedTotal(d)).toBe(toIngest.length);
-    expect({ accepted: d.accepted, duplicates: d.duplicates, statuses: d.statuses, results: d.results }).toEqual({ accepted: 0, duplicates: 0, statuses: 0, results: 0 });
+    expect({ accepted: d.accepted, duplicates: d.duplicates, statuses: d.statuses, results: d.results }).toEqual({
+      accepted: 0,
+      duplicates: 0,
+      statuses: 0,
+      results: 0,
+    });
 
     // Every refusal: the sender was disconnected and the hub log names it.
     expect(disconnected.length).toBe(refused.length);
-    const logLines = (await fs.readFile(path.join(ARTIFACTS, `${hubName}.log`), 'utf8')).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const logLines = (await fs.readFile(path.join(ARTIFACTS, `${hubName}.log`), 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     const refusals = (msg: string) => logLines.filter((l) => l.msg === msg && String(l.clientId).startsWith('fuzz-r-')).length;
     const wantRefused = countBy(refused);
     expect(refusals('publish refused by ACL')).toBe(wantRefused.refused_acl);
@@ -197,7 +223,9 @@ describe('10,000 malformed, oversized and wrong-topic payloads on the embedded b
       what: 'second round counted',
     });
     const rssAgain = await rssBytes(hub.proc.pid);
-    console.log(`hub RSS ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(rssAfter / 2 ** 20)} MiB after round 1, ${Math.round(rssAgain / 2 ** 20)} MiB after round 2`);
+    console.log(
+      `hub RSS ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(rssAfter / 2 ** 20)} MiB after round 1, ${Math.round(rssAgain / 2 ** 20)} MiB after round 2`,
+    );
     expect(rssAgain - rssAfter).toBeLessThan(96 * 2 ** 20);
     expect(delta((await healthz(hub.httpUrl)).ingest, countersBefore).accepted).toBe(0);
   });
@@ -249,14 +277,43 @@ describe('malformed payloads through Mosquitto (hub --mqtt-url, no broker ACL)',
     const before = await snapshot(root);
     const countersBefore = (await healthz(hub.httpUrl)).ingest;
     const oversize: FuzzCase[] = [MAX_PAYLOAD + 1, 300 * 1024, 1024 * 1024, 2 * 1024 * 1024].flatMap((size) =>
-      Array.from({ length: 3 }, () => ({ label: `oversize ${size}`, topic: `homelab/v1/nodes/${NODE}/events`, payload: Buffer.alloc(size, 0x7b), expect: 'too_large' as const })),
+      Array.from({ length: 3 }, () => ({
+        label: `oversize ${size}`,
+        topic: `homelab/v1/nodes/${NODE}/events`,
+        payload: Buffer.alloc(size, 0x7b),
+        expect: 'too_large' as const,
+      })),
     );
     // Without broker ACLs a node can publish on another node's topics: a payload naming the publisher
     // on another node's topic is refused by the hub's own check (payload node = topic node).
     const spoofed: FuzzCase[] = [
-      ...Array.from({ length: 80 }, (_, i) => ({ label: 'own event on another node’s topic', topic: topics.events(OTHER), payload: Buffer.from(JSON.stringify(validEvent(NODE, 3_000_000 + i))), expect: 'node_mismatch' as const })),
-      ...Array.from({ length: 10 }, (_, i) => ({ label: 'own status on another node’s topic', topic: topics.status(OTHER), payload: Buffer.from(JSON.stringify({ node: NODE, state: 'offline', session: i })), expect: 'node_mismatch' as const })),
-      ...Array.from({ length: 10 }, () => ({ label: 'own result on another node’s topic', topic: topics.results(OTHER), payload: Buffer.from(JSON.stringify({ actionId: 'container-restart-a-b', node: NODE, status: 'completed', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T03:04:05.000Z', output: '' })), expect: 'node_mismatch' as const })),
+      ...Array.from({ length: 80 }, (_, i) => ({
+        label: 'own event on another node’s topic',
+        topic: topics.events(OTHER),
+        payload: Buffer.from(JSON.stringify(validEvent(NODE, 3_000_000 + i))),
+        expect: 'node_mismatch' as const,
+      })),
+      ...Array.from({ length: 10 }, (_, i) => ({
+        label: 'own status on another node’s topic',
+        topic: topics.status(OTHER),
+        payload: Buffer.from(JSON.stringify({ node: NODE, state: 'offline', session: i })),
+        expect: 'node_mismatch' as const,
+      })),
+      ...Array.from({ length: 10 }, () => ({
+        label: 'own result on another node’s topic',
+        topic: topics.results(OTHER),
+        payload: Buffer.from(
+          JSON.stringify({
+            actionId: 'container-restart-a-b',
+            node: NODE,
+            status: 'completed',
+            startedAt: '2026-01-02T03:04:05.000Z',
+            finishedAt: '2026-01-02T03:04:05.000Z',
+            output: '',
+          }),
+        ),
+        expect: 'node_mismatch' as const,
+      })),
     ];
     const cases = [...oversize, ...unknownTopicCases(100), ...spoofed, ...ingestCases(NODE, OTHER, 1_000, 9)];
 

@@ -58,24 +58,76 @@ function garbageCases(seed: number): GarbageCase[] {
     () => ({ label: 'random bytes after connect', authenticated: true, bytes: bytes(1 + int(500)) }),
     () => ({ label: 'framed, random type and body, before connect', authenticated: false, bytes: frame(int(256), bytes(int(300))) }),
     () => ({ label: 'framed, random type and body, after connect', authenticated: true, bytes: frame(int(256), bytes(int(300))) }),
-    () => ({ label: 'connect with a wrong protocol name', authenticated: false, bytes: frame(0x10, Buffer.concat([str('MQTX'), Buffer.from([4, 2, 0, 30]), str('x')])) }),
-    () => ({ label: 'connect with protocol level 99', authenticated: false, bytes: frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([99, 2, 0, 30]), str('x')])) }),
-    () => ({ label: 'connect claiming a username it does not carry', authenticated: false, bytes: frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str(NODE)])) }),
-    () => ({ label: 'connect with a length past the packet', authenticated: false, bytes: frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 2, 0, 30, 0xff, 0xff]), bytes(10)])) }),
+    () => ({
+      label: 'connect with a wrong protocol name',
+      authenticated: false,
+      bytes: frame(0x10, Buffer.concat([str('MQTX'), Buffer.from([4, 2, 0, 30]), str('x')])),
+    }),
+    () => ({
+      label: 'connect with protocol level 99',
+      authenticated: false,
+      bytes: frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([99, 2, 0, 30]), str('x')])),
+    }),
+    () => ({
+      label: 'connect claiming a username it does not carry',
+      authenticated: false,
+      bytes: frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30]), str(NODE)])),
+    }),
+    () => ({
+      label: 'connect with a length past the packet',
+      authenticated: false,
+      bytes: frame(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 2, 0, 30, 0xff, 0xff]), bytes(10)])),
+    }),
     () => ({ label: 'second connect', authenticated: true, bytes: connectPacket(NODE, NODE, testSecret(NODE)) }),
-    () => ({ label: 'publish with a topic length past the packet', authenticated: true, bytes: frame(0x30, Buffer.concat([Buffer.from([0xff, 0xff]), bytes(20)])) }),
-    () => ({ label: 'publish with an invalid UTF-8 topic', authenticated: true, bytes: frame(0x30, Buffer.concat([str(Buffer.from([0x68, 0xc3, 0x28, 0xff])), Buffer.from('{}')])) }),
-    () => ({ label: 'publish with a wildcard topic', authenticated: true, bytes: frame(0x32, Buffer.concat([str(`homelab/v1/nodes/${NODE}/#`), Buffer.from([0, 1]), Buffer.from('{}')])) }),
-    () => ({ label: 'publish with QoS 3', authenticated: true, bytes: frame(0x36, Buffer.concat([str(topics.events(NODE)), Buffer.from([0, 1]), Buffer.from('{}')])) }),
-    () => ({ label: 'publish with a NUL in the topic', authenticated: true, bytes: frame(0x30, Buffer.concat([str(`homelab/v1/nodes/${NODE}\0/events`), Buffer.from('{}')])) }),
-    () => ({ label: 'publish of garbage on the node’s own topic', authenticated: true, bytes: frame(0x30, Buffer.concat([str(topics.events(NODE)), bytes(int(200))])) }),
+    () => ({
+      label: 'publish with a topic length past the packet',
+      authenticated: true,
+      bytes: frame(0x30, Buffer.concat([Buffer.from([0xff, 0xff]), bytes(20)])),
+    }),
+    () => ({
+      label: 'publish with an invalid UTF-8 topic',
+      authenticated: true,
+      bytes: frame(0x30, Buffer.concat([str(Buffer.from([0x68, 0xc3, 0x28, 0xff])), Buffer.from('{}')])),
+    }),
+    () => ({
+      label: 'publish with a wildcard topic',
+      authenticated: true,
+      bytes: frame(0x32, Buffer.concat([str(`homelab/v1/nodes/${NODE}/#`), Buffer.from([0, 1]), Buffer.from('{}')])),
+    }),
+    () => ({
+      label: 'publish with QoS 3',
+      authenticated: true,
+      bytes: frame(0x36, Buffer.concat([str(topics.events(NODE)), Buffer.from([0, 1]), Buffer.from('{}')])),
+    }),
+    () => ({
+      label: 'publish with a NUL in the topic',
+      authenticated: true,
+      bytes: frame(0x30, Buffer.concat([str(`homelab/v1/nodes/${NODE}\0/events`), Buffer.from('{}')])),
+    }),
+    () => ({
+      label: 'publish of garbage on the node’s own topic',
+      authenticated: true,
+      bytes: frame(0x30, Buffer.concat([str(topics.events(NODE)), bytes(int(200))])),
+    }),
     () => ({ label: 'subscribe with garbage filters', authenticated: true, bytes: frame(0x82, Buffer.concat([Buffer.from([0, 7]), bytes(int(100))])) }),
     () => ({ label: 'subscribe without a filter', authenticated: true, bytes: frame(0x82, Buffer.from([0, 7])) }),
     () => ({ label: 'length field of five bytes', authenticated: true, bytes: Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]) }),
-    () => ({ label: 'header announcing a 200 MB publish', authenticated: true, bytes: Buffer.concat([Buffer.from([0x30]), varint(200 * 1024 * 1024), bytes(500)]) }),
-    () => ({ label: 'puback/pubrel for ids never sent', authenticated: true, bytes: Buffer.concat([frame(0x40, Buffer.from([int(256), int(256)])), frame(0x62, Buffer.from([int(256), int(256)]))]) }),
+    () => ({
+      label: 'header announcing a 200 MB publish',
+      authenticated: true,
+      bytes: Buffer.concat([Buffer.from([0x30]), varint(200 * 1024 * 1024), bytes(500)]),
+    }),
+    () => ({
+      label: 'puback/pubrel for ids never sent',
+      authenticated: true,
+      bytes: Buffer.concat([frame(0x40, Buffer.from([int(256), int(256)])), frame(0x62, Buffer.from([int(256), int(256)]))]),
+    }),
     () => ({ label: 'reserved packet types 0 and 15', authenticated: true, bytes: Buffer.concat([frame(0x00, bytes(4)), frame(0xf0, bytes(4))]) }),
-    () => ({ label: 'publish before connect', authenticated: false, bytes: frame(0x30, Buffer.concat([str(topics.events(NODE)), Buffer.from(JSON.stringify(validEvent(NODE, 1)))])) }),
+    () => ({
+      label: 'publish before connect',
+      authenticated: false,
+      bytes: frame(0x30, Buffer.concat([str(topics.events(NODE)), Buffer.from(JSON.stringify(validEvent(NODE, 1)))])),
+    }),
   ];
   return Array.from({ length: COUNT }, (_, i) => makers[i % makers.length]!());
 }
@@ -159,7 +211,10 @@ describe('1,000 malformed MQTT packets on the embedded broker', () => {
     // And the broker still works for a node with its credentials.
     const client = await mqtt.connectAsync(hub.mqttUrl, { clientId: NODE, username: NODE, password: testSecret(NODE), reconnectPeriod: 0 });
     await client.publishAsync(topics.events(NODE), JSON.stringify(validEvent(NODE, 1)), { qos: 1 });
-    await waitFor(async () => (await healthz(hub.httpUrl)).ingest.accepted > countersBefore.accepted, { timeoutMs: 10_000, what: 'a valid event stored after the garbage' });
+    await waitFor(async () => (await healthz(hub.httpUrl)).ingest.accepted > countersBefore.accepted, {
+      timeoutMs: 10_000,
+      what: 'a valid event stored after the garbage',
+    });
     await client.endAsync();
   });
 });

@@ -55,7 +55,11 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
     return c;
   };
   const asNode = (node: string, clientId = node) => connect({ clientId, username: node, password: secrets[node]! });
-  const refused = (opts: IClientOptions) => connect(opts).then(() => false, () => true);
+  const refused = (opts: IClientOptions) =>
+    connect(opts).then(
+      () => false,
+      () => true,
+    );
   /** Publishes and waits long enough for any delivery; a dropped connection counts as refused too. */
   const tryPublish = async (c: MqttClient, topic: string, payload: string) => {
     c.publish(topic, payload, { qos: 1 }, () => undefined);
@@ -72,7 +76,12 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
     expect(add.code).toBe(0);
     secrets.piha = add.out.split('\n').find((l) => /^[A-Za-z0-9_-]{32}$/.test(l))!;
     expect(secrets.piha).toBeDefined();
-    for (const [name, role] of [[VICTIM, 'node'], ['ops', 'inspector'], ['watch', 'inspector'], ['homelab-hub', 'hub']] as const) {
+    for (const [name, role] of [
+      [VICTIM, 'node'],
+      ['ops', 'inspector'],
+      ['watch', 'inspector'],
+      ['homelab-hub', 'hub'],
+    ] as const) {
       const file = path.join(tmp.path, `${name}.secret`);
       expect((await run(['nodes', 'add', name, '--role', role, '--root', root, '--secret-file', file], `sec-${kind}-nodes-add-${name}`)).code).toBe(0);
       secrets[name] = (await fs.readFile(file, 'utf8')).trim();
@@ -82,7 +91,10 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
       const out = path.join(tmp.path, 'mosquitto');
       expect((await run(['broker-config', '--root', root, '--out', out], `sec-${kind}-broker-config`)).code).toBe(0);
       // The generated conf as is, minus its listener (testkit's goes on a free loopback port).
-      const conf = (await fs.readFile(path.join(out, 'mosquitto.conf'), 'utf8')).split('\n').filter((l) => !l.startsWith('listener')).join('\n');
+      const conf = (await fs.readFile(path.join(out, 'mosquitto.conf'), 'utf8'))
+        .split('\n')
+        .filter((l) => !l.startsWith('listener'))
+        .join('\n');
       mosquitto = await startMosquitto({ extraConfig: conf });
       const hubSecret = path.join(tmp.path, 'homelab-hub.secret');
       // The hub on the external broker uses its own identity, from a file.
@@ -119,9 +131,24 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
   it('refuses node A publishing as node B: nobody sees it and the hub stores nothing for B', async () => {
     const before = seen.length;
     const payloads = {
-      events: JSON.stringify({ id: `${VICTIM}-1`, node: VICTIM, seq: 1, ts: new Date().toISOString(), type: 'service_unhealthy', service: 'homeassistant', data: { reason: 'probe_failed' } }),
+      events: JSON.stringify({
+        id: `${VICTIM}-1`,
+        node: VICTIM,
+        seq: 1,
+        ts: new Date().toISOString(),
+        type: 'service_unhealthy',
+        service: 'homeassistant',
+        data: { reason: 'probe_failed' },
+      }),
       status: JSON.stringify({ node: VICTIM, state: 'offline', session: 99, ts: new Date().toISOString(), version: 'x' }),
-      results: JSON.stringify({ actionId: `container-restart-${VICTIM}-homeassistant`, node: VICTIM, status: 'completed', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), output: '' }),
+      results: JSON.stringify({
+        actionId: `container-restart-${VICTIM}-homeassistant`,
+        node: VICTIM,
+        status: 'completed',
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        output: '',
+      }),
     };
     await watcherSees('"control: as itself"');
     for (const [channel, payload] of Object.entries(payloads)) {
@@ -135,7 +162,15 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
 
   it('refuses a node commanding itself or another node, and an inspector publishing anything', async () => {
     const before = seen.length;
-    const cmd = (node: string) => JSON.stringify({ actionId: `container-restart-${node}-x`, node, type: 'container_restart', service: 'x', issuedAt: new Date().toISOString(), deadline: new Date(Date.now() + 60_000).toISOString() });
+    const cmd = (node: string) =>
+      JSON.stringify({
+        actionId: `container-restart-${node}-x`,
+        node,
+        type: 'container_restart',
+        service: 'x',
+        issuedAt: new Date().toISOString(),
+        deadline: new Date(Date.now() + 60_000).toISOString(),
+      });
     await tryPublish(await asNode('piha'), topics.commands('piha'), cmd('piha'));
     await tryPublish(await asNode('piha'), topics.commands(VICTIM), cmd(VICTIM));
     await tryPublish(await asNode('piha'), topics.desired(VICTIM), '{}');
@@ -198,7 +233,13 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT identities and ACL on th
     if (kind === 'mosquitto') {
       // Mosquitto cannot refuse the flag per topic; the hub clears such messages when it subscribes.
       await hub.proc.stop();
-      hub = await startHubProcess({ root, hostsDir, name: `sec-${kind}-hub-2`, mqttUrl: url, env: { HOMELAB_MQTT_PASSWORD_FILE: path.join(tmp.path, 'homelab-hub.secret') } });
+      hub = await startHubProcess({
+        root,
+        hostsDir,
+        name: `sec-${kind}-hub-2`,
+        mqttUrl: url,
+        env: { HOMELAB_MQTT_PASSWORD_FILE: path.join(tmp.path, 'homelab-hub.secret') },
+      });
       for (const t of [topics.events('piha'), topics.results('piha')]) {
         await waitFor(() => seen.includes(`${t} `), { timeoutMs: 20_000, what: `the hub clears the retained message on ${t}` });
       }

@@ -49,7 +49,10 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a network blip between 
     await gate?.cut();
     await hub?.proc.stop();
     await mosquitto?.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -70,10 +73,13 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a network blip between 
     await sleep(5_000);
     await gate.open();
     await waitFor(() => connects() > connected, { timeoutMs: 20_000, what: 'the agent reconnected' });
-    const node = await waitFor(async () => {
-      const n = await nodeState();
-      return n?.online === true ? n : null;
-    }, { timeoutMs: 15_000, what: 'piha online again in world/nodes.json' });
+    const node = await waitFor(
+      async () => {
+        const n = await nodeState();
+        return n?.online === true ? n : null;
+      },
+      { timeoutMs: 15_000, what: 'piha online again in world/nodes.json' },
+    );
     expect(node.session).toBe(before.session);
     // Both the will and the new birth are in the hub's stream, same session, later connection online.
     const statuses = (await readEvents(hub.root, '_hub')).map((r) => r.event).filter((e) => e.node === 'piha');

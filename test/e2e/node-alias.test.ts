@@ -38,11 +38,17 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a node known by an alia
       .map((l) => JSON.parse(l.slice(topic.length + 1)));
   const topic = (node: string, channel: string) => `homelab/v1/nodes/${node}/${channel}`;
   const worldService = async () => (await readJson(path.join(hub.root, 'world/services.json')))?.services?.[`${CANONICAL}/zigbee2mqtt`];
-  const actions = async () => ((await (await hub.api('/api/actions')).json()) as { actions: { id: string; type: string; state: string; cancelReason?: string }[] }).actions;
+  const actions = async () =>
+    ((await (await hub.api('/api/actions')).json()) as { actions: { id: string; type: string; state: string; cancelReason?: string }[] }).actions;
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-e2e-alias-');
-    const container = await docker.createContainer({ name: containerName, Image: inject('busyboxImage'), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } });
+    const container = await docker.createContainer({
+      name: containerName,
+      Image: inject('busyboxImage'),
+      Cmd: ['sleep', '3600'],
+      HostConfig: { NetworkMode: 'none' },
+    });
     await container.start();
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { [CANONICAL]: `node: ${CANONICAL}\nservices:\n  zigbee2mqtt:\n    containers: [${containerName}]\n` });
@@ -57,9 +63,18 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a node known by an alia
       const gen = homelab(['broker-config', '--root', root, '--out', out], { name: 'alias-broker-config', env: { LOG_LEVEL: 'warn' } });
       expect(await gen.exited).toBe(0);
       // The generated conf as is, minus its listener (testkit's goes on a free loopback port).
-      const conf = (await fs.readFile(path.join(out, 'mosquitto.conf'), 'utf8')).split('\n').filter((l) => !l.startsWith('listener')).join('\n');
+      const conf = (await fs.readFile(path.join(out, 'mosquitto.conf'), 'utf8'))
+        .split('\n')
+        .filter((l) => !l.startsWith('listener'))
+        .join('\n');
       mosquitto = await startMosquitto({ extraConfig: conf });
-      hub = await startHubProcess({ root, hostsDir, name: `alias-${slug}-hub`, mqttUrl: mosquitto.url, env: { ...env, HOMELAB_MQTT_PASSWORD: testSecret('homelab-hub') } });
+      hub = await startHubProcess({
+        root,
+        hostsDir,
+        name: `alias-${slug}-hub`,
+        mqttUrl: mosquitto.url,
+        env: { ...env, HOMELAB_MQTT_PASSWORD: testSecret('homelab-hub') },
+      });
     } else {
       hub = await startHubProcess({ root, hostsDir, name: `alias-${slug}-hub`, env });
     }
@@ -67,7 +82,14 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a node known by an alia
     sub = spawnLogged('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-u', INSPECTOR, '-P', testSecret(INSPECTOR), '-v', '-t', 'homelab/#'], {
       logFile: path.join(ARTIFACTS, `alias-${slug}-mosquitto_sub.log`),
     });
-    agent = await startAgentProcess({ node: ALIAS, mqttUrl: hub.mqttUrl, dockerSocket: inject('dockerSocket'), stateDir: path.join(tmp.path, 'agent'), name: `alias-${slug}-agent`, hubRoot: root });
+    agent = await startAgentProcess({
+      node: ALIAS,
+      mqttUrl: hub.mqttUrl,
+      dockerSocket: inject('dockerSocket'),
+      stateDir: path.join(tmp.path, 'agent'),
+      name: `alias-${slug}-agent`,
+      hubRoot: root,
+    });
   });
 
   afterAll(async () => {
@@ -75,12 +97,18 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a node known by an alia
     await hub?.proc.stop();
     await sub?.stop();
     await mosquitto?.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
   it('shows the canonical node online with its service healthy: the alias agent got the desired state on its own topic', async () => {
-    await waitFor(async () => (await worldService())?.status === 'healthy', { timeoutMs: 30_000, what: `${CANONICAL}/zigbee2mqtt healthy in world/services.json` });
+    await waitFor(async () => (await worldService())?.status === 'healthy', {
+      timeoutMs: 30_000,
+      what: `${CANONICAL}/zigbee2mqtt healthy in world/services.json`,
+    });
     const nodes = (await readJson(path.join(hub.root, 'world/nodes.json'))).nodes;
     expect(nodes[CANONICAL].online).toBe(true);
     expect(Object.keys(nodes)).not.toContain(ALIAS);
@@ -99,7 +127,10 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a node known by an alia
 
   it('proposes a restart under the canonical name when the container stops', async () => {
     await docker.getContainer(containerName).stop({ t: 0 });
-    const pending = await waitFor(() => readJson(path.join(hub.root, 'actions/pending', `${actionId}.json`)), { timeoutMs: 30_000, what: `actions/pending/${actionId}.json` });
+    const pending = await waitFor(() => readJson(path.join(hub.root, 'actions/pending', `${actionId}.json`)), {
+      timeoutMs: 30_000,
+      what: `actions/pending/${actionId}.json`,
+    });
     expect(pending).toMatchObject({ id: actionId, type: 'container_restart', node: CANONICAL, service: 'zigbee2mqtt', state: 'pending' });
   });
 
@@ -107,13 +138,20 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('a node known by an alia
     const res = await hub.api(`/api/actions/${actionId}/approve`, { method: 'POST', body: JSON.stringify({ by: 'e2e-operator' }) });
     expect(res.status).toBe(200);
     const file = path.join(hub.root, 'actions/completed', `${actionId}.json`);
-    const completed = await waitFor(async () => ((await readJson(file))?.state === 'completed' ? readJson(file) : null), { timeoutMs: 30_000, what: `actions/completed/${actionId}.json` });
+    const completed = await waitFor(async () => ((await readJson(file))?.state === 'completed' ? readJson(file) : null), {
+      timeoutMs: 30_000,
+      what: `actions/completed/${actionId}.json`,
+    });
     expect(completed.result).toMatchObject({ actionId, node: CANONICAL, status: 'completed' });
     expect(completed.audit.map((a: { state: string }) => a.state)).toEqual(['pending', 'approved', 'running', 'completed']);
     expect((await docker.getContainer(containerName).inspect()).State.Running).toBe(true);
     // Command and result travelled on the agent's own topics, addressed to it.
     await waitFor(() => seen(topic(ALIAS, 'results')).some((r) => r.actionId === actionId), { timeoutMs: 10_000, what: 'result on the alias topic' });
-    expect(seen(topic(ALIAS, 'commands')).find((c) => c.actionId === actionId)).toMatchObject({ node: ALIAS, type: 'container_restart', service: 'zigbee2mqtt' });
+    expect(seen(topic(ALIAS, 'commands')).find((c) => c.actionId === actionId)).toMatchObject({
+      node: ALIAS,
+      type: 'container_restart',
+      service: 'zigbee2mqtt',
+    });
     expect(seen(topic(ALIAS, 'results')).find((r) => r.actionId === actionId)).toMatchObject({ node: ALIAS, status: 'completed' });
     expect(seen(topic(CANONICAL, 'commands'))).toEqual([]);
   });

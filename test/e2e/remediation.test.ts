@@ -60,7 +60,10 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     await hub?.proc.stop();
     await sub?.stop();
     await mosquitto?.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -96,10 +99,16 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     });
     expect(res.status).toBe(200);
     // The store renames into completed/ first and rewrites the content next: wait for both.
-    const completed = await waitFor(async () => ((await readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`)))?.state === 'completed' ? readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`)) : null), {
-      timeoutMs: 30_000,
-      what: `actions/completed/${actionId}.json`,
-    });
+    const completed = await waitFor(
+      async () =>
+        (await readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`)))?.state === 'completed'
+          ? readJson(path.join(hub.root, 'actions/completed', `${actionId}.json`))
+          : null,
+      {
+        timeoutMs: 30_000,
+        what: `actions/completed/${actionId}.json`,
+      },
+    );
     expect(completed.state).toBe('completed');
     expect(completed.result).toMatchObject({ actionId, node: 'piha', status: 'completed' });
     expect(completed.audit.map((a: { state: string }) => a.state)).toEqual(['pending', 'approved', 'running', 'completed']);
@@ -127,9 +136,15 @@ describe.each(['embedded aedes', 'mosquitto'] as const)('remediation spine with 
     await waitFor(() => out().includes('homelab/v1/nodes/piha/results'), { timeoutMs: 10_000, what: 'results line in mosquitto_sub' });
     const lines = out().split('\n');
     const payloadOf = (topic: string, pred: (p: any) => boolean) =>
-      lines.filter((l) => l.startsWith(`${topic} `)).map((l) => JSON.parse(l.slice(topic.length + 1))).find(pred);
+      lines
+        .filter((l) => l.startsWith(`${topic} `))
+        .map((l) => JSON.parse(l.slice(topic.length + 1)))
+        .find(pred);
     expect(payloadOf('homelab/v1/nodes/piha/status', (p) => p.state === 'online')).toMatchObject({ node: 'piha' });
-    expect(payloadOf('homelab/v1/nodes/piha/events', (p) => p.type === 'service_unhealthy')).toMatchObject({ service: 'zigbee2mqtt', data: { reason: 'containers_not_running' } });
+    expect(payloadOf('homelab/v1/nodes/piha/events', (p) => p.type === 'service_unhealthy')).toMatchObject({
+      service: 'zigbee2mqtt',
+      data: { reason: 'containers_not_running' },
+    });
     expect(payloadOf('homelab/v1/nodes/piha/commands', (p) => p.actionId === actionId)).toMatchObject({ type: 'container_restart', service: 'zigbee2mqtt' });
     expect(payloadOf('homelab/v1/nodes/piha/results', (p) => p.actionId === actionId)).toMatchObject({ status: 'completed' });
     expect(payloadOf('homelab/v1/nodes/piha/desired', (p) => p.node === 'piha')).toBeTruthy();

@@ -41,7 +41,8 @@ describe('node text in /summary of the real hub', () => {
   });
 
   it('shows a hostile detail and mount only escaped, inside the Markdown’s own sections', async () => {
-    const publish = (e: Record<string, unknown>) => client.publishAsync(topics.events(NODE), JSON.stringify({ id: `${NODE}-${e.seq}`, node: NODE, ts: TS, ...e }), { qos: 1 });
+    const publish = (e: Record<string, unknown>) =>
+      client.publishAsync(topics.events(NODE), JSON.stringify({ id: `${NODE}-${e.seq}`, node: NODE, ts: TS, ...e }), { qos: 1 });
     await publish({ seq: 1, type: 'service_unhealthy', service: 'app', data: { reason: 'container_unhealthy', detail: DETAIL, probe: '#probe\n## Problems' } });
     await publish({ seq: 2, type: 'disk_pressure', data: { mount: MOUNT, level: 'high', usedPercent: 97 } });
     await publish({ seq: 3, type: 'disk_pressure', data: { mount: '/mnt/y\n## Pending actions', level: 'high', usedPercent: 98 } });

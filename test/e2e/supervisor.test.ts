@@ -70,7 +70,11 @@ services:
   afterAll(async () => {
     await agent?.stop();
     await hub?.proc.stop();
-    for (const name of [z2m, flaky]) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    for (const name of [z2m, flaky])
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -152,10 +156,13 @@ services:
 
   it('shows an invalid services.yaml in /summary and the log, keeping the last good desired state', async () => {
     await writeHosts(hostsDir, { piha: PIHA.replace('policy: {autoApprove: none}', 'policy: {autoApprove: always}') });
-    const s = await waitFor(async () => {
-      const got = await summary();
-      return got.configProblems.length ? got : null;
-    }, { timeoutMs: 15_000, what: 'configProblems in /summary' });
+    const s = await waitFor(
+      async () => {
+        const got = await summary();
+        return got.configProblems.length ? got : null;
+      },
+      { timeoutMs: 15_000, what: 'configProblems in /summary' },
+    );
     expect(s.configProblems).toEqual([
       { file: 'hosts/piha/services.yaml', path: 'services.zigbee2mqtt.policy.autoApprove', message: 'Invalid option: expected one of "none"|"low"|"guarded"' },
     ]);

@@ -35,12 +35,20 @@ describe('the hub UI in Chromium', () => {
   beforeAll(async () => {
     tmp = await makeTempDir('hl-ui-');
     await fs.mkdir(SHOTS, { recursive: true });
-    await (await docker.createContainer({ name: containerName, Image: inject('busyboxImage'), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } })).start();
+    await (
+      await docker.createContainer({ name: containerName, Image: inject('busyboxImage'), Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'none' } })
+    ).start();
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { piha: `node: piha\nservices:\n  zigbee2mqtt:\n    containers: [${containerName}]\n` });
     mosquitto = await startMosquitto();
     hub = await startHubProcess({ root: path.join(tmp.path, 'root'), hostsDir, name: 'ui-hub', mqttUrl: mosquitto.url });
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: mosquitto.url, dockerSocket: inject('dockerSocket'), stateDir: path.join(tmp.path, 'agent'), name: 'ui-agent' });
+    agent = await startAgentProcess({
+      node: 'piha',
+      mqttUrl: mosquitto.url,
+      dockerSocket: inject('dockerSocket'),
+      stateDir: path.join(tmp.path, 'agent'),
+      name: 'ui-agent',
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     context = await browser.newContext({ baseURL: hub.httpUrl, viewport: VIEWPORTS.desktop });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.httpUrl });
@@ -52,7 +60,10 @@ describe('the hub UI in Chromium', () => {
     await agent?.stop();
     await hub?.proc.stop();
     await mosquitto?.stop();
-    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getContainer(containerName)
+      .remove({ force: true })
+      .catch(() => undefined);
     await tmp?.cleanup();
   });
 
@@ -104,7 +115,11 @@ describe('the hub UI in Chromium', () => {
 
     await page.click('header a[href="/history"]');
     const entry = page.locator(`details[data-action-id="${actionId}"][data-state="completed"]`).first();
-    await waitFor(async () => (await entry.count()) > 0 || (await page.reload(), false), { timeoutMs: 30_000, intervalMs: 1000, what: 'completed action in the history' });
+    await waitFor(async () => (await entry.count()) > 0 || (await page.reload(), false), {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      what: 'completed action in the history',
+    });
     await entry.locator('summary').click();
     const text = (await entry.textContent())!;
     expect(text).toContain('admin'); // the session user approved it
@@ -120,10 +135,20 @@ describe('the hub UI in Chromium', () => {
     const id = 'disk-cleanup-piha';
     const firstSeen = new Date().toISOString();
     await store.create(
-      pendingAction(id, { type: 'disk_cleanup', risk: 'guarded', service: undefined, summary: 'piha: disk / at 93% (high); clean up', drift: { type: 'disk_pressure', eventIds: [], firstSeen } }),
+      pendingAction(id, {
+        type: 'disk_cleanup',
+        risk: 'guarded',
+        service: undefined,
+        summary: 'piha: disk / at 93% (high); clean up',
+        drift: { type: 'disk_pressure', eventIds: [], firstSeen },
+      }),
     );
     const card = page.locator(`[data-action-id="${id}"][data-state="pending"]`);
-    await waitFor(async () => (await page.goto('/actions'), (await card.count()) > 0), { timeoutMs: 10_000, intervalMs: 500, what: 'guarded action on the page' });
+    await waitFor(async () => (await page.goto('/actions'), (await card.count()) > 0), {
+      timeoutMs: 10_000,
+      intervalMs: 500,
+      what: 'guarded action on the page',
+    });
     let asked = '';
     page.once('dialog', (d) => {
       asked = d.message();
@@ -152,7 +177,13 @@ describe('the hub UI in Chromium', () => {
   it('renders every page at desktop and phone width without sideways scrolling (screenshots in test-artifacts/ui)', async () => {
     for (const [name, size] of Object.entries(VIEWPORTS)) {
       await page.setViewportSize(size);
-      for (const [slug, url] of [['fleet', '/'], ['actions', '/actions'], ['history', '/history'], ['events', '/events'], ['node-piha', '/nodes/piha']] as const) {
+      for (const [slug, url] of [
+        ['fleet', '/'],
+        ['actions', '/actions'],
+        ['history', '/history'],
+        ['events', '/events'],
+        ['node-piha', '/nodes/piha'],
+      ] as const) {
         await page.goto(url);
         await page.locator('main h1').waitFor();
         await page.screenshot({ path: path.join(SHOTS, `${slug}-${name}.png`), fullPage: true });
@@ -169,10 +200,15 @@ describe('the hub UI in Chromium', () => {
   });
 
   it('refuses mutations from a page of another origin and requests without credentials', async () => {
-    expect((await fetch(`${hub.httpUrl}/api/actions/${actionId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    expect(
+      (await fetch(`${hub.httpUrl}/api/actions/${actionId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+    ).toBe(401);
     expect((await hub.api(`/api/actions/${actionId}/approve`, { method: 'POST', body: '{}', token: hub.auth.viewerToken })).status).toBe(403);
     // The browser's own cookie, but no CSRF token: refused.
-    const status = await page.evaluate(async (id) => (await fetch(`/api/actions/${id}/reject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, actionId);
+    const status = await page.evaluate(
+      async (id) => (await fetch(`/api/actions/${id}/reject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+      actionId,
+    );
     expect(status).toBe(403);
   });
 });

@@ -11,7 +11,10 @@ const ACTION = 'container-restart-piha-zigbee2mqtt';
 
 /** `homelab auth hash-password` as an operator runs it, the password on stdin. */
 async function hashPasswordWithCli(password: string): Promise<string> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'apps/cli/bin/homelab.mjs'), 'auth', 'hash-password'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'apps/cli/bin/homelab.mjs'), 'auth', 'hash-password'], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stdin.end(`${password}\n`);

@@ -9,7 +9,11 @@ const run = promisify(execFile);
  * `since` (Unix seconds): "the operation ran once" is checked against the
  * engine itself, not against what the agent says it did.
  */
-export async function countContainerEvents(docker: Docker, since: number, filters: { event: string[]; container?: string[]; label?: string[] }): Promise<number> {
+export async function countContainerEvents(
+  docker: Docker,
+  since: number,
+  filters: { event: string[]; container?: string[]; label?: string[] },
+): Promise<number> {
   const until = Math.floor(Date.now() / 1000) + 1;
   const stream = (await docker.getEvents({ since, until, filters: { type: ['container'], ...filters } })) as unknown;
   const text = Buffer.isBuffer(stream) ? stream.toString() : await streamText(stream as NodeJS.ReadableStream);

@@ -90,12 +90,18 @@ export async function startLoadAgent(opts: LoadAgentOptions): Promise<LoggedProc
     '--import',
     'tsx',
     LOAD_AGENT,
-    '--node', opts.node,
-    '--mqtt-url', opts.mqttUrl,
-    '--state-dir', opts.stateDir,
-    '--events', String(opts.events),
-    '--services', String(opts.services ?? 40),
-    '--rate', String(opts.rate ?? 'max'),
+    '--node',
+    opts.node,
+    '--mqtt-url',
+    opts.mqttUrl,
+    '--state-dir',
+    opts.stateDir,
+    '--events',
+    String(opts.events),
+    '--services',
+    String(opts.services ?? 40),
+    '--rate',
+    String(opts.rate ?? 'max'),
   ];
   const proc = spawnLogged(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -244,7 +250,12 @@ export async function waitWorldFolded(root: string, timeoutMs = 60_000): Promise
  * Deletes world/ and the observer's state (checkpoint, fold) and runs `homelab replay`;
  * returns the rebuilt world files' bytes. The hub must be stopped.
  */
-export async function replayWorld(root: string, hostsDir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<{ services: string; nodes: string; output: string }> {
+export async function replayWorld(
+  root: string,
+  hostsDir: string,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ services: string; nodes: string; output: string }> {
   await fs.rm(path.join(root, 'world'), { recursive: true, force: true });
   for (const f of await fs.readdir(path.join(root, 'state')).catch(() => [] as string[])) {
     if (f !== 'hub.lock') await fs.rm(path.join(root, 'state', f), { recursive: true, force: true });

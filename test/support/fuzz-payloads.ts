@@ -22,7 +22,15 @@ const TS = '2026-01-02T03:04:05.000Z';
 /** A valid service event of `node` (the shape agents send). */
 export function validEvent(node: string, seq: number, type: 'service_healthy' | 'service_unhealthy' = 'service_unhealthy'): Record<string, unknown> {
   return type === 'service_unhealthy'
-    ? { id: `${node}-${seq}`, node, seq, ts: TS, type, service: 'fuzz-svc', data: { reason: 'probe_failed', detail: 'fuzz', containers: [{ name: 'fuzz-c', state: 'exited' }] } }
+    ? {
+        id: `${node}-${seq}`,
+        node,
+        seq,
+        ts: TS,
+        type,
+        service: 'fuzz-svc',
+        data: { reason: 'probe_failed', detail: 'fuzz', containers: [{ name: 'fuzz-c', state: 'exited' }] },
+      }
     : { id: `${node}-${seq}`, node, seq, ts: TS, type, service: 'fuzz-svc', data: { containers: [{ name: 'fuzz-c', state: 'running' }] } };
 }
 
@@ -81,7 +89,18 @@ function mutate(ev: Record<string, unknown>, [field, value]: Mutation): Record<s
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 /** Byte strings that are not UTF-8: stray continuation bytes, overlong forms, surrogates, 0xFE/0xFF, truncated sequences. */
-const BAD_UTF8: number[][] = [[0xff], [0xfe, 0xff], [0x80], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc3], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80]];
+const BAD_UTF8: number[][] = [
+  [0xff],
+  [0xfe, 0xff],
+  [0x80],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xf4, 0x90, 0x80, 0x80],
+];
 
 /**
  * Payloads a node may publish on its own topics that ingest must reject.
@@ -98,8 +117,15 @@ export function ingestCases(node: string, other: string, count: number, seed = 1
 
   // Fixed shapes first (each once), then the generated bulk up to `count`.
   const topLevel: Array<[string, unknown]> = [
-    ['null', null], ['zero', 0], ['string', 'str'], ['true', true], ['empty array', []], ['array of number', [1]],
-    ['array of null', [null]], ['array of empty object', [{}]], ['empty object', {}],
+    ['null', null],
+    ['zero', 0],
+    ['string', 'str'],
+    ['true', true],
+    ['empty array', []],
+    ['array of number', [1]],
+    ['array of null', [null]],
+    ['array of empty object', [{}]],
+    ['empty object', {}],
   ];
   for (const [label, v] of topLevel) push(`top-level ${label}`, ev, json(v), 'invalid_schema');
   push('batch of 1001 valid events (max 1000)', ev, json(Array.from({ length: 1001 }, () => validEvent(node, seq++))), 'invalid_schema');
@@ -110,15 +136,30 @@ export function ingestCases(node: string, other: string, count: number, seed = 1
   // Deep nesting (well under the 256 KiB limit): parsers with recursion limits must not crash the hub.
   for (const depth of [1_000, 10_000, 100_000]) {
     push(`array nested ${depth} deep`, ev, Buffer.from('['.repeat(depth) + ']'.repeat(depth)), 'invalid_schema');
-    push(`object nested ${Math.floor(depth / 3)} deep`, ev, Buffer.from('{"a":'.repeat(Math.floor(depth / 3)) + '1' + '}'.repeat(Math.floor(depth / 3))), 'invalid_schema');
-    push(`event with service nested ${depth} deep`, ev, Buffer.from(JSON.stringify(validEvent(node, seq++)).replace('"fuzz-svc"', '['.repeat(depth) + ']'.repeat(depth))), 'invalid_schema');
+    push(
+      `object nested ${Math.floor(depth / 3)} deep`,
+      ev,
+      Buffer.from('{"a":'.repeat(Math.floor(depth / 3)) + '1' + '}'.repeat(Math.floor(depth / 3))),
+      'invalid_schema',
+    );
+    push(
+      `event with service nested ${depth} deep`,
+      ev,
+      Buffer.from(JSON.stringify(validEvent(node, seq++)).replace('"fuzz-svc"', '['.repeat(depth) + ']'.repeat(depth))),
+      'invalid_schema',
+    );
     push(`unterminated nesting ${depth}`, ev, Buffer.from('['.repeat(depth)), 'not_json');
   }
   for (const t of otherTypeInvalid(node, seq++)) push(`invalid ${String(t.type)}`, ev, json(t), 'invalid_schema');
   push('status with bad state', st, json({ node, state: 'sideways', session: 1 }), 'invalid_schema');
   push('status not json', st, Buffer.from('online'), 'not_json');
   push('status of another node', st, json({ node: other, state: 'online', session: 1 }), 'node_mismatch');
-  push('result of another node', rs, json({ actionId: 'container-restart-x-y', node: other, status: 'completed', startedAt: TS, finishedAt: TS, output: '' }), 'node_mismatch');
+  push(
+    'result of another node',
+    rs,
+    json({ actionId: 'container-restart-x-y', node: other, status: 'completed', startedAt: TS, finishedAt: TS, output: '' }),
+    'node_mismatch',
+  );
   push('result with bad action id', rs, json({ actionId: '../x', node, status: 'completed', startedAt: TS, finishedAt: TS, output: '' }), 'invalid_schema');
 
   const garbage = (n: number) => {
@@ -140,20 +181,48 @@ export function ingestCases(node: string, other: string, count: number, seed = 1
       const at = 1 + Math.floor(rnd() * (s.length - 2));
       const bad = BAD_UTF8[Math.floor(rnd() * BAD_UTF8.length)]!;
       // Invalid bytes between JSON tokens (outside strings) break the syntax.
-      push('invalid UTF-8 spliced into JSON', ev, Buffer.concat([Buffer.from(s.slice(0, at)), Buffer.from([0x01, ...bad]), Buffer.from(s.slice(at))]), 'not_json');
+      push(
+        'invalid UTF-8 spliced into JSON',
+        ev,
+        Buffer.concat([Buffer.from(s.slice(0, at)), Buffer.from([0x01, ...bad]), Buffer.from(s.slice(at))]),
+        'not_json',
+      );
     },
     () => {
       const m = MUTATIONS[Math.floor(rnd() * MUTATIONS.length)]!;
       const type = rnd() < 0.5 ? 'service_healthy' : 'service_unhealthy';
       // service_healthy has optional data: only data values invalid for both shapes.
-      const mm: Mutation = type === 'service_healthy' && m[0] === 'data' && (m[1] === MISSING || (typeof m[1] === 'object' && m[1] !== null && !Array.isArray(m[1]) && !('containers' in m[1]) && !('heartbeat' in m[1]))) ? ['data', 'x'] : m;
-      push(`wrong type: ${mm[0]}=${typeof mm[1] === 'symbol' ? 'missing' : JSON.stringify(mm[1])?.slice(0, 40)}`, ev, json(mutate(validEvent(node, seq++, type), mm)), 'invalid_schema');
+      const mm: Mutation =
+        type === 'service_healthy' &&
+        m[0] === 'data' &&
+        (m[1] === MISSING || (typeof m[1] === 'object' && m[1] !== null && !Array.isArray(m[1]) && !('containers' in m[1]) && !('heartbeat' in m[1])))
+          ? ['data', 'x']
+          : m;
+      push(
+        `wrong type: ${mm[0]}=${typeof mm[1] === 'symbol' ? 'missing' : JSON.stringify(mm[1])?.slice(0, 40)}`,
+        ev,
+        json(mutate(validEvent(node, seq++, type), mm)),
+        'invalid_schema',
+      );
     },
     () => push('event of another node', ev, json(validEvent(other, seq++, rnd() < 0.5 ? 'service_healthy' : 'service_unhealthy')), 'node_mismatch'),
     () => push('status garbage', st, json({ node, state: 'online', session: -Math.floor(rnd() * 100) - 1 }), 'invalid_schema'),
-    () => push('status of another node', st, json({ node: other, state: rnd() < 0.5 ? 'online' : 'offline', session: Math.floor(rnd() * 100) }), 'node_mismatch'),
-    () => push('result garbage', rs, json({ actionId: 'container-restart-a-b', node, status: 'maybe', startedAt: TS, finishedAt: TS, output: '' }), 'invalid_schema'),
-    () => push('result of another node', rs, json({ actionId: 'container-restart-a-b', node: other, status: 'failed', startedAt: TS, finishedAt: TS, output: 'x' }), 'node_mismatch'),
+    () =>
+      push('status of another node', st, json({ node: other, state: rnd() < 0.5 ? 'online' : 'offline', session: Math.floor(rnd() * 100) }), 'node_mismatch'),
+    () =>
+      push(
+        'result garbage',
+        rs,
+        json({ actionId: 'container-restart-a-b', node, status: 'maybe', startedAt: TS, finishedAt: TS, output: '' }),
+        'invalid_schema',
+      ),
+    () =>
+      push(
+        'result of another node',
+        rs,
+        json({ actionId: 'container-restart-a-b', node: other, status: 'failed', startedAt: TS, finishedAt: TS, output: 'x' }),
+        'node_mismatch',
+      ),
   ];
   // Weights: mostly events (the hot path), some status and results.
   const weights = [12, 8, 10, 8, 30, 14, 4, 4, 5, 5];
@@ -184,7 +253,13 @@ export function brokerRefusedCases(nodeOf: (k: number) => string, victim: string
   }
   const ev = (n: string) => JSON.stringify(validEvent(n, 1));
   for (let i = 0; i < 40; i++) add('events on another node’s topic', () => topics.events(victim), Buffer.from(ev(victim)), 'refused_acl');
-  for (let i = 0; i < 20; i++) add('status on another node’s topic', () => topics.status(victim), Buffer.from(JSON.stringify({ node: victim, state: 'offline', session: 999 })), 'refused_acl');
+  for (let i = 0; i < 20; i++)
+    add(
+      'status on another node’s topic',
+      () => topics.status(victim),
+      Buffer.from(JSON.stringify({ node: victim, state: 'offline', session: 999 })),
+      'refused_acl',
+    );
   for (let i = 0; i < 20; i++) add('results on another node’s topic', () => topics.results(victim), Buffer.from('{}'), 'refused_acl');
   const unknown = [
     (n: string) => `homelab/v1/nodes/${n}/commands`,
@@ -208,7 +283,12 @@ export function unknownTopicCases(count: number): FuzzCase[] {
   return Array.from({ length: count }, (_, i) => {
     const n = names[i % names.length]!;
     const channel = (['events', 'status', 'results'] as const)[i % 3];
-    return { label: `unknown topic node ${JSON.stringify(n)}`, topic: `homelab/v1/nodes/${n}/${channel}`, payload: Buffer.from('{}'), expect: 'unknown_topic' as const };
+    return {
+      label: `unknown topic node ${JSON.stringify(n)}`,
+      topic: `homelab/v1/nodes/${n}/${channel}`,
+      payload: Buffer.from('{}'),
+      expect: 'unknown_topic' as const,
+    };
   });
 }
 

@@ -120,7 +120,12 @@ async function main(): Promise<void> {
   if (!(total >= 0 && services > 0 && rate > 0)) throw new Error('bad --events, --services or --rate');
 
   // The agent's own knobs (ack timeout, outbox cap, …) come from the environment as for `homelab agent`.
-  const config = parseAgentConfig(process.env, { node, 'mqtt-url': values['mqtt-url'], 'state-dir': stateDir, 'docker-socket': '/nonexistent/load-agent.sock' });
+  const config = parseAgentConfig(process.env, {
+    node,
+    'mqtt-url': values['mqtt-url'],
+    'state-dir': stateDir,
+    'docker-socket': '/nonexistent/load-agent.sock',
+  });
   const log = createLogger('load-agent');
   const agent = new NodeAgent({ config, log, clock: systemClock, docker: new EmptyDocker(), connectMqtt: connectMqttJs, hostStats: osHostStats });
   await agent.start();

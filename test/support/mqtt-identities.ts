@@ -15,7 +15,11 @@ export function provisionMqtt(root: string, names: string[], role: MqttRole = 'n
   const run = chain.then(async () => {
     const have = (await readCredentials(root)).users;
     const missing = [...new Set(names)].filter((n) => !have[n]);
-    if (missing.length) await addCredentials(root, missing.map((name) => ({ name, role, secret: testSecret(name) })));
+    if (missing.length)
+      await addCredentials(
+        root,
+        missing.map((name) => ({ name, role, secret: testSecret(name) })),
+      );
   });
   chain = run.catch(() => undefined);
   return run;

@@ -28,7 +28,10 @@ export interface HubProcess {
 }
 
 /** `Authorization: Bearer <token>` (plus a JSON content type for bodies). */
-export const bearer = (token: string, json = true): Record<string, string> => ({ authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) });
+export const bearer = (token: string, json = true): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+  ...(json ? { 'content-type': 'application/json' } : {}),
+});
 
 /** Starts `homelab hub` with the embedded broker, or against `mqttUrl` when given. */
 export async function startHubProcess(opts: { root: string; hostsDir: string; name: string; mqttUrl?: string; env?: NodeJS.ProcessEnv }): Promise<HubProcess> {
@@ -47,7 +50,10 @@ export async function startHubProcess(opts: { root: string; hostsDir: string; na
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const api = (p: string, init: RequestInit & { token?: string } = {}) => {
     const { token, headers, ...rest } = init;
-    return fetch(`${httpUrl}${p}`, { ...rest, headers: { ...bearer(token ?? auth.operatorToken, rest.body !== undefined), ...(headers as Record<string, string> | undefined) } });
+    return fetch(`${httpUrl}${p}`, {
+      ...rest,
+      headers: { ...bearer(token ?? auth.operatorToken, rest.body !== undefined), ...(headers as Record<string, string> | undefined) },
+    });
   };
   return { proc, httpUrl, mqttUrl, root: opts.root, auth, api };
 }
@@ -67,10 +73,13 @@ export async function startAgentProcess(opts: {
   stackRoots?: string[];
 }): Promise<LoggedProcess> {
   const roots = opts.stackRoots ? ['--stack-roots', opts.stackRoots.join(',')] : [];
-  const proc = homelab(['agent', '--node', opts.node, '--mqtt-url', opts.mqttUrl, '--docker-socket', opts.dockerSocket, '--state-dir', opts.stateDir, ...roots], {
-    name: opts.name,
-    env: await agentMqttEnv(opts.hubRoot, opts.node),
-  });
+  const proc = homelab(
+    ['agent', '--node', opts.node, '--mqtt-url', opts.mqttUrl, '--docker-socket', opts.dockerSocket, '--state-dir', opts.stateDir, ...roots],
+    {
+      name: opts.name,
+      env: await agentMqttEnv(opts.hubRoot, opts.node),
+    },
+  );
   return proc;
 }
 

@@ -64,7 +64,6 @@ Checks every <dir>/<node>/services.yaml (and the optional <dir>/policy.yaml)
 against the schema and prints each
 problem with file, path and reason. Exit code 1 when any file is invalid.`;
 
-
 export const MIRROR_HELP = `Usage: homelab mirror --from <hub url> --to <dir> [--interval 10s] [--once]
 
 Copies the hub's world state into <dir>/world/{services,nodes}.json, the JSON

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mirrorOnce, parseInterval } from './mirror';
 
-const world = { services: { 'piha/zigbee2mqtt': { node: 'piha', service: 'zigbee2mqtt', status: 'healthy' } }, nodes: { piha: { node: 'piha', online: true } } };
+const world = {
+  services: { 'piha/zigbee2mqtt': { node: 'piha', service: 'zigbee2mqtt', status: 'healthy' } },
+  nodes: { piha: { node: 'piha', online: true } },
+};
 
 /** A stand-in hub: answers /api/world and /summary when the token matches. */
 async function fakeHub(token: string): Promise<{ url: string; close: () => Promise<void> }> {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, ProgressReporter, renderBar, renderLine, type ProgressState } from './progress';
 
-const state = (over: Partial<ProgressState> = {}): ProgressState => ({ events: 1_234_567, bytesDone: 450, bytesTotal: 1000, file: '2026-03-01/piha.jsonl', ...over });
+const state = (over: Partial<ProgressState> = {}): ProgressState => ({
+  events: 1_234_567,
+  bytesDone: 450,
+  bytesTotal: 1000,
+  file: '2026-03-01/piha.jsonl',
+  ...over,
+});
 
 function sink(isTTY: boolean) {
   const writes: string[] = [];

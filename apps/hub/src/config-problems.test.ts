@@ -9,6 +9,8 @@ describe('a wrong hub setting', () => {
     [{}, { HOMELAB_SUPERVISOR_INTERVAL_MS: '-1' }, /HOMELAB_SUPERVISOR_INTERVAL_MS: .*>0/],
     [{}, { HOMELAB_ADMIN_PASSWORD_HASH: 'plain' }, /HOMELAB_ADMIN_PASSWORD_HASH: must come from `homelab auth hash-password`/],
   ])('names the flag or variable and the reason of a wrong value (%o %o)', (flags, env, message) => {
-    expect(() => resolveHubConfig(flags, env)).toThrowError(expect.objectContaining({ name: 'HubError', code: 'config_invalid', message: expect.stringMatching(message) }));
+    expect(() => resolveHubConfig(flags, env)).toThrowError(
+      expect.objectContaining({ name: 'HubError', code: 'config_invalid', message: expect.stringMatching(message) }),
+    );
   });
 });

@@ -14,7 +14,11 @@ describe('hub configuration of MQTT security', () => {
 
   it('takes a TLS certificate and key only together', () => {
     expect(() => resolveHubConfig({ 'mqtt-tls-cert': '/c.pem' }, {})).toThrow(/--mqtt-tls-cert and --mqtt-tls-key go together/);
-    expect(resolveHubConfig({ 'mqtt-tls-cert': '/c.pem', 'mqtt-tls-key': '/k.pem' }, {})).toMatchObject({ mqttTlsCert: '/c.pem', mqttTlsKey: '/k.pem', mqttTlsPort: 8883 });
+    expect(resolveHubConfig({ 'mqtt-tls-cert': '/c.pem', 'mqtt-tls-key': '/k.pem' }, {})).toMatchObject({
+      mqttTlsCert: '/c.pem',
+      mqttTlsKey: '/k.pem',
+      mqttTlsPort: 8883,
+    });
   });
 
   it('reads the hub’s own broker password from a file, naming the file when it cannot', () => {
@@ -24,7 +28,9 @@ describe('hub configuration of MQTT security', () => {
       fs.writeFileSync(file, 'hub-secret\n');
       expect(resolveHubConfig({ 'mqtt-password-file': file }, {}).mqttPassword).toBe('hub-secret');
       expect(resolveHubConfig({}, { HOMELAB_MQTT_PASSWORD_FILE: file }).mqttPassword).toBe('hub-secret');
-      expect(() => resolveHubConfig({ 'mqtt-password-file': path.join(dir, 'nope') }, {})).toThrow(/--mqtt-password-file \(HOMELAB_MQTT_PASSWORD_FILE\) .*nope/);
+      expect(() => resolveHubConfig({ 'mqtt-password-file': path.join(dir, 'nope') }, {})).toThrow(
+        /--mqtt-password-file \(HOMELAB_MQTT_PASSWORD_FILE\) .*nope/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { readSettings, settingSource, settingsHelp, settingsObject, settingsOptions, settingsProblems, type SettingsFlags, type SettingsTable } from '@homelab/contracts';
+import {
+  readSettings,
+  settingSource,
+  settingsHelp,
+  settingsObject,
+  settingsOptions,
+  settingsProblems,
+  type SettingsFlags,
+  type SettingsTable,
+} from '@homelab/contracts';
 import { HubError } from './errors';
 import { NodeAliasMap } from './node-aliases';
 
@@ -16,29 +25,67 @@ const Switch = z.preprocess((v) => v === true || v === 'true', z.boolean());
  */
 export const HUB_SETTINGS = {
   /** Data root (docs/architecture.md, "Data root"). */
-  root: { flag: 'root', arg: '<dir>', env: 'HOMELAB_ROOT', type: z.string().min(1).transform((p) => path.resolve(p)).prefault('/opt/homelab'), help: 'data root' },
+  root: {
+    flag: 'root',
+    arg: '<dir>',
+    env: 'HOMELAB_ROOT',
+    type: z
+      .string()
+      .min(1)
+      .transform((p) => path.resolve(p))
+      .prefault('/opt/homelab'),
+    help: 'data root',
+  },
   /** Folder holding `<node>/services.yaml`. */
   hostsDir: {
-    flag: 'hosts', arg: '<dir>', env: 'HOMELAB_HOSTS_DIR', defaultText: './hosts',
-    type: z.string().min(1).transform((p) => path.resolve(p)).prefault('hosts'),
+    flag: 'hosts',
+    arg: '<dir>',
+    env: 'HOMELAB_HOSTS_DIR',
+    defaultText: './hosts',
+    type: z
+      .string()
+      .min(1)
+      .transform((p) => path.resolve(p))
+      .prefault('hosts'),
     help: 'desired state folder with <node>/services.yaml',
   },
   /** External broker; when absent the hub embeds aedes. */
-  mqttUrl: { flag: 'mqtt-url', arg: '<url>', env: 'HOMELAB_MQTT_URL', type: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).optional(), help: 'use an external broker (e.g. Mosquitto) instead of the embedded one' },
+  mqttUrl: {
+    flag: 'mqtt-url',
+    arg: '<url>',
+    env: 'HOMELAB_MQTT_URL',
+    type: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).optional(),
+    help: 'use an external broker (e.g. Mosquitto) instead of the embedded one',
+  },
   /** The hub's own identity on an external broker (`homelab nodes add homelab-hub --role hub`). */
   mqttUsername: { env: 'HOMELAB_MQTT_USERNAME', type: z.string().optional(), help: "the hub's user on an external broker", defaultText: 'homelab-hub' },
   mqttPassword: { env: 'HOMELAB_MQTT_PASSWORD', type: z.string().optional(), help: "the hub's password on an external broker (or --mqtt-password-file)" },
   /** Read into mqttPassword by resolveHubConfig; wins over HOMELAB_MQTT_PASSWORD. */
-  mqttPasswordFile: { flag: 'mqtt-password-file', arg: '<file>', env: 'HOMELAB_MQTT_PASSWORD_FILE', type: z.string().min(1).optional(), help: "file holding the hub's password on an external broker (first line)" },
+  mqttPasswordFile: {
+    flag: 'mqtt-password-file',
+    arg: '<file>',
+    env: 'HOMELAB_MQTT_PASSWORD_FILE',
+    type: z.string().min(1).optional(),
+    help: "file holding the hub's password on an external broker (first line)",
+  },
   mqttHost: { flag: 'mqtt-host', arg: '<addr>', env: 'HOMELAB_MQTT_HOST', type: z.string().default('127.0.0.1'), help: 'embedded broker listen address' },
   mqttPort: { flag: 'mqtt-port', arg: '<port>', env: 'HOMELAB_MQTT_PORT', type: Port.default(1883), help: 'embedded broker port' },
   /** Development only: the embedded broker admits clients without credentials (loudly logged). */
   allowAnonymous: {
-    flag: 'allow-anonymous', switch: true, env: 'HOMELAB_MQTT_ALLOW_ANONYMOUS', type: Switch.default(false),
+    flag: 'allow-anonymous',
+    switch: true,
+    env: 'HOMELAB_MQTT_ALLOW_ANONYMOUS',
+    type: Switch.default(false),
     help: "DEVELOPMENT ONLY: the embedded broker admits clients without credentials (variable =true); by default only 'homelab nodes add' identities",
   },
   /** A TLS listener on the embedded broker: PEM certificate and key, both or neither. */
-  mqttTlsCert: { flag: 'mqtt-tls-cert', arg: '<pem>', env: 'HOMELAB_MQTT_TLS_CERT', type: z.string().min(1).optional(), help: 'certificate of an MQTT-over-TLS listener on the embedded broker (with --mqtt-tls-key)' },
+  mqttTlsCert: {
+    flag: 'mqtt-tls-cert',
+    arg: '<pem>',
+    env: 'HOMELAB_MQTT_TLS_CERT',
+    type: z.string().min(1).optional(),
+    help: 'certificate of an MQTT-over-TLS listener on the embedded broker (with --mqtt-tls-key)',
+  },
   mqttTlsKey: { flag: 'mqtt-tls-key', arg: '<pem>', env: 'HOMELAB_MQTT_TLS_KEY', type: z.string().min(1).optional(), help: 'its private key' },
   mqttTlsPort: { flag: 'mqtt-tls-port', arg: '<port>', env: 'HOMELAB_MQTT_TLS_PORT', type: Port.default(8883), help: 'its port' },
   /**
@@ -48,39 +95,97 @@ export const HUB_SETTINGS = {
    * publishes a few messages a second, and drains a backlog in windows of at
    * most 1000 unacknowledged events. 0 turns it off.
    */
-  mqttRateLimit: { env: 'HOMELAB_MQTT_RATE_LIMIT', type: z.coerce.number().nonnegative().default(2000), help: 'per node messages/s beyond which the embedded broker slows it down (0 = off)' },
+  mqttRateLimit: {
+    env: 'HOMELAB_MQTT_RATE_LIMIT',
+    type: z.coerce.number().nonnegative().default(2000),
+    help: 'per node messages/s beyond which the embedded broker slows it down (0 = off)',
+  },
   mqttRateBurst: { env: 'HOMELAB_MQTT_RATE_BURST', type: z.coerce.number().int().positive().default(20_000), help: 'burst of that rate limit' },
   httpHost: { flag: 'http-host', arg: '<addr>', env: 'HOMELAB_HTTP_HOST', type: z.string().default('127.0.0.1'), help: 'UI/API listen address' },
   httpPort: { flag: 'http-port', arg: '<port>', env: 'HOMELAB_HTTP_PORT', type: Port.default(18180), help: 'UI/API port' },
   /** Validated by NodeAliasMap (docs/node-aliases.md). */
-  aliases: { env: 'NODE_ALIAS_MAP', type: NodeAliasMap.default({}), help: 'agent names to hosts/ folders, e.g. \'{"node-1":"piha"}\': the agent named node-1 is hosts/piha' },
-  supervisorIntervalMs: { env: 'HOMELAB_SUPERVISOR_INTERVAL_MS', type: z.coerce.number().int().positive().default(5000), help: 'ms between supervisor cycles (reload services.yaml, reconcile, propose)' },
-  executorIntervalMs: { env: 'HOMELAB_EXECUTOR_INTERVAL_MS', type: z.coerce.number().int().positive().default(1000), help: 'ms between executor cycles (send approved actions, check running ones)' },
+  aliases: {
+    env: 'NODE_ALIAS_MAP',
+    type: NodeAliasMap.default({}),
+    help: 'agent names to hosts/ folders, e.g. \'{"node-1":"piha"}\': the agent named node-1 is hosts/piha',
+  },
+  supervisorIntervalMs: {
+    env: 'HOMELAB_SUPERVISOR_INTERVAL_MS',
+    type: z.coerce.number().int().positive().default(5000),
+    help: 'ms between supervisor cycles (reload services.yaml, reconcile, propose)',
+  },
+  executorIntervalMs: {
+    env: 'HOMELAB_EXECUTOR_INTERVAL_MS',
+    type: z.coerce.number().int().positive().default(1000),
+    help: 'ms between executor cycles (send approved actions, check running ones)',
+  },
   /** Not configurable by operators (tests shorten it); help leaves it out. */
   observerIntervalMs: { type: z.coerce.number().int().positive().default(1000), help: 'ms between observer passes over the event log' },
-  commandTimeoutMs: { env: 'HOMELAB_COMMAND_TIMEOUT_MS', type: z.coerce.number().int().positive().default(120_000), help: 'ms a sent command has to finish (its deadline); then the action fails' },
+  commandTimeoutMs: {
+    env: 'HOMELAB_COMMAND_TIMEOUT_MS',
+    type: z.coerce.number().int().positive().default(120_000),
+    help: 'ms a sent command has to finish (its deadline); then the action fails',
+  },
   /** MQTT packets above this size are refused by the embedded broker and ignored by ingest. */
-  maxPayloadBytes: { type: z.coerce.number().int().positive().default(256 * 1024), help: 'MQTT packets above this many bytes are refused and ignored (also written by broker-config; not configurable)' },
+  maxPayloadBytes: {
+    type: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
+    help: 'MQTT packets above this many bytes are refused and ignored (also written by broker-config; not configurable)',
+  },
   /**
    * Ghost pruning (docs/observer-runtime.md): a service not reported for this
    * long while its node kept reporting leaves the world view. The agent repeats
    * every service each 30 s, so 1 h is 120 missed repeats: no hiccup gets there,
    * and a service removed from a node is gone within the hour. 0 disables.
    */
-  serviceTtlMs: { env: 'HOMELAB_SERVICE_TTL_MS', type: z.coerce.number().int().nonnegative().default(60 * 60_000), help: 'ms a service may go unreported before it leaves the world view (0 = never)' },
+  serviceTtlMs: {
+    env: 'HOMELAB_SERVICE_TTL_MS',
+    type: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(60 * 60_000),
+    help: 'ms a service may go unreported before it leaves the world view (0 = never)',
+  },
   /**
    * A node silent this long (measured against the newest event of the fleet,
    * not the clock) leaves the view with its services, unless it has a
    * services.yaml. 7 days outlasts a long weekend away from a broken node. 0 disables.
    */
-  nodeTtlMs: { env: 'HOMELAB_NODE_TTL_MS', type: z.coerce.number().int().nonnegative().default(7 * 24 * 60 * 60_000), help: 'ms a node without services.yaml may stay silent before it leaves the view (0 = never)' },
+  nodeTtlMs: {
+    env: 'HOMELAB_NODE_TTL_MS',
+    type: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(7 * 24 * 60 * 60_000),
+    help: 'ms a node without services.yaml may stay silent before it leaves the view (0 = never)',
+  },
   /** Days of the event log older than this many whole days are gzipped (≥ 1: never today). */
-  retentionCompressDays: { env: 'HOMELAB_RETENTION_COMPRESS_DAYS', type: z.coerce.number().int().min(1).default(7), help: 'event log days older than this are gzipped' },
-  retentionIntervalMs: { env: 'HOMELAB_RETENTION_INTERVAL_MS', type: z.coerce.number().int().positive().default(60 * 60_000), help: 'ms between retention passes' },
+  retentionCompressDays: {
+    env: 'HOMELAB_RETENTION_COMPRESS_DAYS',
+    type: z.coerce.number().int().min(1).default(7),
+    help: 'event log days older than this are gzipped',
+  },
+  retentionIntervalMs: {
+    env: 'HOMELAB_RETENTION_INTERVAL_MS',
+    type: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60_000),
+    help: 'ms between retention passes',
+  },
   /** UI login `admin`: a scrypt hash from `homelab auth hash-password` (else the generated one in <root>/auth/). */
   adminPasswordHash: {
     env: 'HOMELAB_ADMIN_PASSWORD_HASH',
-    type: z.string().regex(/^scrypt\$/, 'must come from `homelab auth hash-password`').optional(),
+    type: z
+      .string()
+      .regex(/^scrypt\$/, 'must come from `homelab auth hash-password`')
+      .optional(),
     help: "the UI password of 'admin', from 'homelab auth hash-password' (default: generated at first start)",
   },
 } as const satisfies SettingsTable;

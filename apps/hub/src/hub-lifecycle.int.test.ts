@@ -30,7 +30,11 @@ beforeEach(async () => {
 });
 afterEach(() => tmp.cleanup());
 
-const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** True when this process can listen on the port (nothing else holds it). */
 const portIsFree = (port: number) =>

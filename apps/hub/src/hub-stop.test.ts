@@ -20,8 +20,6 @@ let tmp: TempDir;
 let clock: ManualClock;
 let store: FsActionStore;
 
-
-
 /** Names and modification times of every action file: "nothing written" means this stays equal. */
 async function snapshot(): Promise<string[]> {
   const dir = path.join(tmp.path, 'actions');
@@ -137,7 +135,10 @@ describe('Executor.stop', () => {
     await store.transition(id, 'pending', 'approved', (a) => a);
     const g = gate();
     const inGet = gate();
-    const slow: ActionStore = { ...blockingStore(store, { gate: null, entered: () => undefined }), get: async (x) => (inGet.open(), await g.opened, store.get(x)) };
+    const slow: ActionStore = {
+      ...blockingStore(store, { gate: null, entered: () => undefined }),
+      get: async (x) => (inGet.open(), await g.opened, store.get(x)),
+    };
     const executor = new Executor({ store: slow, clock, log, publishCommand: async () => undefined });
     await executor.runOnce();
     const at = clock.now().toISOString();

@@ -86,7 +86,11 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => live.changed('actions'));
   await store.init();
   const authWeb = await loadOrCreateAuth(config.root, { adminPasswordHash: config.adminPasswordHash });
-  if (authWeb.createdCredentialsFile) log.warn({ file: authWeb.createdCredentialsFile }, `first start: UI login 'admin' and API tokens generated; read them in ${authWeb.createdCredentialsFile}`);
+  if (authWeb.createdCredentialsFile)
+    log.warn(
+      { file: authWeb.createdCredentialsFile },
+      `first start: UI login 'admin' and API tokens generated; read them in ${authWeb.createdCredentialsFile}`,
+    );
 
   let link: HubLink | undefined;
   const publish = (topic: string, payload: unknown, opts?: { qos?: 0 | 1; retain?: boolean }) =>
@@ -216,14 +220,21 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     findings: () => supervisor.findings(),
     store,
     onDecision: () => executor.kick(),
-    health: () => ({ mqttConnected: link?.connected() ?? false, ingest: ingest.counters.snapshot(), brokerClients: broker?.connectedClients() ?? null, broker: broker?.counters() ?? null }),
+    health: () => ({
+      mqttConnected: link?.connected() ?? false,
+      ingest: ingest.counters.snapshot(),
+      brokerClients: broker?.connectedClients() ?? null,
+      broker: broker?.counters() ?? null,
+    }),
     log,
   });
   try {
     await web.listen({ host: config.httpHost, port: config.httpPort });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new HubError('port_in_use', `HTTP port ${config.httpPort} on ${config.httpHost} is already in use; set --http-port (HOMELAB_HTTP_PORT)`, { cause: err });
+      throw new HubError('port_in_use', `HTTP port ${config.httpPort} on ${config.httpHost} is already in use; set --http-port (HOMELAB_HTTP_PORT)`, {
+        cause: err,
+      });
     }
     throw err;
   }

@@ -95,7 +95,14 @@ describe('AgentRoutes', () => {
 
   it('hands the executor results under the canonical node', () => {
     const routes = new AgentRoutes(new NodeAliases({ 'node-x': 'piha' }));
-    const r: CommandResult = { actionId: 'a', node: 'node-x', status: 'completed', startedAt: '2026-11-26T15:00:00.000Z', finishedAt: '2026-11-26T15:00:01.000Z', output: '' };
+    const r: CommandResult = {
+      actionId: 'a',
+      node: 'node-x',
+      status: 'completed',
+      startedAt: '2026-11-26T15:00:00.000Z',
+      finishedAt: '2026-11-26T15:00:01.000Z',
+      output: '',
+    };
     expect(routes.canonicalResult(r)).toEqual({ ...r, node: 'piha' });
     expect(routes.canonicalResult({ ...r, node: 'constructor' }).node).toBe('constructor');
   });

@@ -11,7 +11,11 @@ export const NodeAliasRecord = z.record(NodeName, NodeName).superRefine((rec, ct
   for (const [alias, canonical] of Object.entries(rec)) {
     if (alias === canonical) ctx.addIssue({ code: 'custom', path: [alias], message: `maps ${alias} to itself; leave it out` });
     else if (Object.hasOwn(rec, canonical)) {
-      ctx.addIssue({ code: 'custom', path: [alias], message: `${alias} → ${canonical}, but ${canonical} is an alias too (→ ${rec[canonical]}); map ${alias} to the final name` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [alias],
+        message: `${alias} → ${canonical}, but ${canonical} is an alias too (→ ${rec[canonical]}); map ${alias} to the final name`,
+      });
     }
   }
 });

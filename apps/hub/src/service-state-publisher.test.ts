@@ -4,7 +4,16 @@ import { ServiceStatePublisher } from './service-state-publisher';
 
 const worldWith = (status: 'healthy' | 'unhealthy'): World => {
   const w = emptyWorld();
-  w.services['piha/z2m'] = { node: 'piha', service: 'z2m', status, since: '2026-03-01T10:00:00.000Z', lastSeen: '2026-03-01T10:00:01.000Z', lastEventId: 'piha-1', lastSeq: 1, problemEventIds: [] };
+  w.services['piha/z2m'] = {
+    node: 'piha',
+    service: 'z2m',
+    status,
+    since: '2026-03-01T10:00:00.000Z',
+    lastSeen: '2026-03-01T10:00:01.000Z',
+    lastEventId: 'piha-1',
+    lastSeq: 1,
+    problemEventIds: [],
+  };
   return w;
 };
 
@@ -15,7 +24,12 @@ describe('ServiceStatePublisher', () => {
     await p.sync(worldWith('unhealthy'));
     expect(out).toEqual([]);
     await p.linkUp(worldWith('healthy'));
-    expect(out).toEqual([{ topic: topics.serviceState('piha', 'z2m'), payload: { node: 'piha', service: 'z2m', status: 'healthy', reason: null, since: '2026-03-01T10:00:00.000Z' } }]);
+    expect(out).toEqual([
+      {
+        topic: topics.serviceState('piha', 'z2m'),
+        payload: { node: 'piha', service: 'z2m', status: 'healthy', reason: null, since: '2026-03-01T10:00:00.000Z' },
+      },
+    ]);
     await p.sync(worldWith('healthy'));
     expect(out).toHaveLength(1);
   });

@@ -19,12 +19,15 @@ function defined<T extends object>(o: T): T {
 
 const dirtyObserved = (c: ContainerObservation) => dirty(c.name) || dirty(c.state) || dirty(c.health);
 const dirtyUnmanaged = (c: UnmanagedContainer) => dirty(c.name) || dirty(c.state) || dirty(c.image);
-const observed = (c: ContainerObservation): ContainerObservation => (dirtyObserved(c) ? defined({ ...c, name: t(c.name), state: t(c.state), health: opt(c.health) }) : c);
-const unmanaged = (c: UnmanagedContainer): UnmanagedContainer => (dirtyUnmanaged(c) ? defined({ ...c, name: t(c.name), state: t(c.state), image: opt(c.image) }) : c);
+const observed = (c: ContainerObservation): ContainerObservation =>
+  dirtyObserved(c) ? defined({ ...c, name: t(c.name), state: t(c.state), health: opt(c.health) }) : c;
+const unmanaged = (c: UnmanagedContainer): UnmanagedContainer =>
+  dirtyUnmanaged(c) ? defined({ ...c, name: t(c.name), state: t(c.state), image: opt(c.image) }) : c;
 const cleanupItem = <C extends CleanupItem & { why?: string }>(c: C): C => defined({ ...c, id: t(c.id), name: opt(c.name), why: opt(c.why) });
 
 export function escapeService<S extends WorldService>(s: S): S {
-  if (!(dirty(s.reason) || dirty(s.detail) || dirty(s.probe) || dirty(s.lastEventId) || s.problemEventIds.some(dirty) || s.containers?.some(dirtyObserved))) return s;
+  if (!(dirty(s.reason) || dirty(s.detail) || dirty(s.probe) || dirty(s.lastEventId) || s.problemEventIds.some(dirty) || s.containers?.some(dirtyObserved)))
+    return s;
   return defined({
     ...s,
     reason: opt(s.reason),
@@ -54,13 +57,17 @@ export function escapeAction(a: Action): Action {
     summary: t(a.summary),
     cancelReason: opt(a.cancelReason),
     drift: defined({ ...a.drift, reason: opt(a.drift.reason), eventIds: a.drift.eventIds.map(t) }),
-    audit: a.audit.map((e) => defined({ ...e, by: t(e.by), note: opt(e.note), from: e.from && defined({ ip: opt(e.from.ip), userAgent: opt(e.from.userAgent) }) })),
-    result: r && defined({
-      ...r,
-      output: plainText(r.output, { lines: true }),
-      error: r.error && { code: t(r.error.code), message: t(r.error.message) },
-      cleanup: r.cleanup && { ...r.cleanup, removed: r.cleanup.removed.map(cleanupItem), kept: r.cleanup.kept.map(cleanupItem) },
-    }),
+    audit: a.audit.map((e) =>
+      defined({ ...e, by: t(e.by), note: opt(e.note), from: e.from && defined({ ip: opt(e.from.ip), userAgent: opt(e.from.userAgent) }) }),
+    ),
+    result:
+      r &&
+      defined({
+        ...r,
+        output: plainText(r.output, { lines: true }),
+        error: r.error && { code: t(r.error.code), message: t(r.error.message) },
+        cleanup: r.cleanup && { ...r.cleanup, removed: r.cleanup.removed.map(cleanupItem), kept: r.cleanup.kept.map(cleanupItem) },
+      }),
     preview: a.preview && { ...a.preview, removed: a.preview.removed.map(cleanupItem), kept: a.preview.kept.map(cleanupItem) },
   });
 }

@@ -84,8 +84,19 @@ function hostileFleet(hostile: string) {
   const service = Object.values(world.services)[0]!;
   const pending = (p: ReturnType<typeof unhealthyProposal>): Action => ({ ...p, state: 'pending', createdAt: AT, updatedAt: AT, audit: [] });
   const result = sample(CommandResult, hostile, texts) as Action['result'];
-  const failed: Action = { ...pending(unhealthyProposal(service, NODE)), id: 'redeploy-piha-other', state: 'failed', updatedAt: '2026-11-27T09:30:00.000Z', result };
-  const actions = [pending(unhealthyProposal(service, NODE)), pending(diskProposal(world.nodes[NODE]!, NODE)!), { ...failed, state: 'running' as const, id: 'redeploy-piha-run' }, failed];
+  const failed: Action = {
+    ...pending(unhealthyProposal(service, NODE)),
+    id: 'redeploy-piha-other',
+    state: 'failed',
+    updatedAt: '2026-11-27T09:30:00.000Z',
+    result,
+  };
+  const actions = [
+    pending(unhealthyProposal(service, NODE)),
+    pending(diskProposal(world.nodes[NODE]!, NODE)!),
+    { ...failed, state: 'running' as const, id: 'redeploy-piha-run' },
+    failed,
+  ];
   const summary = buildSummary({ world, desired: {}, actions, problems: [], findings: [], now: new Date('2026-11-27T10:00:00.000Z') });
   return { world, summary, markdown: summaryMarkdown(summary), texts };
 }
@@ -112,42 +123,50 @@ function strings(v: unknown, at = '$'): [string, string][] {
 }
 
 describe('node-supplied text in the summary (Copy for AI)', () => {
-  it.each(HOSTILE.map((h) => [JSON.stringify(h), h]))('keeps exactly the Markdown’s own sections with %s in every string field of every event', (_shown, hostile) => {
-    const { markdown, summary, texts } = hostileFleet(hostile);
-    expect(texts.length).toBeGreaterThan(10);
-    const lines = markdown.trimEnd().split('\n');
-    expect(lines.filter((l) => l.startsWith('#'))).toEqual([
-      `# homelab status ${summary.generatedAt}`,
-      '## Problems',
-      '## Pending actions',
-      '## Running actions',
-      '## Recent failures (24 h)',
-    ]);
-    for (const line of lines) expect(line === '' || line.startsWith('#') || line.startsWith('Nodes: ') || line.startsWith('- '), line).toBe(true);
-    expect(markdown).not.toMatch(UNSAFE_BUT_LF);
-    // Markdown syntax from the node shows only behind a backslash escape; the only raw brackets are the Markdown's own `[state, risk …]`.
-    for (const line of lines.filter((l) => !l.startsWith('#'))) expect(unescapedSyntax(line.replace(/ \[(pending|approved), risk (low|guarded)\] /, ' ')), line).toEqual([]);
-    // The hostile text is there, escaped: as a mount, as a detail (on one line), in action summaries and as an agent's error.
-    const shown = markdownText(plainText(hostile));
-    const shownOnOneLine = markdownText(plainText(hostile).replace(/\s+/g, ' ').trim());
-    expect(markdown).toContain(`disk ${markdownText(plainText(`/${hostile}`))} at 90% (high)`);
-    expect(markdown).toContain(`(${shownOnOneLine}) since`);
-    expect(markdown).toContain(`failed 2026-11-27T09:30:00.000Z (30 min ago): ${shownOnOneLine}: ${shownOnOneLine}; last output: `);
-  });
+  it.each(HOSTILE.map((h) => [JSON.stringify(h), h]))(
+    'keeps exactly the Markdown’s own sections with %s in every string field of every event',
+    (_shown, hostile) => {
+      const { markdown, summary, texts } = hostileFleet(hostile);
+      expect(texts.length).toBeGreaterThan(10);
+      const lines = markdown.trimEnd().split('\n');
+      expect(lines.filter((l) => l.startsWith('#'))).toEqual([
+        `# homelab status ${summary.generatedAt}`,
+        '## Problems',
+        '## Pending actions',
+        '## Running actions',
+        '## Recent failures (24 h)',
+      ]);
+      for (const line of lines) expect(line === '' || line.startsWith('#') || line.startsWith('Nodes: ') || line.startsWith('- '), line).toBe(true);
+      expect(markdown).not.toMatch(UNSAFE_BUT_LF);
+      // Markdown syntax from the node shows only behind a backslash escape; the only raw brackets are the Markdown's own `[state, risk …]`.
+      for (const line of lines.filter((l) => !l.startsWith('#')))
+        expect(unescapedSyntax(line.replace(/ \[(pending|approved), risk (low|guarded)\] /, ' ')), line).toEqual([]);
+      // The hostile text is there, escaped: as a mount, as a detail (on one line), in action summaries and as an agent's error.
+      const shown = markdownText(plainText(hostile));
+      const shownOnOneLine = markdownText(plainText(hostile).replace(/\s+/g, ' ').trim());
+      expect(markdown).toContain(`disk ${markdownText(plainText(`/${hostile}`))} at 90% (high)`);
+      expect(markdown).toContain(`(${shownOnOneLine}) since`);
+      expect(markdown).toContain(`failed 2026-11-27T09:30:00.000Z (30 min ago): ${shownOnOneLine}: ${shownOnOneLine}; last output: `);
+    },
+  );
 
-  it.each(HOSTILE.filter((h) => UNSAFE.test(h)).map((h) => [JSON.stringify(h), h]))('escapes every node-supplied string of the JSON summary for %s', (_shown, hostile) => {
-    const { summary } = hostileFleet(hostile);
-    const json = JSON.parse(JSON.stringify(summaryForClients(summary, 'all')));
-    for (const [at, s] of strings(json)) {
-      if (/\.result\.output$/.test(at)) expect(s, at).not.toMatch(UNSAFE_BUT_LF);
-      else expect(s, at).not.toMatch(UNSAFE);
-    }
-    expect(Object.keys(json.nodes[0].disks)).toEqual([plainText(`/${hostile}`)]);
-    expect(json.services[0].detail).toBe(plainText(hostile));
-  });
+  it.each(HOSTILE.filter((h) => UNSAFE.test(h)).map((h) => [JSON.stringify(h), h]))(
+    'escapes every node-supplied string of the JSON summary for %s',
+    (_shown, hostile) => {
+      const { summary } = hostileFleet(hostile);
+      const json = JSON.parse(JSON.stringify(summaryForClients(summary, 'all')));
+      for (const [at, s] of strings(json)) {
+        if (/\.result\.output$/.test(at)) expect(s, at).not.toMatch(UNSAFE_BUT_LF);
+        else expect(s, at).not.toMatch(UNSAFE);
+      }
+      expect(Object.keys(json.nodes[0].disks)).toEqual([plainText(`/${hostile}`)]);
+      expect(json.services[0].detail).toBe(plainText(hostile));
+    },
+  );
 
   it('refuses a disk mount with control characters or line separators at validation', () => {
-    for (const mount of ['/mnt/a\n## Pending actions', '/mnt/a\rb', '/mnt/\u2028', '/mnt/\u0000']) expect(MountPath.safeParse(mount).success, JSON.stringify(mount)).toBe(false);
+    for (const mount of ['/mnt/a\n## Pending actions', '/mnt/a\rb', '/mnt/\u2028', '/mnt/\u0000'])
+      expect(MountPath.safeParse(mount).success, JSON.stringify(mount)).toBe(false);
     for (const mount of ['/', '/var/lib/docker', '/mnt/my disk #2']) expect(MountPath.safeParse(mount).success).toBe(true);
   });
 });

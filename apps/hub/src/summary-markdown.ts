@@ -24,7 +24,10 @@ function capped(lines: string[], what: string): string[] {
 }
 
 function lastOutputLine(a: Action): string {
-  const lines = (a.result?.output ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (a.result?.output ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.length ? oneLine(lines.at(-1)!, 160) : '';
 }
 
@@ -55,7 +58,9 @@ export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt))
     }
   }
   for (const v of unhealthy) {
-    problems.push(`- ${where(v)}: ${md(v.status)}${v.reason ? `, ${md(v.reason)}` : ''}${v.detail ? ` (${oneLine(v.detail, 160)})` : ''} since ${since(v.since, now)}`);
+    problems.push(
+      `- ${where(v)}: ${md(v.status)}${v.reason ? `, ${md(v.reason)}` : ''}${v.detail ? ` (${oneLine(v.detail, 160)})` : ''} since ${since(v.since, now)}`,
+    );
   }
   out.push(...(problems.length ? capped(problems, 'problems') : ['- none']), '', '## Pending actions');
   const pendingLines = pending.map(

@@ -65,9 +65,18 @@ export function buildSummary(input: SummaryInput): Summary {
     services,
     actions: {
       counts,
-      pending: input.actions.filter((a) => a.state === 'pending' || a.state === 'approved').sort(byUpdatedDesc).map(escapeAction),
-      running: input.actions.filter((a) => a.state === 'running').sort(byUpdatedDesc).map(escapeAction),
-      recent: terminal.sort(byUpdatedDesc).slice(0, input.recentLimit ?? 20).map(escapeAction),
+      pending: input.actions
+        .filter((a) => a.state === 'pending' || a.state === 'approved')
+        .sort(byUpdatedDesc)
+        .map(escapeAction),
+      running: input.actions
+        .filter((a) => a.state === 'running')
+        .sort(byUpdatedDesc)
+        .map(escapeAction),
+      recent: terminal
+        .sort(byUpdatedDesc)
+        .slice(0, input.recentLimit ?? 20)
+        .map(escapeAction),
     },
     configProblems: input.problems.map(escapeProblem),
     findings: input.findings.map(escapeFinding),

@@ -67,10 +67,7 @@ describe('node agent with real Docker and Mosquitto', () => {
     const desired = { node, revision: 'rev-1', ts: new Date().toISOString(), services: { z2m: { containers: [container] }, ha: { monitor: false } } };
     await hub.publishAsync(topics.desired(node), JSON.stringify(desired), { qos: 1, retain: true });
 
-    const config = parseAgentConfig(
-      {},
-      { node, 'mqtt-url': mosquitto.url, 'docker-socket': dockerd.socketPath, 'state-dir': path.join(tmp.path, 'agent') },
-    );
+    const config = parseAgentConfig({}, { node, 'mqtt-url': mosquitto.url, 'docker-socket': dockerd.socketPath, 'state-dir': path.join(tmp.path, 'agent') });
     agent = await runAgent(config, createLogger('agent', { level: process.env.LOG_LEVEL ?? 'warn' }));
   }, 180_000);
 
@@ -125,7 +122,10 @@ describe('node agent with real Docker and Mosquitto', () => {
   it('answers the same command again from its journal without restarting the container twice', async () => {
     const first = results().find((r) => r.actionId === cmd.actionId);
     await hub.publishAsync(topics.commands(node), JSON.stringify(cmd), { qos: 1 });
-    const replay = await waitFor(() => results().find((r) => r.actionId === cmd.actionId && r.replayed === true), { timeoutMs: 10_000, what: 'replayed result' });
+    const replay = await waitFor(() => results().find((r) => r.actionId === cmd.actionId && r.replayed === true), {
+      timeoutMs: 10_000,
+      what: 'replayed result',
+    });
     expect(replay).toEqual({ ...first, replayed: true });
     const info = await docker.getContainer(container).inspect();
     expect(info.State.StartedAt).toBe(startedAt);

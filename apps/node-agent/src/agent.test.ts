@@ -89,7 +89,7 @@ describe('NodeAgent (fakes)', () => {
     expect(l.closed).toBe(true);
   });
 
-  it('numbers each connection of a session in its will, its birth and the clean offline, so a blip\'s will cannot outrank the next birth', async () => {
+  it("numbers each connection of a session in its will, its birth and the clean offline, so a blip's will cannot outrank the next birth", async () => {
     const agent = make();
     await agent.start();
     const l = links[0]!;
@@ -179,7 +179,6 @@ async function openFilesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-
 describe('NodeAgent start and stop (docs/agent-lifecycle.md)', () => {
   let tmp: TempDir;
   let clock: ManualClock;
@@ -223,7 +222,12 @@ describe('NodeAgent start and stop (docs/agent-lifecycle.md)', () => {
     const close = l.close.bind(l);
     l.close = () => (order.push('disconnected'), close());
     l.connect();
-    l.deliver(topics.desired('piha'), { node: 'piha', revision: 'r1', ts: '2026-01-01T00:00:00Z', services: { z2m: { probes: [{ type: 'tcp', port: 1883 }] } } });
+    l.deliver(topics.desired('piha'), {
+      node: 'piha',
+      revision: 'r1',
+      ts: '2026-01-01T00:00:00Z',
+      services: { z2m: { probes: [{ type: 'tcp', port: 1883 }] } },
+    });
     await waitFor(() => {
       clock.advance(50);
       return order.includes('probe started');

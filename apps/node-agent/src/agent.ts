@@ -108,15 +108,27 @@ export class NodeAgent {
       connected: () => linkRef.current?.connected() ?? false,
     };
     const publisher = new EventPublisher({
-      node, seq, outbox, link, clock, log: log.child({ part: 'publisher' }), counters: this.counters,
-      ackTimeoutMs: config.ackTimeoutMs, maxPayloadBytes: config.maxPayloadBytes,
+      node,
+      seq,
+      outbox,
+      link,
+      clock,
+      log: log.child({ part: 'publisher' }),
+      counters: this.counters,
+      ackTimeoutMs: config.ackTimeoutMs,
+      maxPayloadBytes: config.maxPayloadBytes,
     });
     const inventoryPort = inventoryPortOf(docker);
     // Every event of this process gets a seq from here on; lower ones (the outbox's backlog) are older evidence.
     const sessionFromSeq = seq.peekLast() + 1;
     const inventory = inventoryPort
       ? new InventoryReporter({
-          docker: inventoryPort, desired: () => desired.current()?.services, sink: publisher, clock, log: log.child({ part: 'inventory' }), intervalMs: config.scanMs,
+          docker: inventoryPort,
+          desired: () => desired.current()?.services,
+          sink: publisher,
+          clock,
+          log: log.child({ part: 'inventory' }),
+          intervalMs: config.scanMs,
           session: { session, fromSeq: sessionFromSeq },
         })
       : null;
@@ -124,16 +136,37 @@ export class NodeAgent {
     const runProbe = this.deps.probeRunner ?? probeRunner({ env: process.env, agentSecret: config.mqttPassword });
     const probes = new ProbeScheduler({ run: runProbe, clock, log: log.child({ part: 'probes' }), onChange: () => watcherRef.current?.kick() });
     const watcher = new ServiceWatcher({
-      docker, services: () => desired.watched(), sink: publisher, clock, log: log.child({ part: 'watcher' }),
-      desiredRevision: () => desired.current()?.revision ?? null, onScanned: (revision) => inventory?.afterScan(revision) ?? Promise.resolve(),
-      scanMs: config.scanMs, heartbeatMs: config.heartbeatMs, hostStats: this.deps.hostStats, probes, onOtherEvent: () => inventory?.kick(),
+      docker,
+      services: () => desired.watched(),
+      sink: publisher,
+      clock,
+      log: log.child({ part: 'watcher' }),
+      desiredRevision: () => desired.current()?.revision ?? null,
+      onScanned: (revision) => inventory?.afterScan(revision) ?? Promise.resolve(),
+      scanMs: config.scanMs,
+      heartbeatMs: config.heartbeatMs,
+      hostStats: this.deps.hostStats,
+      probes,
+      onOtherEvent: () => inventory?.kick(),
     });
     watcherRef.current = watcher;
     const disks = this.deps.diskUsage ? this.diskWatcher(this.deps.diskUsage, publisher) : null;
     const commands = new CommandHandler({
-      node, desiredSpec: (s) => desired.current()?.services[s], docker, journal, link, clock, log: log.child({ part: 'commands' }),
-      cleanupDocker: cleanupPortOf(docker), desiredServices: () => desired.current()?.services, dockerSocket: config.dockerSocket, stackRoots: config.stackRoots,
-      counters: this.counters, clockSkewMs: config.commandClockSkewMs, stopTimeoutSec: config.restartStopTimeoutSec, maxPayloadBytes: config.maxPayloadBytes,
+      node,
+      desiredSpec: (s) => desired.current()?.services[s],
+      docker,
+      journal,
+      link,
+      clock,
+      log: log.child({ part: 'commands' }),
+      cleanupDocker: cleanupPortOf(docker),
+      desiredServices: () => desired.current()?.services,
+      dockerSocket: config.dockerSocket,
+      stackRoots: config.stackRoots,
+      counters: this.counters,
+      clockSkewMs: config.commandClockSkewMs,
+      stopTimeoutSec: config.restartStopTimeoutSec,
+      maxPayloadBytes: config.maxPayloadBytes,
     });
 
     const base = (linked: number) => ({ node, session, connection: linked, version: AGENT_VERSION, now: clock.now() });
@@ -213,7 +246,13 @@ export class NodeAgent {
     if (!run) return;
     this.run = null;
     // A start in progress ends first (a failed one has stopped its parts itself), so nothing it starts outlives this.
-    if (!(await run.starting.then(() => true, () => false))) return;
+    if (
+      !(await run.starting.then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
     this.parts = null;
     await run.started.closeAll(this.deps.log);
     this.deps.log.info('agent stopped');
@@ -242,7 +281,12 @@ export class NodeAgent {
       return dataRoot && dataRoot !== '/' ? ['/', dataRoot] : ['/'];
     };
     return new DiskWatcher({
-      mounts, usage, sink, clock, log: log.child({ part: 'disk' }), intervalMs: config.diskCheckMs,
+      mounts,
+      usage,
+      sink,
+      clock,
+      log: log.child({ part: 'disk' }),
+      intervalMs: config.diskCheckMs,
       thresholds: { warn: config.diskWarnPercent, high: config.diskHighPercent, hysteresis: config.diskHysteresisPercent },
     });
   }

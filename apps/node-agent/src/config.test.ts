@@ -27,7 +27,14 @@ describe('parseAgentConfig', () => {
       { HOMELAB_NODE: 'env-node', HOMELAB_MQTT_URL: 'mqtt://10.0.0.1:1883', HOMELAB_HEARTBEAT_MS: '5000', HOMELAB_SCAN_MS: '2500' },
       { node: 'piha', 'mqtt-url': 'mqtts://hub.lan:8883', 'state-dir': '/tmp/st', 'docker-socket': '/run/d.sock' },
     );
-    expect(c).toMatchObject({ node: 'piha', mqttUrl: 'mqtts://hub.lan:8883', stateDir: '/tmp/st', dockerSocket: '/run/d.sock', heartbeatMs: 5000, scanMs: 2500 });
+    expect(c).toMatchObject({
+      node: 'piha',
+      mqttUrl: 'mqtts://hub.lan:8883',
+      stateDir: '/tmp/st',
+      dockerSocket: '/run/d.sock',
+      heartbeatMs: 5000,
+      scanMs: 2500,
+    });
   });
 
   it('lists every problem with the flag or variable to fix', () => {
@@ -107,7 +114,11 @@ describe('agent settings, declared once', () => {
   });
 
   it('gives every flag of the table to the command line, a switch or a value', () => {
-    expect(Object.keys(AGENT_OPTIONS).sort()).toEqual(Object.values(AGENT_SETTINGS).flatMap((s) => ('flag' in s ? [s.flag] : [])).sort());
+    expect(Object.keys(AGENT_OPTIONS).sort()).toEqual(
+      Object.values(AGENT_SETTINGS)
+        .flatMap((s) => ('flag' in s ? [s.flag] : []))
+        .sort(),
+    );
     expect(AGENT_OPTIONS['state-dir']).toEqual({ type: 'string' });
   });
 

@@ -1,7 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AGENT_CREDENTIAL_ENV, MountPath, NodeName, readSettings, settingSource, settingsObject, settingsOptions, settingsProblems, type SettingsFlags, type SettingsTable } from '@homelab/contracts';
+import {
+  AGENT_CREDENTIAL_ENV,
+  MountPath,
+  NodeName,
+  readSettings,
+  settingSource,
+  settingsObject,
+  settingsOptions,
+  settingsProblems,
+  type SettingsFlags,
+  type SettingsTable,
+} from '@homelab/contracts';
 import { AgentError } from './errors';
 
 const PositiveMs = z.coerce.number().int().positive();
@@ -25,21 +36,50 @@ const StackRoot = z
 export const AGENT_SETTINGS = {
   node: { flag: 'node', arg: '<name>', env: 'HOMELAB_NODE', type: NodeName, help: "this host's node name (required)" },
   mqttUrl: {
-    flag: 'mqtt-url', arg: '<url>', env: 'HOMELAB_MQTT_URL', help: 'broker URL',
+    flag: 'mqtt-url',
+    arg: '<url>',
+    env: 'HOMELAB_MQTT_URL',
+    help: 'broker URL',
     type: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }).default('mqtt://127.0.0.1:1883'),
   },
   /** Must equal `node` when given (the broker ties the identity to it). */
   mqttUsername: { env: 'HOMELAB_MQTT_USERNAME', type: z.string().min(1).max(63).optional(), help: 'MQTT username; when given, must equal the node name' },
-  mqttPassword: { env: AGENT_CREDENTIAL_ENV.mqttPassword, type: z.string().min(1).max(1024).optional(), help: "this node's MQTT secret (or --mqtt-password-file)" },
+  mqttPassword: {
+    env: AGENT_CREDENTIAL_ENV.mqttPassword,
+    type: z.string().min(1).max(1024).optional(),
+    help: "this node's MQTT secret (or --mqtt-password-file)",
+  },
   /** A file holding the password (first line), e.g. a Docker secret; used when no password is given directly. */
-  mqttPasswordFile: { flag: 'mqtt-password-file', arg: '<file>', env: AGENT_CREDENTIAL_ENV.mqttPasswordFile, type: z.string().min(1).optional(), help: "file holding this node's MQTT secret (first line)" },
+  mqttPasswordFile: {
+    flag: 'mqtt-password-file',
+    arg: '<file>',
+    env: AGENT_CREDENTIAL_ENV.mqttPasswordFile,
+    type: z.string().min(1).optional(),
+    help: "file holding this node's MQTT secret (first line)",
+  },
   /** PEM CA certificate to trust for an mqtts:// broker with a self-signed or private certificate. */
-  mqttCaFile: { flag: 'mqtt-ca', arg: '<pem>', env: 'HOMELAB_MQTT_CA_FILE', type: z.string().min(1).optional(), help: 'CA certificate to trust for an mqtts:// broker' },
-  dockerSocket: { flag: 'docker-socket', arg: '<path>', env: 'DOCKER_SOCKET', type: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'), help: 'Docker socket' },
+  mqttCaFile: {
+    flag: 'mqtt-ca',
+    arg: '<pem>',
+    env: 'HOMELAB_MQTT_CA_FILE',
+    type: z.string().min(1).optional(),
+    help: 'CA certificate to trust for an mqtts:// broker',
+  },
+  dockerSocket: {
+    flag: 'docker-socket',
+    arg: '<path>',
+    env: 'DOCKER_SOCKET',
+    type: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'),
+    help: 'Docker socket',
+  },
   /** Seq lease, session counter, outbox, journal, desired cache; checkAgentConfig fills the default. */
   stateDir: {
-    flag: 'state-dir', arg: '<dir>', env: 'HOMELAB_AGENT_STATE_DIR', type: z.string().min(1),
-    help: 'agent state: seq, outbox, journal, desired cache', defaultText: '<HOMELAB_ROOT or /opt/homelab>/agent/<node>',
+    flag: 'state-dir',
+    arg: '<dir>',
+    env: 'HOMELAB_AGENT_STATE_DIR',
+    type: z.string().min(1),
+    help: 'agent state: seq, outbox, journal, desired cache',
+    defaultText: '<HOMELAB_ROOT or /opt/homelab>/agent/<node>',
   },
   heartbeatMs: { env: 'HOMELAB_HEARTBEAT_MS', type: PositiveMs.default(30_000), help: 'ms between heartbeats' },
   scanMs: { env: 'HOMELAB_SCAN_MS', type: PositiveMs.default(10_000), help: 'ms between full container scans' },
@@ -47,28 +87,63 @@ export const AGENT_SETTINGS = {
    * Commands are refused once the hub's time, as the agent knows it from the
    * commands' `issuedAt` (hub-clock.ts), is past `deadline + commandClockSkewMs`.
    */
-  commandClockSkewMs: { env: 'HOMELAB_COMMAND_CLOCK_SKEW_MS', type: z.coerce.number().int().nonnegative().default(60_000), help: "ms past a command's deadline (hub time) before it is refused" },
+  commandClockSkewMs: {
+    env: 'HOMELAB_COMMAND_CLOCK_SKEW_MS',
+    type: z.coerce.number().int().nonnegative().default(60_000),
+    help: "ms past a command's deadline (hub time) before it is refused",
+  },
   /** Seconds Docker waits for a container to stop before killing it on restart. */
-  restartStopTimeoutSec: { env: 'HOMELAB_RESTART_STOP_TIMEOUT_SEC', type: z.coerce.number().int().nonnegative().max(600).default(10), help: 's Docker waits for a container to stop before killing it on restart' },
+  restartStopTimeoutSec: {
+    env: 'HOMELAB_RESTART_STOP_TIMEOUT_SEC',
+    type: z.coerce.number().int().nonnegative().max(600).default(10),
+    help: 's Docker waits for a container to stop before killing it on restart',
+  },
   /** The outbox keeps at most this many bytes of unacknowledged events; oldest dropped first. */
-  outboxMaxBytes: { env: 'HOMELAB_OUTBOX_MAX_BYTES', type: z.coerce.number().int().min(64 * 1024).default(50 * 1024 * 1024), help: 'bytes of unacknowledged events kept; oldest dropped first' },
+  outboxMaxBytes: {
+    env: 'HOMELAB_OUTBOX_MAX_BYTES',
+    type: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(50 * 1024 * 1024),
+    help: 'bytes of unacknowledged events kept; oldest dropped first',
+  },
   /** Unacknowledged events are sent again after this long without the hub's ack. */
   ackTimeoutMs: { env: 'HOMELAB_ACK_TIMEOUT_MS', type: PositiveMs.default(30_000), help: "ms without the hub's ack before events are sent again" },
   /** Inbound MQTT payloads above this are refused before parsing. */
-  maxPayloadBytes: { env: 'HOMELAB_MAX_PAYLOAD_BYTES', type: z.coerce.number().int().positive().default(256 * 1024), help: 'inbound MQTT payloads above this many bytes are refused' },
+  maxPayloadBytes: {
+    env: 'HOMELAB_MAX_PAYLOAD_BYTES',
+    type: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
+    help: 'inbound MQTT payloads above this many bytes are refused',
+  },
   /** Mounts whose disk usage is watched (comma-separated); default `/` and the Docker data-root. */
   diskMounts: {
-    env: 'HOMELAB_DISK_MOUNTS', defaultText: '/ and the Docker data-root', help: 'mounts whose disk usage is watched (comma-separated)',
+    env: 'HOMELAB_DISK_MOUNTS',
+    defaultText: '/ and the Docker data-root',
+    help: 'mounts whose disk usage is watched (comma-separated)',
     type: z
       .string()
-      .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(MountPath).min(1, 'at least one mount'))
       .optional(),
   },
   diskWarnPercent: { env: 'HOMELAB_DISK_WARN_PERCENT', type: z.coerce.number().min(1).max(100).default(85), help: 'disk usage % reported as warn' },
   diskHighPercent: { env: 'HOMELAB_DISK_HIGH_PERCENT', type: z.coerce.number().min(1).max(100).default(95), help: 'disk usage % reported as high' },
   /** A mount goes back to a lower level only this many points below the threshold. */
-  diskHysteresisPercent: { env: 'HOMELAB_DISK_HYSTERESIS_PERCENT', type: z.coerce.number().min(0).max(50).default(5), help: 'points below a threshold before a mount goes back a level' },
+  diskHysteresisPercent: {
+    env: 'HOMELAB_DISK_HYSTERESIS_PERCENT',
+    type: z.coerce.number().min(0).max(50).default(5),
+    help: 'points below a threshold before a mount goes back a level',
+  },
   diskCheckMs: { env: 'HOMELAB_DISK_CHECK_MS', type: PositiveMs.default(30_000), help: 'ms between disk checks' },
   /**
    * Folders whose compose files `redeploy` may run (comma-separated, default
@@ -76,12 +151,19 @@ export const AGENT_SETTINGS = {
    * files compose may be pointed at (docs/security.md).
    */
   stackRoots: {
-    flag: 'stack-roots', arg: '<dirs>', env: 'HOMELAB_STACK_ROOTS',
+    flag: 'stack-roots',
+    arg: '<dirs>',
+    env: 'HOMELAB_STACK_ROOTS',
     help: 'folders (comma-separated) whose compose files redeploy may run; any other compose.file is refused',
     type: z
       .string()
       .default(DEFAULT_STACK_ROOT)
-      .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(StackRoot).min(1, 'at least one folder')),
   },
 } as const satisfies SettingsTable;

@@ -19,12 +19,17 @@ beforeEach(async () => {
 });
 afterEach(() => tmp.cleanup());
 
-const approve = (by: string) => (a: Action): Action => ({
-  ...a,
-  audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by, via: 'api' }],
-});
+const approve =
+  (by: string) =>
+  (a: Action): Action => ({
+    ...a,
+    audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by, via: 'api' }],
+  });
 const codeOf = async (p: Promise<unknown>) => {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ActionStoreError);
   return (err as ActionStoreError).code;
 };

@@ -258,9 +258,7 @@ export class FsActionStore implements ActionStore {
 
   private async missingError(id: string, expected: ActionState): Promise<ActionStoreError> {
     const actual = (await this.locate(id)).at(-1);
-    return actual
-      ? new ActionStoreError('conflict', `action ${id} is ${actual}, not ${expected}`)
-      : new ActionStoreError('not_found', `no action ${id}`);
+    return actual ? new ActionStoreError('conflict', `action ${id} is ${actual}, not ${expected}`) : new ActionStoreError('not_found', `no action ${id}`);
   }
 
   private apply(current: Action, state: ActionState, update: (a: Action) => Action): Action {

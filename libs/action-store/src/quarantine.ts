@@ -80,7 +80,12 @@ export async function listQuarantine(ops: FsOps, layout: ActionLayout): Promise<
       const [, original, y, mo, d, h, mi, s, ms] = m;
       const at = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms)));
       if (Number.isNaN(at.getTime())) continue;
-      out.push({ file: fromRoot(layout, path.join(dir, name)), from: fromRoot(layout, path.join(layout.stateDir(state), original!)), at: at.toISOString(), problem: null });
+      out.push({
+        file: fromRoot(layout, path.join(dir, name)),
+        from: fromRoot(layout, path.join(layout.stateDir(state), original!)),
+        at: at.toISOString(),
+        problem: null,
+      });
     }
   }
   return out.sort((a, b) => a.at.localeCompare(b.at) || a.file.localeCompare(b.file));

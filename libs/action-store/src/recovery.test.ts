@@ -17,7 +17,9 @@ afterEach(() => tmp.cleanup());
 
 const fileOf = (state: ActionState, id = ID) => path.join(tmp.path, 'actions', state, `${id}.json`);
 const readJson = async (file: string) => JSON.parse(await fs.readFile(file, 'utf8')) as Action;
-const approveBy = (by: string) => (a: Action): Action => ({ ...a, audit: [...a.audit, { at: a.updatedAt, state: 'approved', by, via: 'api' }] });
+const approveBy =
+  (by: string) =>
+  (a: Action): Action => ({ ...a, audit: [...a.audit, { at: a.updatedAt, state: 'approved', by, via: 'api' }] });
 const freshStore = async () => {
   const s = new FsActionStore({ root: tmp.path, clock });
   await s.init();
@@ -79,7 +81,10 @@ describe('FsActionStore recovery on init', () => {
     const store = await freshStore();
     await store.create(pendingAction(ID));
     await store.transition(ID, 'pending', 'approved', (a) => a);
-    const running = await store.transition(ID, 'approved', 'running', (a) => ({ ...a, command: { sentAt: a.updatedAt, deadline: '2026-11-26T15:02:00.000Z', attempts: 1 } }));
+    const running = await store.transition(ID, 'approved', 'running', (a) => ({
+      ...a,
+      command: { sentAt: a.updatedAt, deadline: '2026-11-26T15:02:00.000Z', attempts: 1 },
+    }));
     // What a crash between the rename and the rewrite of earlier versions left behind.
     await fs.rename(fileOf('running'), fileOf('completed'));
     await freshStore();
@@ -187,14 +192,25 @@ describe('a crash at every step of a filesystem operation', () => {
 describe('a crash at every step of every transition', () => {
   const command = { sentAt: '2026-11-26T15:00:00.000Z', deadline: '2026-11-26T15:02:00.000Z', attempts: 1 };
   /** What each transition writes: who decided (audit) and, for an outcome, the agent's result. */
-  const updateFor = (to: ActionState) => (a: Action): Action => ({
-    ...a,
-    ...(to === 'running' ? { command } : {}),
-    ...(to === 'completed' || to === 'failed'
-      ? { result: { actionId: a.id, node: a.node, status: to, startedAt: command.sentAt, finishedAt: '2026-11-26T15:00:01.000Z', output: `agent output ${to}` } }
-      : {}),
-    audit: [...a.audit, { at: a.updatedAt, state: to, by: `decided-${to}`, via: 'api' }],
-  });
+  const updateFor =
+    (to: ActionState) =>
+    (a: Action): Action => ({
+      ...a,
+      ...(to === 'running' ? { command } : {}),
+      ...(to === 'completed' || to === 'failed'
+        ? {
+            result: {
+              actionId: a.id,
+              node: a.node,
+              status: to,
+              startedAt: command.sentAt,
+              finishedAt: '2026-11-26T15:00:01.000Z',
+              output: `agent output ${to}`,
+            },
+          }
+        : {}),
+      audit: [...a.audit, { at: a.updatedAt, state: to, by: `decided-${to}`, via: 'api' }],
+    });
   const pathTo: Record<string, ActionState[]> = { pending: [], approved: ['approved'], running: ['approved', 'running'] };
   const transitions = Object.entries(ACTION_TRANSITIONS).flatMap(([from, tos]) => tos.map((to) => [from as ActionState, to] as const));
 
@@ -238,37 +254,41 @@ describe('a crash at every step of every transition', () => {
     expect([...seen].sort()).toEqual([from, to].sort());
   });
 
-  it.each(transitions)('%s → %s: a crash during the repair after a crash is repaired the same way at the next start', async (from, to) => {
-    const before = await setUp(from);
-    const after = await (await freshStore()).transition(ID, from, to, updateFor(to));
-    const crashTransition = async (k: number) => {
-      await setUp(from);
-      return crashRun(k, (s) => s.transition(ID, from, to, updateFor(to)));
-    };
-    let repairs = 0;
-    const tried = new Set<string>();
-    for (let k = 0; await crashTransition(k); k += 1) {
-      // Only crashes that left work for the repair (a temp file, a claim, two copies) are worth crashing the repair.
-      // Crashes that left the same kinds of files are repaired alike: one of each is enough.
-      const files = (await filesUnder(path.join(tmp.path, 'actions'))).map((f) => f.rel.replace(/\.[0-9a-f]{12}\.tmp$/, '.<random>.tmp'));
-      if (files.length === 1 || tried.has(files.join())) continue;
-      tried.add(files.join());
-      repairs += 1;
-      const actionsDir = path.join(tmp.path, 'actions');
-      const crashedFiles = path.join(tmp.path, 'crashed');
-      await fs.cp(actionsDir, crashedFiles, { recursive: true });
-      const outcome = await expectOneStep(from, to, before, after);
-      for (let j = 0; ; j += 1) {
-        // The files exactly as the crashed transition left them (copied: replaying the crash costs many fsyncs).
-        await fs.rm(actionsDir, { recursive: true });
-        await fs.cp(crashedFiles, actionsDir, { recursive: true });
-        const repairCrashed = await crashRun(j, (s) => s.init());
-        expect(await expectOneStep(from, to, before, after)).toBe(outcome);
-        if (!repairCrashed) break;
+  it.each(transitions)(
+    '%s → %s: a crash during the repair after a crash is repaired the same way at the next start',
+    async (from, to) => {
+      const before = await setUp(from);
+      const after = await (await freshStore()).transition(ID, from, to, updateFor(to));
+      const crashTransition = async (k: number) => {
+        await setUp(from);
+        return crashRun(k, (s) => s.transition(ID, from, to, updateFor(to)));
+      };
+      let repairs = 0;
+      const tried = new Set<string>();
+      for (let k = 0; await crashTransition(k); k += 1) {
+        // Only crashes that left work for the repair (a temp file, a claim, two copies) are worth crashing the repair.
+        // Crashes that left the same kinds of files are repaired alike: one of each is enough.
+        const files = (await filesUnder(path.join(tmp.path, 'actions'))).map((f) => f.rel.replace(/\.[0-9a-f]{12}\.tmp$/, '.<random>.tmp'));
+        if (files.length === 1 || tried.has(files.join())) continue;
+        tried.add(files.join());
+        repairs += 1;
+        const actionsDir = path.join(tmp.path, 'actions');
+        const crashedFiles = path.join(tmp.path, 'crashed');
+        await fs.cp(actionsDir, crashedFiles, { recursive: true });
+        const outcome = await expectOneStep(from, to, before, after);
+        for (let j = 0; ; j += 1) {
+          // The files exactly as the crashed transition left them (copied: replaying the crash costs many fsyncs).
+          await fs.rm(actionsDir, { recursive: true });
+          await fs.cp(crashedFiles, actionsDir, { recursive: true });
+          const repairCrashed = await crashRun(j, (s) => s.init());
+          expect(await expectOneStep(from, to, before, after)).toBe(outcome);
+          if (!repairCrashed) break;
+        }
       }
-    }
-    expect(repairs).toBeGreaterThanOrEqual(2);
-  }, 60_000);
+      expect(repairs).toBeGreaterThanOrEqual(2);
+    },
+    60_000,
+  );
 });
 /** Runs `op` with a filesystem that dies after `crashAt` calls; returns false once the op completes. */
 async function crashRun(crashAt: number, op: (s: FsActionStore) => Promise<unknown>): Promise<boolean> {

@@ -14,7 +14,14 @@ export const ComposeFilePath = z
   .startsWith('/', 'must be an absolute path')
   .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'must not contain control characters (NUL, newline, …)')
   .refine((p) => !p.split('/').includes('..'), 'must not contain ..')
-  .refine((p) => !p.split('/').slice(1).some((seg) => seg === '' || seg === '.'), 'must be a normalized path (no //, /./ or trailing /)')
+  .refine(
+    (p) =>
+      !p
+        .split('/')
+        .slice(1)
+        .some((seg) => seg === '' || seg === '.'),
+    'must be a normalized path (no //, /./ or trailing /)',
+  )
   .refine((p) => /\.ya?ml$/.test(p), 'must name a compose file ending in .yml or .yaml');
 
 /** How `redeploy` recreates a service (`docker-compose` v1 unless told otherwise: docs/services-yaml.md). */
@@ -71,7 +78,9 @@ export type AutoApprove = z.infer<typeof AutoApprove>;
 export const RestartBudget = z.strictObject({
   max: z.number().int().min(0).max(100).optional().describe('container restarts allowed per window (default 3); 0 escalates at once'),
   window: durationWithin(1000, 86_400_000, 'must be between 1s and 24h').optional().describe('sliding window of the budget (default 30m, at most 24h)'),
-  backoff: durationWithin(0, 86_400_000, 'must be between 0 and 24h').optional().describe('wait after the first restart before the next one, doubled after each restart (default 1m)'),
+  backoff: durationWithin(0, 86_400_000, 'must be between 0 and 24h')
+    .optional()
+    .describe('wait after the first restart before the next one, doubled after each restart (default 1m)'),
 });
 export type RestartBudget = z.infer<typeof RestartBudget>;
 

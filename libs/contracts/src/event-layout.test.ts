@@ -3,8 +3,24 @@ import { EVENT_LAYOUT, withPrevSeq } from './event-layout';
 import { HomelabEvent } from './events';
 
 const samples: unknown[] = [
-  { data: { heartbeat: true, containers: [{ state: 'running', name: 'z2m' }] }, service: 'z2m', type: 'service_healthy', ts: '2026-03-01T10:00:00.000Z', seq: 2, node: 'piha', id: 'piha-2' },
-  { data: { usedPercent: 97, level: 'high', mount: '/' }, type: 'disk_pressure', prevSeq: 1, ts: '2026-03-01T10:00:00.000Z', seq: 2, node: 'piha', id: 'piha-2' },
+  {
+    data: { heartbeat: true, containers: [{ state: 'running', name: 'z2m' }] },
+    service: 'z2m',
+    type: 'service_healthy',
+    ts: '2026-03-01T10:00:00.000Z',
+    seq: 2,
+    node: 'piha',
+    id: 'piha-2',
+  },
+  {
+    data: { usedPercent: 97, level: 'high', mount: '/' },
+    type: 'disk_pressure',
+    prevSeq: 1,
+    ts: '2026-03-01T10:00:00.000Z',
+    seq: 2,
+    node: 'piha',
+    id: 'piha-2',
+  },
   { data: { reason: 'status_offline', session: 3 }, type: 'node_offline', ts: '2026-03-01T10:00:00.000Z', seq: 2, node: 'piha', id: 'piha-2' },
 ];
 

@@ -43,7 +43,12 @@ function valuePattern(schema: z.ZodType): string {
 const envelope = HomelabEvent.options[0].shape as Record<string, z.ZodType>;
 const envelopeKeys = Object.keys(envelope);
 /** `{"id":…,"node":…,"seq":…,"ts":…`: every envelope field before `prevSeq`, as JSON.stringify writes a stamped event. */
-const HEAD = new RegExp(`^\\{${envelopeKeys.slice(0, envelopeKeys.indexOf('prevSeq')).map((k) => `"${k}":${valuePattern(envelope[k]!)}`).join(',')}`);
+const HEAD = new RegExp(
+  `^\\{${envelopeKeys
+    .slice(0, envelopeKeys.indexOf('prevSeq'))
+    .map((k) => `"${k}":${valuePattern(envelope[k]!)}`)
+    .join(',')}`,
+);
 
 /**
  * An event's JSON text with `prevSeq` set, in schema position: the bytes

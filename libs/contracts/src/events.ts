@@ -8,13 +8,7 @@ import { ServiceSnapshot } from './status';
  * every other reason to a guarded redeploy, so unknown reasons from newer
  * agents are accepted rather than dropped.
  */
-export const KNOWN_UNHEALTHY_REASONS = [
-  'containers_not_running',
-  'container_unhealthy',
-  'restart_loop',
-  'probe_failed',
-  'mqtt_unreachable',
-] as const;
+export const KNOWN_UNHEALTHY_REASONS = ['containers_not_running', 'container_unhealthy', 'restart_loop', 'probe_failed', 'mqtt_unreachable'] as const;
 export const UnhealthyReason = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/);
 
 export const ContainerObservation = z.object({

@@ -32,10 +32,7 @@ describe('a settings table', () => {
   it('names the flag and variable, or the variable alone, with the reason of each wrong value', () => {
     const res = settingsObject(TABLE).safeParse(readSettings(TABLE, { port: '99999' }, { X_TOKEN: 'a' }));
     expect(res.success).toBe(false);
-    expect(settingsProblems(TABLE, res.error!)).toEqual([
-      expect.stringMatching(/^--port \(X_PORT\): .*65535/),
-      expect.stringMatching(/^X_TOKEN: .*3/),
-    ]);
+    expect(settingsProblems(TABLE, res.error!)).toEqual([expect.stringMatching(/^--port \(X_PORT\): .*65535/), expect.stringMatching(/^X_TOKEN: .*3/)]);
   });
 
   it('lists every flag and variable in help with its default, and leaves code-only settings out', () => {

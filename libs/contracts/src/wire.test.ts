@@ -3,7 +3,8 @@ import { CHANNEL_NAMES, CHANNELS, channelsTo, flagsOf } from './channels';
 import { filterOf, isNeverRetained, parseTopic, topicOf, topics, type TopicArgs } from './topics';
 import { decode, handlerOf, publish, publishText, type Handlers } from './wire';
 
-const names = (channel: (typeof CHANNEL_NAMES)[number]) => ['piha', 'z2m'].slice(0, CHANNELS[channel].pattern.split('{').length - 1) as TopicArgs<typeof channel>;
+const names = (channel: (typeof CHANNEL_NAMES)[number]) =>
+  ['piha', 'z2m'].slice(0, CHANNELS[channel].pattern.split('{').length - 1) as TopicArgs<typeof channel>;
 
 describe('topics of the channel table', () => {
   it.each(CHANNEL_NAMES)('builds and parses back the topic of %s', (channel) => {

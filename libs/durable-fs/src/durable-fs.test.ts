@@ -39,7 +39,10 @@ describe('durable fs', () => {
   });
 
   it('writes several files of one folder', async () => {
-    await writeFilesAtomic(path.join(dir, 'w'), [{ name: 'x', data: '1' }, { name: 'y', data: '2' }]);
+    await writeFilesAtomic(path.join(dir, 'w'), [
+      { name: 'x', data: '1' },
+      { name: 'y', data: '2' },
+    ]);
     expect((await fs.readdir(path.join(dir, 'w'))).sort()).toEqual(['x', 'y']);
   });
 

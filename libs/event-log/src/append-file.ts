@@ -72,7 +72,9 @@ export class AppendFile {
       await this.fh.datasync();
     } catch (err) {
       await this.rollback(err);
-      throw new EventLogWriteError(`could not append ${data.length} bytes to events/${this.rel}: ${errCode(err) ?? (err as Error).message}`, errCode(err), { cause: err });
+      throw new EventLogWriteError(`could not append ${data.length} bytes to events/${this.rel}: ${errCode(err) ?? (err as Error).message}`, errCode(err), {
+        cause: err,
+      });
     }
     this.size += data.length;
     this.committedSize = this.size;

@@ -54,11 +54,26 @@ const two = (b: Uint8Array, i: number): number => (b[i]! - 48) * 10 + b[i + 1]! 
  */
 export function isoMillisBytes(b: Uint8Array, p: number): boolean {
   const digitsOk =
-    digit(b, p) && digit(b, p + 1) && digit(b, p + 2) && digit(b, p + 3) && digit(b, p + 5) && digit(b, p + 6) && digit(b, p + 8) && digit(b, p + 9) &&
-    digit(b, p + 11) && digit(b, p + 12) && digit(b, p + 14) && digit(b, p + 15) && digit(b, p + 17) && digit(b, p + 18) && digit(b, p + 20) &&
-    digit(b, p + 21) && digit(b, p + 22);
+    digit(b, p) &&
+    digit(b, p + 1) &&
+    digit(b, p + 2) &&
+    digit(b, p + 3) &&
+    digit(b, p + 5) &&
+    digit(b, p + 6) &&
+    digit(b, p + 8) &&
+    digit(b, p + 9) &&
+    digit(b, p + 11) &&
+    digit(b, p + 12) &&
+    digit(b, p + 14) &&
+    digit(b, p + 15) &&
+    digit(b, p + 17) &&
+    digit(b, p + 18) &&
+    digit(b, p + 20) &&
+    digit(b, p + 21) &&
+    digit(b, p + 22);
   if (!digitsOk) return false;
-  if (b[p + 4] !== 0x2d || b[p + 7] !== 0x2d || b[p + 10] !== 0x54 || b[p + 13] !== 0x3a || b[p + 16] !== 0x3a || b[p + 19] !== 0x2e || b[p + 23] !== 0x5a) return false;
+  if (b[p + 4] !== 0x2d || b[p + 7] !== 0x2d || b[p + 10] !== 0x54 || b[p + 13] !== 0x3a || b[p + 16] !== 0x3a || b[p + 19] !== 0x2e || b[p + 23] !== 0x5a)
+    return false;
   const month = two(b, p + 5);
   const day = two(b, p + 8);
   if (month < 1 || month > 12 || day < 1 || day > 31 || two(b, p + 11) > 23 || two(b, p + 14) > 59 || two(b, p + 17) > 59) return false;

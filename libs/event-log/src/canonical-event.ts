@@ -87,13 +87,32 @@ const two = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + s.ch
 export function isoMillisAt(s: string, p: number): boolean {
   if (s.length < p + 24) return false;
   const digitsOk =
-    digit(s, p) && digit(s, p + 1) && digit(s, p + 2) && digit(s, p + 3) && digit(s, p + 5) && digit(s, p + 6) && digit(s, p + 8) && digit(s, p + 9) &&
-    digit(s, p + 11) && digit(s, p + 12) && digit(s, p + 14) && digit(s, p + 15) && digit(s, p + 17) && digit(s, p + 18) && digit(s, p + 20) &&
-    digit(s, p + 21) && digit(s, p + 22);
+    digit(s, p) &&
+    digit(s, p + 1) &&
+    digit(s, p + 2) &&
+    digit(s, p + 3) &&
+    digit(s, p + 5) &&
+    digit(s, p + 6) &&
+    digit(s, p + 8) &&
+    digit(s, p + 9) &&
+    digit(s, p + 11) &&
+    digit(s, p + 12) &&
+    digit(s, p + 14) &&
+    digit(s, p + 15) &&
+    digit(s, p + 17) &&
+    digit(s, p + 18) &&
+    digit(s, p + 20) &&
+    digit(s, p + 21) &&
+    digit(s, p + 22);
   if (!digitsOk) return false;
   if (
-    s.charCodeAt(p + 4) !== 0x2d || s.charCodeAt(p + 7) !== 0x2d || s.charCodeAt(p + 10) !== 0x54 || s.charCodeAt(p + 13) !== 0x3a ||
-    s.charCodeAt(p + 16) !== 0x3a || s.charCodeAt(p + 19) !== 0x2e || s.charCodeAt(p + 23) !== 0x5a
+    s.charCodeAt(p + 4) !== 0x2d ||
+    s.charCodeAt(p + 7) !== 0x2d ||
+    s.charCodeAt(p + 10) !== 0x54 ||
+    s.charCodeAt(p + 13) !== 0x3a ||
+    s.charCodeAt(p + 16) !== 0x3a ||
+    s.charCodeAt(p + 19) !== 0x2e ||
+    s.charCodeAt(p + 23) !== 0x5a
   ) {
     return false;
   }
@@ -143,7 +162,16 @@ const SERVICE_EVENT_KEYS = checked(EVENT_LAYOUT.service_healthy.keys, [...ENVELO
 const HEALTH_KEYS = checked(EVENT_LAYOUT.service_healthy.data, ['containers', 'heartbeat']);
 const UNHEALTHY_KEYS = checked(EVENT_LAYOUT.service_unhealthy.data, ['containers', 'heartbeat', 'reason', 'detail', 'probe']);
 const CONTAINER_ORDER = checked(CONTAINER_KEYS, ['name', 'state', 'health', 'restartCount']);
-const NODE_HEARTBEAT_KEYS = checked(EVENT_LAYOUT.node_heartbeat.data, ['uptimeSec', 'load1', 'memUsedPercent', 'services', 'cpuPercent', 'load5', 'load15', 'agentRssMb']);
+const NODE_HEARTBEAT_KEYS = checked(EVENT_LAYOUT.node_heartbeat.data, [
+  'uptimeSec',
+  'load1',
+  'memUsedPercent',
+  'services',
+  'cpuPercent',
+  'load5',
+  'load15',
+  'agentRssMb',
+]);
 const DISK_PRESSURE_KEYS = checked(EVENT_LAYOUT.disk_pressure.data, ['mount', 'level', 'usedPercent', 'freeBytes']);
 const DISK_OK_KEYS = checked(EVENT_LAYOUT.disk_ok.data, ['mount', 'usedPercent']);
 // A birth with a `services` record is left to zod.
@@ -216,7 +244,13 @@ export function eventData(type: string, d: unknown): boolean {
         (d.backlogEvents === undefined || uint(d.backlogEvents))
       );
     case 'node_offline':
-      return isObj(d) && keysIn(d, NODE_OFFLINE_KEYS) && uint(d.session) && (d.connection === undefined || uint(d.connection)) && (d.reason === undefined || str(d.reason, 64));
+      return (
+        isObj(d) &&
+        keysIn(d, NODE_OFFLINE_KEYS) &&
+        uint(d.session) &&
+        (d.connection === undefined || uint(d.connection)) &&
+        (d.reason === undefined || str(d.reason, 64))
+      );
     default:
       return false;
   }

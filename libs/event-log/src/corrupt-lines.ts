@@ -54,7 +54,8 @@ export class CorruptLineFinder {
       if (this.pendingLen === 0 && !this.oversize) {
         // The common case: the whole line is inside this chunk, decode without copying.
         const res = decodeLine(chunk.toString('utf8', s, e));
-        if (!res.ok) out.push({ offset: this.lineStart, length: e - s, reason: res.error, raw: Buffer.from(chunk.subarray(s, Math.min(e, s + RAW_COPY_BYTES))) });
+        if (!res.ok)
+          out.push({ offset: this.lineStart, length: e - s, reason: res.error, raw: Buffer.from(chunk.subarray(s, Math.min(e, s + RAW_COPY_BYTES))) });
       } else {
         this.keep(chunk.subarray(s, e));
         out.push(...this.finishPending());

@@ -16,7 +16,8 @@ interface Last {
 }
 
 /** Native comparison (memcmp): data runs to ~100 bytes, where a JavaScript loop costs more than the call. */
-const sameBytes = (b: Buffer, from: number, to: number, bytes: Uint8Array): boolean => to - from === bytes.length && b.compare(bytes, 0, bytes.length, from, to) === 0;
+const sameBytes = (b: Buffer, from: number, to: number, bytes: Uint8Array): boolean =>
+  to - from === bytes.length && b.compare(bytes, 0, bytes.length, from, to) === 0;
 
 /**
  * The fast line decoder's `data`: parsed, validated (eventData) and frozen,

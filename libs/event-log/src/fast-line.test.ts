@@ -15,7 +15,34 @@ function expectSameAsDecodeLine(line: string, fast: StoredEvent): void {
 }
 
 /** Damage at the text level: escapes, quotes, structure characters, other digits, non-ASCII, control characters. */
-const SNIPPETS = ['"', '\\', '\\"', '\\u0041', '\\n', '{', '}', '[', ']', ',', ':', ' ', '0', '1', '9', '-', '.', 'e', 'Z', 'a', 'é', '\u0001', '\u2028', 'null', ',"x":1', '},"rx":"2026-03-01T10:00:00.000Z"}'];
+const SNIPPETS = [
+  '"',
+  '\\',
+  '\\"',
+  '\\u0041',
+  '\\n',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  ' ',
+  '0',
+  '1',
+  '9',
+  '-',
+  '.',
+  'e',
+  'Z',
+  'a',
+  'é',
+  '\u0001',
+  '\u2028',
+  'null',
+  ',"x":1',
+  '},"rx":"2026-03-01T10:00:00.000Z"}',
+];
 
 function damage(line: string, rnd: () => number): string {
   const at = Math.floor(rnd() * (line.length + 1));
@@ -130,12 +157,33 @@ describe('fast line decoder', () => {
 
   it('accepts a ts or rx exactly when decodeLine does, in the 24-character form, and leaves other forms to it', () => {
     const stamps = [
-      '2026-03-01T10:00:00.000Z', '2026-12-31T23:59:59.999Z', '2024-02-29T00:00:00.000Z', '2000-02-29T12:00:00.000Z', '2026-04-30T00:00:00.000Z',
-      '2026-01-31T00:00:00.000Z', '2026-03-01T10:00:00Z', '2026-03-01T10:00:00.5Z', '2026-03-01T10:00:00.123456Z', '2026-02-29T00:00:00.000Z',
-      '1900-02-29T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-06-31T00:00:00.000Z', '2026-01-45T00:00:00.000Z', '2026-01-32T00:00:00.000Z',
-      '2026-00-10T00:00:00.000Z', '2026-13-10T00:00:00.000Z', '2026-01-00T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T23:60:00.000Z',
-      '2026-01-01T23:00:60.000Z', 'x026-01-01T00:00:00.000Z', '2026-01-01 00:00:00.000Z', '2026-01-01T00:00:00.000z', '2026-01-01T00:00:00.00aZ',
-      '2026-01-01T00:00:00+00:00', '2026-1-01T00:00:00.0000Z',
+      '2026-03-01T10:00:00.000Z',
+      '2026-12-31T23:59:59.999Z',
+      '2024-02-29T00:00:00.000Z',
+      '2000-02-29T12:00:00.000Z',
+      '2026-04-30T00:00:00.000Z',
+      '2026-01-31T00:00:00.000Z',
+      '2026-03-01T10:00:00Z',
+      '2026-03-01T10:00:00.5Z',
+      '2026-03-01T10:00:00.123456Z',
+      '2026-02-29T00:00:00.000Z',
+      '1900-02-29T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-06-31T00:00:00.000Z',
+      '2026-01-45T00:00:00.000Z',
+      '2026-01-32T00:00:00.000Z',
+      '2026-00-10T00:00:00.000Z',
+      '2026-13-10T00:00:00.000Z',
+      '2026-01-00T00:00:00.000Z',
+      '2026-01-01T24:00:00.000Z',
+      '2026-01-01T23:60:00.000Z',
+      '2026-01-01T23:00:60.000Z',
+      'x026-01-01T00:00:00.000Z',
+      '2026-01-01 00:00:00.000Z',
+      '2026-01-01T00:00:00.000z',
+      '2026-01-01T00:00:00.00aZ',
+      '2026-01-01T00:00:00+00:00',
+      '2026-1-01T00:00:00.0000Z',
     ];
     const rec = canonical(EVENTS[0]!);
     for (const stamp of stamps) {
@@ -194,7 +242,11 @@ describe('event payload decoder (ingest)', () => {
   it('leaves data JSON.stringify would write differently to the full parser, so stored lines stay byte-identical', () => {
     const text = JSON.stringify(canonical(EVENTS[8]!).event);
     expect(text).toContain('"usedPercent":40');
-    for (const variant of [text.replace('"usedPercent":40', '"usedPercent":40.0'), text.replace('"data":{', '"data":{ '), text.replace('"data":{"mount":"/var/lib/docker"', '"data":{"mount":"\\/var/lib/docker"')]) {
+    for (const variant of [
+      text.replace('"usedPercent":40', '"usedPercent":40.0'),
+      text.replace('"data":{', '"data":{ '),
+      text.replace('"data":{"mount":"/var/lib/docker"', '"data":{"mount":"\\/var/lib/docker"'),
+    ]) {
       expect(decodeEventPayload(Buffer.from(variant)), variant).toBeUndefined();
       expect(JSON.stringify(JSON.parse(variant))).not.toBe(variant);
     }

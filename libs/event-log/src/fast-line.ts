@@ -168,7 +168,8 @@ function eventAt(b: Buffer, s: number, close: number, text: string, textStart: n
 export function decodeCanonicalBytes(b: Buffer, s: number, e: number): StoredEvent | undefined {
   // rx, last: `},"rx":"`, 24 characters of time, `"}`; the `}` closes the event.
   const t = e - 2 - 24 - TAIL.length;
-  if (t <= s || b[e - 2] !== 0x22 || b[e - 1] !== 0x7d || !litAt(b, s, t, STORED) || !litAt(b, t, e, TAIL) || !isoMillisBytes(b, t + TAIL.length)) return undefined;
+  if (t <= s || b[e - 2] !== 0x22 || b[e - 1] !== 0x7d || !litAt(b, s, t, STORED) || !litAt(b, t, e, TAIL) || !isoMillisBytes(b, t + TAIL.length))
+    return undefined;
   // One string for the line (all ASCII once accepted), sliced: cheaper than decoding id, ts and rx one by one.
   // Made before the event is known to be valid: rare lines that are not pay for a string they did not need.
   const line = (b as Latin1Buffer).latin1Slice(s, e);

@@ -64,7 +64,9 @@ describe('FsEventLog', () => {
   it('resolves every concurrent append after a shared write and fdatasync per file', async () => {
     const appendSpy = vi.spyOn(AppendFile.prototype, 'append');
     const log = await openLog();
-    const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(i % 2 ? 'piha' : HUB_STREAM, [heartbeat('piha', Math.floor(i / 2) + 1)], DAY1)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => log.append(i % 2 ? 'piha' : HUB_STREAM, [heartbeat('piha', Math.floor(i / 2) + 1)], DAY1)),
+    );
     expect(outcomes.every((o) => o.written.length === 1)).toBe(true);
     // All 200 calls landed in one batch: one write+fdatasync for each of the two files.
     expect(appendSpy).toHaveBeenCalledTimes(2);

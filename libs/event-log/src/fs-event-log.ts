@@ -86,7 +86,8 @@ export class FsEventLog implements EventLog, CommittedSizes {
   }
 
   async append(stream: string, events: readonly AppendItem[], rx: Date): Promise<AppendOutcome> {
-    if (this.state !== 'open') throw new Error(`event log at ${this.root} is ${this.state === 'new' ? 'not open yet (call open())' : this.state}; append refused`);
+    if (this.state !== 'open')
+      throw new Error(`event log at ${this.root} is ${this.state === 'new' ? 'not open yet (call open())' : this.state}; append refused`);
     assertValidStream(stream);
     if (!(rx instanceof Date) || Number.isNaN(rx.getTime())) throw new Error('append: rx must be a valid Date');
     const rxIso = rx.toISOString();
@@ -204,7 +205,9 @@ export class FsEventLog implements EventLog, CommittedSizes {
    */
   private failStream(stream: string, entries: Pending[], cause: unknown): void {
     const error =
-      cause instanceof EventLogWriteError ? cause : new EventLogWriteError(`could not write stream ${stream}: ${(cause as Error).message}`, (cause as NodeJS.ErrnoException).code, { cause });
+      cause instanceof EventLogWriteError
+        ? cause
+        : new EventLogWriteError(`could not write stream ${stream}: ${(cause as Error).message}`, (cause as NodeJS.ErrnoException).code, { cause });
     this.log?.error({ err: error, stream }, 'event log write failed; appends rejected, nothing partial kept');
     const dropped = this.queue.filter((p) => p.stream === stream);
     this.queue = this.queue.filter((p) => p.stream !== stream);

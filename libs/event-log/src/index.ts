@@ -8,5 +8,15 @@ export { isValidStream, relFile, utcDate, parseRelFile, type LogFileRef } from '
 export { quarantineCorruptLines, readQuarantine, quarantineDir, QuarantineEntry, type QuarantineReport } from './quarantine';
 export { compressOldDays, compressCutoff, KEEP_NEWEST_FILES_PER_STREAM, type CompressOldDaysOptions, type CompressReport } from './retention';
 export { RetentionLoop, type RetentionLoopDeps } from './retention-loop';
-export { acquireRootLock, inspectRootLock, classifyLock, lockPath, RootLockedError, RootLockInfo, ROOT_LOCK_FILE, type LockStatus, type RootLock } from './root-lock';
+export {
+  acquireRootLock,
+  inspectRootLock,
+  classifyLock,
+  lockPath,
+  RootLockedError,
+  RootLockInfo,
+  ROOT_LOCK_FILE,
+  type LockStatus,
+  type RootLock,
+} from './root-lock';
 export { logInventory, type LogInventory } from './inventory';

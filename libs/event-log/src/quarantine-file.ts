@@ -44,7 +44,15 @@ export class QuarantineFile {
     const fresh = lines.filter((l) => !this.keys!.has(l.offset));
     if (fresh.length === 0) return [];
     const at = now.toISOString();
-    const entries = fresh.map((l): QuarantineEntry => ({ file: this.file, offset: l.offset, length: l.length, reason: l.reason, raw: l.raw.toString('base64'), rawBytes: l.raw.length, quarantinedAt: at }));
+    const entries = fresh.map((l): QuarantineEntry => ({
+      file: this.file,
+      offset: l.offset,
+      length: l.length,
+      reason: l.reason,
+      raw: l.raw.toString('base64'),
+      rawBytes: l.raw.length,
+      quarantinedAt: at,
+    }));
     await mkdirDurable(path.dirname(this.abs));
     const fh = await fs.open(this.abs, 'a+', 0o644);
     try {

@@ -50,7 +50,12 @@ describe('quarantine of corrupt lines', () => {
     const entries = await readQuarantine(root, '2026-03-01', 'piha');
     expect(entries.map((e) => ({ file: e.file, offset: e.offset, length: e.length, at: e.quarantinedAt }))).toEqual([
       { file: '2026-03-01/piha.jsonl', offset: line(1).length, length: NOT_JSON.length, at: '2026-03-05T00:00:00.000Z' },
-      { file: '2026-03-01/piha.jsonl', offset: line(1).length + NOT_JSON.length + 1 + line(2).length, length: WRONG_SHAPE.length, at: '2026-03-05T00:00:00.000Z' },
+      {
+        file: '2026-03-01/piha.jsonl',
+        offset: line(1).length + NOT_JSON.length + 1 + line(2).length,
+        length: WRONG_SHAPE.length,
+        at: '2026-03-05T00:00:00.000Z',
+      },
     ]);
     expect(Buffer.from(entries[0]!.raw, 'base64').toString()).toBe(NOT_JSON);
     expect(Buffer.from(entries[1]!.raw, 'base64').toString()).toBe(WRONG_SHAPE);

@@ -152,7 +152,16 @@ async function scanFile(ctx: ScanContext, ref: LogFileRef, prev: FileState | und
       for (const e of await sink.add(bad, ctx.now())) {
         ctx.report.quarantined++;
         if (ctx.logged++ < MAX_LOGGED) {
-          ctx.log?.warn({ file: `events/${ref.rel}`, offset: e.offset, bytes: e.length, reason: e.reason.slice(0, 500), quarantine: `events/${QUARANTINE_DIR}/${path.basename(sink.abs)}` }, 'quarantined corrupt event log line; readers skip it');
+          ctx.log?.warn(
+            {
+              file: `events/${ref.rel}`,
+              offset: e.offset,
+              bytes: e.length,
+              reason: e.reason.slice(0, 500),
+              quarantine: `events/${QUARANTINE_DIR}/${path.basename(sink.abs)}`,
+            },
+            'quarantined corrupt event log line; readers skip it',
+          );
         }
       }
     }
@@ -160,4 +169,3 @@ async function scanFile(ctx: ScanContext, ref: LogFileRef, prev: FileState | und
   ctx.report.bytesScanned += finder.scannedUpTo - from;
   return { kind: ref.kind, size, scanned: finder.scannedUpTo };
 }
-

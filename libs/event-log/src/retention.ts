@@ -52,7 +52,8 @@ export function compressCutoff(now: Date, olderThanDays: number): string {
  */
 export async function compressOldDays(root: string, opts: CompressOldDaysOptions): Promise<CompressReport> {
   const { olderThanDays, now, log } = opts;
-  if (!Number.isSafeInteger(olderThanDays) || olderThanDays < 1) throw new Error(`compressOldDays: olderThanDays must be a whole number of days ≥ 1, got ${olderThanDays}`);
+  if (!Number.isSafeInteger(olderThanDays) || olderThanDays < 1)
+    throw new Error(`compressOldDays: olderThanDays must be a whole number of days ≥ 1, got ${olderThanDays}`);
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new Error('compressOldDays: now must be a valid Date');
   const cutoff = compressCutoff(now, olderThanDays);
   const report: CompressReport = { compressed: [], bytesIn: 0, bytesOut: 0, failed: [] };
@@ -139,7 +140,8 @@ async function compressFile(abs: string): Promise<{ bytesIn: number; bytesOut: n
     const copy = digest();
     await pipeline(createReadStream(tmp), createGunzip(), copy.stream, discard());
     const [a, b] = [original.result(), copy.result()];
-    if (a.bytes !== b.bytes || a.sha256 !== b.sha256) throw new Error(`verification failed: the compressed copy decompresses to ${b.bytes} bytes, the original has ${a.bytes}`);
+    if (a.bytes !== b.bytes || a.sha256 !== b.sha256)
+      throw new Error(`verification failed: the compressed copy decompresses to ${b.bytes} bytes, the original has ${a.bytes}`);
     const after = await fs.stat(abs);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw new Error('the file changed while it was being compressed');
     await fs.rename(tmp, gz);

@@ -12,7 +12,14 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-const lock = (over: Partial<RootLockInfo> = {}): RootLockInfo => ({ pid: 4242, host: 'vps', owner: 'hub', startedAt: '2026-03-01T00:00:00.000Z', bootId: 'boot-a', ...over });
+const lock = (over: Partial<RootLockInfo> = {}): RootLockInfo => ({
+  pid: 4242,
+  host: 'vps',
+  owner: 'hub',
+  startedAt: '2026-03-01T00:00:00.000Z',
+  bootId: 'boot-a',
+  ...over,
+});
 const me = { pid: 1, host: 'vps', bootId: 'boot-a' };
 const alive = (pids: number[]) => (pid: number) => pids.includes(pid);
 

@@ -69,7 +69,8 @@ export function classifyLock(lock: RootLockInfo, me: Identity, heldByMe: boolean
   if (lock.host !== me.host) return { status: 'foreign', lock, why: `${who} (another host or container: cannot check whether it still runs)` };
   if (lock.bootId && me.bootId && lock.bootId !== me.bootId) return { status: 'stale', lock, why: `${who}, before the last reboot` };
   // In a container the hub is often pid 1 again after a restart: our own pid is a previous life unless we hold it.
-  if (lock.pid === me.pid) return heldByMe ? { status: 'held', lock, why: `${who} (this process)` } : { status: 'stale', lock, why: `${who}, a previous process with this pid` };
+  if (lock.pid === me.pid)
+    return heldByMe ? { status: 'held', lock, why: `${who} (this process)` } : { status: 'stale', lock, why: `${who}, a previous process with this pid` };
   return alive(lock.pid) ? { status: 'held', lock, why: who } : { status: 'stale', lock, why: `${who}, which is no longer running` };
 }
 
@@ -130,7 +131,13 @@ export interface RootLock {
 export async function acquireRootLock(root: string, opts: AcquireOptions): Promise<RootLock> {
   const file = lockPath(root);
   const me = await identity();
-  const info: RootLockInfo = { pid: me.pid, host: me.host, owner: opts.owner, startedAt: (opts.now?.() ?? new Date()).toISOString(), ...(me.bootId ? { bootId: me.bootId } : {}) };
+  const info: RootLockInfo = {
+    pid: me.pid,
+    host: me.host,
+    owner: opts.owner,
+    startedAt: (opts.now?.() ?? new Date()).toISOString(),
+    ...(me.bootId ? { bootId: me.bootId } : {}),
+  };
   await mkdirDurable(path.dirname(file));
   for (let attempt = 0; ; attempt++) {
     try {

@@ -6,8 +6,6 @@ import { LoopStoppedError, PeriodicLoop, type PeriodicLoopOptions } from './peri
 
 const log = createLogger('test', { level: 'silent' });
 
-
-
 /**
  * A loop whose cycles the test drives: `starts` counts cycles begun; while
  * `hold` is set a cycle waits for it; `fail` makes the next cycles reject.

@@ -5,8 +5,6 @@ import { StartedParts } from './started-parts';
 
 const log = createLogger('test', { level: 'silent' });
 
-
-
 describe('StartedParts', () => {
   it('stops parts newest first, each after the previous one finished, and goes on past a failing one', async () => {
     const parts = new StartedParts('hub');
@@ -30,5 +28,4 @@ describe('StartedParts', () => {
     expect(parts.closeAll(log)).toBe(stopped);
     expect(() => parts.add('late', () => undefined)).toThrow(/while the hub is stopping/);
   });
-
 });

@@ -86,7 +86,12 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
       // timeout for every container whose PID 1 ignores SIGTERM (e.g. `sleep`).
       const containers = await docker.listContainers({ all: true }).catch(() => []);
       await Promise.all(
-        containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)),
+        containers.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined),
+        ),
       );
       // User-defined bridge networks create br-* links in the host namespace that
       // outlive the daemon; deleting the networks via the API removes them.
@@ -94,7 +99,12 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
       await Promise.all(
         networks
           .filter((n) => !['bridge', 'host', 'none'].includes(n.Name))
-          .map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)),
+          .map((n) =>
+            docker
+              .getNetwork(n.Id)
+              .remove()
+              .catch(() => undefined),
+          ),
       );
       await proc.stop(20_000);
     }
@@ -120,9 +130,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
 /** Kills containerd/shims/containers still tied to this daemon, drops its bridges, unmounts, deletes the dir. */
 async function reapLeftovers(baseDir: string, ns?: string): Promise<void> {
   await killMatching(
-    (p) =>
-      p.cmdline.includes(`${baseDir}/`) ||
-      (ns !== undefined && p.cmdline.includes('containerd-shim') && p.cmdline.includes(`-namespace ${ns} `)),
+    (p) => p.cmdline.includes(`${baseDir}/`) || (ns !== undefined && p.cmdline.includes('containerd-shim') && p.cmdline.includes(`-namespace ${ns} `)),
   );
   await deleteBridges(baseDir);
   await unmountUnder(baseDir);

@@ -54,7 +54,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     // Retry with a fresh port only when we picked it ourselves (freePort is racy).
     for (let attempt = 1; ; attempt++) {
       await writeConfig();
-      const logOffset = await fs.stat(logFile).then((st) => st.size, () => 0);
+      const logOffset = await fs.stat(logFile).then(
+        (st) => st.size,
+        () => 0,
+      );
       proc = spawnLogged('mosquitto', ['-c', confFile], { maxBufferBytes: 32 * 1024 });
       const up = await waitListening(proc, port, logFile, logOffset);
       if (up) return;
@@ -110,13 +113,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
  * succeeds while our broker is about to exit with "Address already in use". Mosquitto
  * logs "… running" only after all listeners are bound, so wait for that line too.
  */
-async function waitListening(
-  proc: LoggedProcess,
-  port: number,
-  logFile: string,
-  logOffset: number,
-  timeoutMs = 10_000,
-): Promise<boolean> {
+async function waitListening(proc: LoggedProcess, port: number, logFile: string, logOffset: number, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!proc.running) return false;

@@ -62,9 +62,7 @@ function trackForExit(child: ChildProcess, signal: NodeJS.Signals): void {
  * detached shell polls both pids and signals the child once this process is gone.
  */
 function startWatchdog(childPid: number, signal: NodeJS.Signals): void {
-  const script =
-    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
-    'kill -0 "$1" 2>/dev/null || kill -s "$3" "$2" 2>/dev/null';
+  const script = 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' + 'kill -0 "$1" 2>/dev/null || kill -s "$3" "$2" 2>/dev/null';
   const args = ['-c', script, 'watchdog', String(process.pid), String(childPid), signal.replace(/^SIG/, '')];
   const dog = spawn('sh', args, { detached: true, stdio: 'ignore' });
   dog.on('error', () => undefined);

@@ -20,10 +20,7 @@ export async function listProcesses(): Promise<ProcInfo[]> {
       .filter((e) => /^\d+$/.test(e))
       .map(async (e) => {
         try {
-          const [cmd, stat] = await Promise.all([
-            fs.readFile(`/proc/${e}/cmdline`, 'utf8'),
-            fs.readFile(`/proc/${e}/stat`, 'utf8'),
-          ]);
+          const [cmd, stat] = await Promise.all([fs.readFile(`/proc/${e}/cmdline`, 'utf8'), fs.readFile(`/proc/${e}/stat`, 'utf8')]);
           // Field 4 of stat is the ppid; the comm field (2) may contain spaces, so split after ')'.
           const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
           out.push({ pid: Number(e), ppid, cmdline: cmd.split('\0').join(' ').trim() });

@@ -11,10 +11,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * Polls `fn` until it returns a truthy value. Exceptions count as "not yet",
  * so probes like "connect to the socket" can simply throw until ready.
  */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  opts: WaitOptions = {},
-): Promise<NonNullable<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
   const { timeoutMs = 10_000, intervalMs = 100, what = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

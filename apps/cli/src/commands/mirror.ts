@@ -37,7 +37,10 @@ export async function mirrorCommand(argv: string[]): Promise<number> {
     const status = await mirrorOnce(opts, last);
     last = status.lastSuccess;
     // Log changes only: a hub down for a day is one line, not 8,640.
-    if (status.ok !== wasOk) console.error(status.ok ? `mirror: ${from} → ${opts.to} ok` : `mirror: ${from} unreachable (${status.error}); keeping the last copy${last ? ` from ${last}` : ''}`);
+    if (status.ok !== wasOk)
+      console.error(
+        status.ok ? `mirror: ${from} → ${opts.to} ok` : `mirror: ${from} unreachable (${status.error}); keeping the last copy${last ? ` from ${last}` : ''}`,
+      );
     wasOk = status.ok;
     return status;
   };

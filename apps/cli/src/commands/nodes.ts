@@ -64,7 +64,9 @@ export async function nodesCommand(argv: string[]): Promise<number> {
         console.error(`homelab: no MQTT identity '${name}' in ${path.join(root, CREDENTIALS_FILE)}`);
         return 1;
       }
-      console.error(`Removed '${name}': the embedded broker disconnects it within seconds and refuses its secret; for Mosquitto rerun 'homelab broker-config' and reload it.`);
+      console.error(
+        `Removed '${name}': the embedded broker disconnects it within seconds and refuses its secret; for Mosquitto rerun 'homelab broker-config' and reload it.`,
+      );
       return 0;
     }
     default:

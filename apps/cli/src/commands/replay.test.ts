@@ -17,7 +17,14 @@ beforeEach(async () => {
 });
 afterEach(() => fs.rm(root, { recursive: true, force: true }));
 
-const healthy = (seq: number, service: string): HomelabEvent => ({ id: `piha-${seq}`, node: 'piha', seq, ts: '2026-03-01T10:00:00.000Z', type: 'service_healthy', service });
+const healthy = (seq: number, service: string): HomelabEvent => ({
+  id: `piha-${seq}`,
+  node: 'piha',
+  seq,
+  ts: '2026-03-01T10:00:00.000Z',
+  type: 'service_healthy',
+  service,
+});
 
 async function writeLog(): Promise<void> {
   const log = new FsEventLog({ root });
@@ -96,7 +103,19 @@ describe('homelab replay', () => {
   });
 
   it('formats the summary with aligned rows', () => {
-    const text = formatSummary({ root: '/opt/homelab', applied: 1_000_000, skipped: 2, corrupt: 0, quarantined: 0, streams: 3, nodes: 3, services: 40, prunedNodes: 1, prunedServices: 0, elapsedMs: 2000 });
+    const text = formatSummary({
+      root: '/opt/homelab',
+      applied: 1_000_000,
+      skipped: 2,
+      corrupt: 0,
+      quarantined: 0,
+      streams: 3,
+      nodes: 3,
+      services: 40,
+      prunedNodes: 1,
+      prunedServices: 0,
+      elapsedMs: 2000,
+    });
     expect(text).toBe(
       [
         'replay of /opt/homelab done; world files rewritten',

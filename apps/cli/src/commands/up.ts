@@ -10,7 +10,12 @@ import { untilSignal } from '../signals';
 
 /** A node name from the hostname, made to fit the one name pattern. */
 export function nodeNameFromHostname(hostname: string): string {
-  const cleaned = hostname.toLowerCase().split('.')[0]!.replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 63);
+  const cleaned = hostname
+    .toLowerCase()
+    .split('.')[0]!
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '')
+    .slice(0, 63);
   return NAME_PATTERN.test(cleaned) ? cleaned : 'local';
 }
 

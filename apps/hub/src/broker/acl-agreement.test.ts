@@ -33,12 +33,18 @@ function mosquittoAllows(aclFile: string, user: string, access: 'read' | 'write'
 const users: Record<string, Role> = { piha: 'node', 'chelsty-ha': 'node', [HUB_CLIENT_ID]: 'hub', ops: 'inspector' };
 const creds: CredentialsFile = {
   version: 1,
-  users: Object.fromEntries(Object.entries(users).map(([name, role]) => [name, { role, scrypt: 'x', mosquitto: '$7$x', createdAt: '2026-01-01T00:00:00.000Z' }])),
+  users: Object.fromEntries(
+    Object.entries(users).map(([name, role]) => [name, { role, scrypt: 'x', mosquitto: '$7$x', createdAt: '2026-01-01T00:00:00.000Z' }]),
+  ),
 } as CredentialsFile;
 const acl = mosquittoFiles(creds, { maxPayloadBytes: 1000 }).acl;
 
 /** As the embedded broker identifies each user once logged in (auth.ts: the credentials file tells an inspector). */
-const identities: Record<string, Identity> = { piha: identify('piha', 'piha'), [HUB_CLIENT_ID]: identify(HUB_CLIENT_ID, HUB_CLIENT_ID), ops: { kind: 'inspector' } };
+const identities: Record<string, Identity> = {
+  piha: identify('piha', 'piha'),
+  [HUB_CLIENT_ID]: identify(HUB_CLIENT_ID, HUB_CLIENT_ID),
+  ops: { kind: 'inspector' },
+};
 
 /**
  * What the channel table says each role may do: a node publishes its own

@@ -36,7 +36,14 @@ function mosquittoGrants(user: string, access: 'read' | 'write'): string[] {
 async function topicsTheHubAddresses(): Promise<string[]> {
   const desired: string[] = [];
   await new DesiredPublisher(async (t) => void desired.push(t), aliases).sync({ piha: { node: 'piha', services: {} } }, new Date('2026-11-26T15:00:00.000Z'));
-  const cmd: Command = { actionId: 'container-restart-piha-z2m', node: 'piha', type: 'container_restart', service: 'z2m', issuedAt: '2026-11-26T15:00:00.000Z', deadline: '2026-11-26T15:02:00.000Z' };
+  const cmd: Command = {
+    actionId: 'container-restart-piha-z2m',
+    node: 'piha',
+    type: 'container_restart',
+    service: 'z2m',
+    issuedAt: '2026-11-26T15:00:00.000Z',
+    deadline: '2026-11-26T15:02:00.000Z',
+  };
   const command = new AgentRoutes(aliases).route(cmd).topic;
   // Acks follow the stream the events came in on: the agent's own name (ingest.ts).
   return [...desired.filter((t) => t.includes('/node-x/')), command, topics.acks('node-x')];

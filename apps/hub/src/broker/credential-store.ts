@@ -71,7 +71,10 @@ export async function loadCredentialStore(root: string, log: Logger): Promise<Cr
   const creds = await store.load();
   const count = Object.keys(creds.users).length;
   if (count === 0) {
-    log.warn({ file: path.join(root, CREDENTIALS_FILE) }, 'no MQTT credentials yet: every agent will be refused. Add one per node with `homelab nodes add <node> --root <root>`');
+    log.warn(
+      { file: path.join(root, CREDENTIALS_FILE) },
+      'no MQTT credentials yet: every agent will be refused. Add one per node with `homelab nodes add <node> --root <root>`',
+    );
   } else log.info({ identities: count }, 'MQTT credentials loaded');
   return store;
 }

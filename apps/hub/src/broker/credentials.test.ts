@@ -34,10 +34,13 @@ describe('MQTT credentials file', () => {
     expect(await hashMosquitto('secret', 101, Buffer.from('pn8Lw2WDjTAMOl0i', 'base64'))).toBe(line);
   });
 
-  it.each(['../x', '..', 'a/b', 'pi+ha', '#', 'UPPER', '-f', 'a'.repeat(64), 'x\0y', '%2e%2e', ''])('refuses the name %j before touching any file', async (name) => {
-    await expect(addCredential(root, name)).rejects.toThrow(/not a valid name/);
-    await expect(fs.stat(path.join(root, 'state'))).rejects.toThrow();
-  });
+  it.each(['../x', '..', 'a/b', 'pi+ha', '#', 'UPPER', '-f', 'a'.repeat(64), 'x\0y', '%2e%2e', ''])(
+    'refuses the name %j before touching any file',
+    async (name) => {
+      await expect(addCredential(root, name)).rejects.toThrow(/not a valid name/);
+      await expect(fs.stat(path.join(root, 'state'))).rejects.toThrow();
+    },
+  );
 
   it('keeps the hub’s name for the hub, refuses a second secret without --rotate, and rotates one', async () => {
     await expect(addCredential(root, 'homelab-hub')).rejects.toThrow(/reserved for the hub/);
@@ -96,9 +99,20 @@ describe('Mosquitto files from the credentials', () => {
       { name: 'ops', role: 'inspector' },
     ]);
     const files = mosquittoFiles(await readCredentials(root), { maxPayloadBytes: 1000 });
-    expect(files.passwords.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['homelab-hub', 'ops', 'piha']);
+    expect(
+      files.passwords
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(':')[0]),
+    ).toEqual(['homelab-hub', 'ops', 'piha']);
     expect(files.passwords).toMatch(/^piha:\$7\$1000\$/m);
-    const block = (user: string) => files.acl.split('\n\n').find((b) => b.startsWith(`user ${user}\n`))!.split('\n').slice(1).filter(Boolean);
+    const block = (user: string) =>
+      files.acl
+        .split('\n\n')
+        .find((b) => b.startsWith(`user ${user}\n`))!
+        .split('\n')
+        .slice(1)
+        .filter(Boolean);
     expect(block('piha')).toEqual([
       'topic write homelab/v1/nodes/piha/events',
       'topic write homelab/v1/nodes/piha/results',

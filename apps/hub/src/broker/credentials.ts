@@ -64,7 +64,12 @@ export async function verifyScrypt(secret: string, stored: string): Promise<bool
   const [, n, r, p, salt, hash] = stored.split('$');
   const expected = Buffer.from(hash ?? '', 'base64');
   if (!expected.length) return false;
-  const key = await scryptAsync(secret, Buffer.from(salt ?? '', 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
+  const key = await scryptAsync(secret, Buffer.from(salt ?? '', 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: 64 * 1024 * 1024,
+  });
   return timingSafeEqual(key, expected);
 }
 

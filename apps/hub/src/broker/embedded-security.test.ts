@@ -39,7 +39,11 @@ async function connect(opts: IClientOptions, url = broker!.url): Promise<MqttCli
 }
 const asNode = (name: string, password = `secret-${name}`) => connect({ clientId: name, username: name, password });
 /** The CONNACK return code a refused connection got. */
-const refusal = (opts: IClientOptions) => connect(opts).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+const refusal = (opts: IClientOptions) =>
+  connect(opts).then(
+    () => 0,
+    (err: { code?: number }) => err.code ?? -1,
+  );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Everything published under homelab/, as the hub would see it. */
@@ -90,7 +94,11 @@ describe('embedded broker: who may connect', () => {
 
 describe('embedded broker: revoking an identity', () => {
   it('disconnects a node whose identity is removed and one whose secret is rotated, and refuses the old secret', async () => {
-    const creds = memoryCredentials({ piha: { role: 'node', secret: 'old-piha' }, 'chelsty-ha': { role: 'node', secret: 'old-ch' }, ops: { role: 'inspector', secret: 'ops' } });
+    const creds = memoryCredentials({
+      piha: { role: 'node', secret: 'old-piha' },
+      'chelsty-ha': { role: 'node', secret: 'old-ch' },
+      ops: { role: 'inspector', secret: 'ops' },
+    });
     await start({ credentials: creds, revokeCheckMs: 20 });
     const piha = await connect({ clientId: 'piha', username: 'piha', password: 'old-piha' });
     const chelsty = await connect({ clientId: 'chelsty-ha', username: 'chelsty-ha', password: 'old-ch' });
@@ -110,7 +118,13 @@ describe('embedded broker: what each identity may do', () => {
   it('refuses node A publishing as node B, and A publishing commands or desired state to itself', async () => {
     await start();
     const got = await watch(broker!);
-    for (const topic of [topics.events('chelsty-ha'), topics.status('chelsty-ha'), topics.results('chelsty-ha'), topics.commands('piha'), topics.desired('piha')]) {
+    for (const topic of [
+      topics.events('chelsty-ha'),
+      topics.status('chelsty-ha'),
+      topics.results('chelsty-ha'),
+      topics.commands('piha'),
+      topics.desired('piha'),
+    ]) {
       const piha = await asNode('piha');
       const closed = new Promise<void>((resolve) => piha.once('close', () => resolve()));
       piha.publish(topic, '{}', { qos: 1 });
@@ -123,7 +137,11 @@ describe('embedded broker: what each identity may do', () => {
   it('refuses node A subscribing to B’s commands, to + and #, and to $SYS', async () => {
     await start();
     const piha = await asNode('piha');
-    const grantedQos = (filter: string) => piha.subscribeAsync(filter, { qos: 1 }).then((g) => g[0]!.qos, () => 128);
+    const grantedQos = (filter: string) =>
+      piha.subscribeAsync(filter, { qos: 1 }).then(
+        (g) => g[0]!.qos,
+        () => 128,
+      );
     const filters = [topics.commands('chelsty-ha'), topics.desired('chelsty-ha'), topics.allNodes('commands'), '#', '$SYS/#', topics.commands('piha')];
     const granted = [];
     for (const f of filters) granted.push(await grantedQos(f));
@@ -226,7 +244,27 @@ describe('embedded broker: TLS listener', () => {
     try {
       const cert = path.join(dir, 'cert.pem');
       const key = path.join(dir, 'key.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        ],
+        { stdio: 'ignore' },
+      );
       await start({ tls: { host: '127.0.0.1', port: 0, certFile: cert, keyFile: key } });
       expect(broker!.tlsUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
       const got = await watch(broker!);
@@ -236,7 +274,10 @@ describe('embedded broker: TLS listener', () => {
       expect(got).toEqual([`${topics.events('piha')} {}`]);
       // Without trusting the certificate the client refuses the broker; without the secret the broker refuses the client.
       await expect(mqtt.connectAsync(broker!.tlsUrl!, { clientId: 'x', reconnectPeriod: 0, connectTimeout: 3_000 })).rejects.toThrow();
-      const wrong = await connect({ clientId: 'piha', username: 'piha', password: 'nope', ca }, broker!.tlsUrl).then(() => 0, (err: { code?: number }) => err.code);
+      const wrong = await connect({ clientId: 'piha', username: 'piha', password: 'nope', ca }, broker!.tlsUrl).then(
+        () => 0,
+        (err: { code?: number }) => err.code,
+      );
       expect(wrong).toBe(4);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -166,7 +166,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       const t = now();
       if (t - (lastThrottleLog.get(node.node) ?? -Infinity) >= 10_000) {
         lastThrottleLog.set(node.node, t);
-        log.warn({ clientId: client!.id, perSec: limit.perSec, burst: limit.burst, waitMs: wait }, wait === null ? 'publish refused: rate limit' : 'publishes slowed: rate limit');
+        log.warn(
+          { clientId: client!.id, perSec: limit.perSec, burst: limit.burst, waitMs: wait },
+          wait === null ? 'publish refused: rate limit' : 'publishes slowed: rate limit',
+        );
       }
       if (wait === null) done(new Error('rate limit exceeded'));
       else setTimeout(() => done(null), wait).unref();

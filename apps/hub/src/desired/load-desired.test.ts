@@ -47,9 +47,7 @@ describe('loadDesired', () => {
     const good = (await loadDesired(hosts, {}, log)).desired;
     await host('piha', 'node: piha\nservices:\n  zigbee2mqtt:\n    containers: ["-rm"]\n');
     const { desired, problems } = await loadDesired(hosts, good, log);
-    expect(problems).toEqual([
-      { file: 'hosts/piha/services.yaml', path: 'services.zigbee2mqtt.containers[0]', message: 'must be a Docker container name' },
-    ]);
+    expect(problems).toEqual([{ file: 'hosts/piha/services.yaml', path: 'services.zigbee2mqtt.containers[0]', message: 'must be a Docker container name' }]);
     expect(desired.piha).toEqual(good.piha);
   });
 
@@ -149,7 +147,11 @@ describe('desired state that could hurt the node or leak to viewers', () => {
     const { desired, problems } = await loadDesired(hosts, {}, log);
     expect(desired).toEqual({});
     expect(problems).toEqual([
-      { file: 'hosts/linked/services.yaml', path: '', message: 'the host folder hosts/linked is a symbolic link; links are not followed, put the real file in the hosts folder' },
+      {
+        file: 'hosts/linked/services.yaml',
+        path: '',
+        message: 'the host folder hosts/linked is a symbolic link; links are not followed, put the real file in the hosts folder',
+      },
     ]);
   });
 
@@ -159,14 +161,18 @@ describe('desired state that could hurt the node or leak to viewers', () => {
     await fs.symlink(elsewhere, path.join(hosts, 'policy.yaml'));
     const { policy, problems } = await loadDesired(hosts, {}, log);
     expect(policy).toBeUndefined();
-    expect(problems).toEqual([{ file: 'hosts/policy.yaml', path: '', message: 'the file is a symbolic link; links are not followed, put the real file in the hosts folder' }]);
+    expect(problems).toEqual([
+      { file: 'hosts/policy.yaml', path: '', message: 'the file is a symbolic link; links are not followed, put the real file in the hosts folder' },
+    ]);
   });
 
   it('quotes at most five unknown keys, each cut to 64 characters', async () => {
     const long = 'k'.repeat(300);
     await host('piha', `node: piha\nservices:\n  z:\n    ${long}: 1\n    a: 1\n    b: 1\n    c: 1\n    d: 1\n    e: 1\n    f: 1\n`);
     const { problems } = await loadDesired(hosts, {}, log);
-    expect(problems).toEqual([{ file: 'hosts/piha/services.yaml', path: 'services.z', message: `Unrecognized keys: "${'k'.repeat(64)}…", "a", "b", "c", "d" and 2 more` }]);
+    expect(problems).toEqual([
+      { file: 'hosts/piha/services.yaml', path: 'services.z', message: `Unrecognized keys: "${'k'.repeat(64)}…", "a", "b", "c", "d" and 2 more` },
+    ]);
   });
 
   it.each([
@@ -183,7 +189,11 @@ describe('desired state that could hurt the node or leak to viewers', () => {
     await host('piha', 'node: piha\nservices:\n  m:\n    probes:\n      - {type: mqtt, url: "mqtt://evil.example:1883", passwordEnv: HOMELAB_MQTT_PASSWORD}\n');
     const { problems } = await loadDesired(hosts, {}, log);
     expect(problems).toEqual([
-      { file: 'hosts/piha/services.yaml', path: 'services.m.probes[0].passwordEnv', message: "must not name the agent's own broker credential; give the probe a variable of its own" },
+      {
+        file: 'hosts/piha/services.yaml',
+        path: 'services.m.probes[0].passwordEnv',
+        message: "must not name the agent's own broker credential; give the probe a variable of its own",
+      },
     ]);
   });
 
@@ -259,7 +269,9 @@ describe('policy and maintenance', () => {
   });
 
   it('accepts policy and maintenance on a host and on a service', async () => {
-    await host('piha', `node: piha
+    await host(
+      'piha',
+      `node: piha
 policy:
   autoApprove: low
 maintenance:
@@ -269,7 +281,8 @@ services:
   zigbee2mqtt:
     policy: {autoApprove: none, restartBudget: {max: 5}}
     maintenance: {from: '2026-12-01T08:00:00+01:00', until: '2026-12-01T10:00:00+01:00'}
-`);
+`,
+    );
     const { desired, problems } = await loadDesired(hosts, {}, log);
     expect(problems).toEqual([]);
     expect(desired.piha?.policy).toEqual({ autoApprove: 'low' });
@@ -278,7 +291,9 @@ services:
   });
 
   it('names file, path and reason of every bad policy or maintenance field in services.yaml', async () => {
-    await host('piha', `node: piha
+    await host(
+      'piha',
+      `node: piha
 maintenance: {until: tomorrow}
 services:
   mosquitto:
@@ -287,7 +302,8 @@ services:
     autoApprove: low
     policy: {restartBudget: {backoff: 1 minute}}
     maintenance: {from: '2026-12-02T00:00:00Z', until: '2026-12-01T00:00:00Z'}
-`);
+`,
+    );
     const { problems } = await loadDesired(hosts, {}, log);
     expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
       'maintenance.until: Invalid ISO datetime',

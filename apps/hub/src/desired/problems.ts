@@ -52,7 +52,8 @@ export function formatProblems(problems: readonly ConfigProblem[]): string {
   if (problems.length === 0) return 'no problems';
   const lines = problems.map((p) => (p.path ? `${p.file}: ${p.path}: ${p.message}` : `${p.file}: ${p.message}`));
   const files = new Set(problems.map((p) => p.file)).size;
-  const head = `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}` +
+  const head =
+    `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}` +
     ' (the last valid version of each stays in force):';
   return [head, ...lines.map((l) => `  ${l}`)].join('\n');
 }

@@ -58,7 +58,9 @@ describe('CleanupPreviewer', () => {
     await store.create(pendingAction('container-restart-piha-zigbee2mqtt'));
     const p = previewer();
     expect(await p.runOnce()).toEqual(['disk-cleanup-piha']);
-    expect(sent).toEqual([expect.objectContaining({ actionId: 'disk-cleanup-piha', node: 'piha', type: 'disk_cleanup', dryRun: true, actionCreatedAt: CREATED })]);
+    expect(sent).toEqual([
+      expect.objectContaining({ actionId: 'disk-cleanup-piha', node: 'piha', type: 'disk_cleanup', dryRun: true, actionCreatedAt: CREATED }),
+    ]);
     expect(await p.runOnce()).toEqual([]);
     clock.advance(60_000);
     expect(await p.runOnce()).toEqual(['disk-cleanup-piha']);

@@ -30,7 +30,11 @@ export function executorAudit(at: Date, state: AuditEntry['state'], note: string
  * finishedAt − startedAt (both from the agent's clock, so skew cancels out),
  * `sinceApprovalMs` = from the approval entry (hub clock) to `now`.
  */
-export function outcomeTiming(a: Pick<Action, 'audit'>, now: Date, result?: Pick<CommandResult, 'startedAt' | 'finishedAt'>): Pick<AuditEntry, 'durationMs' | 'sinceApprovalMs'> {
+export function outcomeTiming(
+  a: Pick<Action, 'audit'>,
+  now: Date,
+  result?: Pick<CommandResult, 'startedAt' | 'finishedAt'>,
+): Pick<AuditEntry, 'durationMs' | 'sinceApprovalMs'> {
   const out: Pick<AuditEntry, 'durationMs' | 'sinceApprovalMs'> = {};
   if (result) {
     const ran = Date.parse(result.finishedAt) - Date.parse(result.startedAt);

@@ -28,7 +28,15 @@ const newExecutor = (timeout = 120_000) =>
 
 function result(over: Partial<CommandResult> = {}): CommandResult {
   const at = clock.now().toISOString();
-  return { actionId: ID, node: 'piha', status: 'completed', startedAt: at, finishedAt: new Date(clock.now().getTime() + 2500).toISOString(), output: 'restarted zigbee2mqtt', ...over };
+  return {
+    actionId: ID,
+    node: 'piha',
+    status: 'completed',
+    startedAt: at,
+    finishedAt: new Date(clock.now().getTime() + 2500).toISOString(),
+    output: 'restarted zigbee2mqtt',
+    ...over,
+  };
 }
 
 async function approved(id = ID): Promise<void> {
@@ -273,7 +281,10 @@ describe('Executor', () => {
 
   it('records on the final audit entry how long the agent ran it and how long since the approval', async () => {
     await store.create(action(ID));
-    await store.transition(ID, 'pending', 'approved', (a) => ({ ...a, audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'alice', via: 'api', from: { ip: '127.0.0.1' } }] }));
+    await store.transition(ID, 'pending', 'approved', (a) => ({
+      ...a,
+      audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'alice', via: 'api', from: { ip: '127.0.0.1' } }],
+    }));
     const ex = newExecutor();
     clock.advance(1_000);
     await ex.runOnce();
@@ -291,7 +302,10 @@ describe('Executor', () => {
 
   it('records the time since approval on a deadline failure', async () => {
     await store.create(action(ID));
-    await store.transition(ID, 'pending', 'approved', (a) => ({ ...a, audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'policy', via: 'policy' }] }));
+    await store.transition(ID, 'pending', 'approved', (a) => ({
+      ...a,
+      audit: [...a.audit, { at: clock.now().toISOString(), state: 'approved', by: 'policy', via: 'policy' }],
+    }));
     const ex = newExecutor(10_000);
     await ex.runOnce();
     clock.advance(10_000);

@@ -137,14 +137,23 @@ export class Executor {
       if (recovered) return recovered;
       if (a.state === 'failed' && a.result?.error?.code === 'deadline_exceeded' && !a.audit.some((e) => e.note?.startsWith('late result'))) {
         // Keep the truth visible: it did run, only too late to count.
-        await store.update(a.id, 'failed', (x) => ({ ...x, audit: [...x.audit, executorAudit(clock.now(), 'failed', `late result after the deadline: ${resultNote(result)}`)] })).catch(() => undefined);
+        await store
+          .update(a.id, 'failed', (x) => ({
+            ...x,
+            audit: [...x.audit, executorAudit(clock.now(), 'failed', `late result after the deadline: ${resultNote(result)}`)],
+          }))
+          .catch(() => undefined);
       }
       return this.ignored('not_running', { ...ctx, state: a.state }, 'result for an action that is not running (duplicate or late)');
     }
     const to = result.status === 'completed' ? 'completed' : 'failed';
     try {
       const now = clock.now();
-      await store.transition(a.id, 'running', to, (x) => ({ ...x, result, audit: [...x.audit, executorAudit(now, to, resultNote(result), outcomeTiming(x, now, result))] }));
+      await store.transition(a.id, 'running', to, (x) => ({
+        ...x,
+        result,
+        audit: [...x.audit, executorAudit(now, to, resultNote(result), outcomeTiming(x, now, result))],
+      }));
     } catch (err) {
       if (err instanceof ActionStoreError && err.code === 'conflict') return this.ignored('not_running', ctx, 'action finished concurrently');
       throw err;

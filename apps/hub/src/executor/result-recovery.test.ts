@@ -18,7 +18,15 @@ let sent: Command[];
 const newExecutor = (timeout = 40_000) => new Executor({ store, clock, log, commandTimeoutMs: timeout, publishCommand: async (cmd) => void sent.push(cmd) });
 
 function result(over: Partial<CommandResult> = {}): CommandResult {
-  return { actionId: ID, node: 'piha', status: 'completed', startedAt: '2026-11-26T15:00:00.500Z', finishedAt: '2026-11-26T15:00:02.000Z', output: 'restarted zigbee2mqtt', ...over };
+  return {
+    actionId: ID,
+    node: 'piha',
+    status: 'completed',
+    startedAt: '2026-11-26T15:00:00.500Z',
+    finishedAt: '2026-11-26T15:00:02.000Z',
+    output: 'restarted zigbee2mqtt',
+    ...over,
+  };
 }
 
 /**
@@ -50,23 +58,26 @@ beforeEach(async () => {
 afterEach(() => tmp.cleanup());
 
 describe('results lost by a crash between rename and rewrite', () => {
-  it.each(['completed', 'failed'] as const)("asks the agent's journal for the result of a %s action that has none and records the replay in place", async (outcome) => {
-    const command = await resultLostIn(outcome);
-    expect((await store.get(ID))?.result).toBeUndefined();
-    const ex = newExecutor();
-    expect((await ex.runOnce()).resultAsked).toEqual([ID]);
-    // The same bytes as the first send: the agent's journal answers without running it again.
-    expect(sent).toEqual([command]);
+  it.each(['completed', 'failed'] as const)(
+    "asks the agent's journal for the result of a %s action that has none and records the replay in place",
+    async (outcome) => {
+      const command = await resultLostIn(outcome);
+      expect((await store.get(ID))?.result).toBeUndefined();
+      const ex = newExecutor();
+      expect((await ex.runOnce()).resultAsked).toEqual([ID]);
+      // The same bytes as the first send: the agent's journal answers without running it again.
+      expect(sent).toEqual([command]);
 
-    const replay = result({ status: outcome, replayed: true });
-    expect(await ex.handleResult(replay)).toBe('applied');
-    const done = await store.get(ID);
-    expect(done).toMatchObject({ state: outcome, result: replay });
-    expect(done?.audit.at(-1)).toMatchObject({ state: outcome, by: 'executor', note: expect.stringMatching(/^result recovered from the agent's journal: /) });
-    clock.advance(60_000);
-    expect((await ex.runOnce()).resultAsked).toEqual([]);
-    expect(await ex.handleResult(replay)).toBe('not_running');
-  });
+      const replay = result({ status: outcome, replayed: true });
+      expect(await ex.handleResult(replay)).toBe('applied');
+      const done = await store.get(ID);
+      expect(done).toMatchObject({ state: outcome, result: replay });
+      expect(done?.audit.at(-1)).toMatchObject({ state: outcome, by: 'executor', note: expect.stringMatching(/^result recovered from the agent's journal: /) });
+      clock.advance(60_000);
+      expect((await ex.runOnce()).resultAsked).toEqual([]);
+      expect(await ex.handleResult(replay)).toBe('not_running');
+    },
+  );
 
   it('asks again at the resend interval and, without an answer, notes after the timeout that the result stays unknown, never asking again', async () => {
     await resultLostIn('completed');

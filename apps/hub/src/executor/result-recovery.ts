@@ -41,7 +41,8 @@ export class ResultRecovery {
         for (const a of await store.list(state)) if (lacksResult(a)) this.asking.set(keyOf(a), { action: a, firstSent: clock.now().getTime(), lastSent: null });
       }
       this.scanned = true;
-      if (this.asking.size) log.warn({ actionIds: [...this.asking.values()].map((w) => w.action.id) }, "finished actions without a result: asking the agents' journals");
+      if (this.asking.size)
+        log.warn({ actionIds: [...this.asking.values()].map((w) => w.action.id) }, "finished actions without a result: asking the agents' journals");
     }
     const asked: string[] = [];
     for (const [key, w] of this.asking) {
@@ -74,14 +75,21 @@ export class ResultRecovery {
     if (!result.replayed) {
       // A refusal or `interrupted`: the journal does not hold the outcome, so nothing more can be learnt.
       await this.note(a, `${NO_JOURNAL_NOTE}: ${resultNote(result)}`);
-      this.deps.log.warn({ actionId: a.id, node: a.node, status: result.status, code: result.error?.code }, "the agent's journal has no result for a finished action");
+      this.deps.log.warn(
+        { actionId: a.id, node: a.node, status: result.status, code: result.error?.code },
+        "the agent's journal has no result for a finished action",
+      );
       return 'not_running';
     }
-    await this.deps.store.update(a.id, a.state, (x) => (x.result ? x : {
-      ...x,
-      result,
-      audit: [...x.audit, executorAudit(now, a.state, `result recovered from the agent's journal: ${resultNote(result)}`)],
-    }));
+    await this.deps.store.update(a.id, a.state, (x) =>
+      x.result
+        ? x
+        : {
+            ...x,
+            result,
+            audit: [...x.audit, executorAudit(now, a.state, `result recovered from the agent's journal: ${resultNote(result)}`)],
+          },
+    );
     this.deps.log.info({ actionId: a.id, node: a.node, state: a.state, status: result.status }, "lost result recovered from the agent's journal");
     return 'applied';
   }

@@ -120,10 +120,16 @@ describe('Ingest', () => {
   it('refuses disk events whose mount is no absolute path (e.g. `__proto__`) with a counted reason instead of dropping them silently', async () => {
     const ingest = ingestWith();
     const disk = (seq: number, mount: string): HomelabEvent => ({
-      id: `piha-${seq}`, node: 'piha', seq, ts: '2026-03-01T09:59:00.000Z', type: 'disk_pressure', data: { mount, level: 'high', usedPercent: 97 },
+      id: `piha-${seq}`,
+      node: 'piha',
+      seq,
+      ts: '2026-03-01T09:59:00.000Z',
+      type: 'disk_pressure',
+      data: { mount, level: 'high', usedPercent: 97 },
     });
     await ingest.handle(topics.events('piha'), msg(disk(1, '/')));
-    for (const mount of ['__proto__', 'constructor', 'data']) await ingest.handle(topics.events('piha'), msg({ ...disk(2, mount), prevSeq: 1 } as HomelabEvent));
+    for (const mount of ['__proto__', 'constructor', 'data'])
+      await ingest.handle(topics.events('piha'), msg({ ...disk(2, mount), prevSeq: 1 } as HomelabEvent));
     expect(ingest.counters.snapshot().rejected).toMatchObject({ invalid_schema: 3 });
     expect((await stored('piha')).map((l) => JSON.parse(l).event.data.mount)).toEqual(['/']);
   });

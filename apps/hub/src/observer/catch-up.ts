@@ -52,7 +52,8 @@ export async function catchUp(
             fold(world, record, opts, stream);
             res.applied++;
           }
-          if (onProgress && (res.applied + res.skipped) % progressEvery === 0) onProgress({ stream, file, offset: ends[done]!, applied: res.applied, skipped: res.skipped });
+          if (onProgress && (res.applied + res.skipped) % progressEvery === 0)
+            onProgress({ stream, file, offset: ends[done]!, applied: res.applied, skipped: res.skipped });
         }
       } finally {
         if (done > 0) {

@@ -19,7 +19,11 @@ describe('observeClock: the smallest rx − ts of the last windows', () => {
     { name: 'a node 5 h ahead, one event', samples: [s(0, 5 * H)], offsetMs: 5 * H - 5 },
     { name: 'a node 5 h behind, one event', samples: [s(0, -5 * H)], offsetMs: -5 * H - 5 },
     { name: 'a node in step: only the transit is left', samples: [s(0, 0, 30), s(1000, 0, 8), s(2000, 0, 20)], offsetMs: -8 },
-    { name: 'transit is one-sided: a slow event never makes the node look further behind', samples: [s(0, 5 * H, 3), s(1000, 5 * H, 2500)], offsetMs: 5 * H - 3 },
+    {
+      name: 'transit is one-sided: a slow event never makes the node look further behind',
+      samples: [s(0, 5 * H, 3), s(1000, 5 * H, 2500)],
+      offsetMs: 5 * H - 3,
+    },
     {
       name: 'a backlog delivered after an hour of silence does not move it (the windows from before still count)',
       samples: [s(0, 0, 4), s(20_000, 0, 6), ...Array.from({ length: 50 }, (_, i) => s(H + i * 10, 0, H - i * 60_000))],

@@ -47,12 +47,17 @@ describe('fold: services', () => {
     },
     {
       name: 'a probe verdict names the failing probe; recovery clears it',
-      steps: [{ id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'service_unhealthy', service: 'z2m', data: { reason: 'mqtt_unreachable', probe: 'broker' } }],
+      steps: [
+        { id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'service_unhealthy', service: 'z2m', data: { reason: 'mqtt_unreachable', probe: 'broker' } },
+      ],
       expect: { status: 'unhealthy', reason: 'mqtt_unreachable', probe: 'broker' },
     },
     {
       name: 'recovery clears the failing probe',
-      steps: [{ id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'service_unhealthy', service: 'z2m', data: { reason: 'probe_failed', probe: 'web' } }, ev.healthy('piha', 2, 'z2m')],
+      steps: [
+        { id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'service_unhealthy', service: 'z2m', data: { reason: 'probe_failed', probe: 'web' } },
+        ev.healthy('piha', 2, 'z2m'),
+      ],
       expect: { status: 'healthy', reason: undefined, probe: undefined },
     },
     {
@@ -87,7 +92,9 @@ describe('fold: services', () => {
     const ids = world.services['piha/z2m']!.problemEventIds;
     expect(ids).toHaveLength(PROBLEM_IDS_MAX);
     expect(ids.slice(0, PROBLEM_IDS_HEAD)).toEqual(Array.from({ length: PROBLEM_IDS_HEAD }, (_, i) => `piha-${i + 1}`));
-    expect(ids.slice(PROBLEM_IDS_HEAD)).toEqual(Array.from({ length: PROBLEM_IDS_MAX - PROBLEM_IDS_HEAD }, (_, i) => `piha-${120 - (PROBLEM_IDS_MAX - PROBLEM_IDS_HEAD) + i + 1}`));
+    expect(ids.slice(PROBLEM_IDS_HEAD)).toEqual(
+      Array.from({ length: PROBLEM_IDS_MAX - PROBLEM_IDS_HEAD }, (_, i) => `piha-${120 - (PROBLEM_IDS_MAX - PROBLEM_IDS_HEAD) + i + 1}`),
+    );
   });
 });
 
@@ -112,7 +119,14 @@ describe('fold: nodes', () => {
       name: 'inventory: the latest node_inventory replaces the unmanaged containers',
       steps: [
         { id: 'piha-1', node: 'piha', seq: 1, ts: at(1), type: 'node_inventory', data: { unmanaged: [{ name: 'old', state: 'exited' }], truncated: true } },
-        { id: 'piha-2', node: 'piha', seq: 2, ts: at(2), type: 'node_inventory', data: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }] } },
+        {
+          id: 'piha-2',
+          node: 'piha',
+          seq: 2,
+          ts: at(2),
+          type: 'node_inventory',
+          data: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }] },
+        },
       ],
       expect: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }], unmanagedTruncated: undefined, lastSeq: 2 },
     },
@@ -123,7 +137,10 @@ describe('fold: nodes', () => {
     },
     {
       name: 'inventory: the scan of a new desired state or session replaces the previous one',
-      steps: [ev.inventory('piha', 1, { session: 3, desiredRevision: 'r1', sessionFromSeq: 1 }), ev.inventory('piha', 9, { session: 4, desiredRevision: 'r2', sessionFromSeq: 9 })],
+      steps: [
+        ev.inventory('piha', 1, { session: 3, desiredRevision: 'r1', sessionFromSeq: 1 }),
+        ev.inventory('piha', 9, { session: 4, desiredRevision: 'r2', sessionFromSeq: 9 }),
+      ],
       expect: { inventory: { session: 4, desiredRevision: 'r2', sessionFromSeq: 9 } },
     },
     {

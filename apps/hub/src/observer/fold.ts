@@ -77,7 +77,12 @@ export function fold(world: World, stored: StoredEvent, opts: FoldOptions, strea
       // Mounts are absolute paths (MountPath), so never a key like `__proto__`.
       const level = e.type === 'disk_ok' ? 'ok' : e.data.level;
       const prev = own(node.disks, e.data.mount);
-      setOwn(node.disks, e.data.mount, { mount: e.data.mount, level, usedPercent: e.data.usedPercent, since: prev && prev.level === level ? prev.since : hubTimeOf(clock, e.ts) });
+      setOwn(node.disks, e.data.mount, {
+        mount: e.data.mount,
+        level,
+        usedPercent: e.data.usedPercent,
+        since: prev && prev.level === level ? prev.since : hubTimeOf(clock, e.ts),
+      });
       break;
     }
     case 'node_heartbeat':
@@ -203,7 +208,16 @@ function foldService(world: World, wn: WorldNode, stream: string, stored: Stored
   let svc = own(world.services, key);
   if (!svc || svc.status !== status) {
     // A repeat that changes the status (the change itself was lost) was not sampled yet: it is now.
-    const next: WorldService = { node, service: e.service, status, since: hubTimeOf(clock ?? sampleClock(wn, stream, stored), e.ts), lastSeen: stored.rx, lastEventId: e.id, lastSeq: e.seq, problemEventIds: [] };
+    const next: WorldService = {
+      node,
+      service: e.service,
+      status,
+      since: hubTimeOf(clock ?? sampleClock(wn, stream, stored), e.ts),
+      lastSeen: stored.rx,
+      lastEventId: e.id,
+      lastSeq: e.seq,
+      problemEventIds: [],
+    };
     if (svc?.containers) next.containers = svc.containers;
     svc = next;
     setOwn(world.services, key, svc);

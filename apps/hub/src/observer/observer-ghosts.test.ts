@@ -31,7 +31,8 @@ function observer(extra: Partial<ConstructorParameters<typeof Observer>[0]> = {}
 }
 
 /** Received at `hour` hours after 2026-03-01T00:00Z. */
-const append = (stream: string, events: HomelabEvent[], hour: number) => eventLog.append(stream, events, new Date(Date.parse('2026-03-01T00:00:00.000Z') + hour * 3_600_000));
+const append = (stream: string, events: HomelabEvent[], hour: number) =>
+  eventLog.append(stream, events, new Date(Date.parse('2026-03-01T00:00:00.000Z') + hour * 3_600_000));
 
 async function worldBytes(): Promise<string> {
   const dir = path.join(root, WORLD_DIR);

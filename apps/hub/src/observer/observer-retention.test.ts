@@ -35,7 +35,15 @@ async function worldBytes(): Promise<string> {
 
 async function appendDay(day: number): Promise<void> {
   const s = day * 10;
-  await eventLog.append('piha', [ev.unhealthy('piha', s, 'z2m', 'probe_failed'), ev.disk('piha', s + 1, '/', day % 2 ? 'high' : 'ok'), ev.healthy('piha', s + 2, 'z2m', { heartbeat: true })], onDay(day));
+  await eventLog.append(
+    'piha',
+    [
+      ev.unhealthy('piha', s, 'z2m', 'probe_failed'),
+      ev.disk('piha', s + 1, '/', day % 2 ? 'high' : 'ok'),
+      ev.healthy('piha', s + 2, 'z2m', { heartbeat: true }),
+    ],
+    onDay(day),
+  );
   await eventLog.append(HUB_STREAM, [ev.status('piha', day, true, day)], onDay(day));
 }
 

@@ -68,7 +68,10 @@ describe('Observer', () => {
     const incremental = await worldBytes();
     // since: seq 6's ts in the hub's time (corrected by the offset measured from piha's events).
     const offsetMs = obs.world().nodes.piha!.clocks!.piha!.offsetMs;
-    expect(JSON.parse(incremental.split('\n}\n')[0] + '\n}').services['piha/z2m']).toMatchObject({ status: 'healthy', since: new Date(Date.parse(at(6)) - offsetMs).toISOString() });
+    expect(JSON.parse(incremental.split('\n}\n')[0] + '\n}').services['piha/z2m']).toMatchObject({
+      status: 'healthy',
+      since: new Date(Date.parse(at(6)) - offsetMs).toISOString(),
+    });
 
     // Deleting checkpoint, fold state and world forces a full replay.
     await fs.rm(path.join(root, WORLD_DIR), { recursive: true });

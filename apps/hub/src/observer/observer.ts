@@ -139,7 +139,8 @@ export class Observer {
   }
 
   private prunedView(desired: DesiredView | null | undefined): World {
-    const ttl = desired === null ? { serviceTtlMs: 0, nodeTtlMs: 0 } : (this.deps.ttl ?? { serviceTtlMs: DEFAULT_SERVICE_TTL_MS, nodeTtlMs: DEFAULT_NODE_TTL_MS });
+    const ttl =
+      desired === null ? { serviceTtlMs: 0, nodeTtlMs: 0 } : (this.deps.ttl ?? { serviceTtlMs: DEFAULT_SERVICE_TTL_MS, nodeTtlMs: DEFAULT_NODE_TTL_MS });
     return prune(this.fold, { ...ttl, desired: desired ?? undefined }).world;
   }
 
@@ -175,6 +176,11 @@ export function keyOfDesired(desired: DesiredView | null | undefined): string {
   return JSON.stringify(
     Object.keys(desired)
       .sort()
-      .map((n) => [n, Object.keys(desired[n]!.services).filter((s) => desired[n]!.services[s]!.monitor !== false).sort()]),
+      .map((n) => [
+        n,
+        Object.keys(desired[n]!.services)
+          .filter((s) => desired[n]!.services[s]!.monitor !== false)
+          .sort(),
+      ]),
   );
 }

@@ -8,7 +8,17 @@ const DAY = 24 * 60 * MIN;
 const iso = (offsetMs: number) => new Date(T + offsetMs).toISOString();
 
 function node(name: string, lastSeenAgo: number | null, over: Partial<WorldNode> = {}): WorldNode {
-  return { node: name, online: true, session: 1, statusSince: null, lastSeen: lastSeenAgo === null ? null : iso(-lastSeenAgo), lastSeq: 1, dockerReachable: true, disks: {}, ...over };
+  return {
+    node: name,
+    online: true,
+    session: 1,
+    statusSince: null,
+    lastSeen: lastSeenAgo === null ? null : iso(-lastSeenAgo),
+    lastSeq: 1,
+    dockerReachable: true,
+    disks: {},
+    ...over,
+  };
 }
 function svc(nodeName: string, service: string, lastSeenAgo: number): WorldService {
   return { node: nodeName, service, status: 'healthy', since: iso(-DAY), lastSeen: iso(-lastSeenAgo), lastEventId: 'x', lastSeq: 1, problemEventIds: [] };
@@ -26,12 +36,30 @@ const desired: DesiredView = { piha: { services: { z2m: {}, legacy: { monitor: f
 
 type Case = [what: string, w: World, opts: PruneOptions, nodes: string[], services: string[]];
 const cases: Case[] = [
-  ['a service its node stopped reporting more than the TTL ago', world([node('piha', 0)], [svc('piha', 'z2m', 61 * MIN), svc('piha', 'ha', 0)]), TTL, [], ['piha/z2m']],
+  [
+    'a service its node stopped reporting more than the TTL ago',
+    world([node('piha', 0)], [svc('piha', 'z2m', 61 * MIN), svc('piha', 'ha', 0)]),
+    TTL,
+    [],
+    ['piha/z2m'],
+  ],
   ['nothing when the service is within the TTL of its node', world([node('piha', 0)], [svc('piha', 'z2m', 59 * MIN)]), TTL, [], []],
   ['nothing at exactly the TTL', world([node('piha', 0)], [svc('piha', 'z2m', 60 * MIN)]), TTL, [], []],
   ['nothing for a desired, monitored service', world([node('piha', 0)], [svc('piha', 'z2m', 5 * DAY)]), { ...TTL, desired }, [], []],
-  ['a desired service with monitor: false (the agent no longer watches it)', world([node('piha', 0)], [svc('piha', 'legacy', 2 * DAY)]), { ...TTL, desired }, [], ['piha/legacy']],
-  ['nothing while the node cannot reach Docker (it cannot report any service)', world([node('piha', 0, { dockerReachable: false })], [svc('piha', 'z2m', 2 * DAY)]), TTL, [], []],
+  [
+    'a desired service with monitor: false (the agent no longer watches it)',
+    world([node('piha', 0)], [svc('piha', 'legacy', 2 * DAY)]),
+    { ...TTL, desired },
+    [],
+    ['piha/legacy'],
+  ],
+  [
+    'nothing while the node cannot reach Docker (it cannot report any service)',
+    world([node('piha', 0, { dockerReachable: false })], [svc('piha', 'z2m', 2 * DAY)]),
+    TTL,
+    [],
+    [],
+  ],
   [
     'a node silent for longer than the node TTL before the newest event, with its services',
     world([node('piha', 0), node('old-name', 8 * DAY)], [svc('old-name', 'z2m', 8 * DAY), svc('piha', 'z2m', 0)]),
@@ -40,10 +68,28 @@ const cases: Case[] = [
     ['old-name/z2m'],
   ],
   ['nothing for a silent node that has a services.yaml', world([node('piha', 0), node('chelsty-ha', 8 * DAY)], []), { ...TTL, desired }, [], []],
-  ['a node heard only on its status topic, by the time of that status', world([node('piha', 0), node('ghost', null, { statusSince: iso(-8 * DAY) })], []), TTL, ['ghost'], []],
+  [
+    'a node heard only on its status topic, by the time of that status',
+    world([node('piha', 0), node('ghost', null, { statusSince: iso(-8 * DAY) })], []),
+    TTL,
+    ['ghost'],
+    [],
+  ],
   ['nothing for a node heard recently on its status topic', world([node('piha', 0), node('quiet', 9 * DAY, { statusSince: iso(-MIN) })], []), TTL, [], []],
-  ['nothing when the whole fleet went quiet together (ages count from the newest event, not from now)', world([node('piha', 30 * DAY), node('nas', 30 * DAY + MIN)], [svc('piha', 'z2m', 30 * DAY)]), TTL, [], []],
-  ['nothing with both TTLs 0 (pruning disabled)', world([node('piha', 0), node('old', 100 * DAY)], [svc('piha', 'z2m', 100 * DAY)]), { serviceTtlMs: 0, nodeTtlMs: 0 }, [], []],
+  [
+    'nothing when the whole fleet went quiet together (ages count from the newest event, not from now)',
+    world([node('piha', 30 * DAY), node('nas', 30 * DAY + MIN)], [svc('piha', 'z2m', 30 * DAY)]),
+    TTL,
+    [],
+    [],
+  ],
+  [
+    'nothing with both TTLs 0 (pruning disabled)',
+    world([node('piha', 0), node('old', 100 * DAY)], [svc('piha', 'z2m', 100 * DAY)]),
+    { serviceTtlMs: 0, nodeTtlMs: 0 },
+    [],
+    [],
+  ],
 ];
 
 describe('prune', () => {
@@ -51,8 +97,16 @@ describe('prune', () => {
     const res = prune(w, opts);
     expect(res.nodes).toEqual(nodes);
     expect(res.services).toEqual(services);
-    expect(Object.keys(res.world.nodes).sort()).toEqual(Object.keys(w.nodes).filter((n) => !nodes.includes(n)).sort());
-    expect(Object.keys(res.world.services).sort()).toEqual(Object.keys(w.services).filter((s) => !services.includes(s)).sort());
+    expect(Object.keys(res.world.nodes).sort()).toEqual(
+      Object.keys(w.nodes)
+        .filter((n) => !nodes.includes(n))
+        .sort(),
+    );
+    expect(Object.keys(res.world.services).sort()).toEqual(
+      Object.keys(w.services)
+        .filter((s) => !services.includes(s))
+        .sort(),
+    );
     expect(res.world.folded).toEqual(w.folded);
   });
 

@@ -30,10 +30,18 @@ export const ev = {
     data: { reason, ...(detail !== undefined ? { detail } : {}) },
   }),
   disk: (node: string, seq: number, mount: string, level: 'ok' | 'warn' | 'high', usedPercent = 90): HomelabEvent =>
-    level === 'ok' ? { ...base(node, seq), type: 'disk_ok', data: { mount, usedPercent } } : { ...base(node, seq), type: 'disk_pressure', data: { mount, level, usedPercent } },
-  heartbeat: (node: string, seq: number, data?: { uptimeSec?: number; load1?: number }): HomelabEvent => ({ ...base(node, seq), type: 'node_heartbeat', ...(data ? { data } : {}) }),
+    level === 'ok'
+      ? { ...base(node, seq), type: 'disk_ok', data: { mount, usedPercent } }
+      : { ...base(node, seq), type: 'disk_pressure', data: { mount, level, usedPercent } },
+  heartbeat: (node: string, seq: number, data?: { uptimeSec?: number; load1?: number }): HomelabEvent => ({
+    ...base(node, seq),
+    type: 'node_heartbeat',
+    ...(data ? { data } : {}),
+  }),
   docker: (node: string, seq: number, reachable: boolean): HomelabEvent =>
-    reachable ? { ...base(node, seq), type: 'docker_reachable' } : { ...base(node, seq), type: 'docker_unreachable', data: { detail: 'connect ENOENT /var/run/docker.sock' } },
+    reachable
+      ? { ...base(node, seq), type: 'docker_reachable' }
+      : { ...base(node, seq), type: 'docker_unreachable', data: { detail: 'connect ENOENT /var/run/docker.sock' } },
   /** Hub stream: `seq` is the hub's own seq; `node` the node whose status changed. */
   status: (node: string, seq: number, online: boolean, session: number, connection?: number): HomelabEvent => {
     const c = connection !== undefined ? { connection } : {};

@@ -19,7 +19,12 @@ afterEach(() => fs.rm(root, { recursive: true, force: true }));
 
 function sample(): World {
   const w = emptyWorld();
-  for (const e of [ev.unhealthy('piha', 1, 'z2m', 'probe_failed', 'HTTP 500'), ev.disk('piha', 2, '/', 'high'), ev.heartbeat('constructor', 1), ev.disk('constructor', 2, 'constructor', 'warn')]) {
+  for (const e of [
+    ev.unhealthy('piha', 1, 'z2m', 'probe_failed', 'HTTP 500'),
+    ev.disk('piha', 2, '/', 'high'),
+    ev.heartbeat('constructor', 1),
+    ev.disk('constructor', 2, 'constructor', 'warn'),
+  ]) {
     fold(w, stored(e), { aliases: {} });
   }
   return w;

@@ -25,7 +25,11 @@ describe('clock_skew findings', () => {
     { name: 'just above it', n: node('piha', { piha: CLOCK_SKEW_FINDING_MS + 1 }), want: ["piha: its clock is 2.0 s ahead of the hub's (offset 2001 ms)"] },
     { name: '5 h ahead', n: node('piha', { piha: 5 * H - 4 }), want: ["piha: its clock is 5 h 0 min ahead of the hub's (offset 17999996 ms)"] },
     { name: '5 h behind', n: node('piha', { piha: -5 * H - 4 }), want: ["piha: its clock is 5 h 0 min behind the hub's (offset -18000004 ms)"] },
-    { name: 'an aliased agent off, the node itself in step', n: node('piha', { piha: 3, 'node-x': -95_000 }), want: ["piha (events as node-x): its clock is 1 min 35 s behind the hub's (offset -95000 ms)"] },
+    {
+      name: 'an aliased agent off, the node itself in step',
+      n: node('piha', { piha: 3, 'node-x': -95_000 }),
+      want: ["piha (events as node-x): its clock is 1 min 35 s behind the hub's (offset -95000 ms)"],
+    },
   ])('$name', ({ n, want }) => {
     const found = clockSkewFindings(nodes(n));
     expect(found.map((f) => f.message.split(';')[0])).toEqual(want.map((w) => w.split(';')[0]));
@@ -38,7 +42,14 @@ describe('clock_skew findings', () => {
 
   it('is part of the supervisor plan while the offset holds, and gone once the clock is fixed', () => {
     const world = (offsetMs: number): World => ({ ...emptyWorld(), nodes: { piha: node('piha', { piha: offsetMs }) } });
-    const plan = (offsetMs: number) => reconcile({ desired: { piha: { node: 'piha', services: {} } }, world: world(offsetMs), actions: [], now: new Date('2026-03-01T12:00:00.000Z'), aliases: {} });
+    const plan = (offsetMs: number) =>
+      reconcile({
+        desired: { piha: { node: 'piha', services: {} } },
+        world: world(offsetMs),
+        actions: [],
+        now: new Date('2026-03-01T12:00:00.000Z'),
+        aliases: {},
+      });
     expect(plan(5 * H).findings.filter((f) => f.kind === 'clock_skew')).toHaveLength(1);
     expect(plan(40).findings.filter((f) => f.kind === 'clock_skew')).toEqual([]);
   });

@@ -1,12 +1,4 @@
-import {
-  DEFAULT_POLICY,
-  durationMs,
-  type AutoApprove,
-  type HostServicesFile,
-  type Maintenance,
-  type PolicySpec,
-  type Risk,
-} from '@homelab/contracts';
+import { DEFAULT_POLICY, durationMs, type AutoApprove, type HostServicesFile, type Maintenance, type PolicySpec, type Risk } from '@homelab/contracts';
 
 /** The policy in force for one service (or, for disk cleanups, one node), every field resolved. */
 export interface EffectivePolicy {

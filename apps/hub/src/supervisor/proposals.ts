@@ -1,12 +1,4 @@
-import {
-  actionIdFor,
-  type ActionType,
-  type Drift,
-  type Escalation,
-  type Risk,
-  type WorldNode,
-  type WorldService,
-} from '@homelab/contracts';
+import { actionIdFor, type ActionType, type Drift, type Escalation, type Risk, type WorldNode, type WorldService } from '@homelab/contracts';
 
 /** What the supervisor would write for one drift, before checking existing actions. */
 export interface Proposal {
@@ -58,9 +50,10 @@ export function unhealthyProposal(s: WorldService, node: string, spent?: { escal
   const detail = s.detail ? `: ${s.detail.slice(0, 160)}` : '';
   let why = '';
   if (spent && escalation) {
-    why = spent.max === 0
-      ? '; restarts are disabled by policy (restartBudget.max 0), so a redeploy is proposed'
-      : `; restart budget spent (${plural(escalation.restarts, 'restart')} in ${escalation.window}), so a redeploy is proposed`;
+    why =
+      spent.max === 0
+        ? '; restarts are disabled by policy (restartBudget.max 0), so a redeploy is proposed'
+        : `; restart budget spent (${plural(escalation.restarts, 'restart')} in ${escalation.window}), so a redeploy is proposed`;
   }
   return {
     id: actionIdFor(type, node, s.service),

@@ -10,13 +10,11 @@ export const MAX_QUARANTINE_FINDINGS = 20;
  */
 export function quarantineFindings(files: readonly QuarantinedActionFile[]): Finding[] {
   const newest = [...files].reverse();
-  const shown = newest.slice(0, MAX_QUARANTINE_FINDINGS).map(
-    (q): Finding => ({
-      kind: 'action_file_quarantined',
-      file: q.file,
-      message: `${q.from} could not be read${q.problem ? ` (${q.problem.split('\n')[0]!.slice(0, 200)})` : ''}; moved to ${q.file} at ${q.at} with its bytes. Its id is free again. Inspect the file, then delete it.`,
-    }),
-  );
+  const shown = newest.slice(0, MAX_QUARANTINE_FINDINGS).map((q): Finding => ({
+    kind: 'action_file_quarantined',
+    file: q.file,
+    message: `${q.from} could not be read${q.problem ? ` (${q.problem.split('\n')[0]!.slice(0, 200)})` : ''}; moved to ${q.file} at ${q.at} with its bytes. Its id is free again. Inspect the file, then delete it.`,
+  }));
   const more = newest.length - shown.length;
   if (more > 0) {
     shown.push({ kind: 'action_file_quarantined', file: 'actions/quarantine', message: `${more} more unreadable action files are in actions/quarantine/.` });

@@ -16,14 +16,15 @@ const SINCE = minutesAgo(1);
 const PIHA = { piha: host('piha', { zigbee2mqtt: {}, mosquitto: {} }) };
 const down = (reason = 'containers_not_running', over = {}) =>
   world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', reason, { since: SINCE, ...over }), healthy('piha', 'mosquitto')]);
-const base = (over: Partial<ReconcileInput>): ReconcileInput => reported({
-  desired: PIHA,
-  world: down(),
-  actions: [],
-  now: NOW,
-  aliases: {},
-  ...over,
-});
+const base = (over: Partial<ReconcileInput>): ReconcileInput =>
+  reported({
+    desired: PIHA,
+    world: down(),
+    actions: [],
+    now: NOW,
+    aliases: {},
+    ...over,
+  });
 const withPolicy = (hostPolicy: PolicySpec | undefined, servicePolicy?: PolicySpec): Record<string, HostServicesFile> => ({
   piha: { ...host('piha', { zigbee2mqtt: servicePolicy ? { policy: servicePolicy } : {}, mosquitto: {} }), ...(hostPolicy ? { policy: hostPolicy } : {}) },
 });
@@ -95,12 +96,16 @@ describe('policy: restart budget, backoff and escalation', () => {
         service: 'zigbee2mqtt',
         actionId: RESTART,
         until: '2026-11-26T15:00:30.000Z',
-        message: 'piha/zigbee2mqtt: containers not running since 2026-11-26 14:59 UTC (3 events); restart 2 of 3 in 30m waits for its backoff until 2026-11-26 15:00 UTC',
+        message:
+          'piha/zigbee2mqtt: containers not running since 2026-11-26 14:59 UTC (3 events); restart 2 of 3 in 30m waits for its backoff until 2026-11-26 15:00 UTC',
       },
     ]);
     expect(ids(reconcile(base({ actions: [restartEnded(minutesAgo(1.5))] })).create)).toEqual([RESTART]);
     const two = [restartEnded(minutesAgo(10)), restartEnded(minutesAgo(1.5))];
-    expect(reconcile(base({ history: two.slice(0, 1), actions: two.slice(1) }))).toMatchObject({ create: [], findings: [{ kind: 'restart_backoff', until: '2026-11-26T15:00:30.000Z' }] });
+    expect(reconcile(base({ history: two.slice(0, 1), actions: two.slice(1) }))).toMatchObject({
+      create: [],
+      findings: [{ kind: 'restart_backoff', until: '2026-11-26T15:00:30.000Z' }],
+    });
     const twoLater = [restartEnded(minutesAgo(10)), restartEnded(minutesAgo(2.5))];
     expect(ids(reconcile(base({ history: twoLater.slice(0, 1), actions: twoLater.slice(1) })).create)).toEqual([RESTART]);
   });
@@ -193,7 +198,8 @@ describe('policy: maintenance silences', () => {
         node: 'piha',
         service: 'zigbee2mqtt',
         until,
-        message: 'piha/zigbee2mqtt: containers not running since 2026-11-26 14:59 UTC (3 events); silenced: piha/zigbee2mqtt is in maintenance until 2026-11-26 18:00 UTC (firmware update)',
+        message:
+          'piha/zigbee2mqtt: containers not running since 2026-11-26 14:59 UTC (3 events); silenced: piha/zigbee2mqtt is in maintenance until 2026-11-26 18:00 UTC (firmware update)',
       },
     ]);
   });
@@ -217,7 +223,10 @@ describe('policy: maintenance silences', () => {
 
   it('node maintenance silences every service, disk pressure, and the node being offline', () => {
     const disks = { '/': { mount: '/', level: 'high' as const, usedPercent: 95, since: T0 } };
-    const w = world([worldNode('piha', { disks })], [unhealthy('piha', 'zigbee2mqtt', 'container_unhealthy'), unhealthy('piha', 'mosquitto', 'containers_not_running')]);
+    const w = world(
+      [worldNode('piha', { disks })],
+      [unhealthy('piha', 'zigbee2mqtt', 'container_unhealthy'), unhealthy('piha', 'mosquitto', 'containers_not_running')],
+    );
     const plan = reconcile(base({ desired: nodeMaint, world: w }));
     expect(plan.create).toEqual([]);
     expect(plan.findings.map((f) => [f.kind, f.service ?? null])).toEqual([
@@ -225,9 +234,17 @@ describe('policy: maintenance silences', () => {
       ['silenced', 'zigbee2mqtt'],
       ['silenced', null],
     ]);
-    expect(plan.findings[2]?.message).toMatch(/^piha: disk pressure high on .*; silenced: piha is in maintenance until 2026-11-26 18:00 UTC \(moving the Pi\)$/);
+    expect(plan.findings[2]?.message).toMatch(
+      /^piha: disk pressure high on .*; silenced: piha is in maintenance until 2026-11-26 18:00 UTC \(moving the Pi\)$/,
+    );
     const offline = reconcile(base({ desired: nodeMaint, world: world([worldNode('piha', { online: false })], []) }));
-    expect(offline.findings).toEqual([expect.objectContaining({ kind: 'silenced', node: 'piha', message: expect.stringMatching(/^piha: agent offline since .*; silenced: piha is in maintenance/) })]);
+    expect(offline.findings).toEqual([
+      expect.objectContaining({
+        kind: 'silenced',
+        node: 'piha',
+        message: expect.stringMatching(/^piha: agent offline since .*; silenced: piha is in maintenance/),
+      }),
+    ]);
   });
 
   it('does not silence before `from` or after `until`', () => {
@@ -239,7 +256,11 @@ describe('policy: maintenance silences', () => {
 
 describe('policy: a rejected action comes back only after recovery or the cool-down', () => {
   const rejectedAt = (at: string) =>
-    action(RESTART, { state: 'rejected', updatedAt: at, drift: { type: 'unhealthy_service', reason: 'containers_not_running', eventIds: [], firstSeen: SINCE } });
+    action(RESTART, {
+      state: 'rejected',
+      updatedAt: at,
+      drift: { type: 'unhealthy_service', reason: 'containers_not_running', eventIds: [], firstSeen: SINCE },
+    });
 
   it('is not recreated for the same occurrence within rejectCooldown (default 6h), and the finding says until when', () => {
     const plan = reconcile(base({ actions: [rejectedAt(minutesAgo(30))] }));
@@ -249,7 +270,9 @@ describe('policy: a rejected action comes back only after recovery or the cool-d
         kind: 'occurrence_rejected',
         actionId: RESTART,
         until: '2026-11-26T20:30:00.000Z',
-        message: expect.stringMatching(/the operator rejected container-restart-piha-zigbee2mqtt for this occurrence; proposed again after 2026-11-26 20:30 UTC \(rejectCooldown 6h\) unless it recovers first$/),
+        message: expect.stringMatching(
+          /the operator rejected container-restart-piha-zigbee2mqtt for this occurrence; proposed again after 2026-11-26 20:30 UTC \(rejectCooldown 6h\) unless it recovers first$/,
+        ),
       }),
     ]);
   });

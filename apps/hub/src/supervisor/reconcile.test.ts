@@ -4,14 +4,15 @@ import { reconcile, type ReconcileInput } from './reconcile';
 import { action, healthy, host, NOW, T0, unhealthy, world, worldNode, reported } from './test-fixtures';
 
 const PIHA = { piha: host('piha', { zigbee2mqtt: {}, mosquitto: {} }) };
-const base = (over: Partial<ReconcileInput>): ReconcileInput => reported({
-  desired: PIHA,
-  world: world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]),
-  actions: [],
-  now: NOW,
-  aliases: {},
-  ...over,
-});
+const base = (over: Partial<ReconcileInput>): ReconcileInput =>
+  reported({
+    desired: PIHA,
+    world: world([worldNode('piha')], [healthy('piha', 'zigbee2mqtt'), healthy('piha', 'mosquitto')]),
+    actions: [],
+    now: NOW,
+    aliases: {},
+    ...over,
+  });
 const ids = (input: ReconcileInput) => reconcile(input).create.map((a) => a.id);
 
 describe('reconcile', () => {
@@ -55,7 +56,11 @@ describe('reconcile', () => {
   it('proposes a guarded redeploy for a desired service the reporting node never mentioned', () => {
     const w = world([worldNode('piha')], [healthy('piha', 'mosquitto')]);
     const [a] = reconcile(base({ world: w })).create;
-    expect(a).toMatchObject({ id: 'redeploy-piha-zigbee2mqtt', risk: 'guarded', drift: { type: 'missing_service', reason: 'not_reported', eventIds: [], firstSeen: T0 } });
+    expect(a).toMatchObject({
+      id: 'redeploy-piha-zigbee2mqtt',
+      risk: 'guarded',
+      drift: { type: 'missing_service', reason: 'not_reported', eventIds: [], firstSeen: T0 },
+    });
     expect(a?.summary).toBe("piha/zigbee2mqtt: in desired state but not reported by the node's agent since 2026-11-26 14:02 UTC");
   });
 
@@ -103,21 +108,29 @@ describe('reconcile', () => {
     const w = world([worldNode('piha', { online: false })], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
     const plan = reconcile(base({ world: w }));
     expect(plan.create).toEqual([]);
-    expect(plan.findings).toEqual([expect.objectContaining({ kind: 'node_offline', node: 'piha', message: expect.stringMatching(/^piha: agent offline since /) })]);
+    expect(plan.findings).toEqual([
+      expect.objectContaining({ kind: 'node_offline', node: 'piha', message: expect.stringMatching(/^piha: agent offline since /) }),
+    ]);
     // Even with auto-approval on, a pending restart for the offline node is left alone.
     const pending = action('container-restart-piha-zigbee2mqtt');
     expect(reconcile(base({ world: w, actions: [pending], policy: { autoApprove: 'guarded' } }))).toMatchObject({ create: [], cancel: [], approve: [] });
   });
 
   it('proposes nothing for a node still catching up on its backlog, even for a problem it shows', () => {
-    const w = world([worldNode('piha', { lastSeq: 120, backlogUntilSeq: 500 })], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);
+    const w = world(
+      [worldNode('piha', { lastSeq: 120, backlogUntilSeq: 500 })],
+      [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')],
+    );
     const plan = reconcile(base({ world: w }));
     expect(plan.create).toEqual([]);
     expect(plan.findings.map((f) => f.kind)).toEqual(['node_catching_up']);
   });
 
   it('proposes again once the node has folded its whole backlog', () => {
-    const w = world([worldNode('piha', { lastSeq: 500, backlogUntilSeq: 500 })], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);
+    const w = world(
+      [worldNode('piha', { lastSeq: 500, backlogUntilSeq: 500 })],
+      [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')],
+    );
     expect(ids(base({ world: w }))).toEqual(['container-restart-piha-zigbee2mqtt']);
   });
 
@@ -139,7 +152,10 @@ describe('reconcile', () => {
 
   it('does not recreate an action the operator rejected for the same occurrence, and says so', () => {
     const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running'), healthy('piha', 'mosquitto')]);
-    const rejected = action('container-restart-piha-zigbee2mqtt', { state: 'rejected', drift: { type: 'unhealthy_service', eventIds: [], firstSeen: '2026-11-26T15:02:00+01:00' } });
+    const rejected = action('container-restart-piha-zigbee2mqtt', {
+      state: 'rejected',
+      drift: { type: 'unhealthy_service', eventIds: [], firstSeen: '2026-11-26T15:02:00+01:00' },
+    });
     const plan = reconcile(base({ world: w, actions: [rejected] }));
     expect(plan.create).toEqual([]);
     expect(plan.findings).toEqual([expect.objectContaining({ kind: 'occurrence_rejected', actionId: rejected.id })]);
@@ -147,7 +163,10 @@ describe('reconcile', () => {
 
   it('counts events as "50+" once the observer capped the list of event ids', () => {
     const ids50 = Array.from({ length: 50 }, (_, i) => `piha-${i}`);
-    const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running', { problemEventIds: ids50, detail: 'zigbee2mqtt: exited' }), healthy('piha', 'mosquitto')]);
+    const w = world(
+      [worldNode('piha')],
+      [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running', { problemEventIds: ids50, detail: 'zigbee2mqtt: exited' }), healthy('piha', 'mosquitto')],
+    );
     const [a] = reconcile(base({ world: w })).create;
     expect(a?.summary).toBe('piha/zigbee2mqtt: containers not running since 2026-11-26 14:02 UTC (50+ events): zigbee2mqtt: exited');
     expect(a?.drift.eventIds).toHaveLength(50);
@@ -174,12 +193,12 @@ describe('reconcile', () => {
     expect(ids(base({ world: w, actions: [cancelled] }))).toEqual([cancelled.id]);
   });
 
-  it.each([
-    ['container-restart-piha-zigbee2mqtt'],
-    ['redeploy-piha-zigbee2mqtt'],
-  ])('cancels the pending %s with drift_resolved_auto when the service turns healthy', (id) => {
-    expect(reconcile(base({ actions: [action(id)] })).cancel).toEqual([{ id, reason: 'drift_resolved_auto' }]);
-  });
+  it.each([['container-restart-piha-zigbee2mqtt'], ['redeploy-piha-zigbee2mqtt']])(
+    'cancels the pending %s with drift_resolved_auto when the service turns healthy',
+    (id) => {
+      expect(reconcile(base({ actions: [action(id)] })).cancel).toEqual([{ id, reason: 'drift_resolved_auto' }]);
+    },
+  );
 
   it('cancels a pending action with service_removed_from_desired_state when the service leaves desired state', () => {
     const desired = { piha: host('piha', { mosquitto: {} }) };
@@ -207,7 +226,9 @@ describe('reconcile', () => {
 
   it('keeps a pending action while its service is still unhealthy or missing', () => {
     const w = world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running')]);
-    const plan = reconcile(base({ world: w, actions: [action('container-restart-piha-zigbee2mqtt'), action('redeploy-piha-mosquitto', { service: 'mosquitto' })] }));
+    const plan = reconcile(
+      base({ world: w, actions: [action('container-restart-piha-zigbee2mqtt'), action('redeploy-piha-mosquitto', { service: 'mosquitto' })] }),
+    );
     expect(plan).toEqual({ create: [], cancel: [], approve: [], findings: [] });
   });
 
@@ -222,7 +243,9 @@ describe('reconcile', () => {
     expect(plan.findings).toEqual([]);
     const healthyAliased = world([worldNode('node-1')], [healthy('node-1', 'zigbee2mqtt'), healthy('node-1', 'mosquitto')]);
     const a = action('container-restart-piha-zigbee2mqtt');
-    expect(reconcile(base({ world: healthyAliased, aliases: { 'node-1': 'piha' }, actions: [a] })).cancel).toEqual([{ id: a.id, reason: 'drift_resolved_auto' }]);
+    expect(reconcile(base({ world: healthyAliased, aliases: { 'node-1': 'piha' }, actions: [a] })).cancel).toEqual([
+      { id: a.id, reason: 'drift_resolved_auto' },
+    ]);
   });
 
   it('treats a service named constructor like any other name', () => {

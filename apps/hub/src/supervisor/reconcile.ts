@@ -115,7 +115,10 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     // A node replaying its backlog after an outage (docs/mqtt.md, `backlog`): the world still shows the past, so a
     // problem that already resolved must not open an action. Cancels of pending actions still apply.
     if (wn?.backlogUntilSeq !== undefined && (wn.lastSeq ?? 0) < wn.backlogUntilSeq) {
-      nodeFinding('node_catching_up', `${node}: catching up on its backlog (at seq ${wn.lastSeq ?? 0} of ${wn.backlogUntilSeq}); no new actions until it is current`);
+      nodeFinding(
+        'node_catching_up',
+        `${node}: catching up on its backlog (at seq ${wn.lastSeq ?? 0} of ${wn.backlogUntilSeq}); no new actions until it is current`,
+      );
       continue;
     }
     // "Not reported yet" is not "missing" (docs/supervisor.md, "First contact"): until the agent's complete

@@ -213,7 +213,11 @@ describe('Supervisor', () => {
 
   it('spends the restart budget across archived restarts and escalates to a guarded redeploy that waits', async () => {
     await writeHost('piha', `${PIHA_YAML}policy:\n  autoApprove: low\n  restartBudget: {max: 2, window: 10m, backoff: '0'}\n`);
-    const occurrence = (n: number) => world([worldNode('piha')], [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running', { since: clock.now().toISOString(), lastEventId: `e${n}` }), healthy('piha', 'mosquitto')]);
+    const occurrence = (n: number) =>
+      world(
+        [worldNode('piha')],
+        [unhealthy('piha', 'zigbee2mqtt', 'containers_not_running', { since: clock.now().toISOString(), lastEventId: `e${n}` }), healthy('piha', 'mosquitto')],
+      );
     const execute = async () => {
       await store.transition(RESTART, 'approved', 'running', (a) => a);
       clock.advance(2000);
@@ -249,7 +253,10 @@ describe('Supervisor', () => {
   });
 
   it('publishes desired state to agents without the hub-only policy and maintenance keys', async () => {
-    await writeHost('piha', `node: piha\npolicy: {autoApprove: low}\nmaintenance: {until: '2099-01-01T00:00:00Z'}\nservices:\n  zigbee2mqtt:\n    containers: [z2m]\n    policy: {autoApprove: none}\n    maintenance: {until: '2099-01-01T00:00:00Z', reason: x}\n`);
+    await writeHost(
+      'piha',
+      `node: piha\npolicy: {autoApprove: low}\nmaintenance: {until: '2099-01-01T00:00:00Z'}\nservices:\n  zigbee2mqtt:\n    containers: [z2m]\n    policy: {autoApprove: none}\n    maintenance: {until: '2099-01-01T00:00:00Z', reason: x}\n`,
+    );
     await supervisor.runOnce();
     expect(published.at(-1)).toEqual({ piha: { node: 'piha', services: { zigbee2mqtt: { monitor: true, containers: ['z2m'] } } } });
     expect(supervisor.desired().piha?.services.zigbee2mqtt?.policy).toEqual({ autoApprove: 'none' });
@@ -266,7 +273,9 @@ describe('Supervisor', () => {
       `actions/quarantine/completed/x.json--20261126T150000000Z`,
       `actions/quarantine/pending/${RESTART}.json--20261126T150000000Z`,
     ]);
-    expect(quarantined.find((f) => f.file!.includes('pending'))?.message).toMatch(new RegExp(`^actions/pending/${RESTART}\\.json could not be read \\(not JSON\\); moved to `));
+    expect(quarantined.find((f) => f.file!.includes('pending'))?.message).toMatch(
+      new RegExp(`^actions/pending/${RESTART}\\.json could not be read \\(not JSON\\); moved to `),
+    );
     expect(supervisor.findings()).toEqual(report.findings);
     // Shown until the operator deletes the quarantined file.
     clock.advance(5000);

@@ -72,7 +72,8 @@ export function inventoried(w: World, desired: Record<string, HostServicesFile>,
   const nodes: Record<string, WorldNode> = {};
   for (const [name, n] of Object.entries(w.nodes)) {
     const host = desired[aliases[name] ?? name];
-    nodes[name] = Object.hasOwn(n, 'inventory') || !host ? n : { ...n, inventory: { session: n.session ?? 0, desiredRevision: agentRevision(host), sessionFromSeq: 1 } };
+    nodes[name] =
+      Object.hasOwn(n, 'inventory') || !host ? n : { ...n, inventory: { session: n.session ?? 0, desiredRevision: agentRevision(host), sessionFromSeq: 1 } };
   }
   return { ...w, nodes };
 }

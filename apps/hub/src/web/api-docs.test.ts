@@ -25,11 +25,23 @@ describe('hub web: routes declared with zod schemas, OpenAPI generated from them
 
   it('documents every API route with its method, and no page', async () => {
     const paths = (await doc()).paths as Record<string, Record<string, unknown>>;
-    const documented = Object.entries(paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    const documented = Object.entries(paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
     expect(documented).toEqual(
       [
-        'GET /healthz', 'GET /summary', 'GET /api/world', 'GET /api/me', 'GET /api/actions', 'GET /api/actions/{id}',
-        'POST /api/actions/{id}/approve', 'POST /api/actions/{id}/reject', 'GET /api/events', 'GET /api/stream', 'POST /login', 'POST /logout',
+        'GET /healthz',
+        'GET /summary',
+        'GET /api/world',
+        'GET /api/me',
+        'GET /api/actions',
+        'GET /api/actions/{id}',
+        'POST /api/actions/{id}/approve',
+        'POST /api/actions/{id}/reject',
+        'GET /api/events',
+        'GET /api/stream',
+        'POST /login',
+        'POST /logout',
       ].sort(),
     );
   });
@@ -77,7 +89,12 @@ describe('hub web: routes declared with zod schemas, OpenAPI generated from them
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBe('invalid_request');
     expect(res.json().message).toMatch(/limit/);
-    const body = await web.app.inject({ method: 'POST', url: `/api/actions/${ID}/approve`, headers: { ...operator(), 'content-type': 'application/json' }, payload: '{"note":5}' });
+    const body = await web.app.inject({
+      method: 'POST',
+      url: `/api/actions/${ID}/approve`,
+      headers: { ...operator(), 'content-type': 'application/json' },
+      payload: '{"note":5}',
+    });
     expect(body.statusCode).toBe(400);
     expect(body.json().message).toMatch(/note/);
     // Empty filter values from a form mean "any".

@@ -6,7 +6,10 @@ import type { StoredEvent } from '@homelab/contracts';
 import { EventsQuery, queryEvents } from './event-query';
 
 const rec = (node: string, seq: number, rx: string, type = 'service_healthy', service = 'zigbee2mqtt'): StoredEvent =>
-  ({ event: { id: `${node}-${seq}`, node, seq, ts: rx, type, service, ...(type === 'service_unhealthy' ? { data: { reason: 'containers_not_running' } } : {}) }, rx }) as StoredEvent;
+  ({
+    event: { id: `${node}-${seq}`, node, seq, ts: rx, type, service, ...(type === 'service_unhealthy' ? { data: { reason: 'containers_not_running' } } : {}) },
+    rx,
+  }) as StoredEvent;
 
 describe('GET /api/events reading the event log', () => {
   let root: string;
@@ -17,7 +20,10 @@ describe('GET /api/events reading the event log', () => {
       await fs.writeFile(path.join(root, 'events', day, `${stream}.jsonl`), recs.map((r) => `${JSON.stringify(r)}\n`).join(''));
     };
     await write('2026-11-26', 'piha', [rec('piha', 1, '2026-11-26T23:00:00.000Z'), rec('piha', 2, '2026-11-26T23:30:00.000Z', 'service_unhealthy')]);
-    await write('2026-11-27', 'piha', [rec('piha', 3, '2026-11-27T01:00:00.000Z'), rec('piha', 4, '2026-11-27T02:00:00.000Z', 'service_unhealthy', 'mosquitto')]);
+    await write('2026-11-27', 'piha', [
+      rec('piha', 3, '2026-11-27T01:00:00.000Z'),
+      rec('piha', 4, '2026-11-27T02:00:00.000Z', 'service_unhealthy', 'mosquitto'),
+    ]);
     await write('2026-11-27', 'chelsty-ha', [rec('chelsty-ha', 1, '2026-11-27T01:30:00.000Z')]);
   });
   afterEach(() => fs.rm(root, { recursive: true, force: true }));

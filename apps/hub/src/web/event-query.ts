@@ -11,7 +11,10 @@ export const EventsQuery = z.object({
   since: IsoTime.transform((s) => new Date(s).toISOString()).optional(),
   node: NodeName.optional(),
   service: ServiceName.optional(),
-  type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/).optional(),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 export type EventsQuery = z.infer<typeof EventsQuery>;
@@ -40,7 +43,10 @@ async function readLines(file: string): Promise<string[]> {
  */
 export async function queryEvents(root: string, q: EventsQuery): Promise<StoredEvent[]> {
   const base = path.join(root, 'events');
-  const days = (await fs.readdir(base).catch(() => [] as string[])).filter((d) => DAY.test(d)).sort().reverse();
+  const days = (await fs.readdir(base).catch(() => [] as string[]))
+    .filter((d) => DAY.test(d))
+    .sort()
+    .reverse();
   const sinceDay = q.since ? new Date(q.since).toISOString().slice(0, 10) : null;
   const out: StoredEvent[] = [];
   for (const day of days) {

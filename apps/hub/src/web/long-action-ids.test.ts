@@ -41,14 +41,24 @@ describe('hub web: every action id the contracts allow', () => {
     const shown = await web.app.inject({ url: `/api/actions/${id}`, headers: as() });
     expect(shown.statusCode).toBe(200);
     expect(shown.json().id).toBe(id);
-    const approved = await web.app.inject({ method: 'POST', url: `/api/actions/${id}/approve`, headers: { ...as(), 'content-type': 'application/json' }, payload: '{}' });
+    const approved = await web.app.inject({
+      method: 'POST',
+      url: `/api/actions/${id}/approve`,
+      headers: { ...as(), 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(approved.statusCode).toBe(200);
     expect(approved.json().state).toBe('approved');
   });
 
   it('rejects a pending action with a 145-character id', async () => {
     await web.store.create(pendingAction(RESTART, { node: NODE, service: SERVICE }));
-    const res = await web.app.inject({ method: 'POST', url: `/api/actions/${RESTART}/reject`, headers: { ...as(), 'content-type': 'application/json' }, payload: '{}' });
+    const res = await web.app.inject({
+      method: 'POST',
+      url: `/api/actions/${RESTART}/reject`,
+      headers: { ...as(), 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().state).toBe('rejected');
   });

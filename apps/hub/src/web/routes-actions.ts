@@ -18,18 +18,35 @@ const actionParams = { params: IdParams, tags: ['actions'] } as const;
 const INVALID_ID = { invalidParams: { code: 'invalid_id', message: 'not a valid action id' } } as const;
 
 export function registerActionRoutes(app: ZodApp, deps: ActionRoutesDeps): void {
-  app.get('/api/actions', {
-    schema: { summary: 'Actions, all states or one', tags: ['actions'], querystring: ListQuery, response: { 200: ActionList, ...errorResponses('invalid_request', 'unauthorized') } },
-  }, async (req) => ({ actions: await deps.store.list(req.query.state) }));
+  app.get(
+    '/api/actions',
+    {
+      schema: {
+        summary: 'Actions, all states or one',
+        tags: ['actions'],
+        querystring: ListQuery,
+        response: { 200: ActionList, ...errorResponses('invalid_request', 'unauthorized') },
+      },
+    },
+    async (req) => ({ actions: await deps.store.list(req.query.state) }),
+  );
 
-  app.get('/api/actions/:id', {
-    config: INVALID_ID,
-    schema: { summary: 'One action with its audit', ...actionParams, response: { 200: Action, ...errorResponses('invalid_id', 'unauthorized', 'not_found') } },
-  }, async (req, reply) => {
-    const action = await deps.store.get(req.params.id);
-    if (!action) return sendError(reply, 'not_found', `no action ${req.params.id}`);
-    return action;
-  });
+  app.get(
+    '/api/actions/:id',
+    {
+      config: INVALID_ID,
+      schema: {
+        summary: 'One action with its audit',
+        ...actionParams,
+        response: { 200: Action, ...errorResponses('invalid_id', 'unauthorized', 'not_found') },
+      },
+    },
+    async (req, reply) => {
+      const action = await deps.store.get(req.params.id);
+      if (!action) return sendError(reply, 'not_found', `no action ${req.params.id}`);
+      return action;
+    },
+  );
 
   const decide = (to: 'approved' | 'rejected') => ({
     config: INVALID_ID,

@@ -32,41 +32,51 @@ export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
       .send(loginPage({ next }).text);
   });
 
-  app.post('/login', {
-    // A form gets the login page back with the reason, so the handler answers a bad body itself (after the cross-site check).
-    attachValidation: true,
-    schema: {
-      summary: 'Operator login: sets the HttpOnly SameSite=Strict session cookie; 5 failures per 15 min per address or user, then 429',
-      tags: ['auth'],
-      security: [],
-      body: LoginBody,
-      response: { 200: LoginOk, ...errorResponses('invalid_request', 'unauthorized', 'csrf', 'rate_limited') },
+  app.post(
+    '/login',
+    {
+      // A form gets the login page back with the reason, so the handler answers a bad body itself (after the cross-site check).
+      attachValidation: true,
+      schema: {
+        summary: 'Operator login: sets the HttpOnly SameSite=Strict session cookie; 5 failures per 15 min per address or user, then 429',
+        tags: ['auth'],
+        security: [],
+        body: LoginBody,
+        response: { 200: LoginOk, ...errorResponses('invalid_request', 'unauthorized', 'csrf', 'rate_limited') },
+      },
     },
-  }, async (req, reply) => {
-    const form = isForm(req);
-    const fail = (code: 'invalid_request' | 'rate_limited' | 'unauthorized', message: string, next?: string) =>
-      form ? (reply as FastifyReply).code(httpStatusOf(code)).type('text/html; charset=utf-8').send(loginPage({ next: safeNext(next), error: message }).text) : sendError(reply, code, message);
-    if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site login refused');
-    if (req.validationError) return fail('invalid_request', req.validationError instanceof z.ZodError ? z.prettifyError(req.validationError) : req.validationError.message);
-    const b = { data: req.body };
-    const keys = [`ip:${req.ip}`, `user:${b.data.user}`];
-    const wait = deps.limiter.retryAfter(keys);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      return fail('rate_limited', `too many failed logins; try again in ${wait} s`, b.data.next);
-    }
-    const who = await deps.auth.login(b.data.user, b.data.password);
-    if (!who) {
-      deps.limiter.fail(keys);
-      req.log.warn({ user: b.data.user, ip: req.ip }, 'failed login');
-      return fail('unauthorized', 'wrong user or password', b.data.next);
-    }
-    deps.limiter.succeed(keys);
-    const s = deps.sessions.create(who.name, who.role, who.credential);
-    reply.header('set-cookie', sessionCookie(s.id, { maxAgeSec: deps.sessions.ttlSeconds, secure: req.protocol === 'https' }));
-    if (form) return reply.redirect(safeNext(b.data.next), 303);
-    return { user: who.name, role: who.role, csrf: s.csrf };
-  });
+    async (req, reply) => {
+      const form = isForm(req);
+      const fail = (code: 'invalid_request' | 'rate_limited' | 'unauthorized', message: string, next?: string) =>
+        form
+          ? (reply as FastifyReply)
+              .code(httpStatusOf(code))
+              .type('text/html; charset=utf-8')
+              .send(loginPage({ next: safeNext(next), error: message }).text)
+          : sendError(reply, code, message);
+      if (crossSite(req)) return sendError(reply, 'csrf', 'cross-site login refused');
+      if (req.validationError)
+        return fail('invalid_request', req.validationError instanceof z.ZodError ? z.prettifyError(req.validationError) : req.validationError.message);
+      const b = { data: req.body };
+      const keys = [`ip:${req.ip}`, `user:${b.data.user}`];
+      const wait = deps.limiter.retryAfter(keys);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return fail('rate_limited', `too many failed logins; try again in ${wait} s`, b.data.next);
+      }
+      const who = await deps.auth.login(b.data.user, b.data.password);
+      if (!who) {
+        deps.limiter.fail(keys);
+        req.log.warn({ user: b.data.user, ip: req.ip }, 'failed login');
+        return fail('unauthorized', 'wrong user or password', b.data.next);
+      }
+      deps.limiter.succeed(keys);
+      const s = deps.sessions.create(who.name, who.role, who.credential);
+      reply.header('set-cookie', sessionCookie(s.id, { maxAgeSec: deps.sessions.ttlSeconds, secure: req.protocol === 'https' }));
+      if (form) return reply.redirect(safeNext(b.data.next), 303);
+      return { user: who.name, role: who.role, csrf: s.csrf };
+    },
+  );
 
   app.post('/logout', { schema: { summary: 'Ends the session', tags: ['auth'], response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req, reply) => {
     const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
@@ -75,8 +85,12 @@ export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
     return isForm(req) ? reply.redirect('/login', 303) : reply.send({ ok: true });
   });
 
-  app.get('/api/me', { schema: { summary: 'Who is calling, with the CSRF token of a session', tags: ['auth'], response: { 200: Me, ...errorResponses('unauthorized') } } }, async (req, reply) => {
-    const p = req.principal!;
-    return reply.send({ user: p.name, role: p.role, via: p.via, ...(p.session ? { csrf: p.session.csrf } : {}) });
-  });
+  app.get(
+    '/api/me',
+    { schema: { summary: 'Who is calling, with the CSRF token of a session', tags: ['auth'], response: { 200: Me, ...errorResponses('unauthorized') } } },
+    async (req, reply) => {
+      const p = req.principal!;
+      return reply.send({ user: p.name, role: p.role, via: p.via, ...(p.session ? { csrf: p.session.csrf } : {}) });
+    },
+  );
 }

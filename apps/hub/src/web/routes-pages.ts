@@ -28,7 +28,8 @@ const HistoryQuery = z.object({ state: z.enum(HISTORY_STATES).optional() });
 const byUpdatedDesc = (a: { updatedAt: string }, b: { updatedAt: string }) => b.updatedAt.localeCompare(a.updatedAt);
 
 /** Security headers for every page: no inline script, no framing, no referrer leak. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 function send(req: FastifyRequest, reply: FastifyReply, page: PageId, title: string, body: Html) {
   reply.header('cache-control', 'no-store').header('content-security-policy', CSP).header('x-frame-options', 'DENY').header('referrer-policy', 'same-origin');
@@ -36,7 +37,8 @@ function send(req: FastifyRequest, reply: FastifyReply, page: PageId, title: str
   const html = (req.headers['x-fragment'] === '1' ? body : layout({ page, title, principal: req.principal!, body })).text;
   reply.type('text/html; charset=utf-8').header('vary', 'accept-encoding');
   // Big fleets make big tables; gzip keeps a phone's first load small (a few ms of CPU for 100 KB).
-  if (html.length > 8192 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(gzipSync(html, { level: 6 }));
+  if (html.length > 8192 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
+    return reply.header('content-encoding', 'gzip').send(gzipSync(html, { level: 6 }));
   return reply.send(html);
 }
 
@@ -49,8 +51,12 @@ async function history(store: ActionStore, state?: (typeof HISTORY_STATES)[numbe
 const PAGE = { hide: true } as const;
 
 export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
-  app.get('/assets/app.css', { schema: PAGE }, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_CSS));
-  app.get('/assets/app.js', { schema: PAGE }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_JS));
+  app.get('/assets/app.css', { schema: PAGE }, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_CSS),
+  );
+  app.get('/assets/app.js', { schema: PAGE }, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(APP_JS),
+  );
   app.get('/favicon.ico', { schema: PAGE }, async (_req, reply) => reply.code(204).send());
 
   app.get('/', { schema: PAGE }, async (req, reply) => {
@@ -58,7 +64,9 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
     return send(req, reply, 'overview', 'Fleet', overviewBody(await deps.summaries.summary(), deps.world(), req.principal!, now));
   });
 
-  app.get('/actions', { schema: PAGE }, async (req, reply) => send(req, reply, 'actions', 'Actions', actionsBody(await deps.summaries.summary(), req.principal!, new Date())));
+  app.get('/actions', { schema: PAGE }, async (req, reply) =>
+    send(req, reply, 'actions', 'Actions', actionsBody(await deps.summaries.summary(), req.principal!, new Date())),
+  );
 
   app.get('/history', { preValidation: dropEmptyQuery, schema: { ...PAGE, querystring: HistoryQuery } }, async (req, reply) => {
     const actions = (await history(deps.store, req.query.state)).slice(0, 100);
@@ -74,14 +82,30 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
     return send(req, reply, 'events', 'Events', eventsBody(await queryEvents(deps.root, req.query), req.query, nodes, EVENT_TYPES));
   });
 
-  app.get('/nodes/:node', {
-    config: { invalidParams: { code: 'invalid_request', message: 'not a valid node name' } },
-    schema: { ...PAGE, params: z.object({ node: NodeName }) },
-  }, async (req, reply) => {
-    const node = req.params.node;
-    const [s, all, events] = await Promise.all([deps.summaries.summary(), history(deps.store), queryEvents(deps.root, { node, limit: 30 })]);
-    const body = nodeBody(node, s, deps.world(), all.filter((a) => a.node === node), events, req.principal!, new Date());
-    if (!body) return reply.code(404).type('text/html; charset=utf-8').send(pageHtml`<p>No node ${node}. <a href="/">Fleet</a></p>`.text);
-    return send(req, reply, 'node', `Node ${node}`, body);
-  });
+  app.get(
+    '/nodes/:node',
+    {
+      config: { invalidParams: { code: 'invalid_request', message: 'not a valid node name' } },
+      schema: { ...PAGE, params: z.object({ node: NodeName }) },
+    },
+    async (req, reply) => {
+      const node = req.params.node;
+      const [s, all, events] = await Promise.all([deps.summaries.summary(), history(deps.store), queryEvents(deps.root, { node, limit: 30 })]);
+      const body = nodeBody(
+        node,
+        s,
+        deps.world(),
+        all.filter((a) => a.node === node),
+        events,
+        req.principal!,
+        new Date(),
+      );
+      if (!body)
+        return reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(pageHtml`<p>No node ${node}. <a href="/">Fleet</a></p>`.text);
+      return send(req, reply, 'node', `Node ${node}`, body);
+    },
+  );
 }

@@ -22,7 +22,12 @@ describe('hub web: auth, CSRF and roles', () => {
   });
 
   const approve = (headers: Record<string, string> = {}, body: unknown = {}) =>
-    web.app.inject({ method: 'POST', url: '/api/actions/container-restart-piha-zigbee2mqtt/approve', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
+    web.app.inject({
+      method: 'POST',
+      url: '/api/actions/container-restart-piha-zigbee2mqtt/approve',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: JSON.stringify(body),
+    });
   const login = async (user = 'admin', password = web.creds.password!) => {
     const res = await web.app.inject({ method: 'POST', url: '/login', payload: { user, password } });
     const cookie = String(res.headers['set-cookie']).split(';')[0]!;
@@ -128,7 +133,9 @@ describe('hub web: summary, OpenAPI and pages', () => {
   beforeEach(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'hl-web-'));
     web = await buildTestWeb({ root });
-    await web.store.create(pendingAction('redeploy-piha-mosquitto', { type: 'redeploy', risk: 'guarded', service: 'mosquitto', summary: 'mosquitto keeps dying' }));
+    await web.store.create(
+      pendingAction('redeploy-piha-mosquitto', { type: 'redeploy', risk: 'guarded', service: 'mosquitto', summary: 'mosquitto keeps dying' }),
+    );
   });
   afterEach(async () => {
     await web.app.close();
@@ -176,7 +183,9 @@ describe('hub web: summary, OpenAPI and pages', () => {
   it('publishes an OpenAPI 3.1 document with the zod schemas', async () => {
     const doc = (await get('/api/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/summary', '/api/world', '/api/events', '/api/actions', '/api/actions/{id}/approve', '/healthz']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/summary', '/api/world', '/api/events', '/api/actions', '/api/actions/{id}/approve', '/healthz']),
+    );
     expect(doc.components.schemas.Action.properties.state.enum).toContain('pending');
     expect(doc.paths['/api/events'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['since', 'node', 'type']));
   });

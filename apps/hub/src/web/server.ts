@@ -79,38 +79,51 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 }
 
 function registerApiRoutes(app: ZodApp, deps: WebDeps, summaries: SummaryCache): void {
-  app.get('/healthz', { schema: { summary: 'Liveness and ingest counters (no auth)', security: [], response: { 200: Health } } }, async () => ({ ok: true, ...deps.health() }));
+  app.get('/healthz', { schema: { summary: 'Liveness and ingest counters (no auth)', security: [], response: { 200: Health } } }, async () => ({
+    ok: true,
+    ...deps.health(),
+  }));
 
-  app.get('/summary', {
-    schema: {
-      summary: 'Fleet summary: JSON, or the "Copy for AI" markdown with format=markdown',
-      querystring: SummaryQuery,
-      response: {
-        200: { description: 'OK', content: { 'application/json': { schema: Summary }, 'text/markdown': { schema: z.string() } } },
-        ...errorResponses('invalid_request', 'unauthorized'),
+  app.get(
+    '/summary',
+    {
+      schema: {
+        summary: 'Fleet summary: JSON, or the "Copy for AI" markdown with format=markdown',
+        querystring: SummaryQuery,
+        response: {
+          200: { description: 'OK', content: { 'application/json': { schema: Summary }, 'text/markdown': { schema: z.string() } } },
+          ...errorResponses('invalid_request', 'unauthorized'),
+        },
       },
     },
-  }, async (req, typedReply) => {
-    const q = req.query;
-    // The summary cache hands over bytes it serialized (and gzipped) once per change.
-    const reply = typedReply as FastifyReply;
-    if (q.format === 'json') {
-      reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
-      // A poller over the network gets it gzipped (a big fleet with many problems still makes a large list).
-      if (q.services) return reply.send(await summaries.json(q.services));
-      const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await summaries.gzipJson() : null;
-      return gz ? reply.header('content-encoding', 'gzip').send(gz) : reply.send(await summaries.json());
-    }
-    return reply.type('text/markdown; charset=utf-8').send(await summaries.markdown());
-  });
+    async (req, typedReply) => {
+      const q = req.query;
+      // The summary cache hands over bytes it serialized (and gzipped) once per change.
+      const reply = typedReply as FastifyReply;
+      if (q.format === 'json') {
+        reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+        // A poller over the network gets it gzipped (a big fleet with many problems still makes a large list).
+        if (q.services) return reply.send(await summaries.json(q.services));
+        const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) ? await summaries.gzipJson() : null;
+        return gz ? reply.header('content-encoding', 'gzip').send(gz) : reply.send(await summaries.json());
+      }
+      return reply.type('text/markdown; charset=utf-8').send(await summaries.markdown());
+    },
+  );
 
-  app.get('/api/world', {
-    schema: { summary: 'World state (services and nodes as the observer folded them)', response: { 200: WorldView, ...errorResponses('unauthorized') } },
-  }, async () => {
-    const w = deps.world();
-    return { services: w.services, nodes: w.nodes };
-  });
+  app.get(
+    '/api/world',
+    {
+      schema: { summary: 'World state (services and nodes as the observer folded them)', response: { 200: WorldView, ...errorResponses('unauthorized') } },
+    },
+    async () => {
+      const w = deps.world();
+      return { services: w.services, nodes: w.nodes };
+    },
+  );
 
   // The document @fastify/swagger builds from every route's schema (zod-routes.ts); the same one /api/docs shows.
-  app.get('/api/openapi.json', { schema: { hide: true } }, async (_req, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())));
+  app.get('/api/openapi.json', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+  );
 }

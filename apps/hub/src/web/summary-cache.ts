@@ -70,7 +70,14 @@ export class SummaryCache {
       known.at = this.now(); // still current: keep it with its serialised forms
       return known;
     }
-    const summary = buildSummary({ world: key[0] as SummaryInput['world'], desired: key[1] as SummaryInput['desired'], problems: key[2] as SummaryInput['problems'], findings: key[3] as SummaryInput['findings'], actions, now: new Date(this.now()) });
+    const summary = buildSummary({
+      world: key[0] as SummaryInput['world'],
+      desired: key[1] as SummaryInput['desired'],
+      problems: key[2] as SummaryInput['problems'],
+      findings: key[3] as SummaryInput['findings'],
+      actions,
+      now: new Date(this.now()),
+    });
     return { summary, key, actionsSig, at: this.now(), builtAt: this.now() };
   }
 

@@ -20,7 +20,9 @@ const NO_FINDINGS: [] = [];
  */
 export async function buildTestWeb(opts: { root: string; world?: () => World; loginMaxFailures?: number }) {
   const loaded = await loadOrCreateAuth(opts.root);
-  const creds = JSON.parse(await (await import('node:fs/promises')).readFile(loaded.createdCredentialsFile ?? `${opts.root}/auth/initial-credentials.json`, 'utf8')) as InitialCredentials;
+  const creds = JSON.parse(
+    await (await import('node:fs/promises')).readFile(loaded.createdCredentialsFile ?? `${opts.root}/auth/initial-credentials.json`, 'utf8'),
+  ) as InitialCredentials;
   loaded.auth.users.push({ name: 'viewer', role: 'viewer', passwordHash: await hashPassword('viewer-password') });
   const live = new LiveBus();
   const store = new NotifyingActionStore(new FsActionStore({ root: opts.root }), () => live.changed('actions'));

@@ -32,7 +32,20 @@ export const LoginBody = z.object({
   next: z.string().max(2000).optional(),
 });
 export const LoginOk = z.object({ user: z.string(), role: z.enum(['operator', 'viewer']), csrf: z.string() });
-for (const [id, schema] of Object.entries({ Action, Summary, World: WorldView, StoredEvent, DecisionBody, LoginBody, LoginOk, ErrorBody, ActionList, EventList, Health, Me })) {
+for (const [id, schema] of Object.entries({
+  Action,
+  Summary,
+  World: WorldView,
+  StoredEvent,
+  DecisionBody,
+  LoginBody,
+  LoginOk,
+  ErrorBody,
+  ActionList,
+  EventList,
+  Health,
+  Me,
+})) {
   API_SCHEMAS.add(schema, { id });
 }
 
@@ -41,7 +54,10 @@ export function errorResponses(...codes: ErrorCode[]) {
   const out: Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }> = {};
   for (const code of codes) {
     const status = ERRORS[code].status;
-    const description = codes.filter((c) => ERRORS[c].status === status).map((c) => `${c}: ${ERRORS[c].meaning}`).join('; ');
+    const description = codes
+      .filter((c) => ERRORS[c].status === status)
+      .map((c) => `${c}: ${ERRORS[c].meaning}`)
+      .join('; ');
     out[status] = { description, content: { 'application/json': { schema: ErrorBody } } };
   }
   return out;
@@ -68,7 +84,8 @@ export function useZodRoutes(app: FastifyInstance): ZodApp {
       info: {
         title: 'homelab hub API',
         version: '1',
-        description: 'UI and JSON API of the homelab hub (docs/ui-api.md). Auth: a session cookie from POST /login (mutations then need x-csrf-token) or Authorization: Bearer <token>.',
+        description:
+          'UI and JSON API of the homelab hub (docs/ui-api.md). Auth: a session cookie from POST /login (mutations then need x-csrf-token) or Authorization: Bearer <token>.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'homelab_session' } } },
       security: [{ bearer: [] }, { session: [] }],
@@ -79,7 +96,11 @@ export function useZodRoutes(app: FastifyInstance): ZodApp {
   // The bundled image carries the UI's files beside the bundle (deploy/build.mjs); from source the package has them.
   const bundledUi = path.join(path.dirname(process.argv[1] ?? '.'), 'swagger-ui');
   // A logo of our own, so nothing is read from the package folder at start (a lone bundle has none).
-  const logo = { type: 'image/svg+xml', content: '<svg xmlns="http://www.w3.org/2000/svg" width="140" height="32"><text x="0" y="24" font-family="sans-serif" font-size="22" fill="#fff">homelab API</text></svg>' };
+  const logo = {
+    type: 'image/svg+xml',
+    content:
+      '<svg xmlns="http://www.w3.org/2000/svg" width="140" height="32"><text x="0" y="24" font-family="sans-serif" font-size="22" fill="#fff">homelab API</text></svg>',
+  };
   app.register(swaggerUi, { routePrefix: '/api/docs', logo, ...(fs.existsSync(path.join(bundledUi, 'index.html')) ? { baseDir: bundledUi } : {}) });
   return app.withTypeProvider<ZodTypeProvider>();
 }

@@ -264,7 +264,10 @@ describe('CommandHandler', () => {
     const r = await send(make(), redeploy());
     expect(composeCalls).toHaveLength(1);
     const call = composeCalls[0]!;
-    expect(call.inv).toEqual({ file: 'docker-compose', args: ['-f', '/srv/web/compose.yml', '-p', 'web', 'up', '-d', '--force-recreate', '--build', '--', 'web'] });
+    expect(call.inv).toEqual({
+      file: 'docker-compose',
+      args: ['-f', '/srv/web/compose.yml', '-p', 'web', 'up', '-d', '--force-recreate', '--build', '--', 'web'],
+    });
     expect(call.env).toEqual({ PATH: '/usr/bin', DOCKER_HOST: 'unix:///run/test-docker.sock', COMPOSE_INTERACTIVE_NO_CLI: '1' });
     // deadline 00:02:00, hub time 00:00:00 (issuedAt, just received: the agent's own clock does not count), 5 s margin
     expect(call.timeoutMs).toBe(115_000);
@@ -277,7 +280,9 @@ describe('CommandHandler', () => {
     const r = await send(make(), redeploy());
     expect(composeCalls).toEqual([]);
     expect(r).toMatchObject({ status: 'failed', error: { code: 'compose_file_refused' } });
-    expect(r!.error!.message).toBe("compose file /etc/compose.yml is outside the agent's stack roots (allowed: /srv; set HOMELAB_STACK_ROOTS on the agent to change it)");
+    expect(r!.error!.message).toBe(
+      "compose file /etc/compose.yml is outside the agent's stack roots (allowed: /srv; set HOMELAB_STACK_ROOTS on the agent to change it)",
+    );
   });
 
   it('fails a redeploy whose compose file holds a NUL byte as not_configured with the reason, not as interrupted, and runs nothing', async () => {
@@ -303,7 +308,11 @@ describe('CommandHandler', () => {
   it.each([
     { why: 'compose exits non-zero', outcome: { ok: false, exitCode: 1, timedOut: false, output: 'ERROR: no such image' }, code: 'compose_failed' },
     { why: 'compose is killed at its timeout', outcome: { ok: false, exitCode: null, timedOut: true, output: '' }, code: 'compose_timeout' },
-    { why: 'compose cannot be started', outcome: { ok: false, exitCode: null, timedOut: false, output: '', spawnError: 'spawn docker-compose ENOENT' }, code: 'compose_failed' },
+    {
+      why: 'compose cannot be started',
+      outcome: { ok: false, exitCode: null, timedOut: false, output: '', spawnError: 'spawn docker-compose ENOENT' },
+      code: 'compose_failed',
+    },
   ])('answers a failed redeploy when $why', async ({ outcome, code }) => {
     composeOutcome = outcome;
     const r = await send(make(), redeploy());

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { ActionId, CLOCK_SKEW_FINDING_MS, Command, CommandResult, ComposeSpec, NodeName, containersOf, decode, decodePayload, publish, type Clock, type ServiceSpec } from '@homelab/contracts';
+import {
+  ActionId,
+  CLOCK_SKEW_FINDING_MS,
+  Command,
+  CommandResult,
+  ComposeSpec,
+  NodeName,
+  containersOf,
+  decode,
+  decodePayload,
+  publish,
+  type Clock,
+  type ServiceSpec,
+} from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { composeEnv, composeRedeployArgv, execFileCompose, type ComposeRunner } from './compose';
 import { previewCleanup, runCleanup } from './disk-cleanup';
@@ -160,7 +173,10 @@ export class CommandHandler {
       // A fault of the agent itself must still end the journaled run with an answer,
       // not leave it `started` until a restart reports it as interrupted.
       this.deps.log.error({ err, actionId: cmd.actionId }, 'command failed inside the agent');
-      result = this.result(cmd.actionId, 'failed', startedAt, [], { code: 'agent_error', message: `the agent failed while running the command: ${errorMessage(err)}` });
+      result = this.result(cmd.actionId, 'failed', startedAt, [], {
+        code: 'agent_error',
+        message: `the agent failed while running the command: ${errorMessage(err)}`,
+      });
     }
     return this.finish(cmd, result);
   }
@@ -170,7 +186,10 @@ export class CommandHandler {
     this.hubClock.observe(Date.parse(cmd.issuedAt));
     const offsetMs = this.hubClock.offsetMs(this.deps.clock.now().getTime());
     if (offsetMs !== null && Math.abs(offsetMs) > CLOCK_SKEW_FINDING_MS) {
-      this.deps.log.warn({ offsetMs, actionId: cmd.actionId }, "this node's clock is off the hub's; deadlines are judged in the hub's time, but fix the clock (NTP)");
+      this.deps.log.warn(
+        { offsetMs, actionId: cmd.actionId },
+        "this node's clock is off the hub's; deadlines are judged in the hub's time, but fix the clock (NTP)",
+      );
     }
   }
 
@@ -186,7 +205,8 @@ export class CommandHandler {
     }
     if (cmd.type === 'disk_cleanup') {
       if (!this.deps.cleanupDocker || !this.deps.desiredServices) return this.refusal(cmd.actionId, 'unsupported', 'this agent cannot run disk_cleanup');
-      if (!this.deps.desiredServices()) return this.refusal(cmd.actionId, 'not_configured', 'no desired state received yet, so nothing can be told apart as unneeded');
+      if (!this.deps.desiredServices())
+        return this.refusal(cmd.actionId, 'not_configured', 'no desired state received yet, so nothing can be told apart as unneeded');
       return null;
     }
     if (!cmd.service) return this.refusal(cmd.actionId, 'unknown_service', `${cmd.type} needs a service`);
@@ -236,7 +256,8 @@ export class CommandHandler {
     const lines = [`$ ${inv.file} ${inv.args.join(' ')}`, outcome.output.trimEnd()];
     this.deps.log.info({ actionId: cmd.actionId, service: cmd.service, exitCode: outcome.exitCode, timedOut: outcome.timedOut }, 'compose redeploy finished');
     if (outcome.ok) return this.result(cmd.actionId, 'completed', startedAt, lines);
-    if (outcome.timedOut) return this.result(cmd.actionId, 'failed', startedAt, lines, { code: 'compose_timeout', message: `${inv.file} killed after ${timeoutMs} ms` });
+    if (outcome.timedOut)
+      return this.result(cmd.actionId, 'failed', startedAt, lines, { code: 'compose_timeout', message: `${inv.file} killed after ${timeoutMs} ms` });
     const why = outcome.spawnError ? `could not start ${inv.file}: ${outcome.spawnError}` : `${inv.file} exited with ${outcome.exitCode}`;
     return this.result(cmd.actionId, 'failed', startedAt, lines, { code: 'compose_failed', message: why });
   }
@@ -295,7 +316,9 @@ export class CommandHandler {
   /** Publishes a result (QoS 1), echoing the command's actionCreatedAt when known. */
   private async answer(result: CommandResult, cmd?: Command): Promise<CommandResult> {
     const valid = CommandResult.parse(cmd ? withOccurrence(result, cmd) : result);
-    await publish(this.deps.link, 'results', [this.deps.node], valid).catch((err: unknown) => this.deps.log.warn({ err: errorMessage(err), actionId: valid.actionId }, 'could not publish result; the hub resends and gets it replayed'));
+    await publish(this.deps.link, 'results', [this.deps.node], valid).catch((err: unknown) =>
+      this.deps.log.warn({ err: errorMessage(err), actionId: valid.actionId }, 'could not publish result; the hub resends and gets it replayed'),
+    );
     return valid;
   }
 

@@ -44,7 +44,10 @@ describe('runCleanup', () => {
   it('removes containers, then dangling images, prunes the build cache, and totals the bytes reclaimed', async () => {
     const docker = new FakeCleanupDocker();
     docker.stopped = [c('1', 'old-job', {}, 10), c('2', 'z2m', {}, 20)];
-    docker.dangling = [{ id: 'sha256:a', labels: {}, bytes: 1000 }, { id: 'sha256:used', labels: {}, bytes: 5000 }];
+    docker.dangling = [
+      { id: 'sha256:a', labels: {}, bytes: 1000 },
+      { id: 'sha256:used', labels: {}, bytes: 5000 },
+    ];
     docker.inUse.add('sha256:used');
     docker.buildCache = { supported: true, bytes: 300 };
     const run = await runCleanup(docker, desired);
@@ -77,7 +80,10 @@ describe('runCleanup', () => {
     const run = await runCleanup(docker, desired, { removeVolumes: true });
     expect(docker.removedVolumes).toEqual(['scratch']);
     expect(run.report.removed).toContainEqual({ kind: 'volume', id: 'scratch', name: 'scratch', bytes: 400 });
-    expect(Object.fromEntries(run.report.kept.map((k) => [k.name, k.why]))).toMatchObject({ site_data: 'desired service web', backup: 'label homelab.keep=true' });
+    expect(Object.fromEntries(run.report.kept.map((k) => [k.name, k.why]))).toMatchObject({
+      site_data: 'desired service web',
+      backup: 'label homelab.keep=true',
+    });
   });
 });
 

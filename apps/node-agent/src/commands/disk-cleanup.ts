@@ -51,7 +51,12 @@ function volumeOwner(v: UnusedVolume, desired: Record<string, ServiceSpec>): str
  * part of it only when passed (opt-in); even then a volume of a desired
  * service's compose project is kept: its container may just be down.
  */
-export function planCleanup(stopped: StoppedContainer[], dangling: DanglingImage[], desired: Record<string, ServiceSpec>, volumes: UnusedVolume[] = []): CleanupPlan {
+export function planCleanup(
+  stopped: StoppedContainer[],
+  dangling: DanglingImage[],
+  desired: Record<string, ServiceSpec>,
+  volumes: UnusedVolume[] = [],
+): CleanupPlan {
   const plan: CleanupPlan = { containers: [], images: [], volumes: [], kept: [] };
   for (const c of stopped) {
     const item = { kind: 'container' as const, id: c.id, name: c.name, bytes: c.bytes };
@@ -91,7 +96,11 @@ export function plannedBytes(plan: CleanupPlan): number {
  * A dry run: what runCleanup would remove now, and what it would keep.
  * Build cache is not counted (the engine tells its size only when pruning).
  */
-export async function previewCleanup(docker: CleanupDockerPort, desired: Record<string, ServiceSpec>, opts: CleanupOptions = {}): Promise<{ report: CleanupReport; lines: string[] }> {
+export async function previewCleanup(
+  docker: CleanupDockerPort,
+  desired: Record<string, ServiceSpec>,
+  opts: CleanupOptions = {},
+): Promise<{ report: CleanupReport; lines: string[] }> {
   const p = await planOf(docker, desired, opts);
   const removed: CleanupItem[] = [
     ...p.containers.map((c) => ({ kind: 'container' as const, id: c.id, name: c.name, bytes: c.bytes })),

@@ -13,9 +13,33 @@ describe('HubClock: the hub time from command stamps and the monotonic clock', (
   it.each([
     { name: 'a stamp received just now', stamps: [[1000, HUB]], at: 1000, hub: HUB },
     { name: 'time moves on with the monotonic clock', stamps: [[1000, HUB]], at: 61_000, hub: HUB + 60_000 },
-    { name: 'a later, tighter stamp wins', stamps: [[1000, HUB], [5000, HUB + 4500]], at: 5000, hub: HUB + 4500 },
-    { name: 'an old stamp (a resend, a late delivery) does not pull it back', stamps: [[1000, HUB], [300_000, HUB - 60_000]], at: 300_000, hub: HUB + 299_000 },
-    { name: 'a stamp that is not a number is ignored', stamps: [[1000, HUB], [2000, Number.NaN]], at: 2000, hub: HUB + 1000 },
+    {
+      name: 'a later, tighter stamp wins',
+      stamps: [
+        [1000, HUB],
+        [5000, HUB + 4500],
+      ],
+      at: 5000,
+      hub: HUB + 4500,
+    },
+    {
+      name: 'an old stamp (a resend, a late delivery) does not pull it back',
+      stamps: [
+        [1000, HUB],
+        [300_000, HUB - 60_000],
+      ],
+      at: 300_000,
+      hub: HUB + 299_000,
+    },
+    {
+      name: 'a stamp that is not a number is ignored',
+      stamps: [
+        [1000, HUB],
+        [2000, Number.NaN],
+      ],
+      at: 2000,
+      hub: HUB + 1000,
+    },
   ])('$name', ({ stamps, at, hub }) => {
     let mono = 0;
     const c = new HubClock(() => mono);

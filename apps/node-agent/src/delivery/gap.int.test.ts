@@ -41,11 +41,14 @@ describe('events through a broker that drops QoS 1 (max_queued_messages 10, slow
   it('a burst of 3000: the broker drops hundreds, the hub refuses after each hole, 0 lost, each seq written once, in order', async () => {
     const node = 'lossy';
     // A long ack timeout: recovery must come from the gap acks, not from the timeout's resend.
-    const config = parseAgentConfig({ HOMELAB_ACK_TIMEOUT_MS: '120000', HOMELAB_SCAN_MS: '60000', HOMELAB_HEARTBEAT_MS: '600000' }, {
-      node,
-      'mqtt-url': mosquitto.url,
-      'state-dir': path.join(tmp.path, node),
-    });
+    const config = parseAgentConfig(
+      { HOMELAB_ACK_TIMEOUT_MS: '120000', HOMELAB_SCAN_MS: '60000', HOMELAB_HEARTBEAT_MS: '600000' },
+      {
+        node,
+        'mqtt-url': mosquitto.url,
+        'state-dir': path.join(tmp.path, node),
+      },
+    );
     agent = new NodeAgent({ config, log: log.child({ node }), clock: systemClock, docker: new FakeDocker(), connectMqtt: connectMqttJs });
     await agent.start();
     await waitFor(() => agent!.snapshot()!.connected && agent!.snapshot()!.outbox.entries === 0, { what: 'connected, acked' });

@@ -52,7 +52,10 @@ export function connectMqttJs(opts: MqttLinkOptions): MqttLink {
     if (msg === lastError) log.debug({ err: msg }, 'mqtt error');
     else if (code === 4 || code === 5) {
       // CONNACK 4/5: the broker does not know this node or its secret (docs/security.md).
-      log.error({ err: msg, url: opts.url, username: opts.username }, `mqtt login refused: check HOMELAB_MQTT_PASSWORD or HOMELAB_MQTT_PASSWORD_FILE; on the hub: homelab nodes add ${opts.username}`);
+      log.error(
+        { err: msg, url: opts.url, username: opts.username },
+        `mqtt login refused: check HOMELAB_MQTT_PASSWORD or HOMELAB_MQTT_PASSWORD_FILE; on the hub: homelab nodes add ${opts.username}`,
+      );
     } else log.warn({ err: msg, url: opts.url }, 'mqtt error; retrying with backoff (1 s doubling to 5 s)');
     lastError = msg;
   });

@@ -22,7 +22,10 @@ async function outboxSeqs(stateDir: string): Promise<number[]> {
   const dir = path.join(stateDir, 'outbox');
   const names = (await fs.readdir(dir)).filter((n) => n.startsWith('seg-'));
   const text = (await Promise.all(names.map((n) => fs.readFile(path.join(dir, n), 'utf8')))).join('');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq as number);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).seq as number);
 }
 
 async function dirBytes(dir: string): Promise<number> {

@@ -173,13 +173,27 @@ describe('Outbox', () => {
 
 describe('summarizeDrops', () => {
   it('folds the count and range of a dropped events_dropped event into the new report', () => {
-    const dropped = JSON.stringify({ id: 'n1-50', node: 'n1', seq: 50, ts: '2026-01-01T00:00:00.000Z', type: 'events_dropped', data: { count: 40, fromSeq: 1, toSeq: 40, reason: 'outbox_full' } });
+    const dropped = JSON.stringify({
+      id: 'n1-50',
+      node: 'n1',
+      seq: 50,
+      ts: '2026-01-01T00:00:00.000Z',
+      type: 'events_dropped',
+      data: { count: 40, fromSeq: 1, toSeq: 40, reason: 'outbox_full' },
+    });
     const entries = [49, 50, 51].map((seq) => ({ seq, line: seq === 50 ? dropped : line(seq), bytes: 1 }));
     expect(summarizeDrops(entries)).toEqual({ count: 43, fromSeq: 1, toSeq: 51 });
   });
 
   it('does not mistake a detail string that mentions events_dropped for the event', () => {
-    const tricky = JSON.stringify({ id: 'n1-2', node: 'n1', seq: 2, ts: '2026-01-01T00:00:00.000Z', type: 'docker_unreachable', data: { detail: '"type":"events_dropped"' } });
+    const tricky = JSON.stringify({
+      id: 'n1-2',
+      node: 'n1',
+      seq: 2,
+      ts: '2026-01-01T00:00:00.000Z',
+      type: 'docker_unreachable',
+      data: { detail: '"type":"events_dropped"' },
+    });
     expect(summarizeDrops([{ seq: 2, line: tricky, bytes: 1 }])).toEqual({ count: 1, fromSeq: 2, toSeq: 2 });
   });
 });

@@ -176,7 +176,7 @@ export class Outbox {
 
   /** Writes a batch in chunks that fit the active segment: one write + fdatasync per chunk. */
   private async writeBatch(batch: Queued[]): Promise<void> {
-    for (let i = 0; i < batch.length; ) {
+    for (let i = 0; i < batch.length;) {
       // Roll over before a write that would not fit, so each segment costs one sync, not an extra one for its last line.
       if (this.active && this.active.seg.size > 0 && this.active.seg.size + batch[i]!.bytes > this.segmentBytes) await this.closeActive();
       const { chunk, bytes } = takeChunk(batch, i, this.segmentBytes - (this.active?.seg.size ?? 0));
@@ -262,6 +262,8 @@ export class Outbox {
     const i = this.segments.indexOf(seg);
     if (i < 0) return; // an ack and the cap may race for the same segment
     this.segments.splice(i, 1);
-    await this.files.remove(seg.id).catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err), segment: seg.id }, 'outbox: could not delete a segment'));
+    await this.files
+      .remove(seg.id)
+      .catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err), segment: seg.id }, 'outbox: could not delete a segment'));
   }
 }

@@ -24,8 +24,20 @@ describe('EventPublisher', () => {
     await outbox.open();
     seq.ensureAbove(outbox.maxSeq());
     const p = new EventPublisher({
-      node: 'n1', seq, outbox, link, clock, log: silentLog, counters, ackTimeoutMs: 10_000, maxPayloadBytes: 4096,
-      window: opts.window, maxUnacked: opts.maxUnacked, minUnacked: opts.minUnacked, gapQuietMs: 20, gapHoldoffMs: 300,
+      node: 'n1',
+      seq,
+      outbox,
+      link,
+      clock,
+      log: silentLog,
+      counters,
+      ackTimeoutMs: 10_000,
+      maxPayloadBytes: 4096,
+      window: opts.window,
+      maxUnacked: opts.maxUnacked,
+      minUnacked: opts.minUnacked,
+      gapQuietMs: 20,
+      gapHoldoffMs: 300,
     });
     publishers.push(p);
     p.start();
@@ -147,7 +159,11 @@ describe('EventPublisher', () => {
 
   it('publishes an event only once it is on disk, and a burst of 300 shares a few fdatasyncs', async () => {
     const dir = path.join(tmp.path, 'outbox');
-    const onDisk = () => readdirSync(dir).filter((n) => n.startsWith('seg-')).map((n) => readFileSync(path.join(dir, n), 'utf8')).join('');
+    const onDisk = () =>
+      readdirSync(dir)
+        .filter((n) => n.startsWith('seg-'))
+        .map((n) => readFileSync(path.join(dir, n), 'utf8'))
+        .join('');
     const early: number[] = [];
     link.onPublish = (m) => {
       // On disk without prevSeq, which only the transmission carries.
@@ -183,11 +199,14 @@ describe('EventPublisher', () => {
     await Promise.all(Array.from({ length: 60 }, (_, i) => p.emit({ type: 'node_heartbeat', data: { services: i } })));
     // The reports of the last drops are emitted after the burst resolved: wait until the outbox is still.
     let last = '';
-    await waitFor(async () => {
-      await flush();
-      const now = JSON.stringify([outbox.maxSeq(), outbox.stats()]);
-      return now === last || ((last = now), false);
-    }, { intervalMs: 50 });
+    await waitFor(
+      async () => {
+        await flush();
+        const now = JSON.stringify([outbox.maxSeq(), outbox.stats()]);
+        return now === last || ((last = now), false);
+      },
+      { intervalMs: 50 },
+    );
     const kept = outbox.unacked.toArray().map((e) => JSON.parse(e.line));
     const reports = kept.filter((e) => e.type === 'events_dropped');
     const lost = outbox.maxSeq() - kept.length; // seqs are gapless here: every one either kept or lost

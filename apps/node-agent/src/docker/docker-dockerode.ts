@@ -3,7 +3,18 @@ import { z } from 'zod';
 import type { ContainerObservation } from '@homelab/contracts';
 import { AgentError } from '../errors';
 import type { InventoryDockerPort, ListedContainer } from '../watch/inventory';
-import { WATCHED_ACTIONS, type CleanupDockerPort, type ContainerEvent, type DanglingImage, type DockerPort, type StoppedContainer, type UnusedVolume, type EventHandlers, type EventSubscription, type WatchedAction } from './docker-port';
+import {
+  WATCHED_ACTIONS,
+  type CleanupDockerPort,
+  type ContainerEvent,
+  type DanglingImage,
+  type DockerPort,
+  type StoppedContainer,
+  type UnusedVolume,
+  type EventHandlers,
+  type EventSubscription,
+  type WatchedAction,
+} from './docker-port';
 
 type HttpError = Error & { statusCode?: number };
 
@@ -54,11 +65,9 @@ export class DockerodePort implements DockerPort, CleanupDockerPort, InventoryDo
   }
 
   async subscribe(handlers: EventHandlers): Promise<EventSubscription> {
-    const stream = (await this.docker
-      .getEvents({ filters: { type: ['container'], event: [...WATCHED_ACTIONS] } })
-      .catch((err: unknown) => {
-        throw toAgentError(err, 'events');
-      })) as NodeJS.ReadableStream & { destroy?: () => void };
+    const stream = (await this.docker.getEvents({ filters: { type: ['container'], event: [...WATCHED_ACTIONS] } }).catch((err: unknown) => {
+      throw toAgentError(err, 'events');
+    })) as NodeJS.ReadableStream & { destroy?: () => void };
     let buffered = '';
     let closed = false;
     const end = (err?: unknown) => {

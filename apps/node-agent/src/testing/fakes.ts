@@ -1,6 +1,15 @@
 import type { ContainerObservation, HomelabEvent } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import type { CleanupDockerPort, ContainerEvent, DanglingImage, DockerPort, EventHandlers, EventSubscription, StoppedContainer, UnusedVolume } from '../docker/docker-port';
+import type {
+  CleanupDockerPort,
+  ContainerEvent,
+  DanglingImage,
+  DockerPort,
+  EventHandlers,
+  EventSubscription,
+  StoppedContainer,
+  UnusedVolume,
+} from '../docker/docker-port';
 import { AgentError } from '../errors';
 import type { MqttLink, PublishOptions } from '../delivery/mqtt-port';
 import type { EventDraft, EventSink } from '../delivery/publisher';

@@ -28,12 +28,17 @@ describe('DiskWatcher', () => {
   function setup(mounts: string[], usage: Record<string, DiskUsage>) {
     const sink = new RecordingSink();
     const w = new DiskWatcher({
-      mounts: async () => mounts, usage: async (m) => {
+      mounts: async () => mounts,
+      usage: async (m) => {
         const u = usage[m];
         if (!u) throw new Error(`ENOENT ${m}`);
         return u;
       },
-      thresholds: T, sink, clock: new ManualClock(), log: silentLog, intervalMs: 30_000,
+      thresholds: T,
+      sink,
+      clock: new ManualClock(),
+      log: silentLog,
+      intervalMs: 30_000,
     });
     return { sink, w };
   }
@@ -59,7 +64,10 @@ describe('DiskWatcher', () => {
   });
 
   it('reports two mounts of one filesystem once, and skips a mount it cannot read', async () => {
-    const { sink, w } = setup(['/', '/var/lib/docker', '/gone'], { '/': { dev: 7, usedPercent: 10, freeBytes: 1 }, '/var/lib/docker': { dev: 7, usedPercent: 10, freeBytes: 1 } });
+    const { sink, w } = setup(['/', '/var/lib/docker', '/gone'], {
+      '/': { dev: 7, usedPercent: 10, freeBytes: 1 },
+      '/var/lib/docker': { dev: 7, usedPercent: 10, freeBytes: 1 },
+    });
     await w.runOnce();
     expect(sink.drafts).toEqual([{ type: 'disk_ok', data: { mount: '/', usedPercent: 10 } }]);
   });

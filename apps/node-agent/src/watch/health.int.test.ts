@@ -66,7 +66,11 @@ describe('agent verdicts from Docker healthchecks and crash loops on the real en
   afterAll(async () => {
     await agent?.stop();
     await hub?.endAsync().catch(() => undefined);
-    for (const name of [checked, looping]) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    for (const name of [checked, looping])
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
     await broker?.stop();
     await tmp?.cleanup();
   });
@@ -75,7 +79,10 @@ describe('agent verdicts from Docker healthchecks and crash loops on the real en
     await waitFor(() => events.find((e) => e.service === 'checked' && e.type === 'service_healthy'), { timeoutMs: 15_000, what: 'checked healthy' });
     const t = Date.now();
     await sh(checked, 'rm -f /tmp/ok');
-    const bad = await waitFor(() => after(t).find((e) => e.service === 'checked' && e.type === 'service_unhealthy'), { timeoutMs: 15_000, what: 'checked unhealthy' });
+    const bad = await waitFor(() => after(t).find((e) => e.service === 'checked' && e.type === 'service_unhealthy'), {
+      timeoutMs: 15_000,
+      what: 'checked unhealthy',
+    });
     expect(bad.data).toMatchObject({ reason: 'container_unhealthy', detail: `${checked}: healthcheck unhealthy` });
     const t2 = Date.now();
     await sh(checked, 'touch /tmp/ok');
@@ -91,7 +98,10 @@ describe('agent verdicts from Docker healthchecks and crash loops on the real en
       HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'always' } },
     });
     await c.start();
-    const loop = await waitFor(() => after(t).find((e) => e.service === 'looper' && e.data?.reason === 'restart_loop'), { timeoutMs: 20_000, what: 'restart_loop' });
+    const loop = await waitFor(() => after(t).find((e) => e.service === 'looper' && e.data?.reason === 'restart_loop'), {
+      timeoutMs: 20_000,
+      what: 'restart_loop',
+    });
     expect(loop.type).toBe('service_unhealthy');
     expect(loop.data.detail).toMatch(/restart/);
     await docker.getContainer(looping).update({ RestartPolicy: { Name: 'no' } });

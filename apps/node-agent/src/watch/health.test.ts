@@ -12,13 +12,38 @@ describe('assessService', () => {
     { why: 'one container missing', obs: [running('z2m')], status: 'unhealthy', reason: 'containers_not_running' },
     { why: 'one container exited', obs: [running('z2m'), { name: 'z2m-db', state: 'exited' }], status: 'unhealthy', reason: 'containers_not_running' },
     { why: 'one container paused', obs: [running('z2m'), { name: 'z2m-db', state: 'paused' }], status: 'unhealthy', reason: 'containers_not_running' },
-    { why: 'one container created, never started', obs: [running('z2m'), { name: 'z2m-db', state: 'created' }], status: 'unhealthy', reason: 'containers_not_running' },
-    { why: 'one container restarting', obs: [{ name: 'z2m', state: 'restarting', restartCount: 7 }, running('z2m-db')], status: 'unhealthy', reason: 'restart_loop' },
+    {
+      why: 'one container created, never started',
+      obs: [running('z2m'), { name: 'z2m-db', state: 'created' }],
+      status: 'unhealthy',
+      reason: 'containers_not_running',
+    },
+    {
+      why: 'one container restarting',
+      obs: [{ name: 'z2m', state: 'restarting', restartCount: 7 }, running('z2m-db')],
+      status: 'unhealthy',
+      reason: 'restart_loop',
+    },
     { why: 'restarting wins over missing', obs: [{ name: 'z2m', state: 'restarting' }], status: 'unhealthy', reason: 'restart_loop' },
     { why: 'healthcheck unhealthy', obs: [running('z2m', { health: 'unhealthy' }), running('z2m-db')], status: 'unhealthy', reason: 'container_unhealthy' },
-    { why: 'not running wins over unhealthy', obs: [running('z2m', { health: 'unhealthy' }), { name: 'z2m-db', state: 'exited' }], status: 'unhealthy', reason: 'containers_not_running' },
-    { why: 'healthcheck starting (start period): running, no verdict yet', obs: [running('z2m', { health: 'starting' }), running('z2m-db')], status: 'starting', reason: undefined },
-    { why: 'unhealthy wins over starting', obs: [running('z2m', { health: 'starting' }), running('z2m-db', { health: 'unhealthy' })], status: 'unhealthy', reason: 'container_unhealthy' },
+    {
+      why: 'not running wins over unhealthy',
+      obs: [running('z2m', { health: 'unhealthy' }), { name: 'z2m-db', state: 'exited' }],
+      status: 'unhealthy',
+      reason: 'containers_not_running',
+    },
+    {
+      why: 'healthcheck starting (start period): running, no verdict yet',
+      obs: [running('z2m', { health: 'starting' }), running('z2m-db')],
+      status: 'starting',
+      reason: undefined,
+    },
+    {
+      why: 'unhealthy wins over starting',
+      obs: [running('z2m', { health: 'starting' }), running('z2m-db', { health: 'unhealthy' })],
+      status: 'unhealthy',
+      reason: 'container_unhealthy',
+    },
   ] as const)('$why → $status $reason', ({ obs, status, reason }) => {
     const a = assessService(svc, obs);
     expect(a.status).toBe(status);

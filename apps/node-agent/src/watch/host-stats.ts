@@ -54,6 +54,5 @@ export function createHostStats(): () => HostStats {
   };
 }
 
-
 /** One shared reader (CPU share since its previous call). */
 export const osHostStats: () => HostStats = createHostStats();

@@ -45,7 +45,14 @@ describe('InventoryReporter', () => {
     const sink = new RecordingSink();
     let list = [c('zigbee2mqtt'), c('portainer')];
     let known: Record<string, ServiceSpec> | undefined;
-    const r = new InventoryReporter({ docker: { listAllContainers: async () => list }, desired: () => known, sink, clock: new ManualClock(), log: silentLog, intervalMs: 10_000 });
+    const r = new InventoryReporter({
+      docker: { listAllContainers: async () => list },
+      desired: () => known,
+      sink,
+      clock: new ManualClock(),
+      log: silentLog,
+      intervalMs: 10_000,
+    });
     await r.runOnce();
     expect(sink.drafts).toEqual([]);
     known = desired;
@@ -60,7 +67,12 @@ describe('InventoryReporter', () => {
   it('reports at once after the first complete scan of each desired revision, carrying session and revision', async () => {
     const sink = new RecordingSink();
     const r = new InventoryReporter({
-      docker: { listAllContainers: async () => [c('zigbee2mqtt')] }, desired: () => desired, sink, clock: new ManualClock(), log: silentLog, intervalMs: 10_000,
+      docker: { listAllContainers: async () => [c('zigbee2mqtt')] },
+      desired: () => desired,
+      sink,
+      clock: new ManualClock(),
+      log: silentLog,
+      intervalMs: 10_000,
       session: { session: 4, fromSeq: 200 },
     });
     await r.runOnce();

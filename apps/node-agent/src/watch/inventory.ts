@@ -31,7 +31,10 @@ export const INVENTORY_MAX = 256;
  * without those labelled `homelab.keep=true` — the same opt-out label as
  * disk_cleanup uses. Sorted by name, at most INVENTORY_MAX.
  */
-export function unmanagedContainers(all: readonly ListedContainer[], desired: Record<string, ServiceSpec>): { unmanaged: UnmanagedContainer[]; truncated: boolean } {
+export function unmanagedContainers(
+  all: readonly ListedContainer[],
+  desired: Record<string, ServiceSpec>,
+): { unmanaged: UnmanagedContainer[]; truncated: boolean } {
   const out: UnmanagedContainer[] = [];
   for (const c of all) {
     if (c.labels[KEEP_LABEL]?.toLowerCase() === 'true' || !CONTAINER_NAME_PATTERN.test(c.name)) continue;
@@ -129,7 +132,10 @@ export class InventoryReporter {
       this.scanned !== null && session ? { session: session.session, desiredRevision: this.scanned, sessionFromSeq: session.fromSeq } : undefined;
     const key = JSON.stringify([inv, scan]);
     if (key === this.last) return;
-    const sent = await this.deps.sink.emit({ type: 'node_inventory', data: { ...(inv.truncated ? inv : { unmanaged: inv.unmanaged }), ...(scan ? { scan } : {}) } });
+    const sent = await this.deps.sink.emit({
+      type: 'node_inventory',
+      data: { ...(inv.truncated ? inv : { unmanaged: inv.unmanaged }), ...(scan ? { scan } : {}) },
+    });
     if (sent) this.last = key;
   }
 }

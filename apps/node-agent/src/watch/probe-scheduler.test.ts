@@ -58,7 +58,7 @@ describe('ProbeScheduler', () => {
     expect(changes).toEqual(['z2m', 'z2m']);
   });
 
-  it('counts consecutive failures up to the probe\'s `failures` before it fails', async () => {
+  it("counts consecutive failures up to the probe's `failures` before it fails", async () => {
     const { s, outcomes, clock } = setup();
     outcomes.set('broker', { ok: false, detail: 'ECONNREFUSED' });
     s.sync([{ service: 'mosquitto', probes: [broker] }]);
@@ -86,7 +86,15 @@ describe('ProbeScheduler', () => {
   it('names unnamed probes <type>-<n> by their position', async () => {
     const { s, outcomes } = setup();
     outcomes.set('tcp', { ok: false, detail: 'ECONNREFUSED' });
-    s.sync([{ service: 'db', probes: [{ type: 'http', url: 'http://127.0.0.1/' }, { type: 'tcp', port: 5432 }] }]);
+    s.sync([
+      {
+        service: 'db',
+        probes: [
+          { type: 'http', url: 'http://127.0.0.1/' },
+          { type: 'tcp', port: 5432 },
+        ],
+      },
+    ]);
     await flush();
     expect(s.failing('db')).toMatchObject({ probe: 'tcp-2', type: 'tcp' });
   });

@@ -64,7 +64,8 @@ export class ProbeScheduler {
   sync(targets: readonly ProbeTarget[]): void {
     if (this.stopped) return;
     const wanted = new Map<string, { service: string; name: string; spec: ProbeSpec }>();
-    for (const t of targets) t.probes.forEach((spec, i) => wanted.set(`${t.service}\0${probeName(spec, i)}`, { service: t.service, name: probeName(spec, i), spec }));
+    for (const t of targets)
+      t.probes.forEach((spec, i) => wanted.set(`${t.service}\0${probeName(spec, i)}`, { service: t.service, name: probeName(spec, i), spec }));
     for (const [key, e] of this.entries) {
       const w = wanted.get(key);
       if (!w || JSON.stringify(w.spec) !== e.signature) void this.remove(key, e);
@@ -124,7 +125,8 @@ export class ProbeScheduler {
         e.ran = true;
         const after = isFailing(e.spec, e.failures);
         if (before !== after) {
-          if (before !== null) this.deps.log.info({ service: e.service, probe: e.name, failing: after, detail: after ? e.detail : undefined }, 'probe verdict changed');
+          if (before !== null)
+            this.deps.log.info({ service: e.service, probe: e.name, failing: after, detail: after ? e.detail : undefined }, 'probe verdict changed');
           this.deps.onChange(e.service);
         }
       });

@@ -110,7 +110,11 @@ describe('agent probes, disk rules and inventory on the real engine', () => {
   afterAll(async () => {
     await agent?.stop();
     await hub?.endAsync().catch(() => undefined);
-    for (const name of [web, stray, kept]) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    for (const name of [web, stray, kept])
+      await docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
     await broker?.stop();
     await probed?.stop();
     if (disk) await run('umount', [disk]).catch(() => undefined);
@@ -119,10 +123,16 @@ describe('agent probes, disk rules and inventory on the real engine', () => {
 
   // `service_starting` (a probe without its first result) is no verdict.
   const verdict = (service: string, since = 0) =>
-    waitFor(() => after(since).filter((e) => e.service === service && e.type.startsWith('service_') && e.type !== 'service_starting').at(-1), {
-      timeoutMs: 15_000,
-      what: `a verdict on ${service}`,
-    });
+    waitFor(
+      () =>
+        after(since)
+          .filter((e) => e.service === service && e.type.startsWith('service_') && e.type !== 'service_starting')
+          .at(-1),
+      {
+        timeoutMs: 15_000,
+        what: `a verdict on ${service}`,
+      },
+    );
 
   it('http (status + body) and tcp probes pass: service_healthy', async () => {
     await waitFor(() => events.find((e) => e.type === 'service_healthy' && e.service === 'web'), { timeoutMs: 15_000, what: 'web healthy' });
@@ -149,7 +159,10 @@ describe('agent probes, disk rules and inventory on the real engine', () => {
     expect((await verdict('broker')).type).toBe('service_healthy');
     const t = Date.now();
     await probed.stop();
-    const e = await waitFor(() => after(t).find((x) => x.service === 'broker' && x.type === 'service_unhealthy'), { timeoutMs: 10_000, what: 'broker unhealthy' });
+    const e = await waitFor(() => after(t).find((x) => x.service === 'broker' && x.type === 'service_unhealthy'), {
+      timeoutMs: 10_000,
+      what: 'broker unhealthy',
+    });
     expect(e.data).toMatchObject({ reason: 'mqtt_unreachable', probe: 'mosquitto' });
     console.log(`mqtt probe: service_unhealthy ${e.at - t} ms after the broker was stopped (interval 500 ms)`);
     await probed.restart();
@@ -160,7 +173,10 @@ describe('agent probes, disk rules and inventory on the real engine', () => {
     const first = await waitFor(() => events.find((e) => e.data?.mount === disk), { timeoutMs: 10_000, what: 'first disk reading' });
     expect(first).toMatchObject({ type: 'disk_ok' });
     const level = (t: number, want: string) =>
-      waitFor(() => after(t).find((e) => e.data?.mount === disk && (e.type === 'disk_ok' ? 'ok' : e.data.level) === want), { timeoutMs: 10_000, what: `disk ${want}` });
+      waitFor(() => after(t).find((e) => e.data?.mount === disk && (e.type === 'disk_ok' ? 'ok' : e.data.level) === want), {
+        timeoutMs: 10_000,
+        what: `disk ${want}`,
+      });
     let t = Date.now();
     await fill(600); // ~59 %
     expect((await level(t, 'warn')).data.usedPercent).toBeGreaterThanOrEqual(50);

@@ -9,9 +9,21 @@ describe('probePassword', () => {
     { why: 'no passwordEnv', name: undefined, out: { ok: true } },
     { why: 'a variable of its own', name: 'PROBE_PW', out: { ok: true, password: 'probe-pw' } },
     { why: 'an unset variable', name: 'UNSET', out: { ok: true, password: undefined } },
-    { why: "the agent's credential variable", name: 'HOMELAB_MQTT_PASSWORD', out: { ok: false, detail: "passwordEnv HOMELAB_MQTT_PASSWORD holds the agent's own broker credential; not sent" } },
-    { why: "the agent's password file variable", name: 'HOMELAB_MQTT_PASSWORD_FILE', out: { ok: false, detail: "passwordEnv HOMELAB_MQTT_PASSWORD_FILE holds the agent's own broker credential; not sent" } },
-    { why: "another variable holding the agent's secret", name: 'COPY', out: { ok: false, detail: "passwordEnv COPY holds the agent's own broker credential; not sent" } },
+    {
+      why: "the agent's credential variable",
+      name: 'HOMELAB_MQTT_PASSWORD',
+      out: { ok: false, detail: "passwordEnv HOMELAB_MQTT_PASSWORD holds the agent's own broker credential; not sent" },
+    },
+    {
+      why: "the agent's password file variable",
+      name: 'HOMELAB_MQTT_PASSWORD_FILE',
+      out: { ok: false, detail: "passwordEnv HOMELAB_MQTT_PASSWORD_FILE holds the agent's own broker credential; not sent" },
+    },
+    {
+      why: "another variable holding the agent's secret",
+      name: 'COPY',
+      out: { ok: false, detail: "passwordEnv COPY holds the agent's own broker credential; not sent" },
+    },
   ])('$why', ({ name, out }) => {
     expect(probePassword(name, secrets)).toEqual(out);
   });
@@ -35,7 +47,10 @@ describe('mqtt probe with a refused passwordEnv', () => {
   it('fails the run with the reason and never connects to the URL', async () => {
     const run = probeRunner({ env: { HOMELAB_MQTT_PASSWORD: 's3cret' }, agentSecret: 's3cret' });
     const probe: ProbeSpec = { type: 'mqtt', url: `mqtt://127.0.0.1:${port}`, username: 'x', passwordEnv: 'HOMELAB_MQTT_PASSWORD' };
-    expect(await run(probe, 500)).toEqual({ ok: false, detail: `mqtt mqtt://127.0.0.1:${port}: passwordEnv HOMELAB_MQTT_PASSWORD holds the agent's own broker credential; not sent` });
+    expect(await run(probe, 500)).toEqual({
+      ok: false,
+      detail: `mqtt mqtt://127.0.0.1:${port}: passwordEnv HOMELAB_MQTT_PASSWORD holds the agent's own broker credential; not sent`,
+    });
     expect(connections).toBe(0);
   });
 });

@@ -104,7 +104,8 @@ function httpProbe(url: string, status: number | undefined, body: string | undef
       res.on('data', (chunk: string) => {
         text += chunk;
         if (text.includes(body)) done({ ok: true });
-        else if (text.length >= HTTP_BODY_LIMIT) done({ ok: false, detail: `GET ${url}: body does not contain ${JSON.stringify(body)} (first ${HTTP_BODY_LIMIT} bytes)` });
+        else if (text.length >= HTTP_BODY_LIMIT)
+          done({ ok: false, detail: `GET ${url}: body does not contain ${JSON.stringify(body)} (first ${HTTP_BODY_LIMIT} bytes)` });
       });
       res.once('end', () => done(text.includes(body) ? { ok: true } : { ok: false, detail: `GET ${url}: body does not contain ${JSON.stringify(body)}` }));
       res.on('error', (err) => done({ ok: false, detail: `GET ${url}: ${netMessage(err)}` }));

@@ -70,7 +70,11 @@ describe('ServiceWatcher', () => {
     docker.set('z2m', 'running', { health: 'starting' });
     await w.runOnce();
     expect(sink.types()).toEqual(['service_starting:z2m', 'service_healthy:mqtt', 'node_heartbeat']);
-    expect(sink.drafts[0]).toEqual({ type: 'service_starting', service: 'z2m', data: { containers: [{ name: 'z2m', state: 'running', health: 'starting', restartCount: 0 }] } });
+    expect(sink.drafts[0]).toEqual({
+      type: 'service_starting',
+      service: 'z2m',
+      data: { containers: [{ name: 'z2m', state: 'running', health: 'starting', restartCount: 0 }] },
+    });
     sink.clear();
     await w.runOnce();
     expect(sink.drafts).toEqual([]);
@@ -79,11 +83,17 @@ describe('ServiceWatcher', () => {
     expect(sink.types()).toEqual(['service_healthy:z2m']);
   });
 
-  it('after each complete scan, passes on the desired revision it covered, after the scan\'s events', async () => {
+  it("after each complete scan, passes on the desired revision it covered, after the scan's events", async () => {
     let revision: string | null = null;
     const scanned: string[] = [];
     w = new ServiceWatcher({
-      docker, services: () => services, sink, clock, log: silentLog, scanMs: 10_000, heartbeatMs: 30_000,
+      docker,
+      services: () => services,
+      sink,
+      clock,
+      log: silentLog,
+      scanMs: 10_000,
+      heartbeatMs: 30_000,
       desiredRevision: () => revision,
       onScanned: async (rev) => {
         scanned.push(`${rev} after ${sink.drafts.length} events`);
@@ -170,7 +180,12 @@ describe('ServiceWatcher', () => {
 
   it('turns a failing declared probe into service_unhealthy naming the probe, and healthy again when it passes', async () => {
     let ok = true;
-    const probes = new ProbeScheduler({ run: async () => (ok ? { ok: true } : { ok: false, detail: 'ECONNREFUSED' }), clock, log: silentLog, onChange: () => w.kick() });
+    const probes = new ProbeScheduler({
+      run: async () => (ok ? { ok: true } : { ok: false, detail: 'ECONNREFUSED' }),
+      clock,
+      log: silentLog,
+      onChange: () => w.kick(),
+    });
     w = new ServiceWatcher({ docker, services: () => services, sink, clock, log: silentLog, scanMs: 10_000, heartbeatMs: 30_000, probes });
     services = [{ name: 'mqtt', containers: ['mqtt'], probes: [{ type: 'mqtt', name: 'broker', url: 'mqtt://127.0.0.1:1883', interval: '1s' }] }];
     await w.runOnce(); // starts the probe; starting until its first result
@@ -186,7 +201,16 @@ describe('ServiceWatcher', () => {
     clock.advance(20);
     await flush();
     expect(sink.drafts).toEqual([
-      { type: 'service_unhealthy', service: 'mqtt', data: { reason: 'mqtt_unreachable', detail: 'broker: ECONNREFUSED', probe: 'broker', containers: [{ name: 'mqtt', state: 'running', restartCount: 0 }] } },
+      {
+        type: 'service_unhealthy',
+        service: 'mqtt',
+        data: {
+          reason: 'mqtt_unreachable',
+          detail: 'broker: ECONNREFUSED',
+          probe: 'broker',
+          containers: [{ name: 'mqtt', state: 'running', restartCount: 0 }],
+        },
+      },
     ]);
     await w.stop();
   });
@@ -205,7 +229,10 @@ describe('ServiceWatcher', () => {
   it('forgets services that leave the desired state and reports new ones', async () => {
     await w.runOnce();
     sink.clear();
-    services = [{ name: 'z2m', containers: ['z2m'] }, { name: 'new', containers: ['new'] }];
+    services = [
+      { name: 'z2m', containers: ['z2m'] },
+      { name: 'new', containers: ['new'] },
+    ];
     await w.runOnce();
     expect(sink.types()).toEqual(['service_unhealthy:new']);
     expect([...w.states().keys()].sort()).toEqual(['new', 'z2m']);

@@ -147,7 +147,8 @@ export class ServiceWatcher {
     const repeats: Array<[string, Assessment]> = [];
     let complete = true;
     for (const service of services) {
-      const signals = probes && service.probes?.length ? { crashLoops, probe: probes.failing(service.name), probesSettled: probes.settled(service.name) } : { crashLoops };
+      const signals =
+        probes && service.probes?.length ? { crashLoops, probe: probes.failing(service.name), probesSettled: probes.settled(service.name) } : { crashLoops };
       const now = assessService(service, observations, signals);
       const prev = this.known.get(service.name);
       this.known.set(service.name, now);

@@ -26,7 +26,9 @@ describe('the browser script', () => {
   it('is checked for real: a DOM mistake in it is a type error', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-browser-ts-'));
     try {
-      const broken = fs.readFileSync(APP_TS_FILE, 'utf8').replace("const main = document.getElementById('main')!;", "const main = document.getElementById('main')!;\n  main.value = 3;");
+      const broken = fs
+        .readFileSync(APP_TS_FILE, 'utf8')
+        .replace("const main = document.getElementById('main')!;", "const main = document.getElementById('main')!;\n  main.value = 3;");
       fs.writeFileSync(path.join(dir, 'app.ts'), broken);
       fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ extends: BROWSER_TSCONFIG, include: ['app.ts'] }));
       const res = typecheck(path.join(dir, 'tsconfig.json'));
@@ -41,6 +43,6 @@ describe('the browser script', () => {
     expect(APP_JS).toBe(compileAppJs());
     expect(APP_JS).not.toMatch(/\binterface StreamedEvent\b|as StreamedEvent/);
     expect(() => new vm.Script(APP_JS)).not.toThrow();
-    expect(APP_JS).toContain("document.addEventListener(\"submit\"");
+    expect(APP_JS).toContain('document.addEventListener("submit"');
   });
 });

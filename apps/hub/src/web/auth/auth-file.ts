@@ -9,7 +9,11 @@ export type Role = z.infer<typeof Role>;
 
 const PrincipalName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, 'letters, digits, _ . @ - (max 64)');
 
-export const AuthUser = z.object({ name: PrincipalName, role: Role, passwordHash: z.string().regex(PASSWORD_HASH_PATTERN, 'must be a scrypt hash from `homelab auth hash-password`') });
+export const AuthUser = z.object({
+  name: PrincipalName,
+  role: Role,
+  passwordHash: z.string().regex(PASSWORD_HASH_PATTERN, 'must be a scrypt hash from `homelab auth hash-password`'),
+});
 export const AuthToken = z.object({ name: PrincipalName, role: Role, sha256: z.string().regex(/^[0-9a-f]{64}$/), createdAt: z.string().optional() });
 
 /** `<root>/auth/auth.json`: users (password hashes) and API tokens (SHA-256 only). No secret in clear. */
@@ -86,7 +90,10 @@ export async function addToken(root: string, name: string, role: Role): Promise<
   const auth = await readAuthFile(file);
   if (!auth) throw new Error(`${file} does not exist yet; start the hub once (it creates it)`);
   const token = newSecret(role === 'operator' ? 'hlo_' : 'hlv_');
-  const next: AuthFile = { ...auth, tokens: [...auth.tokens.filter((t) => t.name !== PrincipalName.parse(name)), { name, role, sha256: hashToken(token), createdAt: new Date().toISOString() }] };
+  const next: AuthFile = {
+    ...auth,
+    tokens: [...auth.tokens.filter((t) => t.name !== PrincipalName.parse(name)), { name, role, sha256: hashToken(token), createdAt: new Date().toISOString() }],
+  };
   await writePrivateFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
   return token;
 }

@@ -31,7 +31,14 @@ export class SessionStore {
     if (this.sessions.size >= this.max) this.prune();
     // Still full of live sessions: the oldest goes.
     if (this.sessions.size >= this.max) this.sessions.delete(this.sessions.keys().next().value!);
-    const s: Session = { id: randomBytes(32).toString('base64url'), user, role, csrf: randomBytes(24).toString('base64url'), expiresAt: this.now() + this.ttlMs, credential };
+    const s: Session = {
+      id: randomBytes(32).toString('base64url'),
+      user,
+      role,
+      csrf: randomBytes(24).toString('base64url'),
+      expiresAt: this.now() + this.ttlMs,
+      credential,
+    };
     this.sessions.set(s.id, s);
     return s;
   }

@@ -4,7 +4,9 @@ import { html, type Html } from './html';
 
 function what(r: StoredEvent): string {
   const d = (r.event as { data?: Record<string, unknown> }).data ?? {};
-  const parts = [d.reason, d.detail, d.mount !== undefined ? `${d.mount} ${d.level ?? ''} ${d.usedPercent}%` : undefined].filter((x) => x !== undefined && x !== '');
+  const parts = [d.reason, d.detail, d.mount !== undefined ? `${d.mount} ${d.level ?? ''} ${d.usedPercent}%` : undefined].filter(
+    (x) => x !== undefined && x !== '',
+  );
   return parts.map((x) => String(x)).join(' · ');
 }
 

@@ -24,7 +24,9 @@ export function diskCell(n: Pick<SummaryNode, 'disks'>): Html {
   if (!disks.length) return html`<span class="muted">–</span>`;
   return html`${disks
     .sort((a, b) => b.usedPercent - a.usedPercent)
-    .map((d, i) => html`${i > 0 && html`<br>`}${d.level !== 'ok' && badge(d.level, d.level === 'high' ? 'bad' : 'warn')} ${d.mount} ${Math.round(d.usedPercent)}%`)}`;
+    .map(
+      (d, i) => html`${i > 0 && html`<br>`}${d.level !== 'ok' && badge(d.level, d.level === 'high' ? 'bad' : 'warn')} ${d.mount} ${Math.round(d.usedPercent)}%`,
+    )}`;
 }
 
 /** Nodes with a problem (offline, Docker unreachable, disk, unhealthy services) first; at most `max` rows. */
@@ -41,18 +43,20 @@ export function nodesTable(nodes: SummaryNode[], services: SummaryService[], now
   const more = sorted.length - max;
   const rows = table(
     ['Node', 'Status', 'Disk', 'Last seen', 'Services'],
-    sorted.slice(0, max).map((n) =>
-      tr(
-        [
-          html`<a href="/nodes/${encodeURIComponent(n.node)}">${n.node}</a>`,
-          html`${nodeStatus(n)}${n.dockerReachable === false && html` ${badge('docker unreachable', 'bad')}`}`,
-          diskCell(n),
-          ago(n.lastSeen, now),
-          html`${total.get(n.node) ?? 0}${!!unhealthy.get(n.node) && html` ${badge(`${unhealthy.get(n.node)} unhealthy`, 'bad')}`} <span class="muted">(${n.desiredServices} desired)</span>`,
-        ],
-        { 'data-node': n.node },
+    sorted
+      .slice(0, max)
+      .map((n) =>
+        tr(
+          [
+            html`<a href="/nodes/${encodeURIComponent(n.node)}">${n.node}</a>`,
+            html`${nodeStatus(n)}${n.dockerReachable === false && html` ${badge('docker unreachable', 'bad')}`}`,
+            diskCell(n),
+            ago(n.lastSeen, now),
+            html`${total.get(n.node) ?? 0}${!!unhealthy.get(n.node) && html` ${badge(`${unhealthy.get(n.node)} unhealthy`, 'bad')}`} <span class="muted">(${n.desiredServices} desired)</span>`,
+          ],
+          { 'data-node': n.node },
+        ),
       ),
-    ),
     'no nodes yet',
   );
   return html`${rows}${more > 0 && html`<p class="muted">${more} more nodes without problems.</p>`}`;

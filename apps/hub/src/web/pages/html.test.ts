@@ -28,7 +28,10 @@ describe('the page template', () => {
 
   it('shows text from an agent or an action as text on every page part', () => {
     const now = new Date('2026-11-26T15:00:00.000Z');
-    const action = pendingAction('container-restart-piha-zigbee2mqtt', { summary: EVIL, result: { status: 'failed', error: { code: 'docker_failed', message: EVIL }, output: EVIL } as never });
+    const action = pendingAction('container-restart-piha-zigbee2mqtt', {
+      summary: EVIL,
+      result: { status: 'failed', error: { code: 'docker_failed', message: EVIL }, output: EVIL } as never,
+    });
     const operator = { name: 'admin', role: 'operator', via: 'session', session: { csrf: 'token' } } as never;
     const services = [{ node: 'piha', service: 'z', status: 'unhealthy', reason: EVIL, detail: EVIL, since: null, desired: true }] as never;
     for (const part of [pendingCard(action, operator, now), historyEntry(action, now), servicesTable(services, now)]) {

@@ -38,7 +38,16 @@ export const raw = (markup: string): Html => new Html(markup);
 export function ago(iso: string | null | undefined, now: Date): Html {
   if (!iso) return html`<span class="muted">never</span>`;
   const s = Math.round((now.getTime() - Date.parse(iso)) / 1000);
-  const text = s < 0 ? 'just now' : s < 60 ? `${s} s ago` : s < 3600 ? `${Math.floor(s / 60)} min ago` : s < 86400 ? `${Math.floor(s / 3600)} h ago` : `${Math.floor(s / 86400)} d ago`;
+  const text =
+    s < 0
+      ? 'just now'
+      : s < 60
+        ? `${s} s ago`
+        : s < 3600
+          ? `${Math.floor(s / 60)} min ago`
+          : s < 86400
+            ? `${Math.floor(s / 3600)} h ago`
+            : `${Math.floor(s / 86400)} d ago`;
   return html`<time datetime="${iso}" title="${iso}">${text}</time>`;
 }
 

@@ -27,34 +27,68 @@ interface StreamedEvent {
     t.textContent = text;
     t.className = 'show';
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { t.className = ''; }, 2500);
+    toastTimer = setTimeout(() => {
+      t.className = '';
+    }, 2500);
   };
   const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-  let refreshing: Promise<void> | null = null, again = false;
+  let refreshing: Promise<void> | null = null,
+    again = false;
   async function refresh(): Promise<void> {
-    if (refreshing) { again = true; return; }
+    if (refreshing) {
+      again = true;
+      return;
+    }
     refreshing = fetch(location.pathname + location.search, { headers: { 'x-fragment': '1' }, credentials: 'same-origin' })
       .then(async (r) => {
         if (r.status === 401) location.reload();
         else if (r.ok) {
           const open = [...main.querySelectorAll('details[open]')].map((d) => d.id);
           main.innerHTML = await r.text();
-          open.forEach((id) => { const d = id && document.getElementById(id); if (d instanceof HTMLDetailsElement) d.open = true; });
+          open.forEach((id) => {
+            const d = id && document.getElementById(id);
+            if (d instanceof HTMLDetailsElement) d.open = true;
+          });
         }
       })
       .catch(() => {})
-      .finally(() => { refreshing = null; if (again) { again = false; void refresh(); } });
+      .finally(() => {
+        refreshing = null;
+        if (again) {
+          again = false;
+          void refresh();
+        }
+      });
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 200); };
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 200);
+  };
 
   function eventRow(rec: StreamedEvent): HTMLTableRowElement {
-    const e = rec.event, d = e.data || {};
-    const what = [d.reason, d.detail, d.mount && (d.mount + ' ' + (d.level || '') + ' ' + d.usedPercent + '%')].filter(Boolean).join(' · ');
+    const e = rec.event,
+      d = e.data || {};
+    const what = [d.reason, d.detail, d.mount && d.mount + ' ' + (d.level || '') + ' ' + d.usedPercent + '%'].filter(Boolean).join(' · ');
     const tr = document.createElement('tr');
     tr.className = 'new';
-    tr.innerHTML = '<td><time title="' + esc(rec.rx) + '">' + esc(new Date(rec.rx).toLocaleTimeString()) + '</time></td><td><a href="/nodes/' + encodeURIComponent(e.node) + '">' + esc(e.node) + '</a></td><td>' + esc(e.service || '') + '</td><td>' + esc(e.type) + '</td><td>' + esc(what) + '</td>';
+    tr.innerHTML =
+      '<td><time title="' +
+      esc(rec.rx) +
+      '">' +
+      esc(new Date(rec.rx).toLocaleTimeString()) +
+      '</time></td><td><a href="/nodes/' +
+      encodeURIComponent(e.node) +
+      '">' +
+      esc(e.node) +
+      '</a></td><td>' +
+      esc(e.service || '') +
+      '</td><td>' +
+      esc(e.type) +
+      '</td><td>' +
+      esc(what) +
+      '</td>';
     return tr;
   }
 
@@ -64,7 +98,9 @@ interface StreamedEvent {
     const es = new EventSource('/api/stream' + q);
     es.onopen = () => live && live.classList.add('on');
     es.onerror = () => live && live.classList.remove('on');
-    es.addEventListener('change', () => { if (page !== 'events') soon(); });
+    es.addEventListener('change', () => {
+      if (page !== 'events') soon();
+    });
     es.addEventListener('event', (m) => {
       if (page !== 'events') return;
       const body = document.getElementById('event-rows');
@@ -81,10 +117,17 @@ interface StreamedEvent {
     if (!(f instanceof HTMLFormElement) || !f.dataset.api) return;
     ev.preventDefault();
     if (f.dataset.confirm && !confirm(f.dataset.confirm)) return;
-    f.querySelectorAll('button').forEach((b) => { b.disabled = true; });
-    const r = await fetch(f.dataset.api, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
+    f.querySelectorAll('button').forEach((b) => {
+      b.disabled = true;
+    });
+    const r = await fetch(f.dataset.api, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: '{}',
+    });
     const j = (await r.json().catch(() => ({}))) as { id?: string; state?: string; message?: string };
-    toast(r.ok ? j.id + ': ' + j.state : (j.message || ('failed: ' + r.status)));
+    toast(r.ok ? j.id + ': ' + j.state : j.message || 'failed: ' + r.status);
     void refresh();
   });
 
@@ -92,10 +135,18 @@ interface StreamedEvent {
   // address fall back to a selected textarea and execCommand, and at worst leave it selected.
   function copyFallback(text: string): boolean {
     const ta = document.createElement('textarea');
-    ta.value = text; ta.setAttribute('readonly', ''); ta.className = 'copy-box';
-    main.prepend(ta); ta.focus(); ta.select();
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.className = 'copy-box';
+    main.prepend(ta);
+    ta.focus();
+    ta.select();
     let ok = false;
-    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
     if (ok) ta.remove();
     return ok;
   }
@@ -105,9 +156,18 @@ interface StreamedEvent {
       if (!r.ok) throw new Error('HTTP ' + r.status);
       const text = await r.text();
       let ok = false;
-      if (navigator.clipboard && window.isSecureContext) { try { await navigator.clipboard.writeText(text); ok = true; } catch { ok = false; } }
+      if (navigator.clipboard && window.isSecureContext) {
+        try {
+          await navigator.clipboard.writeText(text);
+          ok = true;
+        } catch {
+          ok = false;
+        }
+      }
       if (!ok) ok = copyFallback(text);
       toast(ok ? 'Summary copied (' + text.length + ' characters)' : 'Select the text above and copy it');
-    } catch (e) { toast('Could not copy: ' + (e as Error).message); }
+    } catch (e) {
+      toast('Could not copy: ' + (e as Error).message);
+    }
   });
 })();
