@@ -6,8 +6,9 @@ import { isSettled, makeTempDir, waitFor, type TempDir } from '@homelab/testkit'
 import { NodeAgent } from './agent';
 import { parseAgentConfig } from './config';
 import type { MqttLink, MqttLinkOptions } from './delivery/mqtt-port';
+import type { DockerCapabilities } from './docker/docker-port';
 import type { ProbeRunner } from './watch/probes';
-import { FakeDocker, FakeLink, flush, silentLog } from './testing/fakes';
+import { FakeCleanupDocker, FakeDocker, FakeLink, flush, silentLog } from './testing/fakes';
 
 class FakeMqtt extends FakeLink implements MqttLink {
   closed = false;
@@ -34,13 +35,21 @@ class FakeMqtt extends FakeLink implements MqttLink {
 }
 
 /** A NodeAgent for `piha` on fakes; every link it opens is pushed to `links`. */
-function fakeAgent(deps: { stateDir: string; clock: ManualClock; docker: FakeDocker; links: FakeMqtt[]; probeRunner?: ProbeRunner }): NodeAgent {
+function fakeAgent(deps: {
+  stateDir: string;
+  clock: ManualClock;
+  docker: FakeDocker;
+  links: FakeMqtt[];
+  probeRunner?: ProbeRunner;
+  capabilities?: DockerCapabilities;
+}): NodeAgent {
   return new NodeAgent({
     config: parseAgentConfig({}, { node: 'piha', 'state-dir': deps.stateDir }),
     log: silentLog,
     clock: deps.clock,
     docker: deps.docker,
     ...(deps.probeRunner ? { probeRunner: deps.probeRunner } : {}),
+    ...(deps.capabilities ? { capabilities: deps.capabilities } : {}),
     connectMqtt: (opts) => {
       const l = new FakeMqtt(opts);
       deps.links.push(l);
@@ -105,6 +114,39 @@ describe('NodeAgent (fakes)', () => {
     ]);
     await agent.stop();
     expect(l.json('/status').at(-1)).toMatchObject({ state: 'offline', session: 1, connection: 2 });
+  });
+
+  it('reports its inventory and runs disk_cleanup only with the capabilities it was given', async () => {
+    const desired = { node: 'piha', revision: 'r1', ts: '2026-01-01T00:00:00Z', services: { z2m: {} } };
+    const cleanup = {
+      actionId: 'act-clean-1',
+      type: 'disk_cleanup',
+      node: 'piha',
+      issuedAt: clock.now().toISOString(),
+      deadline: new Date(clock.now().getTime() + 60_000).toISOString(),
+    };
+    const run = async (capabilities?: DockerCapabilities) => {
+      const agent = fakeAgent({ stateDir: path.join(tmp.path, capabilities ? 'able' : 'bare'), clock, docker, links, capabilities });
+      agents.push(agent);
+      await agent.start();
+      const l = links.at(-1)!;
+      l.connect();
+      l.deliver(topics.desired('piha'), desired);
+      await waitFor(() => {
+        clock.advance(50);
+        return l.json('/events').some((e) => e.type === 'service_healthy');
+      });
+      l.deliver(topics.commands('piha'), cleanup);
+      const result = await waitFor(() => l.json('/results')[0], { what: 'disk_cleanup result' });
+      await agent.stop();
+      return { inventory: l.json('/events').filter((e) => e.type === 'node_inventory'), result };
+    };
+    const bare = await run();
+    expect(bare.inventory).toEqual([]);
+    expect(bare.result).toMatchObject({ status: 'failed', error: { code: 'unsupported' } });
+    const able = await run({ inventory: { listAllContainers: async () => [{ name: 'z2m', state: 'running', labels: {} }] }, cleanup: new FakeCleanupDocker() });
+    expect(able.inventory[0]).toMatchObject({ data: { scan: { session: 1, desiredRevision: 'r1' } } });
+    expect(able.result).toMatchObject({ status: 'completed' });
   });
 
   it('counts sessions up across restarts', async () => {

@@ -7,17 +7,18 @@ import { CommandHandler } from './commands/commands';
 import type { AgentConfig } from './config';
 import { DesiredCache } from './state/desired-cache';
 import { DiskWatcher, type DiskUsage } from './watch/disk-watch';
-import { cleanupPortOf, type DockerPort } from './docker/docker-port';
+import type { DockerCapabilities, DockerPort } from './docker/docker-port';
 import { AgentError, errorMessage } from './errors';
 import { ensureDir } from './state/fs-atomic';
 import { InboundCounters } from './delivery/inbound';
-import { InventoryReporter, inventoryPortOf } from './watch/inventory';
+import { InventoryReporter } from './watch/inventory';
 import { CommandJournal } from './commands/journal';
 import type { ConnectMqtt, MqttLink } from './delivery/mqtt-port';
 import { Outbox } from './delivery/outbox';
 import { ProbeScheduler } from './watch/probe-scheduler';
 import { probeRunner, type ProbeRunner } from './watch/probes';
-import { EventPublisher, type EventDraft } from './delivery/publisher';
+import { EventPublisher } from './delivery/publisher';
+import type { EventDraft } from './delivery/stamper';
 import { SeqAllocator } from './delivery/seq';
 import { nextSession } from './delivery/session';
 import { AGENT_VERSION } from './version';
@@ -28,6 +29,8 @@ export interface NodeAgentDeps {
   log: Logger;
   clock: Clock;
   docker: DockerPort;
+  /** What the engine offers beyond DockerPort (inventory, disk_cleanup); none by default. */
+  capabilities?: DockerCapabilities;
   connectMqtt: ConnectMqtt;
   hostStats?: () => HostStats;
   /** Runs services.yaml probes; default: real TCP/HTTP/MQTT connections (probes.ts). */
@@ -118,7 +121,7 @@ export class NodeAgent {
       ackTimeoutMs: config.ackTimeoutMs,
       maxPayloadBytes: config.maxPayloadBytes,
     });
-    const inventoryPort = inventoryPortOf(docker);
+    const { inventory: inventoryPort, cleanup: cleanupPort } = this.deps.capabilities ?? {};
     // Every event of this process gets a seq from here on; lower ones (the outbox's backlog) are older evidence.
     const sessionFromSeq = seq.peekLast() + 1;
     const inventory = inventoryPort
@@ -159,7 +162,7 @@ export class NodeAgent {
       link,
       clock,
       log: log.child({ part: 'commands' }),
-      cleanupDocker: cleanupPortOf(docker),
+      cleanupDocker: cleanupPort,
       desiredServices: () => desired.current()?.services,
       dockerSocket: config.dockerSocket,
       stackRoots: config.stackRoots,

@@ -6,6 +6,6 @@ export type { DockerPort, ContainerEvent } from './docker/docker-port';
 export type { ConnectMqtt, MqttLink, MqttLinkOptions } from './delivery/mqtt-port';
 export { connectMqttJs } from './delivery/mqtt-link';
 export { osHostStats } from './watch/host-stats';
-export type { EventDraft } from './delivery/publisher';
+export type { EventDraft } from './delivery/stamper';
 export { assessService, type Assessment, type WatchedService } from './watch/health';
 export type { CommandErrorCode } from './commands/commands';

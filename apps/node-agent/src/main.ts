@@ -16,7 +16,16 @@ import { connectMqttJs } from './delivery/mqtt-link';
  */
 export async function runAgent(config: AgentConfig, log: Logger = createLogger('agent')): Promise<NodeAgent> {
   const docker = new DockerodePort(new Docker({ socketPath: config.dockerSocket }));
-  const agent = new NodeAgent({ config, log, clock: systemClock, docker, connectMqtt: connectMqttJs, hostStats: createHostStats(), diskUsage: statfsUsage });
+  const agent = new NodeAgent({
+    config,
+    log,
+    clock: systemClock,
+    docker,
+    capabilities: { inventory: docker, cleanup: docker },
+    connectMqtt: connectMqttJs,
+    hostStats: createHostStats(),
+    diskUsage: statfsUsage,
+  });
   await agent.start();
   return agent;
 }

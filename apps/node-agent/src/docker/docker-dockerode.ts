@@ -2,13 +2,14 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { ContainerObservation } from '@homelab/contracts';
 import { AgentError } from '../errors';
-import type { InventoryDockerPort, ListedContainer } from '../watch/inventory';
 import {
   WATCHED_ACTIONS,
   type CleanupDockerPort,
   type ContainerEvent,
   type DanglingImage,
   type DockerPort,
+  type InventoryDockerPort,
+  type ListedContainer,
   type StoppedContainer,
   type UnusedVolume,
   type EventHandlers,

@@ -61,7 +61,7 @@ export interface UnusedVolume {
   bytes: number;
 }
 
-/** The Docker side of disk_cleanup; kept separate so DockerPort fakes need not grow. */
+/** The Docker side of disk_cleanup. */
 export interface CleanupDockerPort {
   stoppedContainers(): Promise<StoppedContainer[]>;
   danglingImages(): Promise<DanglingImage[]>;
@@ -76,8 +76,30 @@ export interface CleanupDockerPort {
   pruneBuildCache(): Promise<{ supported: boolean; bytes: number; detail?: string }>;
 }
 
-/** The cleanup side of a Docker port, when it has one (DockerodePort does; simple fakes need not). */
-export function cleanupPortOf(docker: object): CleanupDockerPort | undefined {
-  const d = docker as Partial<CleanupDockerPort>;
-  return typeof d.stoppedContainers === 'function' && typeof d.removeContainer === 'function' ? (docker as CleanupDockerPort) : undefined;
+/** One container as `docker ps -a` lists it. */
+export interface ListedContainer {
+  /** Without the leading slash. */
+  name: string;
+  state: string;
+  image?: string;
+  labels: Record<string, string>;
+}
+
+/** The Docker side of the inventory. */
+export interface InventoryDockerPort {
+  listAllContainers(): Promise<ListedContainer[]>;
+}
+
+/**
+ * What an engine offers beyond DockerPort, declared by whoever builds the
+ * agent (main.ts gives DockerodePort for both) rather than guessed from the
+ * port's methods. Each is optional so a test's fake Docker need not grow:
+ * - inventory: without it the agent never sends `node_inventory`, so the
+ *   hub's first-contact barrier holds and it proposes nothing for the node
+ *   (docs/supervisor.md, "First contact");
+ * - cleanup: without it `disk_cleanup` is refused as unsupported.
+ */
+export interface DockerCapabilities {
+  inventory?: InventoryDockerPort;
+  cleanup?: CleanupDockerPort;
 }

@@ -12,7 +12,7 @@ import type {
 } from '../docker/docker-port';
 import { AgentError } from '../errors';
 import type { MqttLink, PublishOptions } from '../delivery/mqtt-port';
-import type { EventDraft, EventSink } from '../delivery/publisher';
+import type { EventDraft, EventSink } from '../delivery/stamper';
 
 /** For fast unit tests only; the integration test uses a real dockerd. */
 export const silentLog = createLogger('test', { level: 'silent' });

@@ -3,7 +3,7 @@ import type { Clock } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
 import { errorMessage } from '../errors';
-import type { EventSink } from '../delivery/publisher';
+import type { EventSink } from '../delivery/stamper';
 
 export type DiskLevel = 'ok' | 'warn' | 'high';
 

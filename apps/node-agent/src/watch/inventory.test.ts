@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type ServiceSpec } from '@homelab/contracts';
-import { InventoryReporter, unmanagedContainers, type ListedContainer } from './inventory';
+import type { ListedContainer } from '../docker/docker-port';
+import { InventoryReporter, unmanagedContainers } from './inventory';
 import { RecordingSink, silentLog } from '../testing/fakes';
 
 const c = (name: string, state = 'running', labels: Record<string, string> = {}): ListedContainer => ({ name, state, image: `${name}:latest`, labels });

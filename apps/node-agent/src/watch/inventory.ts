@@ -3,25 +3,8 @@ import type { Logger } from '@homelab/logging';
 import { LoopStoppedError, PeriodicLoop } from '@homelab/runtime';
 import { desiredOwner, KEEP_LABEL } from '../commands/disk-cleanup';
 import { errorMessage } from '../errors';
-import type { EventSink } from '../delivery/publisher';
-
-/** One container as `docker ps -a` lists it. */
-export interface ListedContainer {
-  /** Without the leading slash. */
-  name: string;
-  state: string;
-  image?: string;
-  labels: Record<string, string>;
-}
-
-/** The Docker side of the inventory; kept apart so DockerPort fakes need not grow. */
-export interface InventoryDockerPort {
-  listAllContainers(): Promise<ListedContainer[]>;
-}
-
-export function inventoryPortOf(docker: object): InventoryDockerPort | undefined {
-  return typeof (docker as Partial<InventoryDockerPort>).listAllContainers === 'function' ? (docker as InventoryDockerPort) : undefined;
-}
+import type { EventSink } from '../delivery/stamper';
+import type { InventoryDockerPort, ListedContainer } from '../docker/docker-port';
 
 export const INVENTORY_MAX = 256;
 

@@ -6,7 +6,7 @@ import { AgentError, errorMessage } from '../errors';
 import { CrashLoopDetector } from './crash-loop';
 import { assessService, type Assessment, type WatchedService } from './health';
 import type { ProbeScheduler } from './probe-scheduler';
-import type { EventDraft, EventSink } from '../delivery/publisher';
+import type { EventDraft, EventSink } from '../delivery/stamper';
 
 export interface HostStats {
   uptimeSec?: number;
