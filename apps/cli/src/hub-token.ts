@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { parseJsonText } from '@homelab/durable-fs';
+import { InitialCredentials, initialCredentialsPath } from '@homelab/hub';
 
 /**
  * The API token the CLI sends to the hub (`Authorization: Bearer`), first found of:
@@ -21,12 +22,14 @@ export function resolveHubToken(
     return first;
   }
   for (const root of [env.HOMELAB_ROOT, '.homelab'].filter(Boolean) as string[]) {
+    let text: string;
     try {
-      const creds = JSON.parse(fs.readFileSync(path.join(root, 'auth', 'initial-credentials.json'), 'utf8')) as Record<string, unknown>;
-      if (typeof creds[kind] === 'string') return creds[kind];
+      text = fs.readFileSync(initialCredentialsPath(root), 'utf8');
     } catch {
-      // not this machine's hub, or not readable by this user
+      continue; // not this machine's hub, or not readable by this user
     }
+    const creds = parseJsonText(text, InitialCredentials);
+    if (creds.kind === 'ok') return creds.value[kind];
   }
   return undefined;
 }

@@ -4,7 +4,7 @@ export { HubError } from './errors';
 export { loadDesired, formatProblems } from './desired';
 export { replay } from './observer/observer';
 export { hashPassword } from './web/auth/passwords';
-export { addToken, Role } from './web/auth/auth-file';
+export { addToken, InitialCredentials, initialCredentialsPath, Role } from './web/auth/auth-file';
 export { addCredential, addCredentials, removeCredential, readCredentials, nameProblem, CREDENTIALS_FILE, Role as MqttRole } from './broker/credentials';
 export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_BIND } from './broker/mosquitto-config';
 export { HUB_CLIENT_ID } from './broker/acl';

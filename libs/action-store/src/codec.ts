@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Action, type ActionState } from '@homelab/contracts';
+import { parseJsonText } from '@homelab/durable-fs';
 import { isNotFound, isNotRegular, type FsOps } from './durable';
 import { compactStamp, type ActionLayout } from './layout';
 import { InvalidActionError } from './port';
@@ -32,16 +33,10 @@ export async function readActionFile(ops: FsOps, file: string, id: string): Prom
     if (isNotRegular(err)) return { kind: 'corrupt', problem: 'not a regular file' };
     throw err;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { kind: 'corrupt', problem: text.length === 0 ? 'empty file' : 'not JSON' };
-  }
-  const parsed = Action.safeParse(json);
-  if (!parsed.success) return { kind: 'corrupt', problem: z.prettifyError(parsed.error) };
-  if (parsed.data.id !== id) return { kind: 'corrupt', problem: `content id ${JSON.stringify(parsed.data.id)} differs from the file name` };
-  return { kind: 'ok', action: parsed.data };
+  const parsed = parseJsonText(text, Action);
+  if (parsed.kind === 'corrupt') return parsed;
+  if (parsed.value.id !== id) return { kind: 'corrupt', problem: `content id ${JSON.stringify(parsed.value.id)} differs from the file name` };
+  return { kind: 'ok', action: parsed.value };
 }
 
 /**

@@ -60,10 +60,10 @@ export function crashingOps(crashAt: number): FsOps & { calls: number } {
     readdir: wrap(nodeFsOps.readdir),
     readFile: wrap(nodeFsOps.readFile),
     exists: wrap(nodeFsOps.exists),
-    async writeSynced(file, data) {
+    async writeSynced(file, data, mode) {
       if (state.calls + 1 > crashAt) await fs.writeFile(file, data.slice(0, Math.floor(data.length / 2)));
       step();
-      return nodeFsOps.writeSynced(file, data);
+      return nodeFsOps.writeSynced(file, data, mode);
     },
     rename: wrap(nodeFsOps.rename),
     link: wrap(nodeFsOps.link),

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { mkdirDurable, readJsonFile, writeFileAtomic, writeFilesAtomic } from './index';
+import { fsAtomicWriteSteps, mkdirDurable, parseJsonText, readJsonFile, writeFileAtomic, writeFilesAtomic, type AtomicWriteSteps } from './index';
 
 let dir: string;
 beforeEach(async () => {
@@ -61,5 +61,28 @@ describe('durable fs', () => {
     expect(await readJsonFile(file, schema)).toMatchObject({ kind: 'corrupt' });
     await fs.writeFile(file, '{');
     expect((await readJsonFile(file, schema)).kind).toBe('corrupt');
+  });
+
+  it.each([
+    ['{"n":1}', { kind: 'ok', value: { n: 1 } }],
+    ['', { kind: 'corrupt', problem: 'empty file' }],
+    ['{"secret":"hunter2"', { kind: 'corrupt', problem: 'not JSON' }],
+    ['{"n":"x"}', { kind: 'corrupt', problem: expect.stringContaining('expected number') }],
+  ])('parses %j into one result, naming the problem without quoting the text', (text, expected) => {
+    expect(parseJsonText(text, z.object({ n: z.number() }))).toEqual(expected);
+  });
+
+  it('writes through injected steps and removes the temp file when a step fails', async () => {
+    const file = path.join(dir, 'f.json');
+    await fs.writeFile(file, 'old');
+    const failingRename: AtomicWriteSteps = {
+      ...fsAtomicWriteSteps,
+      rename: async () => {
+        throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      },
+    };
+    await expect(writeFileAtomic(file, 'new', { steps: failingRename })).rejects.toThrow('no space');
+    expect(await fs.readFile(file, 'utf8')).toBe('old');
+    expect(await fs.readdir(dir)).toEqual(['f.json']);
   });
 });

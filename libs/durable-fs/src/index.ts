@@ -37,11 +37,41 @@ export async function mkdirDurable(dir: string, mode?: number): Promise<boolean>
   return true;
 }
 
+/**
+ * The steps of an atomic replace. Injectable so a test can make any one of
+ * them fail as if the process died there (the action store's crash tests,
+ * docs/reliability.md, "Crash mid-transition").
+ */
+export interface AtomicWriteSteps {
+  /** Creates a new file with `data` and fsyncs it before closing. */
+  writeSynced(file: string, data: string | Buffer, mode?: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(file: string): Promise<void>;
+  fsyncDir(dir: string): Promise<void>;
+}
+
+export const fsAtomicWriteSteps: AtomicWriteSteps = {
+  async writeSynced(file, data, mode = 0o644) {
+    const fh = await fs.open(file, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+  rename: (from, to) => fs.rename(from, to),
+  unlink: (file) => fs.unlink(file),
+  fsyncDir,
+};
+
 export interface AtomicWriteOptions {
   /** Mode of the new file (default 0o644; secrets: 0o600). */
   mode?: number;
   /** Create the folder first (durably), with this mode; default: the folder must exist. */
   mkdirMode?: number;
+  /** The file system calls (default: the real ones). */
+  steps?: AtomicWriteSteps;
 }
 
 /** A temp name beside `file`: hidden, unique per process and call, ending in `.tmp` (startup sweeps may remove such files). */
@@ -51,23 +81,18 @@ export function tempNameFor(file: string): string {
 
 /** Replaces `file` with `data`, all or nothing (see above). */
 export async function writeFileAtomic(file: string, data: string | Buffer, opts: AtomicWriteOptions = {}): Promise<void> {
+  const steps = opts.steps ?? fsAtomicWriteSteps;
   const dir = path.dirname(file);
   if (opts.mkdirMode !== undefined) await mkdirDurable(dir, opts.mkdirMode);
   const tmp = tempNameFor(file);
   try {
-    const fh = await fs.open(tmp, 'w', opts.mode ?? 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
+    await steps.writeSynced(tmp, data, opts.mode);
+    await steps.rename(tmp, file);
   } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    await steps.unlink(tmp).catch(() => undefined);
     throw err;
   }
-  await fsyncDir(dir);
+  await steps.fsyncDir(dir);
 }
 
 /**
@@ -84,13 +109,7 @@ export async function writeFilesAtomic(dir: string, files: { name: string; data:
       const final = path.join(dir, f.name);
       const tmp = tempNameFor(final);
       temps.push({ tmp, final });
-      const fh = await fs.open(tmp, 'w', 0o644);
-      try {
-        await fh.writeFile(f.data, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await fsAtomicWriteSteps.writeSynced(tmp, f.data);
     }
   } catch (err) {
     await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
@@ -110,18 +129,25 @@ export async function readIfExists(file: string): Promise<string | null> {
   }
 }
 
-export type JsonFileResult<T> = { kind: 'missing' } | { kind: 'ok'; value: T } | { kind: 'corrupt'; problem: string };
+export type JsonParseResult<T> = { kind: 'ok'; value: T } | { kind: 'corrupt'; problem: string };
+export type JsonFileResult<T> = { kind: 'missing' } | JsonParseResult<T>;
 
-/** Reads and validates one JSON file: missing, valid, or corrupt with the reason (zod's words); I/O errors are thrown. */
-export async function readJsonFile<S extends z.ZodType>(file: string, schema: S): Promise<JsonFileResult<z.infer<S>>> {
-  const text = await readIfExists(file);
-  if (text === null) return { kind: 'missing' };
+/** Parses and validates one JSON document: valid, or corrupt with the reason (empty, not JSON, or zod's words). Never throws. */
+export function parseJsonText<S extends z.ZodType>(text: string, schema: S): JsonParseResult<z.infer<S>> {
+  if (text.length === 0) return { kind: 'corrupt', problem: 'empty file' };
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    return { kind: 'corrupt', problem: `not JSON (${(err as Error).message})` };
+  } catch {
+    // Not the parser's message: it quotes the file's text, which may be a secret or untrusted.
+    return { kind: 'corrupt', problem: 'not JSON' };
   }
   const parsed = schema.safeParse(json);
   return parsed.success ? { kind: 'ok', value: parsed.data } : { kind: 'corrupt', problem: z.prettifyError(parsed.error) };
+}
+
+/** Reads and validates one JSON file: missing, valid, or corrupt with the reason; I/O errors are thrown. */
+export async function readJsonFile<S extends z.ZodType>(file: string, schema: S): Promise<JsonFileResult<z.infer<S>>> {
+  const text = await readIfExists(file);
+  return text === null ? { kind: 'missing' } : parseJsonText(text, schema);
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '@homelab/logging';
 import { gzChunks, isLineStart, plainChunks } from './chunks';
 import { CorruptLineFinder } from './corrupt-lines';
-import { mkdirDurable, writeFileAtomic } from './durable';
+import { mkdirDurable, parseJsonText, writeFileAtomic } from './durable';
 import { gzUncompressedSize } from './inventory';
 import { absFile, relFile, type LogFileRef } from './layout';
 import { QUARANTINE_DIR, QuarantineFile, quarantineDir, quarantineFile } from './quarantine-file';
@@ -113,12 +113,9 @@ async function loadState(root: string, log: Logger | undefined): Promise<ScanSta
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.warn({ err, file }, 'cannot read quarantine scan state; rescanning the log');
     return { version: 1, files: {} };
   }
-  try {
-    const res = ScanState.safeParse(JSON.parse(text));
-    if (res.success) return res.data;
-  } catch {
-    // fall through: unusable state means a rescan, which quarantines nothing twice
-  }
+  const res = parseJsonText(text, ScanState);
+  if (res.kind === 'ok') return res.value;
+  // Unusable state means a rescan, which quarantines nothing twice.
   log?.warn({ file }, 'quarantine scan state is invalid; rescanning the log');
   return { version: 1, files: {} };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { IsoTime } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { fsyncDir, mkdirDurable } from './durable';
+import { fsyncDir, mkdirDurable, parseJsonText } from './durable';
 
 /**
  * `state/hub.lock`: who owns a data root. The event log has one writer (its
@@ -88,15 +88,9 @@ export async function inspectRootLock(root: string): Promise<LockStatus> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'free' };
     throw err;
   }
-  let parsed: RootLockInfo | null = null;
-  try {
-    const res = RootLockInfo.safeParse(JSON.parse(text));
-    if (res.success) parsed = res.data;
-  } catch {
-    // unreadable: treated as stale below
-  }
-  if (!parsed) return { status: 'stale', lock: null, why: `${file} is not a valid lock file` };
-  return classifyLock(parsed, await identity(), heldHere.has(file), isAlive);
+  const parsed = parseJsonText(text, RootLockInfo);
+  if (parsed.kind === 'corrupt') return { status: 'stale', lock: null, why: `${file} is not a valid lock file` };
+  return classifyLock(parsed.value, await identity(), heldHere.has(file), isAlive);
 }
 
 export class RootLockedError extends Error {
@@ -162,20 +156,16 @@ export async function acquireRootLock(root: string, opts: AcquireOptions): Promi
 }
 
 function sameLock(text: string, lock: RootLockInfo): boolean {
-  try {
-    const res = RootLockInfo.safeParse(JSON.parse(text));
-    return res.success && res.data.pid === lock.pid && res.data.startedAt === lock.startedAt && res.data.host === lock.host;
-  } catch {
-    return false;
-  }
+  const res = parseJsonText(text, RootLockInfo);
+  return res.kind === 'ok' && res.value.pid === lock.pid && res.value.startedAt === lock.startedAt && res.value.host === lock.host;
 }
 
 async function releaseLock(file: string, info: RootLockInfo, log: Logger | undefined): Promise<void> {
   if (!heldHere.has(file)) return;
   heldHere.delete(file);
   try {
-    const res = RootLockInfo.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
-    if (!res.success || res.data.pid !== info.pid || res.data.startedAt !== info.startedAt) {
+    const res = parseJsonText(await fs.readFile(file, 'utf8'), RootLockInfo);
+    if (res.kind === 'corrupt' || res.value.pid !== info.pid || res.value.startedAt !== info.startedAt) {
       log?.warn({ lock: file }, 'lock file was replaced by another process; leaving it');
       return;
     }

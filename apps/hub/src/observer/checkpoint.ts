@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import type { Positions } from './catch-up';
-import { readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
+import { readJsonFile, writeFilesAtomic } from '@homelab/durable-fs';
 import { stableJson } from './world-files';
 
 export const STATE_DIR = 'state';
@@ -43,21 +43,13 @@ export function aliasesHash(aliases: Record<string, string>): string {
 /** The checkpoint, or null (full replay) when missing or invalid. */
 export async function loadCheckpoint(root: string, log: Logger): Promise<ObserverCheckpoint | null> {
   const file = checkpointPath(root);
-  const text = await readIfExists(file);
-  if (text === null) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    log.warn({ file, err }, 'observer checkpoint is not JSON; replaying the whole log');
+  const res = await readJsonFile(file, ObserverCheckpoint);
+  if (res.kind === 'missing') return null;
+  if (res.kind === 'corrupt') {
+    log.warn({ file, problems: res.problem }, 'observer checkpoint is invalid; replaying the whole log');
     return null;
   }
-  const res = ObserverCheckpoint.safeParse(json);
-  if (!res.success) {
-    log.warn({ file, problems: z.prettifyError(res.error) }, 'observer checkpoint is invalid; replaying the whole log');
-    return null;
-  }
-  return res.data;
+  return res.value;
 }
 
 /** The checkpoint for the current positions: the seq recorded is the world's high-water of that stream. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FoldedSeqs, WorldNode, WorldService, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
+import { readJsonFile, writeFilesAtomic } from '@homelab/durable-fs';
 import { CHECKPOINT_FILE, STATE_DIR, type ObserverCheckpoint } from './checkpoint';
 import { stableJson } from './world-files';
 
@@ -32,21 +32,13 @@ export function renderFold(world: World): string {
 /** The persisted fold, or null (full replay) when missing or invalid. */
 export async function loadFold(root: string, log: Logger): Promise<World | null> {
   const file = foldPath(root);
-  const text = await readIfExists(file);
-  if (text === null) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    log.warn({ file, err }, 'observer fold state is not JSON; replaying the whole log');
+  const res = await readJsonFile(file, ObserverFoldFile);
+  if (res.kind === 'missing') return null;
+  if (res.kind === 'corrupt') {
+    log.warn({ file, problems: res.problem }, 'observer fold state is invalid; replaying the whole log');
     return null;
   }
-  const res = ObserverFoldFile.safeParse(json);
-  if (!res.success) {
-    log.warn({ file, problems: z.prettifyError(res.error) }, 'observer fold state is invalid; replaying the whole log');
-    return null;
-  }
-  return { services: res.data.services, nodes: res.data.nodes, folded: res.data.folded };
+  return { services: res.value.services, nodes: res.value.nodes, folded: res.value.folded };
 }
 
 /**

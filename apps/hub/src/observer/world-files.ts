@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WorldNodesFile, WorldServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
+import { parseJsonText, readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
 
 export const WORLD_DIR = 'world';
 export const SERVICES_FILE = 'services.json';
@@ -56,19 +56,10 @@ export async function readRenderedWorld(root: string): Promise<RenderedWorld | n
 }
 
 function parseFile<T extends z.ZodType>(schema: T, text: string, file: string, log: Logger): z.infer<T> | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    log.warn({ file, err }, 'world file is not JSON; starting from an empty world (full replay)');
-    return null;
-  }
-  const res = schema.safeParse(json);
-  if (!res.success) {
-    log.warn({ file, problems: z.prettifyError(res.error) }, 'world file is invalid; starting from an empty world (full replay)');
-    return null;
-  }
-  return res.data;
+  const res = parseJsonText(text, schema);
+  if (res.kind === 'ok') return res.value;
+  log.warn({ file, problems: res.problem }, 'world file is invalid; starting from an empty world (full replay)');
+  return null;
 }
 
 const sameSeqs = (a: Record<string, number>, b: Record<string, number>) =>

@@ -24,14 +24,15 @@ export const authFilePath = (root: string) => path.join(root, 'auth', 'auth.json
 /** Written once, on the very first start, with the generated password and tokens in clear (mode 0600). */
 export const initialCredentialsPath = (root: string) => path.join(root, 'auth', 'initial-credentials.json');
 
-export interface InitialCredentials {
-  createdAt: string;
-  hub?: string;
-  user: string;
-  password: string | null;
-  operatorToken: string;
-  viewerToken: string;
-}
+export const InitialCredentials = z.object({
+  createdAt: z.string(),
+  hub: z.string().optional(),
+  user: z.string(),
+  password: z.string().nullable(),
+  operatorToken: z.string(),
+  viewerToken: z.string(),
+});
+export type InitialCredentials = z.infer<typeof InitialCredentials>;
 
 export async function writePrivateFileAtomic(file: string, data: string): Promise<void> {
   await writeFileAtomic(file, data, { mode: 0o600, mkdirMode: 0o700 });
