@@ -5,7 +5,7 @@ import type { AuthState } from './auth/auth-state';
 import { crossSite } from './auth/guard';
 import { safeNext } from './auth/next-path';
 import type { LoginLimiter } from './auth/rate-limit';
-import { parseCookies, SESSION_COOKIE, sessionCookie, type SessionStore } from './auth/sessions';
+import { sessionIdOf, setSessionCookie, type SessionStore } from './auth/sessions';
 import { sendError } from './http-errors';
 import { loginPage } from './pages/login';
 import { errorResponses, LoginBody, LoginOk, Me, type ZodApp } from './zod-routes';
@@ -72,16 +72,16 @@ export function registerAuthRoutes(app: ZodApp, deps: AuthRoutesDeps): void {
       }
       deps.limiter.succeed(keys);
       const s = deps.sessions.create(who.name, who.role, who.credential);
-      reply.header('set-cookie', sessionCookie(s.id, { maxAgeSec: deps.sessions.ttlSeconds, secure: req.protocol === 'https' }));
+      setSessionCookie(reply as FastifyReply, s.id, { maxAgeSec: deps.sessions.ttlSeconds, secure: req.protocol === 'https' });
       if (form) return reply.redirect(safeNext(b.data.next), 303);
       return { user: who.name, role: who.role, csrf: s.csrf };
     },
   );
 
   app.post('/logout', { schema: { summary: 'Ends the session', tags: ['auth'], response: { 200: z.object({ ok: z.literal(true) }) } } }, async (req, reply) => {
-    const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    const id = sessionIdOf(req);
     if (id) deps.sessions.delete(id);
-    reply.header('set-cookie', sessionCookie('', { maxAgeSec: 0, secure: req.protocol === 'https' }));
+    setSessionCookie(reply as FastifyReply, '', { maxAgeSec: 0, secure: req.protocol === 'https' });
     return isForm(req) ? reply.redirect('/login', 303) : reply.send({ ok: true });
   });
 

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ACTION_ID_MAX_LENGTH, Summary, type ConfigProblem, type Finding, type HostServicesFile, type World } from '@homelab/contracts';
@@ -52,6 +53,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     routerOptions: { maxParamLength: ACTION_ID_MAX_LENGTH },
   });
   answerCodedErrors(app);
+  // Cookies parsed on demand by the guard (its onRequest hook runs before any plugin's), written by reply.setCookie.
+  app.register(fastifyCookie, { hook: false });
   const sessions = new SessionStore();
   installGuard(app, deps.auth, sessions);
   const api = useZodRoutes(app);

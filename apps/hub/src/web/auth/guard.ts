@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from './auth-file';
 import type { AuthState } from './auth-state';
 import { sendError } from '../http-errors';
-import { parseCookies, SESSION_COOKIE, type Session, type SessionStore } from './sessions';
+import { sessionIdOf, type Session, type SessionStore } from './sessions';
 
 export interface Principal {
   name: string;
@@ -35,7 +35,7 @@ export function identify(req: FastifyRequest, auth: AuthState, sessions: Session
     const t = auth.byToken(header.slice(7).trim());
     return t ? { ...t, via: 'token' } : null;
   }
-  const s = sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+  const s = sessions.get(sessionIdOf(req));
   if (!s) return null;
   // Signed in with a password that was since replaced, a role since changed, or a user since removed.
   if (auth.credentialOf(s.user) !== s.credential) {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type {} from '@fastify/cookie'; // reply.setCookie
+import { parseCookie } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from './auth-file';
 
 export interface Session {
@@ -68,24 +71,12 @@ export class SessionStore {
   }
 }
 
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 1) continue;
-    const name = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    try {
-      out[name] = decodeURIComponent(value);
-    } catch {
-      out[name] = value;
-    }
-  }
-  return out;
+/** The session id the request's cookie names, if any (the parser @fastify/cookie uses). */
+export function sessionIdOf(req: FastifyRequest): string | undefined {
+  return parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
 }
 
-/** HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it); Secure when served over TLS. */
-export function sessionCookie(value: string, opts: { maxAgeSec: number; secure: boolean }): string {
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${opts.maxAgeSec}${opts.secure ? '; Secure' : ''}`;
+/** Sets (or, with maxAgeSec 0, clears) the session cookie: HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it); Secure when served over TLS. */
+export function setSessionCookie(reply: FastifyReply, value: string, opts: { maxAgeSec: number; secure: boolean }): void {
+  reply.setCookie(SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'strict', maxAge: opts.maxAgeSec, secure: opts.secure });
 }
