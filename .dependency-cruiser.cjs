@@ -49,13 +49,7 @@ module.exports = {
       comment:
         'The repository-level tests, benchmarks and scripts use packages by name only: what a package exports ' +
         '(`@homelab/x`, test helpers under `@homelab/x/testing`), never a file under its src/.',
-      from: {
-        path: '^(test|deploy)/',
-        // Known exception: the reconcile benchmark times the supervisor's pure reconcile and one
-        // Supervisor cycle on their own, which no public entry of the hub exposes (docs/benchmarks.md,
-        // "Supervisor: one reconcile cycle").
-        pathNot: '^test/bench/reconcile\\.ts$',
-      },
+      from: { path: '^(test|deploy)/' },
       to: { path: '^(apps|libs)/' },
     },
     {

@@ -23,10 +23,8 @@ import { parseArgs } from 'node:util';
 import { ManualClock, type Action, type HostServicesFile, type World, type WorldNode, type WorldService } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { createLogger } from '@homelab/logging';
-import { agentRevision, DesiredFileCache, loadDesired } from '../../apps/hub/src/desired';
-import { MAX_RESTART_WINDOW_MS } from '../../apps/hub/src/supervisor/policy';
-import { reconcile, type ReconcileInput } from '../../apps/hub/src/supervisor/reconcile';
-import { Supervisor } from '../../apps/hub/src/supervisor/supervisor';
+import { agentRevision, DesiredFileCache, loadDesired } from '@homelab/hub/desired';
+import { MAX_RESTART_WINDOW_MS, reconcile, Supervisor, type ReconcileInput } from '@homelab/hub/supervisor';
 import { prng } from '@homelab/testkit';
 
 export interface ReconcileBenchOptions {
