@@ -1,6 +1,10 @@
 import { settingsHelp } from '@homelab/contracts';
 import { HUB_SETTINGS } from '@homelab/hub';
+import { LOG_SETTINGS } from '@homelab/logging';
 import { AGENT_SETTINGS } from '@homelab/node-agent';
+
+/** The log settings every long-running command reads. */
+const LOGS_HELP = `Logs (every command):\n${settingsHelp(LOG_SETTINGS).replace('Environment only:\n', '')}`;
 
 export const MAIN_HELP = `homelab — self-healing homelab control plane
 
@@ -23,12 +27,14 @@ Run 'homelab <command> --help' for the options of a command.`;
 export const HUB_HELP = `Usage: homelab hub [options]
 
 ${settingsHelp(HUB_SETTINGS)}
+${LOGS_HELP}
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. See docs/ui-api.md and docs/configuration.md.`;
 
 export const AGENT_HELP = `Usage: homelab agent --node <name> [options]
 
 ${settingsHelp(AGENT_SETTINGS)}
+${LOGS_HELP}
 See docs/configuration.md.`;
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
@@ -56,7 +62,9 @@ Options:
   --root <dir>      data root (default ./.homelab)
   --hosts <dir>     desired state folder (default ./hosts)
   --node <name>     this machine's node name (default: derived from the hostname)
-  --http-port, --mqtt-port, --docker-socket as for 'hub' and 'agent'`;
+  --http-port, --mqtt-port, --docker-socket as for 'hub' and 'agent'
+
+${LOGS_HELP}`;
 
 export const VALIDATE_HELP = `Usage: homelab validate [--hosts <dir>]
 

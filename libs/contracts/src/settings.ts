@@ -111,7 +111,7 @@ export function settingsHelp(table: SettingsTable): string {
       return `  ${n}${pad}  ${s.help}${bracket(s, withEnv)}`;
     });
   };
-  const out = ['Options (environment variable in brackets):', ...lines(withFlag, flagText, true)];
+  const out = withFlag.length ? ['Options (environment variable in brackets):', ...lines(withFlag, flagText, true)] : [];
   if (envOnly.length) out.push('Environment only:', ...lines(envOnly, (s) => s.env!, false));
   return out.join('\n');
 }

@@ -7,6 +7,8 @@ import { AGENT_OPTIONS, parseAgentConfig, runAgent } from '@homelab/node-agent';
 import { parse } from '../args';
 import { UP_HELP } from '../help';
 import { untilSignal } from '../signals';
+import { startupBanner } from '../startup/banner';
+import { credentialsFileOf, describedNodes, dockerAnswers } from '../startup/facts';
 
 /** A node name from the hostname, made to fit the one name pattern. */
 export function nodeNameFromHostname(hostname: string): string {
@@ -48,8 +50,16 @@ export async function upCommand(argv: string[]): Promise<number> {
   );
   const agent = await runAgent(agentConfig, createLogger('agent'));
   console.error(
-    `\nhomelab is up: UI and API on ${hub.httpUrl}, MQTT on ${hub.mqttUrl}, agent '${node}', data in ${root}\n` +
-      `sign in as 'admin' with the password in ${path.join(root, 'auth', 'initial-credentials.json')} (it also holds API tokens; \`npx homelab actions list\` finds them there)\n`,
+    `\n${startupBanner({
+      httpUrl: hub.httpUrl,
+      mqttUrl: hub.mqttUrl,
+      embeddedBroker: true,
+      root,
+      hostsDir: config.hostsDir,
+      describedNodes: await describedNodes(config.hostsDir),
+      credentialsFile: await credentialsFileOf(root),
+      agent: { node, dockerSocket: agentConfig.dockerSocket, dockerReachable: await dockerAnswers(agentConfig.dockerSocket) },
+    })}`,
   );
   await untilSignal();
   await agent.stop();
