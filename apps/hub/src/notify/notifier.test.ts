@@ -216,4 +216,38 @@ describe('notifier', () => {
     await pendingNotified(n);
     expect(bot.messages).toHaveLength(1);
   });
+
+  it('holds messages over the rate limit and sends them, with their latest state, once the minute has passed', async () => {
+    const n = newNotifier({ rateLimitPerMinute: 2, ntfy: undefined, webhook: undefined });
+    for (const node of ['a1', 'a2', 'a3']) await store.create(pendingAction(`container-restart-${node}-web`, { node, service: 'web' }));
+    clock.advance(31_000);
+    await n.runOnce();
+    expect(bot.messages).toHaveLength(2);
+    expect(n.healthOf().telegram).toMatchObject({ ok: true, undelivered: 1 });
+    await store.transition('container-restart-a3-web', 'pending', 'rejected', (a) => a);
+    clock.advance(60_000);
+    await n.runOnce();
+    expect(bot.messages).toHaveLength(3);
+    expect(bot.messages[2]!.text).toContain('container_restart a3/web · low risk: rejected');
+  });
+
+  it('sends without sound in quiet hours, and holds everything in quiet hours of mode hold until they end', async () => {
+    // CREATED is 14:02 UTC; +31 s is inside 14:00–15:00.
+    const silent = newNotifier({ quietHours: { from: '14:00', to: '15:00', timeZone: 'UTC' }, webhook: undefined });
+    await pendingNotified(silent);
+    expect(bot.messages[0]!.silent).toBe(true);
+    expect(ntfy.received[0]!.headers.priority).toBe('1');
+    await silent.stop();
+    await tmp.cleanup();
+    tmp = await makeTempDir('notifier');
+    store = new FsActionStore({ root: tmp.path, log });
+    await store.init();
+    const held = newNotifier({ quietHours: { from: '14:00', to: '15:00', timeZone: 'UTC', mode: 'hold' }, webhook: undefined, ntfy: undefined });
+    await pendingNotified(held);
+    expect(bot.messages).toHaveLength(1);
+    clock.advance(58 * 60_000);
+    await held.runOnce();
+    expect(bot.messages).toHaveLength(2);
+    expect(bot.messages[1]!.silent).toBe(false);
+  });
 });
