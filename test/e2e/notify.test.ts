@@ -91,7 +91,14 @@ describe('notifications through Telegram, ntfy and a webhook', () => {
       ].join('\n'),
     );
     await startHub();
-    agent = await startAgentProcess({ node: 'piha', mqttUrl: hub.mqttUrl, dockerSocket: socket, stateDir: path.join(tmp.path, 'agent'), name: 'notify-agent', hubRoot: root });
+    agent = await startAgentProcess({
+      node: 'piha',
+      mqttUrl: hub.mqttUrl,
+      dockerSocket: socket,
+      stateDir: path.join(tmp.path, 'agent'),
+      name: 'notify-agent',
+      hubRoot: root,
+    });
     store = new FsActionStore({ root, log: createLogger('test', { level: 'silent' }) });
     await waitFor(running, { what: 'container running' });
   });
@@ -110,13 +117,19 @@ describe('notifications through Telegram, ntfy and a webhook', () => {
   it('stop container → message → Approve tapped in Telegram → container running → message edited to completed', async () => {
     await sleep(2_000); // the agent's first inventory, so the stop is a drift of a known service
     await docker.getContainer(container).stop({ t: 0 });
-    const msg: BotMessage = await waitFor(() => bot.messages.find((m) => m.buttons.length > 0), { timeoutMs: 60_000, what: 'the Telegram message with buttons' });
+    const msg: BotMessage = await waitFor(() => bot.messages.find((m) => m.buttons.length > 0), {
+      timeoutMs: 60_000,
+      what: 'the Telegram message with buttons',
+    });
     expect(msg.chatId).toBe(CHAT);
     expect(msg.text).toContain('container_restart piha/app');
     expect(msg.text).toContain('waiting for approval');
     bot.tap(msg, msg.buttons[0]![0]!.callback_data, ALICE);
     await waitFor(running, { timeoutMs: 60_000, what: 'the container started by the approved restart' });
-    await waitFor(() => msg.text.includes('completed (approved by @alice (tg 77) via telegram)'), { timeoutMs: 30_000, what: 'the message edited to completed' });
+    await waitFor(() => msg.text.includes('completed (approved by @alice (tg 77) via telegram)'), {
+      timeoutMs: 30_000,
+      what: 'the message edited to completed',
+    });
     expect(bot.messages).toHaveLength(1);
     expect(msg.buttons).toEqual([]);
     const done = (await store.list('completed')).find((a) => a.id === ID)!;
@@ -167,6 +180,11 @@ describe('notifications through Telegram, ntfy and a webhook', () => {
     );
     expect(health.notifiers.webhook.lastError).toContain('503');
     expect(health.notifiers.telegram.ok).toBe(true);
+    // The fleet page says so too, among its notices.
+    const creds = JSON.parse(await fs.readFile(path.join(root, 'auth/initial-credentials.json'), 'utf8')) as { viewerToken: string };
+    const page = await (await fetch(`${hub.httpUrl}/`, { headers: { authorization: `Bearer ${creds.viewerToken}` } })).text();
+    expect(page).toContain('notifier webhook');
+    expect(page).toMatch(/failed deliveries in a row, last at [^:]+:\d\d:[\d.]+Z: webhook http:\/\/127\.0\.0\.1:\d+\/hook answered 503/);
     hook.status = 200;
     await waitFor(() => hookBodies().some((b) => b.items[0]?.since === a.createdAt && b.items[0]?.state === 'rejected'), {
       timeoutMs: 30_000,

@@ -234,6 +234,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       notifiers: notifier?.healthOf() ?? {},
       broker: broker?.counters() ?? null,
     }),
+    notices: () => notifier?.problems() ?? [],
     log,
   });
   try {

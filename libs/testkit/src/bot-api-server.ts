@@ -39,7 +39,7 @@ export class BotApiServer {
   private server: http.Server | null = null;
   url = '';
 
-  constructor(readonly token: string) {}
+  constructor(public token: string) {}
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res));

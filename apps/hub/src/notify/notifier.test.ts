@@ -250,4 +250,14 @@ describe('notifier', () => {
     expect(bot.messages).toHaveLength(2);
     expect(bot.messages[1]!.silent).toBe(false);
   });
+
+  it("shows Telegram's long polling failing (a token the server refuses) in the notifier's health and notices", async () => {
+    bot.token = 'another-token';
+    const n = newNotifier({ ntfy: undefined, webhook: undefined });
+    n.start(3_600_000);
+    const h = await waitFor(() => n.healthOf().telegram?.receiveError, { what: 'the polling error' });
+    expect(h).toContain('401');
+    expect(n.healthOf().telegram!.ok).toBe(false);
+    expect(n.problems()).toEqual([{ where: 'notifier telegram', what: expect.stringContaining('taps are not received') }]);
+  });
 });

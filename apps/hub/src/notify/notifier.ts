@@ -44,6 +44,8 @@ export interface NotifierHealth {
   lastSuccessAt?: string;
   /** Messages this notifier has not been told the latest of. */
   undelivered: number;
+  /** Telegram: why its long polling for taps fails (decisions from Telegram do not arrive meanwhile). */
+  receiveError?: string;
 }
 
 const TERMINAL = ['completed', 'failed', 'rejected', 'cancelled'] as const;
@@ -107,16 +109,35 @@ export class Notifier {
   healthOf(): Partial<Record<NotifierName, NotifierHealth>> {
     const out: Partial<Record<NotifierName, NotifierHealth>> = {};
     for (const [name, h] of this.health) {
+      const receiveError = this.deps.channels.find((c) => c.name === name)?.receiveError?.();
       const undelivered = Object.values(this.outbox.messages).filter((m) => pendingFor(m, name) !== null).length;
       out[name] = {
-        ok: h.failures === 0,
+        ok: h.failures === 0 && !receiveError,
         failures: h.failures,
         undelivered,
+        ...(receiveError ? { receiveError } : {}),
         ...(h.lastError ? { lastError: h.lastError, lastErrorAt: h.lastErrorAt } : {}),
         ...(h.lastSuccessAt ? { lastSuccessAt: h.lastSuccessAt } : {}),
       };
     }
     return out;
+  }
+
+  /** A line per failing notifier for the fleet page's notices. */
+  problems(): { where: string; what: string }[] {
+    return Object.entries(this.healthOf())
+      .filter(([, h]) => !h.ok)
+      .map(([name, h]) => ({
+        where: `notifier ${name}`,
+        what: [
+          h.failures
+            ? `${h.failures} failed deliveries in a row, last at ${h.lastErrorAt}: ${h.lastError}; ${h.undelivered} messages waiting (retried with back-off)`
+            : '',
+          h.receiveError ? `taps are not received: ${h.receiveError}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+      }));
   }
 
   /** The item behind a Telegram button, while its message is followed. */

@@ -22,6 +22,8 @@ export interface Channel {
   deliver(m: OutboxMessage, delivered: Delivered, opts: DeliverOptions): Promise<void>;
   /** `homelab notify test`: one plain message. */
   sendTest(text: string): Promise<void>;
+  /** Why taking input (Telegram's long polling) fails now, if it does. */
+  receiveError?(): string | null;
   start?(): void;
   stop?(): Promise<void>;
 }

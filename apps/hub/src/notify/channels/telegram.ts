@@ -63,6 +63,10 @@ export class TelegramChannel implements Channel {
     for (const chatId of this.c.chatIds) await this.bot.api.sendMessage(chatId, text);
   }
 
+  receiveError(): string | null {
+    return this.pollingError;
+  }
+
   /** Long polling for taps, in the background; grammY retries network failures by itself. */
   start(): void {
     if (this.polling || this.stopped) return;
