@@ -243,7 +243,7 @@ const itemKey = (a: Action) => `${a.id}@${a.createdAt}`;
 /** An action as a message tells about it. */
 export function actionItem(a: Action): NotifyItem {
   const decision = [...a.audit].reverse().find((e) => e.state === 'approved' || e.state === 'rejected');
-  const why = `${a.drift.type}${a.drift.reason ? ` (${a.drift.reason})` : ''} since ${a.drift.firstSeen}`;
+  const why = `${a.drift.type}${a.drift.reason ? ` (${a.drift.reason})` : ''} since ${a.drift.firstSeen.slice(0, 16).replace('T', ' ')} UTC`;
   return {
     key: itemKey(a),
     kind: 'action',

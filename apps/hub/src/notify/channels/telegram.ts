@@ -6,6 +6,8 @@ import { render } from '../render';
 import { telegramUserName, type TapHandler } from '../telegram-taps';
 import { REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
 
+const MAX_TEXT = 4_096;
+
 /**
  * Telegram through grammY (docs/notifications.md "Telegram"): one message per
  * configured chat, edited as the items change, with Approve / Reject buttons
@@ -39,12 +41,14 @@ export class TelegramChannel implements Channel {
 
   async deliver(m: OutboxMessage, d: Delivered, o: DeliverOptions): Promise<void> {
     const r = render(m, o.changed, this.uiUrl);
+    // Telegram refuses texts over 4,096 characters (a node with very many problems).
+    const text = r.text.length > MAX_TEXT ? `${r.text.slice(0, MAX_TEXT - 40)}\n… (more on the UI)` : r.text;
     const markup = { inline_keyboard: r.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
     for (const chatId of this.c.chatIds) {
       const ref = d.refs.find((x) => x.chatId === chatId);
       if (ref) {
         try {
-          await this.bot.api.editMessageText(chatId, ref.messageId, r.text, { reply_markup: markup });
+          await this.bot.api.editMessageText(chatId, ref.messageId, text, { reply_markup: markup });
           continue;
         } catch (err) {
           if (err instanceof GrammyError && /not modified/i.test(err.description)) continue;
@@ -53,7 +57,7 @@ export class TelegramChannel implements Channel {
           d.refs = d.refs.filter((x) => x !== ref);
         }
       }
-      const sent = await this.bot.api.sendMessage(chatId, r.text, { reply_markup: markup, disable_notification: o.silent });
+      const sent = await this.bot.api.sendMessage(chatId, text, { reply_markup: markup, disable_notification: o.silent });
       d.refs.push({ chatId, messageId: sent.message_id });
     }
     d.count += 1;
