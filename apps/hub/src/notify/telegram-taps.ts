@@ -69,8 +69,9 @@ export class TapHandler {
   }
 }
 
-/** How a Telegram user is named in the audit (at most 64 characters). */
+/** How a Telegram user is named in the audit: at most 64 characters, the numeric id always kept. */
 export function telegramUserName(u: { id: number; username?: string; first_name?: string }): string {
-  const name = u.username ? `@${u.username}` : (u.first_name ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-  return `${name ? `${name} ` : ''}(tg ${u.id})`.slice(0, 64);
+  const id = `(tg ${u.id})`;
+  const name = (u.username ? `@${u.username}` : (u.first_name ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim()).slice(0, 64 - id.length - 1);
+  return name ? `${name} ${id}` : id;
 }
