@@ -11,13 +11,17 @@ export interface RecordedRequest {
 /**
  * An HTTP server on loopback that records every request it answers (a
  * stand-in for an ntfy server or a webhook receiver in tests). `status`
- * is what it answers; a non-2xx status records nothing (the sender failed).
+ * is what it answers; a non-2xx status records nothing (the sender failed);
+ * `hang` leaves requests unanswered.
  */
 export class HttpRecorder {
   readonly received: RecordedRequest[] = [];
   /** Requests answered with a failure status. */
   refused = 0;
   status = 200;
+  /** Takes requests and never answers them (a server that hangs); they are counted in `hanging`. */
+  hang = false;
+  hanging = 0;
   private server: http.Server | null = null;
   url = '';
 
@@ -26,6 +30,10 @@ export class HttpRecorder {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (this.hang) {
+          this.hanging += 1;
+          return;
+        }
         if (this.status >= 200 && this.status < 300)
           this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         else this.refused += 1;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
 import { pendingAction } from '@homelab/action-store/testing';
-import { ManualClock, WebhookBody, type Action, type WorldNode } from '@homelab/contracts';
+import { ManualClock, systemClock, WebhookBody, type Action, type WorldNode } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { BotApiServer, HttpRecorder, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { resolveNotifyConfig } from './config';
@@ -259,5 +259,28 @@ describe('notifier', () => {
     expect(h).toContain('401');
     expect(n.healthOf().telegram!.ok).toBe(false);
     expect(n.problems()).toEqual([{ where: 'notifier telegram', what: expect.stringContaining('taps are not received') }]);
+  });
+
+  it('keeps Telegram going, sends and edits, while the webhook takes requests and never answers', async () => {
+    hook.hang = true;
+    const config = resolveNotifyConfig(
+      { graceSeconds: 0, telegram: { chatIds: [CHAT], allowedUserIds: [ALICE.id], apiRoot: bot.url }, webhook: { url: `${hook.url}/hook` } },
+      { HOMELAB_TELEGRAM_BOT_TOKEN: TOKEN },
+      path.join(tmp.path, 'notifications.yaml'),
+    );
+    const { notifier } = buildNotifier({ root: tmp.path, config, store, nodes: () => ({}), clock: systemClock, log, onDecision: () => undefined });
+    notifiers.push(notifier);
+    notifier.start(50);
+    await store.create(pendingAction(ID, { createdAt: new Date().toISOString() }));
+    const msg = await waitFor(() => bot.messages[0], { timeoutMs: 3_000, what: 'the Telegram message' });
+    await waitFor(() => hook.hanging === 1, { what: 'the webhook request hanging' });
+    bot.tap(msg, msg.buttons[0]![0]!.callback_data, ALICE);
+    // The webhook's request is still unanswered (10 s timeout): Telegram's edit does not wait for it.
+    await waitFor(() => msg.text.includes('approved by @alice'), { timeoutMs: 3_000, what: 'the edit while the webhook hangs' });
+    expect(hook.received).toHaveLength(0);
+    // Stopping aborts the hanging request instead of waiting out its timeout.
+    const stopAt = Date.now();
+    await notifier.stop();
+    expect(Date.now() - stopAt).toBeLessThan(2_000);
   });
 });

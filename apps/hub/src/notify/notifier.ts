@@ -52,22 +52,32 @@ const TERMINAL = ['completed', 'failed', 'rejected', 'cancelled'] as const;
 
 /**
  * Sends what the action and world files say to the configured notifiers
- * (docs/notifications.md). Its own loop: a slow or dead notifier delays only
- * this loop, never ingest, the observer or the supervisor. The outbox file is
- * written after every change, so a restart neither loses nor repeats a message.
+ * (docs/notifications.md "Delivery"). Its own loops: one that reads the files
+ * and moves the outbox on, and one per notifier that sends, so a slow or dead
+ * notifier delays only its own messages, never another notifier, ingest, the
+ * observer or the supervisor. The outbox file is written after every change,
+ * so a restart neither loses nor repeats a message.
  */
 export class Notifier {
   private outbox: Outbox = emptyOutbox();
   private readonly health = new Map<NotifierName, ChannelHealth>();
   private readonly loop: PeriodicLoop<void>;
+  private readonly senders = new Map<NotifierName, PeriodicLoop<void>>();
   private readonly file: string;
   private started = false;
+  /** Writes of the outbox, one after the other (each writes the outbox as it is when its turn comes). */
+  private saving: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: NotifierDeps) {
     this.file = path.join(deps.root, OUTBOX_FILE);
     for (const c of deps.channels) {
       const perMinute = deps.config[c.name]?.perMinute ?? 20;
       this.health.set(c.name, { failures: 0, nextAttemptAt: 0, rate: new RateWindow(perMinute) });
+      this.senders.set(
+        c.name,
+        new PeriodicLoop({ name: `notifier ${c.name}`, clock: deps.clock, log: deps.log, run: () => this.send(c), kickBeforeStart: true }),
+      );
     }
     this.loop = new PeriodicLoop({ name: 'notifier', clock: deps.clock, log: deps.log, run: () => this.cycle(), debounceMs: 100 });
   }
@@ -93,12 +103,17 @@ export class Notifier {
     this.loop.kick();
   }
 
-  runOnce(): Promise<void> {
-    return this.loop.runOnce();
+  /** One cycle of the outbox, then one of each notifier's sender (tests; the loops run these by themselves). */
+  async runOnce(): Promise<void> {
+    await this.loop.runOnce();
+    await Promise.all([...this.senders.values()].map((s) => s.runOnce()));
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.loop.stop();
+    await Promise.all([...this.senders.values()].map((s) => s.stop()));
+    await this.saving;
     for (const c of this.deps.channels) await c.stop?.();
   }
 
@@ -163,42 +178,56 @@ export class Notifier {
   private async cycle(): Promise<void> {
     // Long polling that stopped (Telegram unreachable at start, say) is started again.
     if (this.started) for (const c of this.deps.channels) c.start?.();
+    const items = await this.current();
     const nowMs = this.deps.clock.now().getTime();
-    const names = this.deps.channels.map((c) => c.name);
-    const next = advance(this.outbox, await this.current(), nowMs, this.deps.config.graceMs, names);
+    // Synchronous from here to the assignment: a sender's result lands in the outbox before or after, never lost.
+    const next = advance(this.outbox, items, nowMs, this.deps.config.graceMs, [...this.senders.keys()]);
     if (JSON.stringify(next) !== JSON.stringify(this.outbox)) {
       this.outbox = next;
       await this.save();
     }
+    for (const s of this.senders.values()) s.kick();
+  }
+
+  /** Brings one notifier up to date with every message, oldest first; stops at its first failure (back-off). */
+  private async send(channel: Channel): Promise<void> {
+    const nowMs = this.deps.clock.now().getTime();
     const quiet = isQuiet(this.deps.config.quietHours, nowMs);
     if (quiet && this.deps.config.quietHours?.mode === 'hold') return;
-    const messages = Object.values(this.outbox.messages).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
-    for (const channel of this.deps.channels) {
-      for (const m of messages) {
-        const due = pendingFor(m, channel.name);
-        const h = this.health.get(channel.name)!;
-        if (!due || nowMs < h.nextAttemptAt) continue;
-        // Over the rate limit: later, with whatever the state is by then.
-        if (!h.rate.take(nowMs)) break;
-        const d: Delivered = structuredClone(m.delivered[channel.name]) ?? { states: {}, refs: [], count: 0 };
-        const states = Object.fromEntries(Object.values(m.items).map((i) => [i.key, i.state]));
-        try {
-          await channel.deliver(m, d, { first: due.first, changed: due.changed, silent: quiet, nowMs });
-          m.delivered[channel.name] = { ...d, states };
-          h.failures = 0;
-          h.nextAttemptAt = 0;
-          h.lastSuccessAt = this.deps.clock.now().toISOString();
-        } catch (err) {
-          // Messages sent to some chats before the failure are kept, so they are edited, not sent again.
-          if (d.refs.length) m.delivered[channel.name] = d;
-          h.failures += 1;
-          h.nextAttemptAt = nowMs + retryDelayMs(h.failures);
-          h.lastError = (err as Error).message.slice(0, 300);
-          h.lastErrorAt = this.deps.clock.now().toISOString();
-          this.deps.log.warn({ err, notifier: channel.name, message: m.key, failures: h.failures }, 'notification not delivered; retrying later');
-        }
-        await this.save();
+    const h = this.health.get(channel.name)!;
+    const keys = Object.values(this.outbox.messages)
+      .sort((a, b) => a.openedAt.localeCompare(b.openedAt))
+      .map((m) => m.key);
+    for (const key of keys) {
+      // The outbox may have moved on during the previous delivery: always the message as it is now.
+      const m = this.outbox.messages[key];
+      const due = m && pendingFor(m, channel.name);
+      if (!m || !due) continue;
+      if (nowMs < h.nextAttemptAt) return;
+      // Over the rate limit: later, with whatever the state is by then.
+      if (!h.rate.take(nowMs)) return;
+      const d: Delivered = structuredClone(m.delivered[channel.name]) ?? { states: {}, refs: [], count: 0 };
+      const states = Object.fromEntries(Object.values(m.items).map((i) => [i.key, i.state]));
+      const record = (value: Delivered) => {
+        const now = this.outbox.messages[key];
+        if (now) now.delivered[channel.name] = value;
+      };
+      try {
+        await channel.deliver(structuredClone(m), d, { first: due.first, changed: due.changed, silent: quiet, nowMs, signal: this.stopping.signal });
+        record({ ...d, states });
+        h.failures = 0;
+        h.nextAttemptAt = 0;
+        h.lastSuccessAt = this.deps.clock.now().toISOString();
+      } catch (err) {
+        // Messages sent to some chats before the failure are kept, so they are edited, not sent again.
+        if (d.refs.length) record(d);
+        h.failures += 1;
+        h.nextAttemptAt = nowMs + retryDelayMs(h.failures);
+        h.lastError = (err as Error).message.slice(0, 300);
+        h.lastErrorAt = this.deps.clock.now().toISOString();
+        this.deps.log.warn({ err, notifier: channel.name, message: key, failures: h.failures }, 'notification not delivered; retrying later');
       }
+      await this.save();
     }
   }
 
@@ -233,8 +262,10 @@ export class Notifier {
     return found ? actionItem(found) : { ...t, state: 'cancelled', cancelReason: 'action_file_gone' };
   }
 
-  private async save(): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify(this.outbox), { mkdirMode: 0o755 });
+  private save(): Promise<void> {
+    const next = this.saving.then(() => writeFileAtomic(this.file, JSON.stringify(this.outbox), { mkdirMode: 0o755 }));
+    this.saving = next.catch(() => undefined);
+    return next;
   }
 }
 

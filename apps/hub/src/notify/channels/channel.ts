@@ -9,6 +9,8 @@ export interface DeliverOptions {
   /** Quiet hours in `silent` mode: no sound (Telegram), minimum priority (ntfy), `quiet: true` (webhook). */
   silent: boolean;
   nowMs: number;
+  /** Aborted when the hub stops: a request in flight does not hold the stop up. */
+  signal?: AbortSignal;
 }
 
 /** One notifier (docs/notifications.md). Each call has its own timeout; a failure throws. */
@@ -35,3 +37,7 @@ export async function httpFailure(what: string, res: Response): Promise<Error> {
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** The request's own timeout, and the caller's abort when there is one. */
+export const requestSignal = (signal?: AbortSignal): AbortSignal =>
+  signal ? AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), signal]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS);

@@ -1,7 +1,7 @@
 import type { NotifyConfig } from '../config';
 import type { Delivered, OutboxMessage } from '../outbox';
 import { render } from '../render';
-import { httpFailure, REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
+import { httpFailure, requestSignal, type Channel, type DeliverOptions } from './channel';
 
 /**
  * ntfy: one POST per delivery to `<url>/<topic>` (docs/notifications.md
@@ -18,7 +18,7 @@ export class NtfyChannel implements Channel {
   async deliver(m: OutboxMessage, d: Delivered, o: DeliverOptions): Promise<void> {
     const r = render(m, o.changed, this.uiUrl);
     const priority = o.silent ? 1 : r.needsDecision ? 4 : 3;
-    await this.post(o.first ? r.title : `${m.node}: update`, o.first ? r.text : r.update, priority, r.needsDecision ? 'warning' : 'white_check_mark');
+    await this.post(o.first ? r.title : `${m.node}: update`, o.first ? r.text : r.update, priority, r.needsDecision ? 'warning' : 'white_check_mark', o.signal);
     d.count += 1;
   }
 
@@ -26,11 +26,11 @@ export class NtfyChannel implements Channel {
     return this.post('homelab: test', text, 3, 'test_tube');
   }
 
-  private async post(title: string, body: string, priority: number, tag: string): Promise<void> {
+  private async post(title: string, body: string, priority: number, tag: string, signal?: AbortSignal): Promise<void> {
     const headers: Record<string, string> = { title, priority: String(priority), tags: tag, 'content-type': 'text/plain; charset=utf-8' };
     if (this.uiUrl) headers.click = this.uiUrl;
     if (this.c.token) headers.authorization = `Bearer ${this.c.token}`;
-    const res = await fetch(`${this.c.url}/${this.c.topic}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const res = await fetch(`${this.c.url}/${this.c.topic}`, { method: 'POST', headers, body, signal: requestSignal(signal) });
     if (!res.ok) throw await httpFailure(`ntfy ${this.c.url}`, res);
     await res.body?.cancel();
   }

@@ -43,12 +43,14 @@ export class TelegramChannel implements Channel {
     const r = render(m, o.changed, this.uiUrl);
     // Telegram refuses texts over 4,096 characters (a node with very many problems).
     const text = r.text.length > MAX_TEXT ? `${r.text.slice(0, MAX_TEXT - 40)}\n… (more on the UI)` : r.text;
+    // grammY types its signal with the abort-controller package's class; Node's own is what node-fetch gets either way.
+    const signal = o.signal as Parameters<Bot['api']['sendMessage']>[3];
     const markup = { inline_keyboard: r.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
     for (const chatId of this.c.chatIds) {
       const ref = d.refs.find((x) => x.chatId === chatId);
       if (ref) {
         try {
-          await this.bot.api.editMessageText(chatId, ref.messageId, text, { reply_markup: markup });
+          await this.bot.api.editMessageText(chatId, ref.messageId, text, { reply_markup: markup }, signal);
           continue;
         } catch (err) {
           if (err instanceof GrammyError && /not modified/i.test(err.description)) continue;
@@ -57,7 +59,7 @@ export class TelegramChannel implements Channel {
           d.refs = d.refs.filter((x) => x !== ref);
         }
       }
-      const sent = await this.bot.api.sendMessage(chatId, text, { reply_markup: markup, disable_notification: o.silent });
+      const sent = await this.bot.api.sendMessage(chatId, text, { reply_markup: markup, disable_notification: o.silent }, signal);
       d.refs.push({ chatId, messageId: sent.message_id });
     }
     d.count += 1;

@@ -3,7 +3,7 @@ import type { WebhookBody } from '@homelab/contracts';
 import type { NotifyConfig } from '../config';
 import type { Delivered, OutboxMessage } from '../outbox';
 import { render } from '../render';
-import { httpFailure, REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
+import { httpFailure, requestSignal, type Channel, type DeliverOptions } from './channel';
 
 /** `sha256=<hex>` over the exact body bytes (docs/notifications.md "Webhook"). */
 export const signBody = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -36,7 +36,7 @@ export class WebhookChannel implements Channel {
       ...(this.uiUrl ? { ui: this.uiUrl } : {}),
       ...(o.silent ? { quiet: true as const } : {}),
     };
-    await this.post(body);
+    await this.post(body, o.signal);
     d.count += 1;
   }
 
@@ -45,11 +45,11 @@ export class WebhookChannel implements Channel {
     return this.post({ deliveryId: `test#${now}`, messageKey: 'test', kind: 'test', sentAt: now, items: [], changed: [], text });
   }
 
-  private async post(payload: WebhookBody): Promise<void> {
+  private async post(payload: WebhookBody, signal?: AbortSignal): Promise<void> {
     const body = JSON.stringify(payload);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-homelab-delivery': payload.deliveryId.slice(0, 400) };
     if (this.c.secret) headers['x-homelab-signature'] = signBody(this.c.secret, body);
-    const res = await fetch(this.c.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const res = await fetch(this.c.url, { method: 'POST', headers, body, signal: requestSignal(signal) });
     if (!res.ok) throw await httpFailure(`webhook ${this.c.url}`, res);
     await res.body?.cancel();
   }
