@@ -21,6 +21,7 @@ Commands:
   broker-config  write Mosquitto password, ACL and conf files from those identities
   mirror     keep a local copy of a hub's world state (e.g. on another host)
   auth       hash a UI password, add an API token
+  notify     send a test message through each notifier of <root>/notifications.yaml
 
 Run 'homelab <command> --help' for the options of a command.`;
 
@@ -65,6 +66,14 @@ Options:
   --http-port, --mqtt-port, --docker-socket as for 'hub' and 'agent'
 
 ${LOGS_HELP}`;
+
+export const NOTIFY_HELP = `Usage: homelab notify test [--root <dir>]
+
+Reads <root>/notifications.yaml (root: --root, else HOMELAB_ROOT, else /opt/homelab)
+with its secrets from the environment, sends one test message through each
+notifier it configures (Telegram, ntfy, webhook) and prints which worked and,
+for each that failed, why. Exit code 1 when one failed or the file is wrong,
+2 when there is no file. See docs/notifications.md.`;
 
 export const VALIDATE_HELP = `Usage: homelab validate [--hosts <dir>]
 

@@ -5,6 +5,7 @@ import { authCommand } from './commands/auth';
 import { mirrorCommand } from './commands/mirror';
 import { hubCommand } from './commands/hub';
 import { nodesCommand } from './commands/nodes';
+import { notifyCommand } from './commands/notify';
 import { replayCommand } from './commands/replay';
 import { upCommand } from './commands/up';
 import { validateCommand } from './commands/validate';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   'broker-config': brokerConfigCommand,
   mirror: mirrorCommand,
   auth: authCommand,
+  notify: notifyCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -114,6 +114,11 @@ export const HUB_SETTINGS = {
     type: z.coerce.number().int().positive().default(5000),
     help: 'ms between supervisor cycles (reload services.yaml, reconcile, propose)',
   },
+  notifyIntervalMs: {
+    env: 'HOMELAB_NOTIFY_INTERVAL_MS',
+    type: z.coerce.number().int().positive().default(2000),
+    help: 'ms between notifier cycles (<root>/notifications.yaml; docs/notifications.md)',
+  },
   executorIntervalMs: {
     env: 'HOMELAB_EXECUTOR_INTERVAL_MS',
     type: z.coerce.number().int().positive().default(1000),

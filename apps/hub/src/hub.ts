@@ -22,6 +22,7 @@ import { loadOrCreateAuth } from './web/auth/auth-file';
 import { AuthState } from './web/auth/auth-state';
 import { LiveBus } from './web/live';
 import { NotifyingActionStore } from './web/notifying-store';
+import { buildNotifier, loadNotifyConfig, type Notifier } from './notify';
 
 export interface RunningHub {
   httpUrl: string;
@@ -83,7 +84,13 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
   // Every action change made in this process also reaches the UI's live stream.
   const live = new LiveBus();
-  const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => live.changed('actions'));
+  // A wrong notifications.yaml stops the start with the field named (docs/notifications.md).
+  const notifyConfig = await loadNotifyConfig(config.root, process.env);
+  let notifier: Notifier | undefined;
+  const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => {
+    live.changed('actions');
+    notifier?.kick();
+  });
   await store.init();
   const authWeb = await loadOrCreateAuth(config.root, { adminPasswordHash: config.adminPasswordHash });
   if (authWeb.createdCredentialsFile)
@@ -224,8 +231,10 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       mqttConnected: link?.connected() ?? false,
       ingest: ingest.counters.snapshot(),
       brokerClients: broker?.connectedClients() ?? null,
+      notifiers: notifier?.healthOf() ?? {},
       broker: broker?.counters() ?? null,
     }),
+    notices: () => notifier?.problems() ?? [],
     log,
   });
   try {
@@ -256,6 +265,22 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   started.add('executor loop', () => executor.stop());
   previewer.start(config.supervisorIntervalMs);
   started.add('cleanup previewer loop', () => previewer.stop());
+  if (notifyConfig) {
+    // Its own loop: a slow or dead notifier never holds up ingest or the supervisor (docs/notifications.md "Delivery").
+    notifier = buildNotifier({
+      root: config.root,
+      config: notifyConfig,
+      store,
+      nodes: () => observer.world().nodes,
+      clock,
+      log: log.child({ part: 'notifier' }),
+      onDecision: () => executor.kick(),
+    }).notifier;
+    await notifier.init();
+    notifier.start(config.notifyIntervalMs);
+    const running = notifier;
+    started.add('notifier loop', () => running.stop());
+  }
   log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
 
   return {

@@ -8,3 +8,4 @@ export { addToken, InitialCredentials, initialCredentialsPath, Role } from './we
 export { addCredential, addCredentials, removeCredential, readCredentials, nameProblem, CREDENTIALS_FILE, Role as MqttRole } from './broker/credentials';
 export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_BIND } from './broker/mosquitto-config';
 export { HUB_CLIENT_ID } from './broker/acl';
+export { loadNotifyConfig, channelsOf, notifiersOf, type NotifyConfig } from './notify';

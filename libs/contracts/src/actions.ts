@@ -35,8 +35,11 @@ export const Drift = z.object({
 });
 export type Drift = z.infer<typeof Drift>;
 
-/** `store`: the action store itself, e.g. when `init()` repairs a transition a crash left half-done. */
-export const Actor = z.enum(['operator', 'cli', 'api', 'policy', 'supervisor', 'executor', 'store']);
+/**
+ * `store`: the action store itself, e.g. when `init()` repairs a transition a crash left half-done;
+ * `telegram`: an Approve / Reject tap on a notification (docs/notifications.md).
+ */
+export const Actor = z.enum(['operator', 'cli', 'api', 'telegram', 'policy', 'supervisor', 'executor', 'store']);
 
 export const AuditEntry = z.object({
   at: IsoTime,

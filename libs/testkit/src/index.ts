@@ -8,3 +8,5 @@ export * from './tmp';
 export * from './wait';
 export * from './prng';
 export * from './promises';
+export * from './bot-api-server';
+export * from './http-recorder';

@@ -21,6 +21,7 @@ export interface PageRoutesDeps {
   world: () => World;
   summaries: SummaryCache;
   store: ActionStore;
+  notices: () => { where: string; what: string }[];
 }
 
 const EVENT_TYPES = HomelabEvent.options.map((o) => o.shape.type.value).sort();
@@ -61,7 +62,7 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
 
   app.get('/', { schema: PAGE }, async (req, reply) => {
     const now = new Date();
-    return send(req, reply, 'overview', 'Fleet', overviewBody(await deps.summaries.summary(), deps.world(), req.principal!, now));
+    return send(req, reply, 'overview', 'Fleet', overviewBody(await deps.summaries.summary(), deps.world(), req.principal!, now, deps.notices()));
   });
 
   app.get('/actions', { schema: PAGE }, async (req, reply) =>

@@ -26,6 +26,8 @@ export interface WebDeps {
   store: NotifyingActionStore;
   onDecision: () => void;
   health: () => Record<string, unknown>;
+  /** Extra lines for the fleet page's notices (failing notifiers, docs/notifications.md). */
+  notices?: () => { where: string; what: string }[];
   auth: AuthState;
   live: LiveBus;
   log: Logger;
@@ -74,7 +76,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     registerApiRoutes(scope, deps, summaries);
     registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
     registerEventRoutes(scope, { root: deps.root, live: deps.live });
-    registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store });
+    registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store, notices: deps.notices ?? (() => []) });
   };
   api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
 

@@ -4,7 +4,7 @@ import { pendingCard } from './action-view';
 import { nodesTable, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
 import { html, table, tr, type Html } from './html';
 
-export function overviewBody(s: Summary, world: World, p: Principal, now: Date): Html {
+export function overviewBody(s: Summary, world: World, p: Principal, now: Date, extra: { where: string; what: string }[] = []): Html {
   const unhealthy = s.services.filter((v) => v.status === 'unhealthy').length;
   const online = s.nodes.filter((n) => n.online).length;
   const waiting = s.actions.pending.filter((a) => a.state === 'pending');
@@ -12,6 +12,7 @@ export function overviewBody(s: Summary, world: World, p: Principal, now: Date):
   const notices = [
     ...s.configProblems.map((c) => tr([`${c.file} ${c.path}`, c.message])),
     ...s.findings.map((f) => tr([findingSubject(f), html`${f.message}${f.until && html` <span class="muted">until ${f.until}</span>`}`])),
+    ...extra.map((n) => tr([n.where, n.what])),
   ];
   return html`<h1>Fleet</h1>
 <div class="stats">

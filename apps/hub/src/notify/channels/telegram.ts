@@ -1,0 +1,101 @@
+import { Bot, GrammyError, type Context } from 'grammy';
+import type { Logger } from '@homelab/logging';
+import type { NotifyConfig } from '../config';
+import type { Delivered, OutboxMessage } from '../outbox';
+import { render } from '../render';
+import { telegramUserName, type TapHandler } from '../telegram-taps';
+import { REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
+
+const MAX_TEXT = 4_096;
+
+/**
+ * Telegram through grammY (docs/notifications.md "Telegram"): one message per
+ * configured chat, edited as the items change, with Approve / Reject buttons
+ * while an action is pending. Taps come in by long polling (no inbound port).
+ */
+export class TelegramChannel implements Channel {
+  readonly name = 'telegram' as const;
+  readonly bot: Bot;
+  private polling: Promise<void> | null = null;
+  private stopped = false;
+  /** The last failure of the long polling, for /healthz. */
+  pollingError: string | null = null;
+
+  constructor(
+    private readonly c: NonNullable<NotifyConfig['telegram']>,
+    private readonly uiUrl: string | undefined,
+    private readonly log: Logger,
+    taps?: TapHandler,
+  ) {
+    this.bot = new Bot(c.botToken, { client: { ...(c.apiRoot ? { apiRoot: c.apiRoot } : {}), timeoutSeconds: REQUEST_TIMEOUT_MS / 1000 + 30 } });
+    if (taps) this.bot.on('callback_query:data', (ctx) => this.onTap(ctx, taps));
+    this.bot.catch((err) => this.log.error({ err: err.error }, 'telegram update handler failed'));
+  }
+
+  private async onTap(ctx: Context, taps: TapHandler): Promise<void> {
+    const q = ctx.callbackQuery!;
+    const answer = await taps.handle({ data: q.data ?? '', userId: q.from.id, userName: telegramUserName(q.from), chatId: q.message?.chat.id });
+    if (answer.refused) this.log.warn({ user: q.from.id, chat: q.message?.chat.id }, `telegram tap refused: ${answer.text}`);
+    await ctx.answerCallbackQuery({ text: answer.text, show_alert: answer.refused === true });
+  }
+
+  async deliver(m: OutboxMessage, d: Delivered, o: DeliverOptions): Promise<void> {
+    const r = render(m, o.changed, this.uiUrl);
+    // Telegram refuses texts over 4,096 characters (a node with very many problems).
+    const text = r.text.length > MAX_TEXT ? `${r.text.slice(0, MAX_TEXT - 40)}\n… (more on the UI)` : r.text;
+    // grammY types its signal with the abort-controller package's class; Node's own is what node-fetch gets either way.
+    const signal = o.signal as Parameters<Bot['api']['sendMessage']>[3];
+    const markup = { inline_keyboard: r.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
+    for (const chatId of this.c.chatIds) {
+      const ref = d.refs.find((x) => x.chatId === chatId);
+      if (ref) {
+        try {
+          await this.bot.api.editMessageText(chatId, ref.messageId, text, { reply_markup: markup }, signal);
+          continue;
+        } catch (err) {
+          if (err instanceof GrammyError && /not modified/i.test(err.description)) continue;
+          // Deleted in the chat: the news goes out as a new message.
+          if (!(err instanceof GrammyError && /message to edit not found/i.test(err.description))) throw err;
+          d.refs = d.refs.filter((x) => x !== ref);
+        }
+      }
+      const sent = await this.bot.api.sendMessage(chatId, text, { reply_markup: markup, disable_notification: o.silent }, signal);
+      d.refs.push({ chatId, messageId: sent.message_id });
+    }
+    d.count += 1;
+  }
+
+  async sendTest(text: string): Promise<void> {
+    for (const chatId of this.c.chatIds) await this.bot.api.sendMessage(chatId, text);
+  }
+
+  receiveError(): string | null {
+    return this.pollingError;
+  }
+
+  /** Long polling for taps, in the background; grammY retries network failures by itself. */
+  start(): void {
+    if (this.polling || this.stopped) return;
+    this.polling = this.bot
+      .start({
+        allowed_updates: ['callback_query'],
+        onStart: () => {
+          this.pollingError = null;
+        },
+      })
+      .catch((err: unknown) => {
+        this.pollingError = (err as Error).message;
+        this.log.error({ err }, 'telegram long polling stopped; restarted by the next notifier cycle');
+      })
+      .finally(() => {
+        this.polling = null;
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (!this.polling) return;
+    await this.bot.stop().catch(() => undefined);
+    await this.polling;
+  }
+}
