@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { composeOn, countContainerEvents } from '../support/docker-events';
 import { AGENT_IMAGE, buildContextFiles, buildImages, composeWith, dockerCli, HUB_IMAGE, type BuiltImages } from '../support/images';
-import { ARTIFACTS, bearer, readEvents, REPO_ROOT, writeHosts } from '../support/stack';
+import { ARTIFACTS, bearer, readEvents, readJson as readJsonFile, REPO_ROOT, writeHosts } from '../support/stack';
 
 const run = promisify(execFile);
 
@@ -114,6 +114,7 @@ describe('images built from the shipped Dockerfiles', () => {
     let env: Record<string, NodeJS.ProcessEnv>;
     const hub = (...args: string[]) => composeWith(path.join(REPO_ROOT, 'deploy/compose.hub.yml'), 'hlimg-hub', env.hub!, args);
     const agent = (node: string, ...args: string[]) => composeWith(path.join(REPO_ROOT, 'deploy/compose.agent.yml'), `hlimg-${node}`, env[node]!, args);
+    const mirror = (...args: string[]) => composeWith(path.join(REPO_ROOT, 'deploy/compose.mirror.yml'), 'hlimg-mirror', env.mirror!, args);
     const stack = (...args: string[]) => composeOn(socket, stackFile, stackProject)(...args);
     const api = (p: string, init: RequestInit = {}) => fetch(`${httpUrl}${p}`, { ...init, headers: bearer(operatorToken, init.body !== undefined) });
     const actionFile = async (id: string) => {
@@ -147,7 +148,7 @@ describe('images built from the shipped Dockerfiles', () => {
       const gid = String((await fs.stat(socket)).gid);
       const root = (name: string) => path.join(tmp.path, name);
       // Each "host" gets its data root from deploy/bootstrap.sh, as an operator would make it.
-      for (const name of ['hub', ...NODES])
+      for (const name of ['hub', 'mirror', ...NODES])
         await run('bash', [path.join(REPO_ROOT, 'deploy/bootstrap.sh')], { env: { ...process.env, HOMELAB_ROOT: root(name) } });
       hubRoot = root('hub');
       const stacks = path.join(tmp.path, 'stacks');
@@ -219,6 +220,12 @@ describe('images built from the shipped Dockerfiles', () => {
         await fs.chown(secretFile, 1000, 1000);
         await agent(node, 'up', '-d', '--no-build');
       }
+      // The mirror on its own "host", with a viewer token from the hub (docs/deploy.md "Mirror").
+      const tokenFile = path.join(root('mirror'), 'mirror.token');
+      await fs.writeFile(tokenFile, `${viewerToken}\n`, { mode: 0o600 });
+      await fs.chown(tokenFile, 1000, 1000);
+      env.mirror = { ...common, HOMELAB_DATA_DIR: root('mirror'), HOMELAB_HUB_URL: httpUrl, HOMELAB_MIRROR_INTERVAL: '1s' };
+      await mirror('up', '-d', '--no-build');
       await waitFor(
         async () => {
           const res = await fetch(`${httpUrl}/summary?services=all`, { headers: bearer(viewerToken, false) }).catch(() => null);
@@ -232,7 +239,7 @@ describe('images built from the shipped Dockerfiles', () => {
 
     afterAll(async () => {
       await fs.mkdir(ARTIFACTS, { recursive: true });
-      for (const [name, container] of [['hub', 'homelab-hub'], ...NODES.map((n) => [n, `homelab-agent-${n}`])] as const) {
+      for (const [name, container] of [['hub', 'homelab-hub'], ['mirror', 'homelab-mirror'], ...NODES.map((n) => [n, `homelab-agent-${n}`])] as const) {
         const logs = await docker
           .getContainer(container)
           .logs({ stdout: true, stderr: true })
@@ -241,6 +248,7 @@ describe('images built from the shipped Dockerfiles', () => {
       }
       if (env) {
         for (const node of NODES) await agent(node, 'down', '-t', '1').catch(() => undefined);
+        if (env.mirror) await mirror('down', '-t', '1').catch(() => undefined);
         await hub('down', '-t', '1').catch(() => undefined);
         await stack('down', '-t', '0').catch(() => undefined);
       }
@@ -314,8 +322,21 @@ describe('images built from the shipped Dockerfiles', () => {
       ).toBe(0);
     });
 
-    it('reports the hub and both agents healthy through their healthchecks', async () => {
-      for (const name of ['homelab-hub', ...NODES.map((n) => `homelab-agent-${n}`)]) {
+    it("keeps a copy of the hub's world state in the mirror container", async () => {
+      const copy = path.join(tmp.path, 'mirror', 'mirror');
+      const services = await waitFor(
+        async () => {
+          const world = await readJsonFile(path.join(copy, 'world', 'services.json'));
+          return JSON.stringify(world ?? {}).includes('"web"') ? world : null;
+        },
+        { timeoutMs: 30_000, what: "the mirror's copy of world/services.json" },
+      );
+      expect(JSON.stringify(services)).toContain('chelsty-infra');
+      expect(await readJsonFile(path.join(copy, 'mirror-status.json'))).toMatchObject({ hub: httpUrl, ok: true });
+    });
+
+    it('reports the hub, both agents and the mirror healthy through their healthchecks', async () => {
+      for (const name of ['homelab-hub', 'homelab-mirror', ...NODES.map((n) => `homelab-agent-${n}`)]) {
         await waitFor(async () => (await health(name)) === 'healthy', { timeoutMs: 90_000, what: `${name} healthy` });
       }
     });
