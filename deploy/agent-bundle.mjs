@@ -10,9 +10,11 @@ import { build } from 'esbuild';
  * the same): a 1 MB young generation instead of 16 MB keeps the resident size near what the
  * agent actually holds, at the price of more (tiny) scavenges; `--lite-mode` turns off V8's
  * optimizing compiler and its code caches (the agent mostly waits on sockets: about 10 MB less
- * RSS for no measurable CPU at idle or detection latency, docs/benchmarks.md).
+ * RSS for no measurable CPU at idle or detection latency, docs/benchmarks.md). Lite mode has no
+ * WebAssembly either; `--no-expose-wasm` says so, else V8 prints a warning about the conflict at
+ * every start.
  */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 
 /** Modules dockerode/docker-modem require at load but the agent never uses: replaced by stubs that throw when used. */
 const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader', 'ssh2'];

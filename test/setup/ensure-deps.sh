@@ -17,6 +17,9 @@ declare -A PKG=(
   [chromium]=chromium
   # Clock-skew tests (test/e2e/clock-skew.test.ts) shift an agent's clock with libfaketime.
   [faketime]=faketime
+  # The image tests (test/e2e/images.test.ts) build the stand-in for the Node.js base image
+  # from Debian's mirror (libs/testkit node-base-image.ts).
+  [mmdebstrap]=mmdebstrap
 )
 # mosquitto lives in /usr/sbin, which non-login shells may not have on PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -43,7 +46,7 @@ busybox_is_static() {
 
 missing="$(missing_pkgs)"
 if [[ -z "$missing" ]]; then
-  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime present"
+  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime, mmdebstrap present"
   exit 0
 fi
 

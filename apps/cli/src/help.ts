@@ -1,10 +1,6 @@
 import { settingsHelp } from '@homelab/contracts';
 import { HUB_SETTINGS } from '@homelab/hub';
-import { LOG_SETTINGS } from '@homelab/logging';
-import { AGENT_SETTINGS } from '@homelab/node-agent';
-
-/** The log settings every long-running command reads. */
-const LOGS_HELP = `Logs (every command):\n${settingsHelp(LOG_SETTINGS).replace('Environment only:\n', '')}`;
+import { LOGS_HELP } from './agent-help';
 
 export const MAIN_HELP = `homelab — self-healing homelab control plane
 
@@ -32,11 +28,8 @@ ${LOGS_HELP}
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. See docs/ui-api.md and docs/configuration.md.`;
 
-export const AGENT_HELP = `Usage: homelab agent --node <name> [options]
-
-${settingsHelp(AGENT_SETTINGS)}
-${LOGS_HELP}
-See docs/configuration.md.`;
+// In its own file: the agent-only bundle must not load the hub (deploy/agent-bundle.mjs).
+export { AGENT_HELP } from './agent-help';
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 

@@ -52,7 +52,7 @@ export async function ensureBusyboxImage(docker: Docker, tag = DEFAULT_BUSYBOX_I
   return tag;
 }
 
-async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
   return docker
     .getImage(tag)
     .inspect()
@@ -62,13 +62,13 @@ async function imageExists(docker: Docker, tag: string): Promise<boolean> {
     );
 }
 
-function splitTag(ref: string): [string, string] {
+export function splitTag(ref: string): [string, string] {
   const i = ref.lastIndexOf(':');
   return i > ref.lastIndexOf('/') ? [ref.slice(0, i), ref.slice(i + 1)] : [ref, 'latest'];
 }
 
 /** The import endpoint reports failures inside the JSON stream with HTTP 200. */
-function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+export function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null, events: Array<{ error?: string }>) => {
       const failed = err ?? events.find((e) => e.error);

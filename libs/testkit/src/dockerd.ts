@@ -15,7 +15,16 @@ export interface DockerdOptions {
   baseDir?: string;
   /** How long to wait for /_ping. Default 60s. */
   startTimeoutMs?: number;
+  /**
+   * Storage driver; default overlay2, falling back to vfs where the kernel or the backing
+   * filesystem refuses overlay mounts (e.g. /tmp itself on overlayfs). overlay2 shares image
+   * layers between containers instead of copying them, which makes image builds about ten
+   * times faster (docs/deploy.md, "Images").
+   */
+  storageDriver?: StorageDriver;
 }
+
+export type StorageDriver = 'overlay2' | 'vfs';
 
 export interface DockerdHandle {
   baseDir: string;
@@ -24,6 +33,8 @@ export interface DockerdHandle {
   host: string;
   docker: Docker;
   logFile: string;
+  /** The storage driver the daemon runs with. */
+  storageDriver: StorageDriver;
   /** Removes all containers, stops the daemon, kills leftovers, deletes baseDir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -39,6 +50,16 @@ const BASE_PREFIX = 'hl-dk-';
  */
 export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHandle> {
   await cleanupStaleDockerds();
+  if (opts.storageDriver) return startWithDriver(opts, opts.storageDriver);
+  try {
+    return await startWithDriver(opts, 'overlay2');
+  } catch (err) {
+    console.warn(`dockerd: overlay2 unavailable, using vfs (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`);
+    return startWithDriver(opts, 'vfs');
+  }
+}
+
+async function startWithDriver(opts: DockerdOptions, storageDriver: StorageDriver): Promise<DockerdHandle> {
   const baseDir = opts.baseDir ?? (await makeTempDir(BASE_PREFIX, '/tmp')).path;
   await fs.mkdir(baseDir, { recursive: true });
   const socketPath = path.join(baseDir, 'docker.sock');
@@ -54,7 +75,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
     'dockerd',
     [
       `--config-file=${configFile}`,
-      '--storage-driver=vfs',
+      `--storage-driver=${storageDriver}`,
       '--iptables=false',
       '--ip-masq=false',
       '--bridge=none',
@@ -77,6 +98,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
     host: `unix://${socketPath}`,
     docker,
     logFile,
+    storageDriver,
     stop: () => (stopped ??= stopDaemon()),
   };
 

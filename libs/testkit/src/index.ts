@@ -1,4 +1,5 @@
 export * from './busybox-image';
+export * from './node-base-image';
 export * from './dockerd';
 export * from './mosquitto';
 export * from './ports';
