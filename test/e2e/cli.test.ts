@@ -56,6 +56,25 @@ describe('the homelab command', () => {
     const help = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist/homelab.mjs'), 'validate', '--hosts', path.join(REPO_ROOT, 'hosts')], { cwd: '/' });
     expect(await help.exited).toBe(0);
     expect(help.output()).toMatch(/ok: 3 nodes/);
+    // Both bundles carry the version of package.json, declared there once.
+    const { version } = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const asks: [string, string[]][] = [
+      ['homelab.mjs', ['--version']],
+      ['homelab-agent.mjs', ['--version']],
+      ['homelab-agent.mjs', ['agent', '-v']],
+    ];
+    for (const [bundle, args] of asks) {
+      const shown = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist', bundle), ...args], { cwd: '/' });
+      expect(await shown.exited).toBe(0);
+      expect(shown.output().trim()).toBe(version);
+    }
+  });
+
+  it.each(['--version', '-v', '-V', 'version'])('prints the version of package.json with %s', async (flag) => {
+    const { version } = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const { code, out } = await run([flag]);
+    expect(code).toBe(0);
+    expect(out.trim()).toBe(version);
   });
 });
 

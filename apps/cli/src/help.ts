@@ -18,7 +18,7 @@ Commands:
   mirror     keep a local copy of a hub's world state (e.g. on another host)
   auth       hash a UI password, add an API token
 
-Run 'homelab <command> --help' for the options of a command.`;
+Run 'homelab <command> --help' for the options of a command; 'homelab --version' prints the version.`;
 
 export const HUB_HELP = `Usage: homelab hub [options]
 

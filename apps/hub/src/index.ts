@@ -8,3 +8,4 @@ export { addToken, Role } from './web/auth/auth-file';
 export { addCredential, addCredentials, removeCredential, readCredentials, nameProblem, CREDENTIALS_FILE, Role as MqttRole } from './broker/credentials';
 export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_BIND } from './broker/mosquitto-config';
 export { HUB_CLIENT_ID } from './broker/acl';
+export { findNewerFiles, newerFilesMessage, LAYOUT_FILE, LAYOUT_VERSION } from './upgrade';

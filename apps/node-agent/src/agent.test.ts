@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, topics } from '@homelab/contracts';
+import { HOMELAB_VERSION, ManualClock, topics } from '@homelab/contracts';
 import { isSettled, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { NodeAgent } from './agent';
 import { parseAgentConfig } from './config';
@@ -73,7 +73,7 @@ describe('NodeAgent (fakes)', () => {
     await tmp.cleanup();
   });
 
-  it('connects as the node with a retained offline will and publishes a retained birth with the same session', async () => {
+  it('connects as the node with a retained offline will and publishes a retained birth with the same session and the program version', async () => {
     const agent = make();
     await agent.start();
     const l = links[0]!;
@@ -83,7 +83,7 @@ describe('NodeAgent (fakes)', () => {
     l.connect();
     const birth = await waitFor(() => l.sent.find((p) => p.topic === topics.status('piha')), { what: 'birth' });
     expect(birth.opts).toEqual({ qos: 1, retain: true });
-    expect(JSON.parse(birth.payload)).toMatchObject({ state: 'online', session: 1, version: '0.1.0' });
+    expect(JSON.parse(birth.payload)).toMatchObject({ state: 'online', session: 1, version: HOMELAB_VERSION });
     await agent.stop();
     expect(l.json('/status').at(-1)).toMatchObject({ state: 'offline', session: 1 });
     expect(l.closed).toBe(true);

@@ -20,7 +20,7 @@ import { probeRunner, type ProbeRunner } from './watch/probes';
 import { EventPublisher, type EventDraft } from './delivery/publisher';
 import { SeqAllocator } from './delivery/seq';
 import { nextSession } from './delivery/session';
-import { AGENT_VERSION } from './version';
+import { HOMELAB_VERSION } from '@homelab/contracts';
 import { ServiceWatcher, type HostStats } from './watch/watcher';
 
 export interface NodeAgentDeps {
@@ -169,7 +169,7 @@ export class NodeAgent {
       maxPayloadBytes: config.maxPayloadBytes,
     });
 
-    const base = (linked: number) => ({ node, session, connection: linked, version: AGENT_VERSION, now: clock.now() });
+    const base = (linked: number) => ({ node, session, connection: linked, version: HOMELAB_VERSION, now: clock.now() });
     // Each connection greets the hub: a fresh scan, the birth (snapshot + backlog), then the backlog itself.
     let connection = 0;
     // The broker connection in use (its number is in the birth and will): a clean offline must carry it too, or it would lose to that birth.
@@ -262,7 +262,7 @@ export class NodeAgent {
   private async disconnect(link: MqttLink, session: number, connection: number): Promise<void> {
     const { log, clock, config } = this.deps;
     if (link.connected()) {
-      const offline = statusPayload('offline', { node: config.node, session, connection, version: AGENT_VERSION, now: clock.now() });
+      const offline = statusPayload('offline', { node: config.node, session, connection, version: HOMELAB_VERSION, now: clock.now() });
       await withTimeout(publishText(link, 'status', [config.node], offline), 2000).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
       );
