@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOMELAB_VERSION, ManualClock, topics } from '@homelab/contracts';
 import { isSettled, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { NodeAgent } from './agent';
+import { AgentError } from './errors';
 import { parseAgentConfig } from './config';
 import type { MqttLink, MqttLinkOptions } from './delivery/mqtt-port';
 import type { ProbeRunner } from './watch/probes';
@@ -47,6 +48,17 @@ function fakeAgent(deps: { stateDir: string; clock: ManualClock; docker: FakeDoc
       return l;
     },
   });
+}
+
+/** Every file under `dir` with its bytes and modification time. */
+async function filesWithBytes(dir: string): Promise<Record<string, [string, number]>> {
+  const out: Record<string, [string, number]> = {};
+  for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    out[path.relative(dir, full)] = [await fs.readFile(full, 'utf8'), (await fs.stat(full)).mtimeMs];
+  }
+  return out;
 }
 
 describe('NodeAgent (fakes)', () => {
@@ -105,6 +117,24 @@ describe('NodeAgent (fakes)', () => {
     ]);
     await agent.stop();
     expect(l.json('/status').at(-1)).toMatchObject({ state: 'offline', session: 1, connection: 2 });
+  });
+
+  it('marks its state folder with the layout and program version, and refuses one a newer agent marked without touching it', async () => {
+    const a = make();
+    await a.start();
+    await a.stop();
+    const marker = path.join(tmp.path, 'layout.json');
+    expect(JSON.parse(await fs.readFile(marker, 'utf8'))).toEqual({ version: 1, writtenBy: HOMELAB_VERSION });
+
+    await fs.writeFile(marker, JSON.stringify({ version: 2, writtenBy: '9.0.0' }));
+    const before = await filesWithBytes(tmp.path);
+    const err = await make()
+      .start()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentError);
+    expect(err).toMatchObject({ code: 'data_root_newer' });
+    expect((err as Error).message).toContain(`${marker}: agent state layout version 2, written by homelab 9.0.0; homelab ${HOMELAB_VERSION} reads up to 1`);
+    expect(await filesWithBytes(tmp.path)).toEqual(before);
   });
 
   it('counts sessions up across restarts', async () => {

@@ -10,6 +10,7 @@ import { DiskWatcher, type DiskUsage } from './watch/disk-watch';
 import { cleanupPortOf, type DockerPort } from './docker/docker-port';
 import { AgentError, errorMessage } from './errors';
 import { ensureDir } from './state/fs-atomic';
+import { checkStateLayout } from './state/state-layout';
 import { InboundCounters } from './delivery/inbound';
 import { InventoryReporter, inventoryPortOf } from './watch/inventory';
 import { CommandJournal } from './commands/journal';
@@ -83,6 +84,8 @@ export class NodeAgent {
   private async startParts(started: StartedParts): Promise<void> {
     const { config, log, clock, docker } = this.deps;
     const { node, stateDir } = config;
+    // A state folder of a newer agent is refused before any of it is read or written (docs/upgrade.md).
+    await checkStateLayout(stateDir);
     await ensureDir(stateDir);
     const session = await nextSession(stateDir, clock.now(), log);
 
