@@ -1,6 +1,5 @@
 import { settingsHelp } from '@homelab/contracts';
 import { HUB_SETTINGS } from '@homelab/hub';
-import { AGENT_SETTINGS } from '@homelab/node-agent';
 
 export const MAIN_HELP = `homelab — self-healing homelab control plane
 
@@ -26,11 +25,6 @@ ${settingsHelp(HUB_SETTINGS)}
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. See docs/ui-api.md and docs/configuration.md.`;
 
-export const AGENT_HELP = `Usage: homelab agent --node <name> [options]
-
-${settingsHelp(AGENT_SETTINGS)}
-See docs/configuration.md.`;
-
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 
   list [--state <state>]   list actions (all states, or one)
@@ -39,7 +33,7 @@ export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [
   reject <id>              reject a pending action
 
 Options:
-  --hub <url>    hub API (HOMELAB_HUB_URL, default http://127.0.0.1:18180)
+  --hub <url>    hub API (HOMELAB_HUB_URL or CONTROL_PLANE_URL, default http://127.0.0.1:18180)
   --token <t>    API token (HOMELAB_TOKEN; or --token-file / HOMELAB_TOKEN_FILE; default: the
                  token generated in <HOMELAB_ROOT or ./.homelab>/auth/initial-credentials.json)
   --by <name>    who decides (default: $USER)
@@ -72,6 +66,8 @@ every --interval, each file replaced atomically. While the hub is unreachable
 the last copy stays and mirror-status.json says since when.
 
 Options:
+  --from <url>       the hub (HOMELAB_HUB_URL, or CONTROL_PLANE_URL as older mirror deployments set it)
+  --to <dir>         where the copy goes
   --token <t>        API token, a viewer token is enough (HOMELAB_TOKEN, or --token-file / HOMELAB_TOKEN_FILE)
   --once             one pass; exit code 1 when it failed`;
 
