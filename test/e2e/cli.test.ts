@@ -50,12 +50,31 @@ describe('the homelab command', () => {
     await tmp.cleanup();
   });
 
-  it('builds one bundled file for the container images that runs on its own', async () => {
+  it('builds the bundled files for the container images that run on their own and print the version of package.json', async () => {
     const build = spawnLogged('npm', ['run', 'build'], { cwd: REPO_ROOT });
     expect(await build.exited).toBe(0);
     const help = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist/homelab.mjs'), 'validate', '--hosts', path.join(REPO_ROOT, 'hosts')], { cwd: '/' });
     expect(await help.exited).toBe(0);
     expect(help.output()).toMatch(/ok: 3 nodes/);
+    // Both bundles carry the version of package.json, declared there once.
+    const { version } = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const asks: [string, string[]][] = [
+      ['homelab.mjs', ['--version']],
+      ['homelab-agent.mjs', ['--version']],
+      ['homelab-agent.mjs', ['agent', '-v']],
+    ];
+    for (const [bundle, args] of asks) {
+      const shown = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist', bundle), ...args], { cwd: '/' });
+      expect(await shown.exited).toBe(0);
+      expect(shown.output().trim()).toBe(version);
+    }
+  });
+
+  it.each(['--version', '-v', '-V', 'version'])('prints the version of package.json with %s', async (flag) => {
+    const { version } = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const { code, out } = await run([flag]);
+    expect(code).toBe(0);
+    expect(out.trim()).toBe(version);
   });
 });
 
@@ -141,6 +160,20 @@ describe('homelab actions against a running hub', () => {
     expect(down.code).toBe(1);
     expect(down.out).toContain('keeping the last copy');
     expect(JSON.parse(await fs.readFile(path.join(to, 'summary.json'), 'utf8')).nodes.length).toBeGreaterThan(0);
+  });
+
+  it('finds the hub through CONTROL_PLANE_URL, the variable older mirror deployments set, when HOMELAB_HUB_URL is unset', async () => {
+    const to = path.join(tmp.path, 'mirror-alias');
+    const { code, out } = await run(['mirror', '--to', to, '--once'], {
+      HOMELAB_HUB_URL: '',
+      CONTROL_PLANE_URL: hub.httpUrl,
+      HOMELAB_TOKEN: hub.auth.viewerToken,
+    });
+    expect(code, out).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(to, 'mirror-status.json'), 'utf8'))).toMatchObject({ hub: hub.httpUrl, ok: true });
+    const listed = await run(['actions', 'list'], { HOMELAB_HUB_URL: '', CONTROL_PLANE_URL: hub.httpUrl, HOMELAB_TOKEN: hub.auth.viewerToken });
+    expect(listed.code, listed.out).toBe(0);
+    expect(listed.out).toContain('redeploy-piha-mosquitto');
   });
 
   it('says where it looked when the hub is unreachable', async () => {

@@ -3,9 +3,13 @@
 // and which would triple the agent's resident memory. Same options and exit codes as `homelab agent`.
 import { UsageError } from './args';
 import { agentCommand } from './commands/agent';
+import { printVersionIfAsked } from './version';
 
 const argv = process.argv.slice(2);
-agentCommand(argv[0] === 'agent' ? argv.slice(1) : argv).then(
+const args = argv[0] === 'agent' ? argv.slice(1) : argv;
+// The image's entrypoint already says `agent`: `docker run <agent image> --version` lands here.
+const version = printVersionIfAsked(args);
+(version !== null ? Promise.resolve(version) : agentCommand(args)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {

@@ -19,7 +19,7 @@ Commands:
   auth       hash a UI password, add an API token
   notify     send a test message through each notifier of <root>/notifications.yaml
 
-Run 'homelab <command> --help' for the options of a command.`;
+Run 'homelab <command> --help' for the options of a command; 'homelab --version' prints the version.`;
 
 export const HUB_HELP = `Usage: homelab hub [options]
 
@@ -39,7 +39,7 @@ export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [
   reject <id>              reject a pending action
 
 Options:
-  --hub <url>    hub API (HOMELAB_HUB_URL, default http://127.0.0.1:18180)
+  --hub <url>    hub API (HOMELAB_HUB_URL or CONTROL_PLANE_URL, default http://127.0.0.1:18180)
   --token <t>    API token (HOMELAB_TOKEN; or --token-file / HOMELAB_TOKEN_FILE; default: the
                  token generated in <HOMELAB_ROOT or ./.homelab>/auth/initial-credentials.json)
   --by <name>    who decides (default: $USER)
@@ -82,6 +82,8 @@ every --interval, each file replaced atomically. While the hub is unreachable
 the last copy stays and mirror-status.json says since when.
 
 Options:
+  --from <url>       the hub (HOMELAB_HUB_URL, or CONTROL_PLANE_URL as older mirror deployments set it)
+  --to <dir>         where the copy goes
   --token <t>        API token, a viewer token is enough (HOMELAB_TOKEN, or --token-file / HOMELAB_TOKEN_FILE)
   --once             one pass; exit code 1 when it failed`;
 

@@ -11,6 +11,7 @@ import { upCommand } from './commands/up';
 import { validateCommand } from './commands/validate';
 import { UsageError } from './args';
 import { MAIN_HELP } from './help';
+import { printVersionIfAsked } from './version';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   up: upCommand,
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(MAIN_HELP);
     return name ? 0 : 2;
   }
+  const version = printVersionIfAsked(argv);
+  if (version !== null) return version;
   const command = COMMANDS[name];
   if (!command) {
     console.error(`homelab: unknown command '${name}'\n\n${MAIN_HELP}`);

@@ -23,6 +23,7 @@ import { AuthState } from './web/auth/auth-state';
 import { LiveBus } from './web/live';
 import { NotifyingActionStore } from './web/notifying-store';
 import { buildNotifier, loadNotifyConfig, type Notifier } from './notify';
+import { refuseNewerDataRoot, upgradeDataRoot } from './upgrade';
 
 export interface RunningHub {
   httpUrl: string;
@@ -36,6 +37,8 @@ export interface RunningHub {
  * real clients (guide: "only main builds real clients").
  */
 export async function startHub(config: HubConfig, log: Logger, clock: Clock = systemClock): Promise<RunningHub> {
+  // A root written by a newer version is refused before anything is written to it, the lock included (docs/upgrade.md).
+  await refuseNewerDataRoot(config.root);
   // One hub per data root, never beside `homelab replay` (docs/observer-runtime.md "Replay").
   let lock: RootLock;
   try {
@@ -56,6 +59,8 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
 }
 
 async function startLocked(config: HubConfig, log: Logger, clock: Clock, started: StartedParts): Promise<RunningHub> {
+  // Older layouts are brought up to date before any part reads the root (docs/upgrade.md, "Upgrade").
+  await upgradeDataRoot(config.root, { log: log.child({ part: 'upgrade' }), now: () => clock.now() });
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = config.mqttUrl;
   if (!mqttUrl) {

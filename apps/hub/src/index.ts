@@ -9,3 +9,4 @@ export { addCredential, addCredentials, removeCredential, readCredentials, nameP
 export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_BIND } from './broker/mosquitto-config';
 export { HUB_CLIENT_ID } from './broker/acl';
 export { loadNotifyConfig, channelsOf, notifiersOf, type NotifyConfig } from './notify';
+export { findNewerFiles, newerFilesMessage, LAYOUT_FILE, LAYOUT_VERSION } from './upgrade';

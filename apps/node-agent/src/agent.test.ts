@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, topics } from '@homelab/contracts';
+import { HOMELAB_VERSION, ManualClock, topics } from '@homelab/contracts';
 import { isSettled, makeTempDir, waitFor, type TempDir } from '@homelab/testkit';
 import { NodeAgent } from './agent';
+import { AgentError } from './errors';
 import { parseAgentConfig } from './config';
 import type { MqttLink, MqttLinkOptions } from './delivery/mqtt-port';
 import type { DockerCapabilities } from './docker/docker-port';
@@ -58,6 +59,17 @@ function fakeAgent(deps: {
   });
 }
 
+/** Every file under `dir` with its bytes and modification time. */
+async function filesWithBytes(dir: string): Promise<Record<string, [string, number]>> {
+  const out: Record<string, [string, number]> = {};
+  for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    out[path.relative(dir, full)] = [await fs.readFile(full, 'utf8'), (await fs.stat(full)).mtimeMs];
+  }
+  return out;
+}
+
 describe('NodeAgent (fakes)', () => {
   let tmp: TempDir;
   let docker: FakeDocker;
@@ -82,7 +94,7 @@ describe('NodeAgent (fakes)', () => {
     await tmp.cleanup();
   });
 
-  it('connects as the node with a retained offline will and publishes a retained birth with the same session', async () => {
+  it('connects as the node with a retained offline will and publishes a retained birth with the same session and the program version', async () => {
     const agent = make();
     await agent.start();
     const l = links[0]!;
@@ -92,7 +104,7 @@ describe('NodeAgent (fakes)', () => {
     l.connect();
     const birth = await waitFor(() => l.sent.find((p) => p.topic === topics.status('piha')), { what: 'birth' });
     expect(birth.opts).toEqual({ qos: 1, retain: true });
-    expect(JSON.parse(birth.payload)).toMatchObject({ state: 'online', session: 1, version: '0.1.0' });
+    expect(JSON.parse(birth.payload)).toMatchObject({ state: 'online', session: 1, version: HOMELAB_VERSION });
     await agent.stop();
     expect(l.json('/status').at(-1)).toMatchObject({ state: 'offline', session: 1 });
     expect(l.closed).toBe(true);
@@ -147,6 +159,24 @@ describe('NodeAgent (fakes)', () => {
     const able = await run({ inventory: { listAllContainers: async () => [{ name: 'z2m', state: 'running', labels: {} }] }, cleanup: new FakeCleanupDocker() });
     expect(able.inventory[0]).toMatchObject({ data: { scan: { session: 1, desiredRevision: 'r1' } } });
     expect(able.result).toMatchObject({ status: 'completed' });
+  });
+
+  it('marks its state folder with the layout and program version, and refuses one a newer agent marked without touching it', async () => {
+    const a = make();
+    await a.start();
+    await a.stop();
+    const marker = path.join(tmp.path, 'layout.json');
+    expect(JSON.parse(await fs.readFile(marker, 'utf8'))).toEqual({ version: 1, writtenBy: HOMELAB_VERSION });
+
+    await fs.writeFile(marker, JSON.stringify({ version: 2, writtenBy: '9.0.0' }));
+    const before = await filesWithBytes(tmp.path);
+    const err = await make()
+      .start()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentError);
+    expect(err).toMatchObject({ code: 'data_root_newer' });
+    expect((err as Error).message).toContain(`${marker}: agent state layout version 2, written by homelab 9.0.0; homelab ${HOMELAB_VERSION} reads up to 1`);
+    expect(await filesWithBytes(tmp.path)).toEqual(before);
   });
 
   it('counts sessions up across restarts', async () => {

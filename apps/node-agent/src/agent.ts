@@ -10,6 +10,7 @@ import { DiskWatcher, type DiskUsage } from './watch/disk-watch';
 import type { DockerCapabilities, DockerPort } from './docker/docker-port';
 import { AgentError, errorMessage } from './errors';
 import { ensureDir } from './state/fs-atomic';
+import { checkStateLayout } from './state/state-layout';
 import { InboundCounters } from './delivery/inbound';
 import { InventoryReporter } from './watch/inventory';
 import { CommandJournal } from './commands/journal';
@@ -21,7 +22,7 @@ import { EventPublisher } from './delivery/publisher';
 import type { EventDraft } from './delivery/stamper';
 import { SeqAllocator } from './delivery/seq';
 import { nextSession } from './delivery/session';
-import { AGENT_VERSION } from './version';
+import { HOMELAB_VERSION } from '@homelab/contracts';
 import { ServiceWatcher, type HostStats } from './watch/watcher';
 
 export interface NodeAgentDeps {
@@ -86,6 +87,8 @@ export class NodeAgent {
   private async startParts(started: StartedParts): Promise<void> {
     const { config, log, clock, docker } = this.deps;
     const { node, stateDir } = config;
+    // A state folder of a newer agent is refused before any of it is read or written (docs/upgrade.md).
+    await checkStateLayout(stateDir);
     await ensureDir(stateDir);
     const session = await nextSession(stateDir, clock.now(), log);
 
@@ -172,7 +175,7 @@ export class NodeAgent {
       maxPayloadBytes: config.maxPayloadBytes,
     });
 
-    const base = (linked: number) => ({ node, session, connection: linked, version: AGENT_VERSION, now: clock.now() });
+    const base = (linked: number) => ({ node, session, connection: linked, version: HOMELAB_VERSION, now: clock.now() });
     // Each connection greets the hub: a fresh scan, the birth (snapshot + backlog), then the backlog itself.
     let connection = 0;
     // The broker connection in use (its number is in the birth and will): a clean offline must carry it too, or it would lose to that birth.
@@ -265,7 +268,7 @@ export class NodeAgent {
   private async disconnect(link: MqttLink, session: number, connection: number): Promise<void> {
     const { log, clock, config } = this.deps;
     if (link.connected()) {
-      const offline = statusPayload('offline', { node: config.node, session, connection, version: AGENT_VERSION, now: clock.now() });
+      const offline = statusPayload('offline', { node: config.node, session, connection, version: HOMELAB_VERSION, now: clock.now() });
       await withTimeout(publishText(link, 'status', [config.node], offline), 2000).catch((err: unknown) =>
         log.warn({ err: errorMessage(err) }, 'could not publish offline status; the broker will send the will'),
       );

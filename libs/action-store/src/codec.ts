@@ -7,9 +7,23 @@ import { InvalidActionError } from './port';
 
 export type ReadOutcome = { kind: 'ok'; action: Action } | { kind: 'missing' } | { kind: 'corrupt'; problem: string };
 
+/**
+ * The format of an action file, written as its `version` field. Files without
+ * one come from data roots of layout 1 and are stamped when the hub upgrades
+ * the root (docs/upgrade.md); a higher number was written by a newer hub.
+ */
+export const ACTION_FILE_VERSION = 1;
+
 /** Pretty, human-inspectable JSON: operators read these files directly (docs/architecture.md, "Data root"). */
 export function encodeAction(action: Action): string {
-  return `${JSON.stringify(action, null, 2)}\n`;
+  return `${JSON.stringify({ version: ACTION_FILE_VERSION, ...action }, null, 2)}\n`;
+}
+
+/** Why a parsed action file cannot be read by this code: a `version` other than ACTION_FILE_VERSION (absent is layout 1, readable). */
+export function versionProblem(json: unknown): string | null {
+  if (json === null || typeof json !== 'object' || !('version' in json)) return null;
+  const version = (json as { version: unknown }).version;
+  return version === ACTION_FILE_VERSION ? null : `format version ${JSON.stringify(version)}; this version reads ${ACTION_FILE_VERSION}`;
 }
 
 /** Validates content the store is about to write; a caller bug gets a clear error and nothing is written. */
@@ -33,10 +47,14 @@ export async function readActionFile(ops: FsOps, file: string, id: string): Prom
     if (isNotRegular(err)) return { kind: 'corrupt', problem: 'not a regular file' };
     throw err;
   }
-  const parsed = parseJsonText(text, Action);
-  if (parsed.kind === 'corrupt') return parsed;
-  if (parsed.value.id !== id) return { kind: 'corrupt', problem: `content id ${JSON.stringify(parsed.value.id)} differs from the file name` };
-  return { kind: 'ok', action: parsed.value };
+  const json = parseJsonText(text, z.unknown());
+  if (json.kind === 'corrupt') return json;
+  const newer = versionProblem(json.value);
+  if (newer) return { kind: 'corrupt', problem: newer };
+  const parsed = Action.safeParse(json.value);
+  if (!parsed.success) return { kind: 'corrupt', problem: z.prettifyError(parsed.error) };
+  if (parsed.data.id !== id) return { kind: 'corrupt', problem: `content id ${JSON.stringify(parsed.data.id)} differs from the file name` };
+  return { kind: 'ok', action: parsed.data };
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, type Action } from '@homelab/contracts';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
+import { ACTION_FILE_VERSION } from './codec';
 import { FsActionStore } from './fs-action-store';
 import { ActionStoreError, InvalidActionError } from './port';
 import { filesUnder, pendingAction } from './test-support';
@@ -47,7 +48,19 @@ describe('FsActionStore', () => {
     expect(await store.list()).toEqual([a]);
     expect(await store.list('pending')).toEqual([a]);
     expect(await store.list('approved')).toEqual([]);
-    expect(JSON.parse(await fs.readFile(path.join(tmp.path, 'actions/pending', `${a.id}.json`), 'utf8'))).toEqual(a);
+    expect(JSON.parse(await fs.readFile(path.join(tmp.path, 'actions/pending', `${a.id}.json`), 'utf8'))).toEqual({ version: ACTION_FILE_VERSION, ...a });
+  });
+
+  it('reads an action file of layout 1 (no version); one of another format version is set aside with its bytes, never rewritten', async () => {
+    const old = pendingAction('redeploy-piha-old');
+    const newer = pendingAction('redeploy-piha-newer');
+    await fs.writeFile(path.join(tmp.path, 'actions/pending', `${old.id}.json`), JSON.stringify(old));
+    await fs.writeFile(path.join(tmp.path, 'actions/pending', `${newer.id}.json`), JSON.stringify({ version: ACTION_FILE_VERSION + 1, ...newer }));
+    expect(await store.get(old.id)).toEqual(old);
+    expect(await store.get(newer.id)).toBeNull();
+    const [q] = await store.quarantined();
+    expect(q).toMatchObject({ from: `actions/pending/${newer.id}.json`, problem: 'format version 2; this version reads 1' });
+    expect(JSON.parse(await fs.readFile(path.join(tmp.path, q!.file), 'utf8'))).toEqual({ version: ACTION_FILE_VERSION + 1, ...newer });
   });
 
   it('returns null for an id that exists nowhere', async () => {

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ACTION_ID_PATTERN, ACTION_STATES, type ActionState } from '@homelab/contracts';
 import { ActionStoreError } from './port';
@@ -91,4 +92,23 @@ export function compactStamp(iso: string): string {
 /** Position in ACTION_STATES: a later state wins when an id shows up twice. */
 export function stateRank(state: ActionState): number {
   return ACTION_STATES.indexOf(state);
+}
+
+/**
+ * Every action file of the state folders under `root`, live and archived
+ * (temp files and the quarantine excluded): what an upgrade of the data
+ * root reads and stamps (docs/upgrade.md).
+ */
+export async function actionFilesOf(root: string): Promise<string[]> {
+  const layout = new ActionLayout(root);
+  const files: string[] = [];
+  for (const state of ACTION_STATES) {
+    const dir = layout.stateDir(state);
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    for (const e of entries) if (e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.')) files.push(path.join(dir, e.name));
+  }
+  return files.sort();
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTION_STATES, ACTION_TRANSITIONS, ManualClock, type Action, type ActionState } from '@homelab/contracts';
 import { makeTempDir, type TempDir } from '@homelab/testkit';
+import { ACTION_FILE_VERSION } from './codec';
 import { FsActionStore } from './fs-action-store';
 import { crashingOps, CrashedError, filesUnder, pendingAction } from './test-support';
 
@@ -16,7 +17,12 @@ beforeEach(async () => {
 afterEach(() => tmp.cleanup());
 
 const fileOf = (state: ActionState, id = ID) => path.join(tmp.path, 'actions', state, `${id}.json`);
-const readJson = async (file: string) => JSON.parse(await fs.readFile(file, 'utf8')) as Action;
+/** The action a file holds, its format `version` (codec.ts) left aside. */
+const readJson = async (file: string) => {
+  const { version, ...action } = JSON.parse(await fs.readFile(file, 'utf8')) as Action & { version: number };
+  expect(version).toBe(ACTION_FILE_VERSION);
+  return action as Action;
+};
 const approveBy =
   (by: string) =>
   (a: Action): Action => ({ ...a, audit: [...a.audit, { at: a.updatedAt, state: 'approved', by, via: 'api' }] });

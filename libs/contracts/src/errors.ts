@@ -21,6 +21,7 @@ export const ERRORS = {
   io_failed: { status: 500, meaning: 'the agent could not read or write its state' },
   state_corrupt: { status: 500, meaning: "the agent's state files do not parse" },
   config_invalid: { status: 500, meaning: 'a setting or configuration file is wrong' },
+  data_root_newer: { status: 500, meaning: 'a file in the data root has a format version this program does not know; it starts nothing and touches nothing' },
   port_in_use: { status: 500, meaning: 'a port the hub listens on is taken' },
   broker_unreachable: { status: 503, meaning: 'the MQTT broker cannot be reached' },
   mqtt_unreachable: { status: 503, meaning: 'the MQTT broker cannot be reached' },

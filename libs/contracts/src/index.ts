@@ -14,3 +14,4 @@ export * from './event-layout';
 export * from './settings';
 export * from './errors';
 export * from './notify';
+export { HOMELAB_VERSION } from './version';

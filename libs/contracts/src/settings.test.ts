@@ -6,6 +6,7 @@ const TABLE = {
   port: { flag: 'port', arg: '<port>', env: 'X_PORT', type: z.coerce.number().int().max(65535).default(80), help: 'listen port' },
   verbose: { flag: 'verbose', switch: true, env: 'X_VERBOSE', type: z.preprocess((v) => v === true || v === 'true', z.boolean()), help: 'say more' },
   token: { env: 'X_TOKEN', type: z.string().min(3).optional(), help: 'API token' },
+  url: { flag: 'url', arg: '<url>', env: 'X_URL', envAliases: ['OLD_URL', 'OLDER_URL'], type: z.url().optional(), help: 'where' },
   internal: { type: z.number().default(5), help: 'set by tests only' },
 } as const satisfies SettingsTable;
 
@@ -17,6 +18,10 @@ describe('a settings table', () => {
     { flags: {}, env: { X_PORT: '' }, raw: {} },
     { flags: { verbose: true }, env: {}, raw: { verbose: true } },
     { flags: {}, env: { X_TOKEN: 'abc', internal: '9' }, raw: { token: 'abc' } },
+    { flags: {}, env: { OLD_URL: 'http://a' }, raw: { url: 'http://a' } },
+    { flags: {}, env: { OLDER_URL: 'http://c', OLD_URL: '' }, raw: { url: 'http://c' } },
+    { flags: {}, env: { X_URL: 'http://b', OLD_URL: 'http://a' }, raw: { url: 'http://b' } },
+    { flags: { url: 'http://f' }, env: { X_URL: 'http://b', OLD_URL: 'http://a' }, raw: { url: 'http://f' } },
   ])('reads $flags over $env as $raw (an empty variable is unset)', ({ flags, env, raw }) => {
     expect(readSettings(TABLE, flags, env)).toEqual(raw);
   });
@@ -26,13 +31,19 @@ describe('a settings table', () => {
   });
 
   it('gives parseArgs one option per flag, a switch as a boolean', () => {
-    expect(settingsOptions(TABLE)).toEqual({ port: { type: 'string' }, verbose: { type: 'boolean' } });
+    expect(settingsOptions(TABLE)).toEqual({ port: { type: 'string' }, verbose: { type: 'boolean' }, url: { type: 'string' } });
   });
 
   it('names the flag and variable, or the variable alone, with the reason of each wrong value', () => {
     const res = settingsObject(TABLE).safeParse(readSettings(TABLE, { port: '99999' }, { X_TOKEN: 'a' }));
     expect(res.success).toBe(false);
     expect(settingsProblems(TABLE, res.error!)).toEqual([expect.stringMatching(/^--port \(X_PORT\): .*65535/), expect.stringMatching(/^X_TOKEN: .*3/)]);
+  });
+
+  it('reads an alias only when the variable is unset, and names both in help and in errors', () => {
+    expect(settingsHelp(TABLE)).toMatch(/^ {2}--url <url> +where \(X_URL or OLD_URL or OLDER_URL\)$/m);
+    const res = settingsObject(TABLE).safeParse(readSettings(TABLE, {}, { OLD_URL: 'not a url' }));
+    expect(settingsProblems(TABLE, res.error!)).toEqual([expect.stringMatching(/^--url \(X_URL or OLD_URL or OLDER_URL\): /)]);
   });
 
   it('lists every flag and variable in help with its default, and leaves code-only settings out', () => {

@@ -16,6 +16,11 @@ export interface Setting {
   readonly arg?: string;
   /** Absent with `flag` too for a setting only code sets (tests); help leaves it out. */
   readonly env?: string;
+  /**
+   * Other variables read when `env` is unset, in this order: names other
+   * deployments already use for the same thing (docs/configuration.md, "Aliases").
+   */
+  readonly envAliases?: readonly string[];
   /** Parses the flag's or the variable's text (and the programmatic value), default included. */
   readonly type: z.ZodType;
   readonly help: string;
@@ -50,24 +55,34 @@ export function settingsOptions<T extends SettingsTable>(table: T): SettingsOpti
   return options as SettingsOptions<T>;
 }
 
-/** The raw value of each setting: the flag wins over the variable; an empty variable counts as unset. */
+/** The variable's value, or its first alias that is set; an empty variable counts as unset. */
+function fromEnvironment(s: Setting, env: NodeJS.ProcessEnv): string | undefined {
+  for (const name of [s.env, ...(s.envAliases ?? [])]) {
+    const value = name ? env[name] : undefined;
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+}
+
+/** The raw value of each setting: the flag wins over the variable, the variable over its aliases; an empty variable counts as unset. */
 export function readSettings(table: SettingsTable, flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(table)) {
-    const fromFlag = s.flag ? flags[s.flag] : undefined;
-    const fromEnv = s.env ? env[s.env] : undefined;
-    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    const value = (s.flag ? flags[s.flag] : undefined) ?? fromEnvironment(s, env);
     if (value !== undefined) raw[key] = value;
   }
   return raw;
 }
 
+/** `HOMELAB_HUB_URL or CONTROL_PLANE_URL`: the variable and its aliases, as help and errors name them. */
+const envNames = (s: Setting) => [s.env, ...(s.envAliases ?? [])].filter(Boolean).join(' or ');
+
 /** Where a setting comes from, in the operator's words: `--node (HOMELAB_NODE)`. */
 export function settingSource(table: SettingsTable, key: string): string {
   const s = table[key];
   if (!s) return key;
-  if (s.flag && s.env) return `--${s.flag} (${s.env})`;
-  return s.flag ? `--${s.flag}` : (s.env ?? key);
+  if (s.flag && s.env) return `--${s.flag} (${envNames(s)})`;
+  return s.flag ? `--${s.flag}` : s.env ? envNames(s) : key;
 }
 
 /** Every problem of a failed parse, each naming the flag/variable to fix and the reason. */
@@ -100,7 +115,7 @@ export function settingsHelp(table: SettingsTable): string {
   const envOnly = settings.filter((s) => !s.flag && s.env);
   const flagText = (s: Setting) => `--${s.flag}${s.switch ? '' : ` ${s.arg ?? '<value>'}`}`;
   const bracket = (s: Setting, withEnv: boolean) => {
-    const parts = [withEnv ? s.env : undefined, defaultOf(s) && `default ${defaultOf(s)}`].filter(Boolean);
+    const parts = [withEnv && s.env ? envNames(s) : undefined, defaultOf(s) && `default ${defaultOf(s)}`].filter(Boolean);
     return parts.length ? ` (${parts.join(', ')})` : '';
   };
   const lines = (items: Setting[], name: (s: Setting) => string, withEnv: boolean) => {
@@ -112,6 +127,6 @@ export function settingsHelp(table: SettingsTable): string {
     });
   };
   const out = withFlag.length ? ['Options (environment variable in brackets):', ...lines(withFlag, flagText, true)] : [];
-  if (envOnly.length) out.push('Environment only:', ...lines(envOnly, (s) => s.env!, false));
+  if (envOnly.length) out.push('Environment only:', ...lines(envOnly, envNames, false));
   return out.join('\n');
 }

@@ -103,15 +103,18 @@ export type WorldNode = z.infer<typeof WorldNode>;
  */
 export const FoldedSeqs = z.record(z.string(), z.number().int().nonnegative());
 
+/** The format of both world files (their `version` field; docs/upgrade.md). */
+export const WORLD_FILE_VERSION = 1;
+
 /** `world/services.json`, keyed `<node>/<service>`. */
 export const WorldServicesFile = z.object({
-  version: z.literal(1),
+  version: z.literal(WORLD_FILE_VERSION),
   services: z.record(z.string(), WorldService),
   folded: FoldedSeqs.optional(),
 });
 /** `world/nodes.json`, keyed by node. */
 export const WorldNodesFile = z.object({
-  version: z.literal(1),
+  version: z.literal(WORLD_FILE_VERSION),
   nodes: z.record(z.string(), WorldNode),
   folded: FoldedSeqs.optional(),
 });

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { ActionState, type Action } from '@homelab/contracts';
 import { parse, UsageError } from '../args';
 import { ACTIONS_HELP } from '../help';
+import { DEFAULT_HUB_URL, hubUrlSetting } from '../hub-client-settings';
 import { authHeader, resolveHubToken } from '../hub-token';
 
 const OPTIONS = {
@@ -25,7 +26,7 @@ async function call(hub: string, method: 'GET' | 'POST', path: string, body?: un
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    throw new Error(`cannot reach the hub at ${hub} (${(err as Error).message}); is it running? set --hub or HOMELAB_HUB_URL`);
+    throw new Error(`cannot reach the hub at ${hub} (${(err as Error).message}); is it running? set --hub or HOMELAB_HUB_URL (or CONTROL_PLANE_URL)`);
   }
   const json: any = await res.json().catch(() => ({}));
   if (res.status === 401) json.message = `${json.message ?? 'unauthorized'} — give an API token with --token or HOMELAB_TOKEN (docs/ui-api.md)`;
@@ -48,7 +49,7 @@ export async function actionsCommand(argv: string[]): Promise<number> {
     console.log(ACTIONS_HELP);
     return verb || values.help ? 0 : 2;
   }
-  const hub = values.hub ?? process.env.HOMELAB_HUB_URL ?? 'http://127.0.0.1:18180';
+  const hub = hubUrlSetting(values.hub, process.env) ?? DEFAULT_HUB_URL;
   token = resolveHubToken(values, process.env);
   switch (verb) {
     case 'list': {

@@ -3,6 +3,7 @@ import { createLogger } from '@homelab/logging';
 import { keepAliveClock, PeriodicLoop } from '@homelab/runtime';
 import { parse, UsageError } from '../args';
 import { MIRROR_HELP } from '../help';
+import { hubUrlSetting } from '../hub-client-settings';
 import { resolveHubToken } from '../hub-token';
 import { mirrorOnce, parseInterval } from '../mirror';
 
@@ -20,8 +21,8 @@ export async function mirrorCommand(argv: string[]): Promise<number> {
     console.log(MIRROR_HELP);
     return 0;
   }
-  const from = values.from ?? process.env.HOMELAB_HUB_URL;
-  if (!from) throw new UsageError('mirror needs --from <hub url> (or HOMELAB_HUB_URL)');
+  const from = values.from ?? hubUrlSetting(undefined, process.env);
+  if (!from) throw new UsageError('mirror needs --from <hub url> (or HOMELAB_HUB_URL, or CONTROL_PLANE_URL)');
   if (!values.to) throw new UsageError('mirror needs --to <dir>');
   let intervalMs: number;
   try {

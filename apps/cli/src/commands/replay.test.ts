@@ -96,6 +96,18 @@ describe('homelab replay', () => {
     }
   });
 
+  it('refuses a data root a newer version wrote, naming the file and its version, and rewrites nothing', async () => {
+    await writeLog();
+    const services = path.join(root, 'world/services.json');
+    await fs.mkdir(path.dirname(services));
+    await fs.writeFile(services, JSON.stringify({ version: 7, services: {} }));
+    const t = io();
+    expect(await replayCommand(['--root', root, '--hosts', hosts], t)).toBe(1);
+    expect(t.err()).toContain(`${services}: world services format version 7`);
+    expect(await fs.readFile(services, 'utf8')).toBe(JSON.stringify({ version: 7, services: {} }));
+    expect(await fs.readdir(path.join(root, 'world'))).toEqual(['services.json']);
+  });
+
   it('says so when the data root has no event log', async () => {
     const t = io();
     expect(await replayCommand(['--root', path.join(root, 'typo'), '--hosts', hosts], t)).toBe(1);

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { acquireRootLock, inspectRootLock, logInventory, quarantineCorruptLines, type RootLock } from '@homelab/event-log';
-import { formatProblems, loadDesired, replay, resolveHubConfig } from '@homelab/hub';
+import { findNewerFiles, formatProblems, loadDesired, newerFilesMessage, replay, resolveHubConfig } from '@homelab/hub';
 import { createLogger } from '@homelab/logging';
 import { parse } from '../args';
 import { formatCount, formatDuration, ProgressReporter, ratePerSec, type ProgressOutput, type ProgressState } from '../progress';
@@ -45,6 +45,12 @@ export async function replayCommand(argv: string[], io: CommandIo = processIo())
     return 1;
   }
   const log = createLogger('replay', { level: io.env.LOG_LEVEL ?? 'warn' });
+  // It rewrites the world and the checkpoint: never in a root a newer version wrote (docs/upgrade.md).
+  const newer = await findNewerFiles(root);
+  if (newer.length) {
+    io.stderr.write(`homelab replay: ${newerFilesMessage(newer, 'replay')}\n`);
+    return 1;
+  }
 
   let lock: RootLock | null = null;
   const holder = await inspectRootLock(root);

@@ -15,6 +15,9 @@ import { HUB_CLIENT_ID } from './acl';
  */
 export const CREDENTIALS_FILE = path.join('state', 'mqtt-credentials.json');
 
+/** Its `version` field (docs/upgrade.md). */
+export const CREDENTIALS_FILE_VERSION = 1;
+
 export const Role = z.enum(['node', 'hub', 'inspector']);
 export type Role = z.infer<typeof Role>;
 
@@ -30,12 +33,12 @@ export const Credential = z.object({
 export type Credential = z.infer<typeof Credential>;
 
 export const CredentialsFile = z.object({
-  version: z.literal(1),
+  version: z.literal(CREDENTIALS_FILE_VERSION),
   users: z.record(z.string().regex(NAME_PATTERN, 'user names follow the node name pattern'), Credential),
 });
 export type CredentialsFile = z.infer<typeof CredentialsFile>;
 
-export const EMPTY_CREDENTIALS: CredentialsFile = { version: 1, users: {} };
+export const EMPTY_CREDENTIALS: CredentialsFile = { version: CREDENTIALS_FILE_VERSION, users: {} };
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
 /** Mosquitto 2.0 defaults to 101 iterations; more costs an external broker little per connect. */
@@ -143,7 +146,7 @@ export async function addCredentials(
       return [e.name, await makeCredential(e.role, secret, now)] as const;
     }),
   );
-  await writeCredentials(root, { version: 1, users: { ...creds.users, ...Object.fromEntries(made) } });
+  await writeCredentials(root, { version: CREDENTIALS_FILE_VERSION, users: { ...creds.users, ...Object.fromEntries(made) } });
   return secrets;
 }
 
@@ -152,6 +155,6 @@ export async function removeCredential(root: string, name: string): Promise<bool
   if (!creds.users[name]) return false;
   const users = { ...creds.users };
   delete users[name];
-  await writeCredentials(root, { version: 1, users });
+  await writeCredentials(root, { version: CREDENTIALS_FILE_VERSION, users });
   return true;
 }

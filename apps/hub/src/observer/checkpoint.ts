@@ -9,6 +9,8 @@ import { stableJson } from './world-files';
 
 export const STATE_DIR = 'state';
 export const CHECKPOINT_FILE = 'observer_checkpoint.json';
+/** Its `version` field (docs/upgrade.md). */
+export const CHECKPOINT_FILE_VERSION = 1;
 
 /** Where the observer has read each stream up to, and the highest seq folded from it. */
 export const StreamCheckpoint = z.object({
@@ -21,7 +23,7 @@ export type StreamCheckpoint = z.infer<typeof StreamCheckpoint>;
 
 /** `state/observer_checkpoint.json`; deleting it forces a full replay. */
 export const ObserverCheckpoint = z.object({
-  version: z.literal(1),
+  version: z.literal(CHECKPOINT_FILE_VERSION),
   /**
    * aliasesHash(NODE_ALIAS_MAP) the fold was made with. Node names are
    * canonicalised while folding, so another alias map needs a replay from
@@ -59,7 +61,7 @@ export function checkpointOf(positions: Positions, world: World, aliases: Record
     const seq = world.folded && Object.hasOwn(world.folded, stream) ? world.folded[stream] : undefined;
     if (seq !== undefined) streams[stream] = { file: pos.file, offset: pos.offset, seq };
   }
-  return { version: 1, aliases: aliasesHash(aliases), streams };
+  return { version: CHECKPOINT_FILE_VERSION, aliases: aliasesHash(aliases), streams };
 }
 
 export async function writeCheckpoint(root: string, cp: ObserverCheckpoint): Promise<void> {

@@ -7,6 +7,8 @@ import { CHECKPOINT_FILE, STATE_DIR, type ObserverCheckpoint } from './checkpoin
 import { stableJson } from './world-files';
 
 export const FOLD_FILE = 'observer_fold.json';
+/** Its `version` field (docs/upgrade.md). */
+export const FOLD_FILE_VERSION = 1;
 
 /**
  * `state/observer_fold.json`: the observer's fold as it is, ghosts included.
@@ -16,7 +18,7 @@ export const FOLD_FILE = 'observer_fold.json';
  * Written in the same atomic step as the checkpoint, just before it.
  */
 export const ObserverFoldFile = z.object({
-  version: z.literal(1),
+  version: z.literal(FOLD_FILE_VERSION),
   services: z.record(z.string(), WorldService),
   nodes: z.record(z.string(), WorldNode),
   folded: FoldedSeqs,
@@ -26,7 +28,7 @@ export const foldPath = (root: string) => path.join(root, STATE_DIR, FOLD_FILE);
 
 /** Pure: the bytes of the fold file. */
 export function renderFold(world: World): string {
-  return stableJson({ version: 1, services: world.services, nodes: world.nodes, folded: world.folded ?? {} });
+  return stableJson({ version: FOLD_FILE_VERSION, services: world.services, nodes: world.nodes, folded: world.folded ?? {} });
 }
 
 /** The persisted fold, or null (full replay) when missing or invalid. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { WorldNodesFile, WorldServicesFile, type World } from '@homelab/contracts';
+import { WORLD_FILE_VERSION, WorldNodesFile, WorldServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { parseJsonText, readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
 
@@ -31,8 +31,8 @@ export const stableJson = (v: unknown): string => `${JSON.stringify(sortKeys(v),
 export function renderWorld(world: World): RenderedWorld {
   const folded = world.folded ?? {};
   return {
-    services: stableJson({ version: 1, services: world.services, folded }),
-    nodes: stableJson({ version: 1, nodes: world.nodes, folded }),
+    services: stableJson({ version: WORLD_FILE_VERSION, services: world.services, folded }),
+    nodes: stableJson({ version: WORLD_FILE_VERSION, nodes: world.nodes, folded }),
   };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pendingAction } from '@homelab/action-store/testing';
+import { HOMELAB_VERSION } from '@homelab/contracts';
 import { buildTestWeb } from './testing';
 
 type Web = Awaited<ReturnType<typeof buildTestWeb>>;
@@ -202,6 +203,13 @@ describe('hub web: summary, OpenAPI and pages', () => {
     expect((await get('/actions')).body).not.toContain('data-action="approve"');
     const op = await web.app.inject({ url: '/actions', headers: { authorization: `Bearer ${web.creds.operatorToken}` } });
     expect(op.body).toContain('data-confirm="Approve guarded redeploy redeploy-piha-mosquitto?');
+  });
+
+  it("says the program's version in /healthz (no auth) and in every page's footer", async () => {
+    expect(HOMELAB_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await web.app.inject({ url: '/healthz' })).json()).toMatchObject({ ok: true, version: HOMELAB_VERSION });
+    for (const url of ['/', '/actions', '/history', '/events'])
+      expect((await get(url)).body, url).toContain(`<footer class="muted">homelab ${HOMELAB_VERSION}</footer>`);
   });
 
   it('returns only <main> content for a fragment request', async () => {

@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ACTION_ID_MAX_LENGTH, Summary, type ConfigProblem, type Finding, type HostServicesFile, type World } from '@homelab/contracts';
+import { ACTION_ID_MAX_LENGTH, HOMELAB_VERSION, Summary, type ConfigProblem, type Finding, type HostServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import type { AuthState } from './auth/auth-state';
 import { installGuard } from './auth/guard';
@@ -86,6 +86,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 function registerApiRoutes(app: ZodApp, deps: WebDeps, summaries: SummaryCache): void {
   app.get('/healthz', { schema: { summary: 'Liveness and ingest counters (no auth)', security: [], response: { 200: Health } } }, async () => ({
     ok: true,
+    version: HOMELAB_VERSION,
     ...deps.health(),
   }));
 

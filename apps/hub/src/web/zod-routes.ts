@@ -24,7 +24,8 @@ export const ErrorBody = z.object({ error: z.enum(Object.keys(ERRORS) as [ErrorC
 export const WorldView = z.object({ services: z.record(z.string(), WorldService), nodes: z.record(z.string(), WorldNode) });
 export const ActionList = z.object({ actions: z.array(Action) });
 export const EventList = z.object({ events: z.array(StoredEvent) });
-export const Health = z.object({ ok: z.boolean(), mqttConnected: z.boolean().optional() }).catchall(z.unknown());
+/** `version`: HOMELAB_VERSION, the program that answers (docs/upgrade.md). */
+export const Health = z.object({ ok: z.boolean(), version: z.string(), mqttConnected: z.boolean().optional() }).catchall(z.unknown());
 export const Me = z.object({ user: z.string(), role: z.enum(['operator', 'viewer']), via: z.enum(['session', 'token']), csrf: z.string().optional() });
 export const LoginBody = z.object({
   user: z.string().min(1).max(64),

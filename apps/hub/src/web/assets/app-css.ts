@@ -6,6 +6,7 @@ header a{color:#cfd6e4;text-decoration:none;padding:.25rem .4rem;border-radius:4
 header nav{display:flex;gap:.25rem;flex-wrap:wrap}.brand{font-size:1.05rem}.right{margin-left:auto;display:flex;gap:.5rem;align-items:center;flex-wrap:wrap}
 header .muted{color:#9aa3b5}#live.on{color:#3ccf6e}
 main{padding:1rem;max-width:1200px;margin:0 auto}
+body>footer{padding:.5rem 1rem 1rem;max-width:1200px;margin:0 auto;font-size:.8rem}
 h1{font-size:1.25rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;background:#fff;border-radius:6px}

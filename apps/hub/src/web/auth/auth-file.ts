@@ -16,8 +16,11 @@ export const AuthUser = z.object({
 });
 export const AuthToken = z.object({ name: PrincipalName, role: Role, sha256: z.string().regex(/^[0-9a-f]{64}$/), createdAt: z.string().optional() });
 
+/** The `version` field of auth.json (docs/upgrade.md). */
+export const AUTH_FILE_VERSION = 1;
+
 /** `<root>/auth/auth.json`: users (password hashes) and API tokens (SHA-256 only). No secret in clear. */
-export const AuthFile = z.object({ version: z.literal(1), users: z.array(AuthUser), tokens: z.array(AuthToken) });
+export const AuthFile = z.object({ version: z.literal(AUTH_FILE_VERSION), users: z.array(AuthUser), tokens: z.array(AuthToken) });
 export type AuthFile = z.infer<typeof AuthFile>;
 
 export const authFilePath = (root: string) => path.join(root, 'auth', 'auth.json');
@@ -71,7 +74,7 @@ export async function loadOrCreateAuth(root: string, opts: { adminPasswordHash?:
   const operatorToken = newSecret('hlo_');
   const viewerToken = newSecret('hlv_');
   const auth: AuthFile = {
-    version: 1,
+    version: AUTH_FILE_VERSION,
     users: [{ name: 'admin', role: 'operator', passwordHash: opts.adminPasswordHash ?? (await hashPassword(password!)) }],
     tokens: [
       { name: 'admin-token', role: 'operator', sha256: hashToken(operatorToken), createdAt: now },

@@ -1,3 +1,4 @@
+import { HOMELAB_VERSION } from '@homelab/contracts';
 import type { Principal } from '../auth/guard';
 import { html, type Html } from './html';
 
@@ -18,7 +19,8 @@ const NAV: [PageId, string, string][] = [
 ];
 
 /**
- * The page frame: navigation, "Copy for AI", who is signed in. `<main>` is
+ * The page frame: navigation, "Copy for AI", who is signed in, and the
+ * program's version in the footer. `<main>` is
  * what the script swaps when the stream says something changed, so every
  * page stays live without a reload.
  */
@@ -39,5 +41,6 @@ export function layout(input: LayoutInput): Html {
 <span class="muted">${p.name} (${p.role})</span> ${logout}</span></header>
 <div id="toast" role="status" aria-live="polite"></div>
 <main id="main">${input.body}</main>
+<footer class="muted">homelab ${HOMELAB_VERSION}</footer>
 </body></html>`;
 }
