@@ -35,8 +35,11 @@ export const Drift = z.object({
 });
 export type Drift = z.infer<typeof Drift>;
 
-/** `store`: the action store itself, e.g. when `init()` repairs a transition a crash left half-done. */
-export const Actor = z.enum(['operator', 'cli', 'api', 'policy', 'supervisor', 'executor', 'store']);
+/**
+ * `store`: the action store itself, e.g. when `init()` repairs a transition a crash left half-done;
+ * `home-assistant`: an Approve button pressed in Home Assistant (docs/home-assistant.md).
+ */
+export const Actor = z.enum(['operator', 'cli', 'api', 'policy', 'supervisor', 'executor', 'store', 'home-assistant']);
 
 export const AuditEntry = z.object({
   at: IsoTime,

@@ -15,7 +15,8 @@ import { HUB_CLIENT_ID } from './acl';
  */
 export const CREDENTIALS_FILE = path.join('state', 'mqtt-credentials.json');
 
-export const Role = z.enum(['node', 'hub', 'inspector']);
+/** `homeassistant`: Home Assistant's MQTT integration (docs/home-assistant.md). */
+export const Role = z.enum(['node', 'hub', 'inspector', 'homeassistant']);
 export type Role = z.infer<typeof Role>;
 
 const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;

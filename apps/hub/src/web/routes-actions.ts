@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Action, ActionId, ActionState, DecisionBody } from '@homelab/contracts';
 import type { ActionStore } from '@homelab/action-store';
+import { decideAction } from '../decide-action';
 import { sendError } from './http-errors';
 import { ActionList, errorResponses, type ZodApp } from './zod-routes';
 
@@ -61,20 +62,13 @@ export function registerActionRoutes(app: ZodApp, deps: ActionRoutesDeps): void 
       const via = req.headers['x-homelab-client'] === 'cli' ? 'cli' : 'api';
       const from = requestOrigin(req);
       // An ActionStoreError (conflict, not_found, …) answers with its registered status (http-errors.ts).
-      const action: Action = await deps.store.transition(req.params.id, 'pending', to, (a) => ({
-        ...a,
-        audit: [
-          ...a.audit,
-          {
-            at: new Date().toISOString(),
-            state: to,
-            by: decidedBy(req, body.by),
-            via,
-            ...(body.note ? { note: body.note } : {}),
-            from,
-          },
-        ],
-      }));
+      const action: Action = await decideAction(
+        deps.store,
+        req.params.id,
+        to,
+        { by: decidedBy(req, body.by), via, ...(body.note ? { note: body.note } : {}), from },
+        new Date(),
+      );
       deps.onDecision();
       // A plain form post (no script): back to the page it came from.
       if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return reply.redirect('/actions', 303);
