@@ -13,7 +13,7 @@ Commands:
   actions    list, show, approve or reject actions
   validate   check hosts/*/services.yaml and print every problem
   replay     rebuild world state from the event log
-  nodes      add, list or remove MQTT identities (nodes, the hub, inspectors)
+  nodes      add, list or remove MQTT identities (nodes, the hub, inspectors, Home Assistant)
   broker-config  write Mosquitto password, ACL and conf files from those identities
   mirror     keep a local copy of a hub's world state (e.g. on another host)
   auth       hash a UI password, add an API token
@@ -107,11 +107,14 @@ Options:
   --root <dir>          hub data root (HOMELAB_ROOT, default /opt/homelab); the identities
                         are kept hashed in <root>/state/mqtt-credentials.json
   --role <role>         node (default), hub (name homelab-hub: the hub on an external broker)
-                        or inspector (read-only homelab/#, e.g. mosquitto_sub)
+                        or inspector (read-only homelab/#, e.g. mosquitto_sub) or
+                        homeassistant (Home Assistant's MQTT integration: reads discovery
+                        and state, publishes only its status)
   --rotate              replace the secret of an existing identity
   --secret-file <file>  write the secret to this file (mode 0600) instead of stdout`;
 
 export const BROKER_CONFIG_HELP = `Usage: homelab broker-config --out <dir> [--root <dir>] [--port 1883] [--bind 127.0.0.1]
+                             [--ha-discovery-prefix homeassistant] [--ha-approve-buttons]
 
 Writes <dir>/passwords (Mosquitto PBKDF2-SHA512 hashes, mode 0600), <dir>/acl (the
 embedded broker's rules, per identity) and <dir>/mosquitto.conf (listener <port> <bind>,
@@ -121,4 +124,8 @@ allow_anonymous false, the packet limit, use_username_as_clientid) from the iden
 Options:
   --port <port>   listener port (default 1883)
   --bind <addr>   listener address (default 127.0.0.1, loopback only); the address agents reach,
-                  e.g. a LAN or Tailscale IP, or 0.0.0.0 for every interface`;
+                  e.g. a LAN or Tailscale IP, or 0.0.0.0 for every interface
+  --ha-discovery-prefix <topic>  Home Assistant's discovery prefix, as the hub has it
+                  (HOMELAB_HA_DISCOVERY_PREFIX, default homeassistant)
+  --ha-approve-buttons  let Home Assistant publish Approve presses, as the hub allows them
+                  (HOMELAB_HA_APPROVE_BUTTONS=true; docs/home-assistant.md)`;

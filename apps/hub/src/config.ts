@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  DEFAULT_DISCOVERY_PREFIX,
+  DiscoveryPrefix,
   readSettings,
   settingSource,
   settingsHelp,
@@ -183,6 +185,30 @@ export const HUB_SETTINGS = {
       .positive()
       .default(60 * 60_000),
     help: 'ms between retention passes',
+  },
+  /** Home Assistant MQTT discovery (docs/home-assistant.md); off unless enabled. */
+  haDiscovery: {
+    flag: 'ha-discovery',
+    switch: true,
+    env: 'HOMELAB_HA_DISCOVERY',
+    type: Switch.default(false),
+    help: 'publish Home Assistant MQTT discovery: a device per node, its services and disks as entities (variable =true)',
+  },
+  /** Also read by `homelab broker-config`: the ACL grants the hub and Home Assistant their topics under it. */
+  haDiscoveryPrefix: {
+    flag: 'ha-discovery-prefix',
+    arg: '<topic>',
+    env: 'HOMELAB_HA_DISCOVERY_PREFIX',
+    type: DiscoveryPrefix.default(DEFAULT_DISCOVERY_PREFIX),
+    help: "Home Assistant's discovery prefix (its MQTT integration's setting)",
+  },
+  /** Off by default: a press runs the action as an operator's approval would (docs/home-assistant.md, "The Approve button"). */
+  haApproveButtons: {
+    flag: 'ha-approve-buttons',
+    switch: true,
+    env: 'HOMELAB_HA_APPROVE_BUTTONS',
+    type: Switch.default(false),
+    help: 'RISK: an Approve button in Home Assistant per pending action; whoever can press it there approves (variable =true)',
   },
   /** UI login `admin`: a scrypt hash from `homelab auth hash-password` (else the generated one in <root>/auth/). */
   adminPasswordHash: {

@@ -1,4 +1,4 @@
-import { flagsOf, systemClock, type Clock, type Command } from '@homelab/contracts';
+import { flagsOf, haGrants, haTopic, HaBirthPayload, systemClock, type Clock, type Command, type HaAclOptions } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
@@ -9,6 +9,8 @@ import type { HubConfig } from './config';
 import { AgentRoutes } from './agent-routes';
 import { DesiredPublisher } from './desired-publisher';
 import { HubError } from './errors';
+import { handleApprovePress } from './home-assistant/approve-press';
+import { HaPublisher } from './home-assistant/ha-publisher';
 import { Executor } from './executor';
 import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
@@ -63,6 +65,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   await upgradeDataRoot(config.root, { log: log.child({ part: 'upgrade' }), now: () => clock.now() });
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = config.mqttUrl;
+  // What the hub and Home Assistant may do under the discovery prefix (docs/home-assistant.md).
+  const haAcl: HaAclOptions = { discoveryPrefix: config.haDiscoveryPrefix, approveButtons: config.haApproveButtons };
   if (!mqttUrl) {
     broker = await startEmbeddedBroker({
       host: config.mqttHost,
@@ -72,6 +76,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       credentials: await loadCredentialStore(config.root, log.child({ part: 'broker' })),
       allowAnonymous: config.allowAnonymous,
       rateLimit: { perSec: config.mqttRateLimit, burst: config.mqttRateBurst },
+      homeAssistant: haAcl,
       ...(config.mqttTlsCert && config.mqttTlsKey
         ? { tls: { host: config.mqttHost, port: config.mqttTlsPort, certFile: config.mqttTlsCert, keyFile: config.mqttTlsKey } }
         : {}),
@@ -92,9 +97,12 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   // A wrong notifications.yaml stops the start with the field named (docs/notifications.md).
   const notifyConfig = await loadNotifyConfig(config.root, process.env);
   let notifier: Notifier | undefined;
+  // Home Assistant discovery, when enabled: its own loop, kicked by every change it shows.
+  let ha: HaPublisher | undefined;
   const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => {
     live.changed('actions');
     notifier?.kick();
+    ha?.kick();
   });
   await store.init();
   const authWeb = await loadOrCreateAuth(config.root, { adminPasswordHash: config.adminPasswordHash });
@@ -127,6 +135,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onChange: (world) => {
       supervisor.kick();
       live.changed('world');
+      ha?.kick();
       void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
     },
   });
@@ -159,6 +168,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onDesired: (desired) => {
       desiredLoaded = true;
       observer.kick(); // the view depends on it (ghost pruning); a no-op when nothing changed
+      ha?.kick();
       void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
@@ -191,13 +201,43 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     log: log.child({ part: 'ingest' }),
     maxPayloadBytes: config.maxPayloadBytes,
   });
+  if (config.haDiscovery)
+    ha = new HaPublisher({
+      ...haAcl,
+      world: () => observer.world(),
+      desired: () => (desiredLoaded ? supervisor.desired() : null),
+      pending: () => store.list('pending'),
+      publish: (topic, payload) => publish(topic, payload, { qos: 1, retain: true }),
+      clock,
+      log: log.child({ part: 'home-assistant' }),
+    });
+  const haBirthTopic = haTopic('birth', haAcl);
+  const haApproveTopic = haTopic('approve', haAcl);
+  const onHomeAssistant = (topic: string, payload: Buffer) => {
+    if (topic === haBirthTopic) {
+      const birth = HaBirthPayload.safeParse(payload.toString('utf8'));
+      if (!birth.success) log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
+      else if (birth.data === 'online') ha?.birth();
+      return;
+    }
+    void handleApprovePress(payload, {
+      enabled: config.haApproveButtons,
+      store,
+      onDecision: () => executor.kick(),
+      clock,
+      log: log.child({ part: 'home-assistant' }),
+      maxPayloadBytes: config.maxPayloadBytes,
+    });
+  };
   const inbound = new Set<Promise<void>>();
   const hubLink = createHubLink({
     url: mqttUrl,
     username: config.mqttUsername,
     password: config.mqttPassword,
     log: log.child({ part: 'mqtt' }),
+    extraSubscriptions: ha ? haGrants('hub', haAcl).subscribe : [],
     onMessage: (topic, payload) => {
+      if (ha && (topic === haBirthTopic || topic === haApproveTopic)) return onHomeAssistant(topic, payload);
       routes.heard(topic, payload);
       // Messages of one batch share one promise (ingest.ts): track each promise once, not each message.
       const handled = ingest.handle(topic, payload);
@@ -285,6 +325,11 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     notifier.start(config.notifyIntervalMs);
     const running = notifier;
     started.add('notifier loop', () => running.stop());
+  }
+  if (ha) {
+    const haLoop = ha;
+    haLoop.start(config.supervisorIntervalMs);
+    started.add('home assistant loop', () => haLoop.stop());
   }
   log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
 

@@ -37,9 +37,10 @@ export type Drift = z.infer<typeof Drift>;
 
 /**
  * `store`: the action store itself, e.g. when `init()` repairs a transition a crash left half-done;
- * `telegram`: an Approve / Reject tap on a notification (docs/notifications.md).
+ * `telegram`: an Approve / Reject tap on a notification (docs/notifications.md);
+ * `home-assistant`: an Approve button pressed in Home Assistant (docs/home-assistant.md).
  */
-export const Actor = z.enum(['operator', 'cli', 'api', 'telegram', 'policy', 'supervisor', 'executor', 'store']);
+export const Actor = z.enum(['operator', 'cli', 'api', 'telegram', 'policy', 'supervisor', 'executor', 'store', 'home-assistant']);
 
 export const AuditEntry = z.object({
   at: IsoTime,

@@ -18,6 +18,22 @@ export const ServiceStateMessage = z.object({
 });
 export type ServiceStateMessage = z.infer<typeof ServiceStateMessage>;
 
+/** Key of a node sensor in NodeStateMessage (and in its entity's ids): HA object-id characters only. */
+export const SensorKey = z.string().regex(/^[a-z0-9_]{1,80}$/, 'lowercase letters, digits and _');
+
+/**
+ * Hub → people and Home Assistant on `nodes/<node>/state` (docs/home-assistant.md):
+ * whether the node is connected, as the hub folded its status topic, and the
+ * values of its sensors by key (absent: not known).
+ */
+export const NodeStateMessage = z.object({
+  node: NodeName,
+  online: z.boolean().nullable(),
+  since: IsoTime.nullable(),
+  sensors: z.record(SensorKey, z.number()),
+});
+export type NodeStateMessage = z.infer<typeof NodeStateMessage>;
+
 /** Who publishes a channel (`from`) and who it is for (`to`); `people` are inspectors and Home Assistant. */
 export type Party = 'node' | 'hub' | 'people';
 
@@ -53,6 +69,8 @@ export const CHANNELS = {
   /** Durable-write acknowledgements of events (highest seq written). */
   acks: { pattern: 'nodes/{node}/acks', schema: EventAck, from: 'hub', to: 'node', qos: 1, retained: false },
   serviceState: { pattern: 'nodes/{node}/services/{service}/state', schema: ServiceStateMessage, from: 'hub', to: 'people', qos: 1, retained: true },
+  /** Published while Home Assistant discovery is on: availability and sensors of HA's node devices. */
+  nodeState: { pattern: 'nodes/{node}/state', schema: NodeStateMessage, from: 'hub', to: 'people', qos: 1, retained: true },
 } as const satisfies Record<string, ChannelSpec>;
 
 export type ChannelName = keyof typeof CHANNELS;

@@ -30,7 +30,7 @@ export async function nodesCommand(argv: string[]): Promise<number> {
     case 'add': {
       if (!name) throw new UsageError('nodes add needs a name');
       const role = MqttRole.safeParse(values.role ?? 'node');
-      if (!role.success) throw new UsageError(`--role must be node, hub or inspector`);
+      if (!role.success) throw new UsageError(`--role must be node, hub, inspector or homeassistant`);
       const secret = await addCredential(root, name, { role: role.data, rotate: values.rotate ?? false });
       const file = path.join(root, CREDENTIALS_FILE);
       if (values['secret-file']) {
@@ -43,7 +43,9 @@ export async function nodesCommand(argv: string[]): Promise<number> {
           ? `Run the agent with HOMELAB_NODE=${name} and HOMELAB_MQTT_PASSWORD=<secret> (or HOMELAB_MQTT_PASSWORD_FILE=<file>).`
           : role.data === 'hub'
             ? `Run the hub against an external broker with HOMELAB_MQTT_USERNAME=${HUB_CLIENT_ID} and HOMELAB_MQTT_PASSWORD(_FILE); then rerun 'homelab broker-config'.`
-            : `Read with: mosquitto_sub -u ${name} -P <secret> -v -t 'homelab/#'`;
+            : role.data === 'homeassistant'
+              ? `Give Home Assistant's MQTT integration the username ${name} and this secret (docs/home-assistant.md).`
+              : `Read with: mosquitto_sub -u ${name} -P <secret> -v -t 'homelab/#'`;
       console.error(
         `${values.rotate ? 'Rotated' : 'Added'} ${role.data} '${name}' in ${file}. Its secret is ${where}; the hub keeps only a hash.\n${how}\n` +
           `The embedded broker picks the change up within seconds (a rotated secret's connections are cut); for Mosquitto rerun 'homelab broker-config' and reload it.`,

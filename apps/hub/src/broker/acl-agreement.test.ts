@@ -30,7 +30,7 @@ function mosquittoAllows(aclFile: string, user: string, access: 'read' | 'write'
     .some((m) => m !== null && (m[1] === access || m[1] === 'readwrite') && aclCovers(m[2]!, topicOrFilter));
 }
 
-const users: Record<string, Role> = { piha: 'node', 'chelsty-ha': 'node', [HUB_CLIENT_ID]: 'hub', ops: 'inspector' };
+const users: Record<string, Role> = { piha: 'node', 'chelsty-ha': 'node', [HUB_CLIENT_ID]: 'hub', ops: 'inspector', ha: 'homeassistant' };
 const creds: CredentialsFile = {
   version: 1,
   users: Object.fromEntries(
@@ -44,17 +44,20 @@ const identities: Record<string, Identity> = {
   piha: identify('piha', 'piha'),
   [HUB_CLIENT_ID]: identify(HUB_CLIENT_ID, HUB_CLIENT_ID),
   ops: { kind: 'inspector' },
+  ha: { kind: 'homeassistant' },
 };
 
 /**
  * What the channel table says each role may do: a node publishes its own
  * channels `from` node and subscribes to its own channels `to` node, never
  * another node's and never every node's; the hub publishes and subscribes
- * every channel; an inspector reads every channel and publishes none.
+ * every channel; an inspector reads every channel and publishes none; Home
+ * Assistant reads the channels for people and publishes none of the table.
  */
 function expected(user: string, access: 'publish' | 'subscribe', channel: ChannelName, target: 'own' | 'other' | 'every'): boolean {
   if (users[user] === 'hub') return true;
   if (users[user] === 'inspector') return access === 'subscribe';
+  if (users[user] === 'homeassistant') return access === 'subscribe' && CHANNELS[channel].to === 'people';
   if (target !== 'own') return false;
   return access === 'publish' ? CHANNELS[channel].from === 'node' : CHANNELS[channel].to === 'node';
 }
@@ -75,6 +78,53 @@ describe('the embedded and the Mosquitto ACL', () => {
     const id = identities[user]!;
     const embedded = access === 'publish' ? mayPublish(id, where) : maySubscribe(id, where);
     const mosquitto = mosquittoAllows(acl, user, access === 'publish' ? 'write' : 'read', where);
+    expect({ embedded, mosquitto }).toEqual({ embedded: allowed, mosquitto: allowed });
+  });
+});
+
+/**
+ * Home Assistant's topics (HA_CHANNELS, docs/home-assistant.md) under a
+ * non-default discovery prefix, with Approve buttons off and on: the hub
+ * publishes discovery configs and hears HA's status; HA reads its prefix and
+ * publishes only its status, and Approve presses only when enabled; nobody
+ * else gets anything there.
+ */
+describe.each([false, true])('the Home Assistant topics on both brokers (Approve buttons %s)', (approveButtons) => {
+  const ha = { discoveryPrefix: 'ha/disc', approveButtons };
+  const haAcl = mosquittoFiles(creds, { maxPayloadBytes: 1000, homeAssistant: ha }).acl;
+  const config = 'ha/disc/binary_sensor/homelab_piha/zigbee2mqtt_problem/config';
+  const approve = 'homelab/v1/ha/approve';
+  const rows: Array<[string, 'publish' | 'subscribe', string, boolean]> = [
+    [HUB_CLIENT_ID, 'publish', config, true],
+    [HUB_CLIENT_ID, 'subscribe', 'ha/disc/status', true],
+    [HUB_CLIENT_ID, 'publish', 'ha/disc/status', false],
+    [HUB_CLIENT_ID, 'publish', 'homeassistant/binary_sensor/homelab_piha/x/config', false],
+    ['ha', 'publish', 'ha/disc/status', true],
+    ['ha', 'subscribe', 'ha/disc/#', true],
+    ['ha', 'subscribe', filterOf('nodeState'), true],
+    ['ha', 'subscribe', topicOf('serviceState', 'piha', 'z2m'), true],
+    ['ha', 'publish', approve, approveButtons],
+    ['ha', 'publish', config, false],
+    ['ha', 'publish', 'ha/disc/button/homelab_piha/x/config', false],
+    ['ha', 'publish', topicOf('serviceState', 'piha', 'z2m'), false],
+    ['ha', 'publish', topicOf('events', 'piha'), false],
+    ['ha', 'publish', 'ha/status', false],
+    ['ha', 'subscribe', 'homelab/#', false],
+    ['ha', 'subscribe', '#', false],
+    ['ha', 'subscribe', 'ha/#', false],
+    ['ha', 'subscribe', filterOf('commands'), false],
+    ['ha', 'subscribe', approve, false],
+    ['piha', 'publish', 'ha/disc/status', false],
+    ['piha', 'publish', approve, false],
+    ['piha', 'publish', config, false],
+    ['piha', 'subscribe', 'ha/disc/#', false],
+    ['ops', 'publish', approve, false],
+    ['ops', 'publish', 'ha/disc/status', false],
+  ];
+  it.each(rows)('%s may %s %s: %s on both brokers', (user, access, where, allowed) => {
+    const id = identities[user]!;
+    const embedded = access === 'publish' ? mayPublish(id, where, ha) : maySubscribe(id, where, ha);
+    const mosquitto = mosquittoAllows(haAcl, user, access === 'publish' ? 'write' : 'read', where);
     expect({ embedded, mosquitto }).toEqual({ embedded: allowed, mosquitto: allowed });
   });
 });

@@ -53,10 +53,12 @@ export async function decideConnect(
     case 'hub':
       if (clientId !== HUB_CLIENT_ID) return { ok: false, returnCode: ConnackCode.IDENTIFIER_REJECTED, reason: 'client_id_mismatch' };
       return { ok: true, identity: { kind: 'hub' }, anonymous: false, credential: { username, hash: cred.scrypt } };
-    case 'inspector': {
+    case 'inspector':
+    case 'homeassistant': {
+      // HA picks a random client id unless told otherwise: any id that is nobody else's name.
       const taken = clientId === HUB_CLIENT_ID || (clientId !== username && store.current().users[clientId] !== undefined);
       if (taken) return { ok: false, returnCode: ConnackCode.IDENTIFIER_REJECTED, reason: 'client_id_taken' };
-      return { ok: true, identity: { kind: 'inspector' }, anonymous: false, credential: { username, hash: cred.scrypt } };
+      return { ok: true, identity: { kind: cred.role }, anonymous: false, credential: { username, hash: cred.scrypt } };
     }
   }
 }

@@ -18,7 +18,8 @@ export const CREDENTIALS_FILE = path.join('state', 'mqtt-credentials.json');
 /** Its `version` field (docs/upgrade.md). */
 export const CREDENTIALS_FILE_VERSION = 1;
 
-export const Role = z.enum(['node', 'hub', 'inspector']);
+/** `homeassistant`: Home Assistant's MQTT integration (docs/home-assistant.md). */
+export const Role = z.enum(['node', 'hub', 'inspector', 'homeassistant']);
 export type Role = z.infer<typeof Role>;
 
 const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;

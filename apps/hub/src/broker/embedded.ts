@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
-import { isNeverRetained, systemClock } from '@homelab/contracts';
+import { DEFAULT_HA_ACL, isNeverRetained, systemClock, type HaAclOptions } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
 import { HubError } from '../errors';
@@ -26,6 +26,8 @@ export interface EmbeddedBrokerOptions {
   /** A second listener speaking MQTT over TLS (paths to PEM files). */
   tls?: { host: string; port: number; certFile: string; keyFile: string };
   now?: () => number;
+  /** The discovery prefix and whether Approve buttons are on: what the hub and Home Assistant may do there (haGrants). */
+  homeAssistant?: HaAclOptions;
   /** How often the credentials are re-read to disconnect removed or rotated identities (default 5 s). */
   revokeCheckMs?: number;
 }
@@ -77,6 +79,7 @@ const asBuffer = (p: Buffer | string): Buffer => (Buffer.isBuffer(p) ? p : Buffe
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { log } = opts;
   const now = opts.now ?? Date.now;
+  const ha = opts.homeAssistant ?? DEFAULT_HA_ACL;
   const counters: BrokerCounters = { connectRefused: 0, publishRefusedAcl: 0, subscribeRefusedAcl: 0, payloadTooLarge: 0, packetTooLarge: 0, rateLimited: 0 };
   if (opts.allowAnonymous) {
     log.warn(
@@ -124,7 +127,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       if (client) {
         const id = who(client);
         if (lastAllowed.get(client) !== packet.topic) {
-          if (!mayPublish(id, packet.topic)) {
+          if (!mayPublish(id, packet.topic, ha)) {
             counters.publishRefusedAcl++;
             log.warn({ clientId: client.id, topic: packet.topic }, 'publish refused by ACL');
             done(new Error('not authorized'));
@@ -175,7 +178,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       else setTimeout(() => done(null), wait).unref();
     },
     authorizeSubscribe(client, sub, done) {
-      if (!maySubscribe(who(client), sub.topic)) {
+      if (!maySubscribe(who(client), sub.topic, ha)) {
         counters.subscribeRefusedAcl++;
         log.warn({ clientId: client.id, filter: sub.topic }, 'subscription refused by ACL');
         done(null, null);

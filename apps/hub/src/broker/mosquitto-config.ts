@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { ROLE_SCOPES, channelsFrom, channelsTo, topicOf } from '@homelab/contracts';
+import { DEFAULT_HA_ACL, ROLE_SCOPES, channelsFrom, channelsTo, haGrants, topicOf, type HaAclOptions } from '@homelab/contracts';
 import { HubError } from '../errors';
 import type { CredentialsFile } from './credentials';
 import { PACKET_OVERHEAD_BYTES } from './packet-guard';
@@ -39,6 +39,8 @@ export interface MosquittoOptions {
   port?: number;
   /** Listener address (default DEFAULT_MOSQUITTO_BIND); `0.0.0.0` listens on every interface. */
   bind?: string;
+  /** The hub's discovery prefix and Approve-button setting (what the hub and Home Assistant may do there). */
+  homeAssistant?: HaAclOptions;
 }
 
 export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): MosquittoFiles {
@@ -55,7 +57,7 @@ export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): 
   ];
   for (const [name, c] of users) {
     acl.push(`user ${name}`);
-    acl.push(...aclLines(c.role, name), '');
+    acl.push(...aclLines(c.role, name, opts.homeAssistant ?? DEFAULT_HA_ACL), '');
   }
 
   const security = (p: { passwordFile: string; aclFile: string }) =>
@@ -94,12 +96,22 @@ export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): 
   return { passwords, acl: acl.join('\n'), security, conf };
 }
 
-/** The `topic …` lines of one user: a role's scope, or a node's own channels (from node: write, to node: read). */
-export function aclLines(role: CredentialsFile['users'][string]['role'], name: string): string[] {
+/**
+ * The `topic …` lines of one user: a role's scope (plus, for the hub, its Home
+ * Assistant channels), Home Assistant's grants, or a node's own channels (from
+ * node: write, to node: read).
+ */
+export function aclLines(role: CredentialsFile['users'][string]['role'], name: string, ha: HaAclOptions = DEFAULT_HA_ACL): string[] {
+  const grantLines = (g: { publish: string[]; subscribe: string[] }) => [
+    ...g.publish.map((t) => `topic write ${t}`),
+    ...g.subscribe.map((t) => `topic read ${t}`),
+  ];
+  if (role === 'homeassistant') return grantLines(haGrants('homeassistant', ha));
   if (role === 'hub' || role === 'inspector') {
     const { publish, subscribe } = ROLE_SCOPES[role];
-    if (publish === subscribe) return [`topic readwrite ${publish}`];
-    return [...(publish ? [`topic write ${publish}`] : []), ...(subscribe ? [`topic read ${subscribe}`] : [])];
+    const extra = role === 'hub' ? grantLines(haGrants('hub', ha)) : [];
+    if (publish === subscribe) return [`topic readwrite ${publish}`, ...extra];
+    return [...(publish ? [`topic write ${publish}`] : []), ...(subscribe ? [`topic read ${subscribe}`] : []), ...extra];
   }
   return [...channelsFrom('node').map((ch) => `topic write ${topicOf(ch, name)}`), ...channelsTo('node').map((ch) => `topic read ${topicOf(ch, name)}`)];
 }

@@ -33,6 +33,8 @@ export interface HubLinkOptions {
    * the hub; the durable-write acks to agents are unchanged.
    */
   embedded?: EmbeddedBroker;
+  /** Filters beyond HUB_SUBSCRIPTIONS (Home Assistant's birth and button presses, when discovery is on). */
+  extraSubscriptions?: string[];
 }
 
 /** Subscriptions the hub holds: everything agents publish. */
@@ -40,7 +42,8 @@ export const HUB_SUBSCRIPTIONS = channelsTo('hub').map(filterOf);
 
 /** Starts connecting at once; the returned link can be handed to others before it is up. */
 export function createHubLink(opts: HubLinkOptions): HubLink {
-  if (opts.embedded) return inProcessLink(opts.embedded, opts);
+  const subscriptions = [...HUB_SUBSCRIPTIONS, ...(opts.extraSubscriptions ?? [])];
+  if (opts.embedded) return inProcessLink(opts.embedded, opts, subscriptions);
   const { log } = opts;
   const client: MqttClient = mqtt.connect(opts.url, {
     clientId: HUB_CLIENT_ID,
@@ -77,7 +80,7 @@ export function createHubLink(opts: HubLinkOptions): HubLink {
   client.on('offline', () => log.warn({ url: opts.url }, 'mqtt link offline'));
   client.on('connect', (connack) => {
     log.info({ url: opts.url, sessionPresent: connack.sessionPresent }, 'mqtt link connected');
-    client.subscribe(HUB_SUBSCRIPTIONS, { qos: 1 }, (err, granted) => {
+    client.subscribe(subscriptions, { qos: 1 }, (err, granted) => {
       if (err) log.error({ err }, 'mqtt subscribe failed');
       const refused = granted?.filter((g) => g.qos === 128) ?? [];
       if (refused.length) log.error({ refused: refused.map((g) => g.topic) }, 'broker refused hub subscriptions');
@@ -112,10 +115,10 @@ export function createHubLink(opts: HubLinkOptions): HubLink {
 const toBuffer = (payload: unknown): Buffer =>
   Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
 
-function inProcessLink(broker: EmbeddedBroker, opts: HubLinkOptions): HubLink {
+function inProcessLink(broker: EmbeddedBroker, opts: HubLinkOptions, subscriptions: string[]): HubLink {
   const { log } = opts;
   let closed = false;
-  const attached: Promise<InProcessClient> = broker.attach(HUB_SUBSCRIPTIONS, opts.onMessage).then((client) => {
+  const attached: Promise<InProcessClient> = broker.attach(subscriptions, opts.onMessage).then((client) => {
     log.info({ url: opts.url, inProcess: true }, 'mqtt link connected');
     return client;
   });
