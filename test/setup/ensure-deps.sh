@@ -17,6 +17,8 @@ declare -A PKG=(
   [chromium]=chromium
   # Clock-skew tests (test/e2e/clock-skew.test.ts) shift an agent's clock with libfaketime.
   [faketime]=faketime
+  # /metrics tests (test/e2e/metrics.test.ts) check the hub's real output with promtool.
+  [promtool]=prometheus
 )
 # mosquitto lives in /usr/sbin, which non-login shells may not have on PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -43,7 +45,7 @@ busybox_is_static() {
 
 missing="$(missing_pkgs)"
 if [[ -z "$missing" ]]; then
-  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime present"
+  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime, promtool present"
   exit 0
 fi
 
