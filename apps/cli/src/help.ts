@@ -1,6 +1,5 @@
 import { settingsHelp } from '@homelab/contracts';
 import { HUB_SETTINGS } from '@homelab/hub';
-import { AGENT_SETTINGS } from '@homelab/node-agent';
 
 export const MAIN_HELP = `homelab — self-healing homelab control plane
 
@@ -26,10 +25,7 @@ ${settingsHelp(HUB_SETTINGS)}
 UI login: user 'admin'; the first start writes a generated password and API tokens to
 <root>/auth/initial-credentials.json. See docs/ui-api.md and docs/configuration.md.`;
 
-export const AGENT_HELP = `Usage: homelab agent --node <name> [options]
-
-${settingsHelp(AGENT_SETTINGS)}
-See docs/configuration.md.`;
+export { AGENT_HELP } from './agent-help';
 
 export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
 

@@ -1,7 +1,7 @@
 import { createLogger } from '@homelab/logging';
 import { AGENT_OPTIONS, parseAgentConfig, runAgent } from '@homelab/node-agent';
 import { parse } from '../args';
-import { AGENT_HELP } from '../help';
+import { AGENT_HELP } from '../agent-help';
 import { untilSignal } from '../signals';
 
 export async function agentCommand(argv: string[]): Promise<number> {
