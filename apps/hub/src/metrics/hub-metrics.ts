@@ -24,7 +24,7 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /** The event log's size is a walk of its files: measured at most this often. */
-const LOG_BYTES_TTL_MS = 30_000;
+const LOG_BYTES_TTL_MS = 10_000;
 
 /**
  * The hub's Prometheus registry (docs/metrics.md), built from METRICS. Counts
@@ -99,11 +99,8 @@ export class HubMetrics {
 
     this.updateWorld(this.sources.world());
     this.gauge('mqttConnected').set(this.sources.mqttConnected() ? 1 : 0);
-    const clients = this.sources.mqttClients();
-    this.gauge('mqttClients').reset();
-    if (clients !== null) this.gauge('mqttClients').set(clients);
-    this.gauge('eventLogBytes').reset();
-    if (logBytes !== null) this.gauge('eventLogBytes').set(logBytes);
+    this.setOptional('mqttClients', this.sources.mqttClients());
+    this.setOptional('eventLogBytes', logBytes);
   }
 
   private updateWorld(world: World): void {
@@ -138,6 +135,18 @@ export class HubMetrics {
       this.logBytes = { at: now, value: this.sources.eventLogBytes().catch(() => null) };
     }
     return this.logBytes.value;
+  }
+
+  /** An unlabelled gauge always shows a value once registered: one without a value leaves the registry instead of showing 0. */
+  private setOptional(key: MetricKey, value: number | null): void {
+    const g = this.gauge(key);
+    const registered = this.registry.getSingleMetric(METRICS[key].name) !== undefined;
+    if (value === null) {
+      if (registered) this.registry.removeSingleMetric(METRICS[key].name);
+      return;
+    }
+    if (!registered) this.registry.registerMetric(g);
+    g.set(value);
   }
 
   private setCounter(key: MetricKey, labels: Record<string, string>, value: number): void {
