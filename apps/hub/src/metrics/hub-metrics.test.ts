@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action, HomelabEvent, StoredEvent, World, WorldNode } from '@homelab/contracts';
-import { HubMetrics, type MetricSources } from './hub-metrics';
-import { exportedMetricNames, METRICS } from './metric-table';
+import { exportedMetricNames, HubMetrics, type MetricSources } from './hub-metrics';
+import { METRICS } from './metric-table';
 import { actionDurationSeconds, detectionLatencySeconds } from './observations';
 
 const T0 = '2026-03-01T12:00:00.000Z';
@@ -186,6 +186,7 @@ describe('HubMetrics', () => {
     const names = Object.values(METRICS).map((m) => m.name);
     expect(new Set(names).size).toBe(names.length);
     for (const n of names) expect(n).toMatch(/^homelab_[a-z0-9_]+$/);
-    expect(exportedMetricNames()).toContain('homelab_detection_latency_seconds_bucket');
+    expect(exportedMetricNames()).toEqual(expect.arrayContaining(['homelab_detection_latency_seconds_bucket', 'process_resident_memory_bytes']));
+    expect(exportedMetricNames()).not.toContain('nodejs_active_handles_total');
   });
 });

@@ -23,6 +23,17 @@ type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 /** prom-client defaults whose names promtool's lint rejects (gauges ending in `_total`). */
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/** The names of every series the hub exports: the table's and prom-client's defaults, histograms with their `_bucket`, `_sum` and `_count`. */
+export function exportedMetricNames(): string[] {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const defaults = registry.getMetricsAsArray().map((m) => ({ name: m.name, type: m.type as string }));
+  const all = [...Object.values(METRICS).map((m: MetricSpec) => ({ name: m.name, type: m.type as string })), ...defaults];
+  return all
+    .filter((m) => !LINT_FAILING_DEFAULTS.includes(m.name))
+    .flatMap((m) => (m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name]));
+}
+
 /** The event log's size is a walk of its files: measured at most this often. */
 const LOG_BYTES_TTL_MS = 10_000;
 

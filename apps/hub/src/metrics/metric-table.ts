@@ -163,8 +163,3 @@ export const METRICS = {
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;
-
-/** Every metric name the hub exports: the table's, plus the histograms' series. */
-export function exportedMetricNames(): string[] {
-  return Object.values(METRICS).flatMap((m: MetricSpec) => (m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name]));
-}
