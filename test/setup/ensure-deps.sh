@@ -20,6 +20,8 @@ declare -A PKG=(
   # The image tests (test/e2e/images.test.ts) build the stand-in for the Node.js base image
   # from Debian's mirror (libs/testkit node-base-image.ts).
   [mmdebstrap]=mmdebstrap
+  # /metrics tests (test/e2e/metrics.test.ts) check the hub's real output with promtool.
+  [promtool]=prometheus
 )
 # mosquitto lives in /usr/sbin, which non-login shells may not have on PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -46,7 +48,7 @@ busybox_is_static() {
 
 missing="$(missing_pkgs)"
 if [[ -z "$missing" ]]; then
-  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime, mmdebstrap present"
+  echo "ensure-deps: docker, docker-compose, mosquitto, busybox-static, chromium, faketime, mmdebstrap, promtool present"
   exit 0
 fi
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   DEFAULT_DISCOVERY_PREFIX,
   DiscoveryPrefix,
+  HOST_TEMP_FINDING_C,
   readSettings,
   settingSource,
   settingsHelp,
@@ -105,6 +106,31 @@ export const HUB_SETTINGS = {
   mqttRateBurst: { env: 'HOMELAB_MQTT_RATE_BURST', type: z.coerce.number().int().positive().default(20_000), help: 'burst of that rate limit' },
   httpHost: { flag: 'http-host', arg: '<addr>', env: 'HOMELAB_HTTP_HOST', type: z.string().default('127.0.0.1'), help: 'UI/API listen address' },
   httpPort: { flag: 'http-port', arg: '<port>', env: 'HOMELAB_HTTP_PORT', type: Port.default(18180), help: 'UI/API port' },
+  /**
+   * An opt-in listener serving only GET /metrics without credentials, for a
+   * Prometheus on the LAN that cannot send the viewer token (docs/metrics.md).
+   * Off unless a port is given.
+   */
+  metricsPort: {
+    flag: 'metrics-port',
+    arg: '<port>',
+    env: 'HOMELAB_METRICS_PORT',
+    type: Port.optional(),
+    help: 'also serve /metrics without credentials on this port (default: off; /metrics on the UI port needs a token)',
+  },
+  metricsHost: {
+    flag: 'metrics-host',
+    arg: '<addr>',
+    env: 'HOMELAB_METRICS_HOST',
+    type: z.string().default('127.0.0.1'),
+    help: 'listen address of that /metrics listener (e.g. 0.0.0.0 for a scraper on the LAN)',
+  },
+  /** docs/host-health.md: a Raspberry Pi throttles from 80 °C. */
+  hostTempFindingC: {
+    env: 'HOMELAB_HOST_TEMP_FINDING_C',
+    type: z.coerce.number().min(0).max(150).default(HOST_TEMP_FINDING_C),
+    help: 'CPU temperature (°C) from which the supervisor reports a host_temperature finding for a node',
+  },
   /** Validated by NodeAliasMap (docs/node-aliases.md). */
   aliases: {
     env: 'NODE_ALIAS_MAP',

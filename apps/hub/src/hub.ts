@@ -1,6 +1,6 @@
 import { flagsOf, haGrants, haTopic, HaBirthPayload, systemClock, type Clock, type Command, type HaAclOptions } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
-import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
+import { acquireRootLock, FsEventLog, FsEventLogReader, logBytesOnDisk, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
 import { StartedParts } from '@homelab/runtime';
 import { loadCredentialStore } from './broker/credential-store';
@@ -14,6 +14,8 @@ import { HaPublisher } from './home-assistant/ha-publisher';
 import { Executor } from './executor';
 import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
+import { HubMetrics } from './metrics/hub-metrics';
+import { listenOpenMetrics } from './metrics/open-listener';
 import { createHubLink, type HubLink } from './mqtt/hub-link';
 import { NodeAliases } from './node-aliases';
 import { Observer } from './observer/observer';
@@ -30,6 +32,8 @@ import { refuseNewerDataRoot, upgradeDataRoot } from './upgrade';
 export interface RunningHub {
   httpUrl: string;
   mqttUrl: string;
+  /** The open /metrics listener (--metrics-port), when configured. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -99,11 +103,27 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   let notifier: Notifier | undefined;
   // Home Assistant discovery, when enabled: its own loop, kicked by every change it shows.
   let ha: HaPublisher | undefined;
-  const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => {
-    live.changed('actions');
-    notifier?.kick();
-    ha?.kick();
+  // Read when scraped (docs/metrics.md); the parts it reads are built below, before the web server listens.
+  const metrics: HubMetrics = new HubMetrics({
+    world: () => observer.world(),
+    findings: () => supervisor.findings(),
+    actions: () => store.list(),
+    ingest: () => ingest.counters.snapshot(),
+    mqttConnected: () => link?.connected() ?? false,
+    mqttClients: () => broker?.connectedClients() ?? null,
+    eventLogBytes: () => logBytesOnDisk(config.root),
+    clockOffsetMs: (node) => observer.foldedWorld().nodes[aliases.canonical(node)]?.clocks?.[node]?.offsetMs ?? 0,
+    now: () => clock.now().getTime(),
   });
+  const store = new NotifyingActionStore(
+    new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }),
+    () => {
+      live.changed('actions');
+      notifier?.kick();
+      ha?.kick();
+    },
+    (action) => metrics.actionTransitioned(action),
+  );
   await store.init();
   const authWeb = await loadOrCreateAuth(config.root, { adminPasswordHash: config.adminPasswordHash });
   if (authWeb.createdCredentialsFile)
@@ -172,6 +192,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
+    hostTempFindingC: config.hostTempFindingC,
   });
 
   // Catch up on what the log holds beyond the checkpoint before taking new messages.
@@ -183,6 +204,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onWritten: (written) => {
       observer.kick();
       live.events(written);
+      metrics.eventsWritten(written);
     },
     // A dry run (disk_cleanup preview) answers the previewer, never the action's execution.
     onResult: (result) => {
@@ -272,6 +294,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     findings: () => supervisor.findings(),
     store,
     onDecision: () => executor.kick(),
+    metrics,
     health: () => ({
       mqttConnected: link?.connected() ?? false,
       ingest: ingest.counters.snapshot(),
@@ -295,6 +318,28 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   started.add('web server', () => web.close());
   const addr = web.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+
+  let metricsUrl: string | undefined;
+  if (config.metricsPort !== undefined) {
+    let open;
+    try {
+      open = await listenOpenMetrics(metrics, { host: config.metricsHost, port: config.metricsPort, log: log.child({ part: 'metrics' }) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new HubError(
+          'port_in_use',
+          `metrics port ${config.metricsPort} on ${config.metricsHost} is already in use; set --metrics-port (HOMELAB_METRICS_PORT)`,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+    started.add('metrics listener', () => open.close());
+    metricsUrl = `http://${config.metricsHost}:${open.port}/metrics`;
+    log.warn({ url: metricsUrl }, '/metrics is served without credentials on this address (--metrics-port)');
+  }
 
   await supervisor.runOnce();
   const retention = new RetentionLoop({ root: config.root, clock, log: log.child({ part: 'retention' }), olderThanDays: config.retentionCompressDays });
@@ -331,11 +376,12 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     haLoop.start(config.supervisorIntervalMs);
     started.add('home assistant loop', () => haLoop.stop());
   }
-  log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir }, 'hub running');
+  log.info({ http: `http://${config.httpHost}:${httpPort}`, mqtt: mqttUrl, root: config.root, hosts: config.hostsDir, metrics: metricsUrl }, 'hub running');
 
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
     mqttUrl,
+    ...(metricsUrl ? { metricsUrl } : {}),
     stop: () => started.closeAll(log),
   };
 }

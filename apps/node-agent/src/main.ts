@@ -5,8 +5,12 @@ import { NodeAgent } from './agent';
 import type { AgentConfig } from './config';
 import { DockerodePort } from './docker/docker-dockerode';
 import { statfsUsage } from './watch/disk-watch';
+import { HostHealthSampler, systemHostHealthSources } from './watch/host-health';
 import { createHostStats } from './watch/host-stats';
 import { connectMqttJs } from './delivery/mqtt-link';
+
+/** Bound on each host health source (docs/host-health.md); the heartbeat never waits for it. */
+const HOST_SAMPLE_TIMEOUT_MS = 2000;
 
 /**
  * Builds the real agent — dockerode on the configured socket, MQTT.js to the
@@ -23,7 +27,7 @@ export async function runAgent(config: AgentConfig, log: Logger = createLogger('
     docker,
     capabilities: { inventory: docker, cleanup: docker },
     connectMqtt: connectMqttJs,
-    hostStats: createHostStats(),
+    hostStats: createHostStats(new HostHealthSampler(systemHostHealthSources(HOST_SAMPLE_TIMEOUT_MS), HOST_SAMPLE_TIMEOUT_MS)),
     diskUsage: statfsUsage,
   });
   await agent.start();

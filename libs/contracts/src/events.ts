@@ -139,6 +139,19 @@ export const NodeHeartbeatEvent = z.object({
       load15: z.number().nonnegative().optional(),
       /** The agent process's own resident memory. */
       agentRssMb: z.number().nonnegative().optional(),
+      /**
+       * Host health (docs/host-health.md), each absent where the platform does not
+       * report it, so heartbeats of older agents stay valid. CPU package / SoC temperature.
+       */
+      cpuTempC: z.number().min(-100).max(250).optional(),
+      /** Memory the kernel can hand out without swapping (MemAvailable). */
+      memAvailableMb: z.number().nonnegative().optional(),
+      /**
+       * The Raspberry Pi firmware's throttling bits (`vcgencmd get_throttled`):
+       * 0x1 under-voltage, 0x2 ARM frequency capped, 0x4 throttled, 0x8 soft
+       * temperature limit, now; the same shifted by 16 since boot.
+       */
+      throttled: z.number().int().nonnegative().max(0xffffffff).optional(),
     })
     .optional(),
 });

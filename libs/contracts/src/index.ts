@@ -12,6 +12,7 @@ export * from './actions';
 export * from './world';
 export * from './summary';
 export * from './clock';
+export * from './host-health';
 export * from './event-layout';
 export * from './settings';
 export * from './errors';

@@ -36,6 +36,10 @@ export type ConfigProblem = z.infer<typeof ConfigProblem>;
  * - node_inventory_pending: the node is online but its agent has not yet sent a
  *   complete scan of this session and of the current desired state; "not
  *   reported yet" is not "missing", so no new actions for it until it does.
+ * - host_temperature: the node's CPU temperature (latest heartbeat) is at or
+ *   above the hub's `--host-temp-finding` (docs/host-health.md).
+ * - host_throttled: the node's firmware reports under-voltage or throttling now
+ *   (Raspberry Pi `get_throttled`).
  * - action_file_quarantined: an entry of an action state folder could not be
  *   read (not JSON, not an Action, a directory named `<id>.json`) and was moved
  *   to `file` under the data root; the id is free again, so the supervisor
@@ -52,6 +56,8 @@ export const FindingKind = z.enum([
   'clock_skew',
   'node_inventory_pending',
   'action_file_quarantined',
+  'host_temperature',
+  'host_throttled',
 ]);
 
 export const Finding = z.object({

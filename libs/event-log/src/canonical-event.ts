@@ -66,6 +66,8 @@ const nonneg = (v: unknown): boolean => typeof v === 'number' && Number.isFinite
 /** Same as the contracts' MountPath (absolute, no control characters). */
 const mount = (v: unknown): boolean => str(v, 256) && (v as string).startsWith('/') && !MOUNT_PATH_FORBIDDEN.test(v as string);
 const percent = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 100;
+/** NodeHeartbeatEvent's cpuTempC range. */
+const celsius = (v: unknown): boolean => typeof v === 'number' && v >= -100 && v <= 250;
 
 export function isoTime(v: unknown): boolean {
   if (typeof v !== 'string') return false;
@@ -171,6 +173,9 @@ const NODE_HEARTBEAT_KEYS = checked(EVENT_LAYOUT.node_heartbeat.data, [
   'load5',
   'load15',
   'agentRssMb',
+  'cpuTempC',
+  'memAvailableMb',
+  'throttled',
 ]);
 const DISK_PRESSURE_KEYS = checked(EVENT_LAYOUT.disk_pressure.data, ['mount', 'level', 'usedPercent', 'freeBytes']);
 const DISK_OK_KEYS = checked(EVENT_LAYOUT.disk_ok.data, ['mount', 'usedPercent']);
@@ -219,7 +224,10 @@ export function eventData(type: string, d: unknown): boolean {
           (d.cpuPercent === undefined || percent(d.cpuPercent)) &&
           (d.load5 === undefined || nonneg(d.load5)) &&
           (d.load15 === undefined || nonneg(d.load15)) &&
-          (d.agentRssMb === undefined || nonneg(d.agentRssMb)))
+          (d.agentRssMb === undefined || nonneg(d.agentRssMb)) &&
+          (d.cpuTempC === undefined || celsius(d.cpuTempC)) &&
+          (d.memAvailableMb === undefined || nonneg(d.memAvailableMb)) &&
+          (d.throttled === undefined || (uint(d.throttled) && (d.throttled as number) <= 0xffffffff)))
       );
     case 'disk_pressure':
       return (

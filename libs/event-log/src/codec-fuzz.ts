@@ -51,7 +51,19 @@ export const EVENTS: HomelabEvent[] = [
   {
     ...base(17),
     type: 'node_heartbeat',
-    data: { uptimeSec: 9, load1: 0.1, memUsedPercent: 50, services: 3, cpuPercent: 2.5, load5: 0.2, load15: 0.3, agentRssMb: 41.2 },
+    data: {
+      uptimeSec: 9,
+      load1: 0.1,
+      memUsedPercent: 50,
+      services: 3,
+      cpuPercent: 2.5,
+      load5: 0.2,
+      load15: 0.3,
+      agentRssMb: 41.2,
+      cpuTempC: 61.3,
+      memAvailableMb: 1804.5,
+      throttled: 0x50005,
+    },
   },
   // Left to zod by design:
   { ...base(12), type: 'node_online', data: { session: 4, services: { grafana: { status: 'healthy' } } } },

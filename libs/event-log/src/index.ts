@@ -19,4 +19,4 @@ export {
   type LockStatus,
   type RootLock,
 } from './root-lock';
-export { logInventory, type LogInventory } from './inventory';
+export { logBytesOnDisk, logInventory, type LogInventory } from './inventory';

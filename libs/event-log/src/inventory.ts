@@ -40,3 +40,19 @@ export async function logInventory(root: string): Promise<LogInventory> {
   }
   return out;
 }
+
+/** Bytes the event log takes on disk now (plain and gzipped day files as they are), for /metrics. */
+export async function logBytesOnDisk(root: string): Promise<number> {
+  const index = await scanLog(root);
+  let bytes = 0;
+  for (const refs of index.values()) {
+    for (const ref of refs) {
+      try {
+        bytes += (await fs.stat(absFile(root, ref.rel))).size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // compressed or removed meanwhile
+      }
+    }
+  }
+  return bytes;
+}

@@ -1,4 +1,5 @@
 import {
+  HOST_TEMP_FINDING_C,
   serviceKey,
   type Action,
   type HostServicesFile,
@@ -11,6 +12,7 @@ import {
 } from '@homelab/contracts';
 import { agentRevision } from '../desired/revision';
 import { clockSkewFindings } from './clock-skew';
+import { hostHealthFindings } from './host-health';
 import type { CancelReason, Finding } from './findings';
 import { autoApproves, inMaintenance, PolicyResolver, type EffectivePolicy } from './policy';
 import { actionTypeFor, diskProposal, humanTime, missingProposal, unhealthyProposal, type Proposal } from './proposals';
@@ -42,6 +44,8 @@ export interface ReconcileInput {
    * budget counts the completed and failed restarts of both lists.
    */
   history?: Action[];
+  /** CPU temperature (°C) from which a node gets a `host_temperature` finding. Default HOST_TEMP_FINDING_C. */
+  hostTempFindingC?: number;
 }
 
 export interface ReconcilePlan {
@@ -153,6 +157,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     }
   }
   findings.push(...clockSkewFindings(nodes));
+  findings.push(...hostHealthFindings(nodes, input.hostTempFindingC ?? HOST_TEMP_FINDING_C));
 
   const settleMs = input.settleMs ?? DEFAULT_SETTLE_MS;
   const create: Action[] = [];

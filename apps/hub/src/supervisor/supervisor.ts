@@ -26,6 +26,8 @@ export interface SupervisorDeps {
   onApproved?: (ids: string[]) => void;
   /** See ReconcileInput.settleMs. */
   settleMs?: number;
+  /** See ReconcileInput.hostTempFindingC. */
+  hostTempFindingC?: number;
 }
 
 export interface SupervisorReport {
@@ -129,6 +131,7 @@ export class Supervisor {
       unreadableNodes: loaded.hostsReadable ? loaded.invalidHosts.filter((n) => !Object.hasOwn(loaded.desired, n)) : 'all',
       ...(loaded.policy ? { policy: loaded.policy } : {}),
       ...(this.deps.settleMs !== undefined ? { settleMs: this.deps.settleMs } : {}),
+      ...(this.deps.hostTempFindingC !== undefined ? { hostTempFindingC: this.deps.hostTempFindingC } : {}),
     });
 
     // Listing the actions above moved any unreadable file aside; the operator learns of it here.

@@ -14,6 +14,8 @@ export class NotifyingActionStore implements ActionStore {
   constructor(
     private readonly inner: ActionStore,
     private readonly onChange: () => void,
+    /** Every action after a transition made through this store (e.g. for /metrics). */
+    private readonly onTransition?: (action: Action) => void,
   ) {
     if (inner.archived) this.archived = (opts) => inner.archived!(opts);
     if (inner.quarantined) this.quarantined = () => inner.quarantined!();
@@ -42,7 +44,9 @@ export class NotifyingActionStore implements ActionStore {
     return r === 'created' ? this.bump(r) : r;
   }
   async transition(id: string, from: ActionState, to: ActionState, update: (a: Action) => Action): Promise<Action> {
-    return this.bump(await this.inner.transition(id, from, to, update));
+    const action = await this.inner.transition(id, from, to, update);
+    this.onTransition?.(action);
+    return this.bump(action);
   }
   async update(id: string, state: ActionState, update: (a: Action) => Action): Promise<Action> {
     return this.bump(await this.inner.update(id, state, update));

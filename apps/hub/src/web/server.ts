@@ -13,6 +13,7 @@ import type { NotifyingActionStore } from './notifying-store';
 import { registerActionRoutes } from './routes-actions';
 import { registerAuthRoutes } from './routes-auth';
 import { registerEventRoutes } from './routes-events';
+import { registerMetricsRoute, type MetricsPort } from './routes-metrics';
 import { registerPageRoutes } from './routes-pages';
 import { SummaryCache } from './summary-cache';
 import { errorResponses, Health, useZodRoutes, WorldView, type ZodApp } from './zod-routes';
@@ -34,6 +35,8 @@ export interface WebDeps {
   /** Failed logins allowed per address / user in `loginWindowMs` (default 5 per 15 min). */
   loginMaxFailures?: number;
   loginWindowMs?: number;
+  /** Serves `GET /metrics` (viewer) when given. */
+  metrics?: MetricsPort;
 }
 
 const SummaryQuery = z.object({
@@ -77,6 +80,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
     registerEventRoutes(scope, { root: deps.root, live: deps.live });
     registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store, notices: deps.notices ?? (() => []) });
+    if (deps.metrics) registerMetricsRoute(scope, deps.metrics);
   };
   api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
 

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { HostHealthSampler } from './host-health';
 import type { HostStats } from './watcher';
 
 interface CpuTimes {
@@ -31,10 +32,14 @@ const round1 = (n: number) => Math.round(n * 100) / 100;
  * Host figures for node_heartbeat, read when a heartbeat is due. Only cheap
  * synchronous reads of kernel counters (no child process, no blocking I/O):
  * uptime, load averages, memory, CPU busy share since the previous heartbeat
- * (absent in the first), and the agent's own RSS.
+ * (absent in the first), and the agent's own RSS. With a sampler, also the
+ * host health it sampled after the previous heartbeat (temperature, memory
+ * available, throttling: docs/host-health.md); the next sample is asked for
+ * after the read, so a slow one never holds a heartbeat back.
  */
-export function createHostStats(): () => HostStats {
+export function createHostStats(sampler?: HostHealthSampler): () => HostStats {
   let prev = cpuTimes();
+  void sampler?.refresh();
   return () => {
     const total = os.totalmem();
     const used = total > 0 ? ((total - os.freemem()) / total) * 100 : undefined;
@@ -42,6 +47,8 @@ export function createHostStats(): () => HostStats {
     const now = cpuTimes();
     const cpu = cpuPercentBetween(prev, now);
     prev = now;
+    const health = sampler?.latest() ?? {};
+    void sampler?.refresh();
     return {
       uptimeSec: Math.max(0, Math.round(os.uptime())),
       load1: Math.max(0, round1(l1)),
@@ -50,9 +57,11 @@ export function createHostStats(): () => HostStats {
       load5: Math.max(0, round1(l5)),
       load15: Math.max(0, round1(l15)),
       agentRssMb: Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10,
+      // systeminformation's memory (MemAvailable) replaces os.freemem's figure when it answered.
+      ...health,
     };
   };
 }
 
-/** One shared reader (CPU share since its previous call). */
+/** One shared reader (CPU share since its previous call), without host health sampling. */
 export const osHostStats: () => HostStats = createHostStats();

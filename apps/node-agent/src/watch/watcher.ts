@@ -16,6 +16,9 @@ export interface HostStats {
   load5?: number;
   load15?: number;
   agentRssMb?: number;
+  cpuTempC?: number;
+  memAvailableMb?: number;
+  throttled?: number;
 }
 
 export interface ServiceWatcherDeps {

@@ -3,6 +3,7 @@ import { humanOffset } from '../../supervisor/clock-skew';
 import type { Principal } from '../auth/guard';
 import { historyEntry, pendingCard } from './action-view';
 import { eventsTable } from './events';
+import { HOST_HEALTH_FIELDS, hostHealthCell } from './host-health-view';
 import { diskCell, nodeStatus, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
 import { ago, html, type Html } from './html';
 
@@ -12,15 +13,18 @@ export function nodeBody(node: string, s: Summary, world: World, history: Action
   const services = s.services.filter((v) => v.node === node);
   const waiting = [...s.actions.pending, ...s.actions.running].filter((a) => a.node === node);
   const metrics = Object.entries(n.metrics ?? {})
+    .filter(([k]) => !HOST_HEALTH_FIELDS.has(k))
     .map(([k, v]) => `${k} ${Math.round(v * 10) / 10}`)
     .join(', ');
   const unmanaged = unmanagedOf(world, node);
+  const hot = s.findings.some((f) => f.kind === 'host_temperature' && f.node === node);
   return html`<h1>Node ${node}</h1>
 <div class="card kv">
 <span class="muted">status</span><span>${nodeStatus(n)} since ${ago(n.statusSince, now)}</span>
 <span class="muted">last seen</span><span>${ago(n.lastSeen, now)}</span>
 <span class="muted">docker</span><span>${n.dockerReachable === null ? '–' : n.dockerReachable ? 'reachable' : 'unreachable'}</span>
 <span class="muted">disk</span><span>${diskCell(n)}</span>
+${hostHealthCell(n.metrics, hot)}
 ${metrics && html`<span class="muted">metrics</span><span>${metrics}</span>`}
 <span class="muted">session / seq</span><span>${n.session ?? '–'} / ${n.lastSeq ?? '–'}</span>
 ${clockRow(n)}

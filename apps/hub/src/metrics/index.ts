@@ -1,0 +1,2 @@
+export { METRICS, type MetricSpec } from './metric-table';
+export { exportedMetricNames } from './hub-metrics';
