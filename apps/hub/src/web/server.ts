@@ -58,8 +58,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     routerOptions: { maxParamLength: ACTION_ID_MAX_LENGTH },
   });
   answerCodedErrors(app);
-  // Cookies parsed on demand by the guard (its onRequest hook runs before any plugin's), written by reply.setCookie.
-  app.register(fastifyCookie, { hook: false });
+  // reply.setCookie writes the session cookie. The guard reads it itself (auth/sessions.ts): its onRequest hook runs before the plugin's.
+  app.register(fastifyCookie);
   const sessions = new SessionStore();
   installGuard(app, deps.auth, sessions);
   const api = useZodRoutes(app);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type {} from '@fastify/cookie'; // reply.setCookie
-import { parseCookie } from 'cookie';
+import { parse as parseCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from './auth-file';
 
@@ -71,7 +71,7 @@ export class SessionStore {
   }
 }
 
-/** The session id the request's cookie names, if any (the parser @fastify/cookie uses). */
+/** The session id the request's cookie names, if any (with the parser @fastify/cookie uses). */
 export function sessionIdOf(req: FastifyRequest): string | undefined {
   return parseCookie(req.headers.cookie ?? '')[SESSION_COOKIE];
 }
