@@ -1,4 +1,5 @@
-import rootPackage from '../../../package.json' with { type: 'json' };
+// A named import: the bundles (esbuild) then carry this one field of package.json, not the whole file.
+import { version as packageVersion } from '../../../package.json';
 
 /**
  * The version of homelab: the `version` of the repository's package.json,
@@ -6,4 +7,4 @@ import rootPackage from '../../../package.json' with { type: 'json' };
  * so `homelab --version`, GET /healthz, the UI footer, the agent's birth
  * message and the data root's layout.json all say the same (docs/upgrade.md).
  */
-export const HOMELAB_VERSION: string = rootPackage.version;
+export const HOMELAB_VERSION: string = packageVersion;
