@@ -75,6 +75,14 @@ describe('images built from the shipped Dockerfiles', () => {
       expect(Config.User).toBe('1000:1000');
       expect(Config.Healthcheck?.Test?.[0]).toBe('CMD');
     }
+    // The checks can fail: a hub that does not answer, an agent without its socket.
+    const check = (image: string, role: string, env: string) =>
+      dockerCli(socket, ['run', '--rm', '--network', 'none', '-e', env, '--entrypoint', 'node', image, '/app/healthcheck.mjs', role]).then(
+        () => 0,
+        (err: { code?: number }) => err.code,
+      );
+    expect(await check(HUB_IMAGE, 'hub', 'HOMELAB_HTTP_PORT=18180')).toBe(1);
+    expect(await check(AGENT_IMAGE, 'agent', 'DOCKER_SOCKET=/var/run/docker.sock')).toBe(1);
   });
 
   it('starts the agent with the flags of deploy/agent-bundle.mjs and docker-compose v1 beside it', async () => {
