@@ -1,4 +1,4 @@
-// The images' HEALTHCHECK (docs/deploy.md "Health"): exit 0 when healthy, 1 otherwise, one line
+// The images' HEALTHCHECK (docs/deploy.md "Images"): exit 0 when healthy, 1 otherwise, one line
 // on stdout for `docker inspect`. Plain Node.js, no dependencies: it runs beside the bundles.
 //   hub:    GET /healthz on the hub's own HTTP port (HOMELAB_HTTP_PORT, default 18180)
 //   agent:  the Docker API answers /_ping on the mounted socket (DOCKER_SOCKET)

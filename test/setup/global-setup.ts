@@ -11,8 +11,9 @@ declare module 'vitest' {
 }
 
 /**
- * One private dockerd for the whole e2e run: starting one takes seconds and the vfs
- * storage driver copies images per container, so sharing it keeps the suite fast.
+ * One private dockerd for the whole e2e run: starting one takes seconds (and with the vfs
+ * storage driver, where overlay2 is refused, images are copied per container), so sharing it
+ * keeps the suite fast.
  * Tests must clean up their own containers (stop() force-removes leftovers anyway).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -26,6 +27,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await dockerd.stop();
     throw err;
   }
-  console.log(`[e2e global setup] dockerd at ${dockerd.socketPath} ready in ${Date.now() - started}ms`);
+  console.log(`[e2e global setup] dockerd (${dockerd.storageDriver}) at ${dockerd.socketPath} ready in ${Date.now() - started}ms`);
   return () => dockerd.stop();
 }

@@ -64,12 +64,19 @@ export async function buildImages(docker: Docker, socket: string, logDir: string
   const hubBuildMs = await build('deploy/hub.Dockerfile', HUB_IMAGE, 'image-build-hub.log');
   const agentBuildMs = await build('deploy/agent.Dockerfile', AGENT_IMAGE, 'image-build-agent.log');
   const size = async (tag: string) => ((await docker.getImage(tag).inspect()) as { Size: number }).Size;
-  return {
+  const built: BuiltImages = {
     base: base.tag,
     version,
     timings: { debootstrapMs: base.debootstrapMs, baseImportMs: base.importMs, hubBuildMs, agentBuildMs },
     sizes: { hub: await size(HUB_IMAGE), agent: await size(AGENT_IMAGE), base: await size(base.tag) },
   };
+  const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+  const t = built.timings;
+  console.log(
+    `[images] base ${built.base}: mmdebstrap ${t.debootstrapMs} ms, import ${t.baseImportMs} ms, ${mb(built.sizes.base)}; ` +
+      `hub build ${t.hubBuildMs} ms, ${mb(built.sizes.hub)}; agent build ${t.agentBuildMs} ms, ${mb(built.sizes.agent)}`,
+  );
+  return built;
 }
 
 /** docker-compose (v1) with one of the shipped compose files, its settings in `env`. */

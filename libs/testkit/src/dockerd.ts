@@ -54,7 +54,8 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdHa
   try {
     return await startWithDriver(opts, 'overlay2');
   } catch (err) {
-    console.warn(`dockerd: overlay2 unavailable, using vfs (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`);
+    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/; log tail:$/, '');
+    console.warn(`dockerd: overlay2 refused (${why}), using vfs`);
     return startWithDriver(opts, 'vfs');
   }
 }

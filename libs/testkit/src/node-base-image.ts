@@ -85,7 +85,7 @@ async function buildRootfsTar(tarFile: string): Promise<void> {
     await fs.cp(npmDir, path.join(rootfs, 'usr/local/lib/node_modules/npm'), { recursive: true, dereference: false });
     await fs.symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
     await fs.symlink('../lib/node_modules/npm/bin/npx-cli.js', path.join(rootfs, 'usr/local/bin/npx'));
-    const partial = `${tarFile}.partial`;
+    const partial = `${tarFile}.${process.pid}.partial`;
     await execFileAsync('tar', ['--numeric-owner', '-C', rootfs, '-cf', partial, '.']);
     await fs.rename(partial, tarFile);
   } finally {
