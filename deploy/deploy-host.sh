@@ -17,13 +17,15 @@ Usage: deploy/deploy-host.sh --role agent|hub --host [user@]host --env-file <fil
                         see deploy/compose.<role>.yml), copied to <remote-dir>/deploy/<role>.env
   --secret-file <file>  agent: its MQTT secret (from `homelab nodes add <node>`), installed with
                         mode 0600 as <secret-dest>
-  --secret-dest <path>  where the secret goes (default /opt/homelab/agent/mqtt.secret)
+  --secret-dest <path>  where the secret goes (default /opt/homelab/agent/<node>.secret, as
+                        deploy/compose.agent.yml reads it)
   --image-tar <file>    an image saved with `docker save homelab-<role>:latest`, loaded on the host
   --image <ref>         an image to pull on the host and tag homelab-<role>:latest
                         (neither: the image already on the host is used)
   --remote-dir <dir>    where the compose files live on the host (default /opt/homelab-deploy)
   --compose <command>   the host's compose command (default "docker compose"; v1: docker-compose)
-  --container <name>    the container whose health is awaited (default node-agent / homelab-hub)
+  --container <name>    the container whose health is awaited (default homelab-agent-<node> /
+                        homelab-hub, as the compose files name them)
   --sudo                run the commands on the host with sudo
   --dry-run             print every command instead of running it
   -h, --help            this text
@@ -36,7 +38,7 @@ die() {
   exit 2
 }
 
-role='' host='' env_file='' secret_file='' secret_dest='/opt/homelab/agent/mqtt.secret'
+role='' host='' env_file='' secret_file='' secret_dest=''
 image_tar='' image='' remote_dir='/opt/homelab-deploy' compose='docker compose' container='' sudo='' dry_run=0
 
 need_value() { [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || die "$1 needs a value"; }
@@ -66,8 +68,7 @@ env_file="$(absolute "$env_file")" secret_file="$(absolute "$secret_file")" imag
 # Everything below ends up in command lines: only plain names and paths pass.
 safe_path='^[A-Za-z0-9._/+@-]+$'
 case "$role" in
-  agent) container="${container:-node-agent}" ;;
-  hub) container="${container:-homelab-hub}" ;;
+  agent | hub) ;;
   '') die "--role is required (agent or hub)" ;;
   *) die "--role must be agent or hub, not '$role'" ;;
 esac
@@ -75,6 +76,15 @@ esac
 [[ "$host" =~ ^([A-Za-z0-9._-]+@)?[A-Za-z0-9._-]+$ && "$host" != -* ]] || die "--host '$host' is not [user@]host"
 [[ -n "$env_file" ]] || die "--env-file is required"
 [[ -f "$env_file" ]] || die "--env-file '$env_file' does not exist"
+# The agent's container and secret are named after its node (deploy/compose.agent.yml).
+if [[ "$role" == agent ]]; then
+  node="$(sed -n 's/^HOMELAB_NODE=//p' "$env_file" | tail -n 1)"
+  [[ "$node" =~ ^[a-z0-9][a-z0-9_-]{0,62}$ ]] || die "--env-file '$env_file' must set HOMELAB_NODE to the node's name (a-z 0-9 _ -)"
+  container="${container:-homelab-agent-$node}"
+  secret_dest="${secret_dest:-/opt/homelab/agent/$node.secret}"
+else
+  container="${container:-homelab-hub}"
+fi
 [[ -z "$secret_file" || -f "$secret_file" ]] || die "--secret-file '$secret_file' does not exist"
 [[ -z "$secret_file" || "$role" == agent ]] || die "--secret-file is for --role agent (the hub keeps its identities in its data root)"
 [[ -z "$image_tar" || -f "$image_tar" ]] || die "--image-tar '$image_tar' does not exist"
@@ -85,7 +95,7 @@ esac
 for p in "$env_file" "$secret_file" "$image_tar" "$secret_dest" "$remote_dir"; do
   [[ -z "$p" || "$p" =~ $safe_path ]] || die "'$p': use a path of letters, digits and . _ / + @ -"
 done
-[[ "$remote_dir" == /* && "$secret_dest" == /* ]] || die "--remote-dir and --secret-dest must be absolute paths on the host"
+[[ "$remote_dir" == /* && ( -z "$secret_dest" || "$secret_dest" == /* ) ]] || die "--remote-dir and --secret-dest must be absolute paths on the host"
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"

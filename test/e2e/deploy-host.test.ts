@@ -40,6 +40,7 @@ describe('deploy-host.sh', () => {
     await fs.writeFile(files.env, 'HOMELAB_NODE=piha\nHOMELAB_MQTT_URL=mqtts://vps.lan:8883\n');
     await fs.writeFile(files.secret, 'not-a-real-secret\n');
     await fs.writeFile(files.tar, '');
+    await fs.writeFile(path.join(tmp.path, 'nameless.env'), 'HOMELAB_MQTT_URL=mqtts://vps.lan:8883\n');
   });
   afterAll(() => tmp?.cleanup());
 
@@ -52,10 +53,10 @@ describe('deploy-host.sh', () => {
       'ssh oskar@piha.lan bash -s < deploy/bootstrap.sh',
       'ssh oskar@piha.lan install -D -m 644 /dev/stdin /opt/homelab-deploy/deploy/compose.agent.yml < deploy/compose.agent.yml',
       `ssh oskar@piha.lan install -D -m 600 /dev/stdin /opt/homelab-deploy/deploy/agent.env < ${files.env}`,
-      `ssh oskar@piha.lan install -m 600 -o 1000 -g 1000 /dev/stdin /opt/homelab/agent/mqtt.secret < ${files.secret}`,
+      `ssh oskar@piha.lan install -m 600 -o 1000 -g 1000 /dev/stdin /opt/homelab/agent/piha.secret < ${files.secret}`,
       `ssh oskar@piha.lan docker load < ${files.tar}`,
       'ssh oskar@piha.lan docker compose -p homelab-agent -f /opt/homelab-deploy/deploy/compose.agent.yml --env-file /opt/homelab-deploy/deploy/agent.env up -d --no-build',
-      'ssh oskar@piha.lan docker inspect --format {{.State.Health.Status}} node-agent',
+      'ssh oskar@piha.lan docker inspect --format {{.State.Health.Status}} homelab-agent-piha',
     ]);
     expect(await recorded()).toEqual([]);
   });
@@ -81,7 +82,7 @@ describe('deploy-host.sh', () => {
     const printed = (await deploy(['--dry-run', ...agentArgs()])).out.trim().split('\n');
     const { code, out } = await deploy(agentArgs());
     expect(code, out).toBe(0);
-    expect(out).toContain('node-agent on oskar@piha.lan is healthy');
+    expect(out).toContain('homelab-agent-piha on oskar@piha.lan is healthy');
     // The recorders see the arguments; the local `< file` redirections fed their stdin.
     expect(await recorded()).toEqual(printed.map((line) => line.replace(/ < \S+$/, '')));
   });
@@ -96,6 +97,7 @@ describe('deploy-host.sh', () => {
     [['--role', 'agent', '--host', '--env-file', 'piha.env'], '--host needs a value'],
     [['--role', 'hub', '--host', 'vps', '--env-file', 'piha.env', '--secret-file', 'piha.secret'], '--secret-file is for --role agent'],
     [['--role', 'agent', '--host', 'piha', '--env-file', 'piha.env', '--compose', 'podman compose'], "--compose must be 'docker compose' or 'docker-compose'"],
+    [['--role', 'agent', '--host', 'piha', '--env-file', 'nameless.env'], "--env-file '<tmp>/nameless.env' must set HOMELAB_NODE"],
   ])('stops on %j with a clear message before running anything', async (args, message) => {
     await fs.rm(calls, { force: true });
     const { code, out } = await deploy(args);
