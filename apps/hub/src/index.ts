@@ -8,4 +8,4 @@ export { addToken, Role } from './web/auth/auth-file';
 export { addCredential, addCredentials, removeCredential, readCredentials, nameProblem, CREDENTIALS_FILE, Role as MqttRole } from './broker/credentials';
 export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_BIND } from './broker/mosquitto-config';
 export { HUB_CLIENT_ID } from './broker/acl';
-export { loadNotifyConfig, channelsOf, notifiersOf, type NotifyConfig } from './notify';
+export { loadNotifyConfig, channelsOf, notifiersOf, describeError, type NotifyConfig } from './notify';

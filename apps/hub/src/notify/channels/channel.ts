@@ -38,6 +38,14 @@ export async function httpFailure(what: string, res: Response): Promise<Error> {
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
+/** An error in words for an operator, with the cause grammY wraps a network failure in (`HttpError.error`). */
+export function describeError(err: unknown): string {
+  const e = err as Error & { error?: unknown; cause?: unknown };
+  const inner = (e.error ?? e.cause) as (Error & { code?: string }) | undefined;
+  const why = inner instanceof Error ? `: ${inner.code ? `${inner.code} ` : ''}${inner.message}` : '';
+  return `${e.message}${why && !e.message.includes(inner!.message) ? why : ''}`;
+}
+
 /** The request's own timeout, and the caller's abort when there is one. */
 export const requestSignal = (signal?: AbortSignal): AbortSignal =>
   signal ? AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), signal]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS);

@@ -4,7 +4,7 @@ import type { NotifyConfig } from '../config';
 import type { Delivered, OutboxMessage } from '../outbox';
 import { render } from '../render';
 import { telegramUserName, type TapHandler } from '../telegram-taps';
-import { REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
+import { describeError, REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
 
 const MAX_TEXT = 4_096;
 
@@ -84,7 +84,7 @@ export class TelegramChannel implements Channel {
         },
       })
       .catch((err: unknown) => {
-        this.pollingError = (err as Error).message;
+        this.pollingError = describeError(err);
         this.log.error({ err }, 'telegram long polling stopped; restarted by the next notifier cycle');
       })
       .finally(() => {
