@@ -45,7 +45,9 @@ export class TelegramChannel implements Channel {
     const text = r.text.length > MAX_TEXT ? `${r.text.slice(0, MAX_TEXT - 40)}\n… (more on the UI)` : r.text;
     // grammY types its signal with the abort-controller package's class; Node's own is what node-fetch gets either way.
     const signal = o.signal as Parameters<Bot['api']['sendMessage']>[3];
-    const markup = { inline_keyboard: r.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
+    // Buttons only when someone may tap them.
+    const rows = this.c.allowedUserIds.length ? r.buttons : [];
+    const markup = { inline_keyboard: rows.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
     for (const chatId of this.c.chatIds) {
       const ref = d.refs.find((x) => x.chatId === chatId);
       if (ref) {
