@@ -235,6 +235,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       broker: broker?.counters() ?? null,
     }),
     notices: () => notifier?.problems() ?? [],
+    telegramWebhook: (token, update) => notifier?.telegramWebhook(token, update) ?? Promise.resolve(null),
     log,
   });
   try {

@@ -155,6 +155,12 @@ export class Notifier {
       }));
   }
 
+  /** An update posted to the Telegram webhook route (null: Telegram in webhook mode is not configured). */
+  telegramWebhook(secretToken: string | undefined, update: unknown): Promise<boolean | null> {
+    const telegram = this.deps.channels.find((c) => c.handleWebhook);
+    return telegram ? telegram.handleWebhook!(secretToken, update) : Promise.resolve(null);
+  }
+
   /** The item behind a Telegram button, while its message is followed. */
   itemByToken(token: string): NotifyItem | undefined {
     for (const m of Object.values(this.outbox.messages)) for (const i of Object.values(m.items)) if (itemToken(i.key) === token) return i;

@@ -24,6 +24,8 @@ export interface Channel {
   deliver(m: OutboxMessage, delivered: Delivered, opts: DeliverOptions): Promise<void>;
   /** `homelab notify test`: one plain message. */
   sendTest(text: string): Promise<void>;
+  /** Telegram in webhook mode: an update posted to the hub (see TelegramChannel.handleWebhook). */
+  handleWebhook?(secretToken: string | undefined, update: unknown): Promise<boolean | null>;
   /** Why taking input (Telegram's long polling) fails now, if it does. */
   receiveError?(): string | null;
   start?(): void;
