@@ -56,6 +56,8 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
 }
 
 async function startLocked(config: HubConfig, log: Logger, clock: Clock, started: StartedParts): Promise<RunningHub> {
+  // A wrong notifications.yaml stops the start with the field named (docs/notifications.md).
+  const notifyConfig = await loadNotifyConfig(config.root, process.env);
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = config.mqttUrl;
   if (!mqttUrl) {
@@ -84,8 +86,6 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
   // Every action change made in this process also reaches the UI's live stream.
   const live = new LiveBus();
-  // A wrong notifications.yaml stops the start with the field named (docs/notifications.md).
-  const notifyConfig = await loadNotifyConfig(config.root, process.env);
   let notifier: Notifier | undefined;
   const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => {
     live.changed('actions');
