@@ -9,15 +9,31 @@ import { build, transformSync } from 'esbuild';
 // The UI's browser script (type-checked TypeScript) goes into the bundle compiled (apps/hub/src/web/assets/app-js.ts).
 const appJs = transformSync(fs.readFileSync('apps/hub/src/web/assets/browser/app.ts', 'utf8'), { loader: 'ts', target: 'es2020' }).code;
 
+// Native add-ons (`*.node`) stay external; a JS module whose name ends in `.node`
+// (grammY's `./platform.node`, which is platform.node.js) is bundled like any other.
+const nativeAddonsExternal = {
+  name: 'native-addons-external',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (args) => {
+      const js = path.join(args.resolveDir, `${args.path}.js`);
+      if (args.path.startsWith('.') && fs.existsSync(js)) return { path: js };
+      return { path: args.path, external: true };
+    });
+  },
+};
+
 await build({
   entryPoints: ['apps/cli/src/main.ts'],
+  plugins: [nativeAddonsExternal],
+  // Classes keep their names: node-fetch (grammY's HTTP client) checks a signal by `constructor.name === 'AbortSignal'`.
+  keepNames: true,
   define: { HOMELAB_APP_JS: JSON.stringify(appJs) },
   outfile: 'dist/homelab.mjs',
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['cpu-features', '*.node'],
+  external: ['cpu-features'],
   // CommonJS dependencies expect these in scope.
   banner: {
     js: [

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsActionStore } from '@homelab/action-store';
-import { freePort, makeTempDir, spawnLogged, waitFor, type TempDir } from '@homelab/testkit';
+import { BotApiServer, freePort, makeTempDir, spawnLogged, waitFor, type TempDir } from '@homelab/testkit';
 import { pendingAction } from '@homelab/action-store/testing';
 import { REPO_ROOT, homelab, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
@@ -67,6 +67,22 @@ describe('the homelab command', () => {
       const shown = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist', bundle), ...args], { cwd: '/' });
       expect(await shown.exited).toBe(0);
       expect(shown.output().trim()).toBe(version);
+    }
+    // Telegram's client library inside the bundle (its `./platform.node` module, its abort signals).
+    const bot = await new BotApiServer('1:bundle').start();
+    const tmp = await makeTempDir('hl-cli-bundle-');
+    try {
+      await fs.writeFile(path.join(tmp.path, 'notifications.yaml'), `telegram: {apiRoot: '${bot.url}', chatIds: [5]}\n`);
+      const notify = spawnLogged(process.execPath, [path.join(REPO_ROOT, 'dist/homelab.mjs'), 'notify', 'test', '--root', tmp.path], {
+        cwd: '/',
+        env: { ...process.env, HOMELAB_TELEGRAM_BOT_TOKEN: '1:bundle' },
+      });
+      expect(await notify.exited).toBe(0);
+      expect(notify.output()).toContain('telegram: ok');
+      expect(bot.messages).toHaveLength(1);
+    } finally {
+      await bot.close();
+      await tmp.cleanup();
     }
   });
 

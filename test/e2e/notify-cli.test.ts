@@ -82,4 +82,16 @@ describe('homelab notify test', () => {
     expect(missing.code).toBe(2);
     expect(missing.out).toContain('nothing is configured to notify');
   });
+
+  it('stops the hub at start on a wrong file, naming the file and the field', async () => {
+    const root = await writeConfig('hub-wrong', `telegram: {chatIds: [1], allowedUserIds: [alice]}\n`);
+    const hostsDir = path.join(tmp.path, 'hosts');
+    await fs.mkdir(hostsDir, { recursive: true });
+    const hub = homelab(['hub', '--root', root, '--hosts', hostsDir, '--http-port', '0', '--mqtt-port', '0'], {
+      name: 'notify-cli-hub-wrong',
+      env: { LOG_LEVEL: 'info', HOMELAB_TELEGRAM_BOT_TOKEN: TOKEN },
+    });
+    expect(await hub.exited).toBe(1);
+    expect(hub.output()).toContain(`${root}/notifications.yaml: telegram.allowedUserIds.0: must be a numeric Telegram id`);
+  });
 });

@@ -191,4 +191,32 @@ describe('notifications through Telegram, ntfy and a webhook', () => {
       what: 'the webhook told after it came back',
     });
   });
+
+  it('a hub killed with -9 while a webhook request is unanswered sends it again with the same delivery id', async () => {
+    // The rejected occurrence ends when the service recovers; the next stop is a new action.
+    await docker.getContainer(container).start();
+    await waitFor(async () => (await store.list('pending')).length === 0 && (await running()), { timeoutMs: 30_000 });
+    await sleep(2_000);
+    hook.hang = true;
+    await docker.getContainer(container).stop({ t: 0 });
+    const pending = await waitFor(() => store.list('pending').then((l) => l.find((a) => a.id === ID)), { timeoutMs: 60_000, what: 'the new pending action' });
+    await waitFor(() => hook.hung.some((r) => WebhookBody.parse(JSON.parse(r.body)).items[0]?.since === pending.createdAt), {
+      timeoutMs: 30_000,
+      what: 'the webhook request in flight',
+    });
+    await kill9(hub.proc);
+    hook.hang = false;
+    const inFlight = WebhookBody.parse(JSON.parse(hook.hung.at(-1)!.body));
+    await startHub();
+    const delivered = await waitFor(() => hookBodies().find((b) => b.items[0]?.since === pending.createdAt), {
+      timeoutMs: 30_000,
+      what: 'the opening after the restart',
+    });
+    // The receiver never answered the first: it gets it again, and can tell it is the same.
+    expect(delivered.deliveryId).toBe(inFlight.deliveryId);
+    expect(hook.received.filter((r) => r.headers['x-homelab-delivery'] === inFlight.deliveryId)).toHaveLength(1);
+    // Telegram, not held up by the hanging webhook, had its message before the kill and gets no second one.
+    await sleep(1_000);
+    expect(bot.messages.filter((m) => m.buttons.length > 0)).toHaveLength(1);
+  });
 });

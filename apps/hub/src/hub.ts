@@ -65,6 +65,8 @@ export async function startHub(config: HubConfig, log: Logger, clock: Clock = sy
 }
 
 async function startLocked(config: HubConfig, log: Logger, clock: Clock, started: StartedParts): Promise<RunningHub> {
+  // A wrong notifications.yaml stops the start with the field named (docs/notifications.md).
+  const notifyConfig = await loadNotifyConfig(config.root, process.env);
   // Older layouts are brought up to date before any part reads the root (docs/upgrade.md, "Upgrade").
   await upgradeDataRoot(config.root, { log: log.child({ part: 'upgrade' }), now: () => clock.now() });
   let broker: EmbeddedBroker | undefined;
@@ -98,8 +100,6 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   const reader = new FsEventLogReader({ root: config.root, log: log.child({ part: 'event-log' }), committed: eventLog });
   // Every action change made in this process also reaches the UI's live stream.
   const live = new LiveBus();
-  // A wrong notifications.yaml stops the start with the field named (docs/notifications.md).
-  const notifyConfig = await loadNotifyConfig(config.root, process.env);
   let notifier: Notifier | undefined;
   // Home Assistant discovery, when enabled: its own loop, kicked by every change it shows.
   let ha: HaPublisher | undefined;
@@ -303,6 +303,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       broker: broker?.counters() ?? null,
     }),
     notices: () => notifier?.problems() ?? [],
+    telegramWebhook: (token, update) => notifier?.telegramWebhook(token, update) ?? Promise.resolve(null),
     log,
   });
   try {

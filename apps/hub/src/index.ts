@@ -8,5 +8,5 @@ export { addToken, InitialCredentials, initialCredentialsPath, Role } from './we
 export { addCredential, addCredentials, removeCredential, readCredentials, nameProblem, CREDENTIALS_FILE, Role as MqttRole } from './broker/credentials';
 export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_BIND } from './broker/mosquitto-config';
 export { HUB_CLIENT_ID } from './broker/acl';
-export { loadNotifyConfig, channelsOf, notifiersOf, type NotifyConfig } from './notify';
+export { loadNotifyConfig, channelsOf, notifiersOf, describeError, type NotifyConfig } from './notify';
 export { findNewerFiles, newerFilesMessage, LAYOUT_FILE, LAYOUT_VERSION } from './upgrade';

@@ -19,6 +19,17 @@ export const TelegramSettings = z.strictObject({
   chatIds: z.array(TelegramId).min(1, 'name at least one chat id'),
   /** Telegram users whose Approve / Reject taps count; empty: nobody can decide from Telegram. */
   allowedUserIds: z.array(TelegramId).default([]),
+  /**
+   * Taps posted by Telegram to the hub (`POST /telegram/webhook`) instead of long polling: `url`
+   * is how Telegram reaches that route (https, public); the variable holds the secret token
+   * Telegram sends back in each request.
+   */
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+      secretTokenEnv: EnvName.default('HOMELAB_TELEGRAM_WEBHOOK_SECRET'),
+    })
+    .optional(),
   /** A Bot API server other than api.telegram.org (a self-hosted one). */
   apiRoot: HttpUrl.optional(),
   rateLimitPerMinute: PerMinute.optional(),

@@ -32,6 +32,10 @@ export class BotApiServer {
   /** Calls per method, for assertions. */
   readonly calls: Record<string, number> = {};
   down = false;
+  /** Set by setWebhook: taps are then posted there (with the secret token header) instead of queued for getUpdates. */
+  webhook: { url: string; secretToken?: string } | null = null;
+  /** Status of each webhook post (0: no answer). */
+  readonly webhookAnswers: number[] = [];
   private readonly updates: { update_id: number; callback_query: unknown }[] = [];
   private nextUpdateId = 1;
   private nextMessageId = 100;
@@ -67,6 +71,19 @@ export class BotApiServer {
         message: { message_id: message.messageId, date: 0, chat: { id: chatId, type: 'private' }, text: message.text },
       },
     });
+    if (this.webhook) {
+      const update = this.updates.pop()!;
+      const { url, secretToken } = this.webhook;
+      void fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(secretToken ? { 'x-telegram-bot-api-secret-token': secretToken } : {}) },
+        body: JSON.stringify(update),
+      }).then(
+        (r) => this.webhookAnswers.push(r.status),
+        () => this.webhookAnswers.push(0),
+      );
+      return id;
+    }
     for (const wake of this.waiting) wake();
     return id;
   }
@@ -99,9 +116,14 @@ export class BotApiServer {
           can_read_all_group_messages: false,
           supports_inline_queries: false,
         });
+      case 'setWebhook':
+        this.webhook = { url: String(p.url), ...(p.secret_token ? { secretToken: String(p.secret_token) } : {}) };
+        return ok(true);
       case 'deleteWebhook':
+        this.webhook = null;
         return ok(true);
       case 'getUpdates':
+        if (this.webhook) return send(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active" });
         return ok(await this.nextUpdates(Number(p.offset ?? 0), Number(p.timeout ?? 0), res));
       case 'sendMessage': {
         const msg: BotMessage = {

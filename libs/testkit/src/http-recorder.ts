@@ -19,9 +19,12 @@ export class HttpRecorder {
   /** Requests answered with a failure status. */
   refused = 0;
   status = 200;
-  /** Takes requests and never answers them (a server that hangs); they are counted in `hanging`. */
+  /** Takes requests and never answers them (a server that hangs); they are kept in `hung`. */
   hang = false;
-  hanging = 0;
+  readonly hung: RecordedRequest[] = [];
+  get hanging(): number {
+    return this.hung.length;
+  }
   private server: http.Server | null = null;
   url = '';
 
@@ -30,12 +33,12 @@ export class HttpRecorder {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
         if (this.hang) {
-          this.hanging += 1;
+          this.hung.push(recorded);
           return;
         }
-        if (this.status >= 200 && this.status < 300)
-          this.received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        if (this.status >= 200 && this.status < 300) this.received.push(recorded);
         else this.refused += 1;
         res.writeHead(this.status, { 'content-type': 'application/json' }).end(this.status < 300 ? '{"id":"ok"}' : '{"error":"down"}');
       });

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { channelsOf, loadNotifyConfig } from '@homelab/hub';
+import { channelsOf, describeError, loadNotifyConfig } from '@homelab/hub';
 import { createLogger } from '@homelab/logging';
 import { parse, UsageError } from '../args';
 import { NOTIFY_HELP } from '../help';
@@ -35,7 +35,7 @@ export async function notifyCommand(argv: string[]): Promise<number> {
       console.log(`${c.name}: ok`);
     } catch (err) {
       failed += 1;
-      console.log(`${c.name}: FAILED: ${(err as Error).message}`);
+      console.log(`${c.name}: FAILED: ${describeError(err)}`);
     }
   }
   return failed ? 1 : 0;

@@ -47,6 +47,18 @@ describe('notification settings', () => {
     ['quiet hours not as HH:MM', { quietHours: { from: '10pm', to: '07:00' } }, env, /quietHours\.from: must be HH:MM/],
     ['an unknown time zone', { quietHours: { from: '22:00', to: '07:00', timeZone: 'Mars/Olympus' } }, env, /quietHours\.timeZone: not a time zone/],
     ['a negative grace period', { graceSeconds: -1 }, env, /graceSeconds: Too small/],
+    [
+      'a webhook secret token Telegram would refuse',
+      { telegram: { botTokenEnv: 'TG', chatIds: [1], webhook: { url: 'https://hub.example/telegram/webhook', secretTokenEnv: 'SHORT' } } },
+      { ...env, SHORT: 'abc' },
+      /telegram\.webhook\.secretTokenEnv: the secret token must be 16 to 256 characters/,
+    ],
+    [
+      'a webhook secret token variable not set',
+      { telegram: { botTokenEnv: 'TG', chatIds: [1], webhook: { url: 'https://hub.example/telegram/webhook' } } },
+      env,
+      /telegram\.webhook\.secretTokenEnv: environment variable HOMELAB_TELEGRAM_WEBHOOK_SECRET is not set/,
+    ],
   ])('refuses %s, naming the file and the field', (_n, raw, e, message) => {
     expect(() => resolve(raw, e)).toThrow(message);
     expect(() => resolve(raw, e)).toThrow(/^\/data\/notifications\.yaml: /);

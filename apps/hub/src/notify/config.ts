@@ -12,7 +12,14 @@ export interface NotifyConfig {
   graceMs: number;
   quietHours: NotifyFile['quietHours'];
   nodeAlerts: boolean;
-  telegram?: { botToken: string; chatIds: number[]; allowedUserIds: number[]; apiRoot?: string; perMinute: number };
+  telegram?: {
+    botToken: string;
+    chatIds: number[];
+    allowedUserIds: number[];
+    apiRoot?: string;
+    webhook?: { url: string; secretToken: string };
+    perMinute: number;
+  };
   ntfy?: { url: string; topic: string; token?: string; perMinute: number };
   webhook?: { url: string; secret?: string; perMinute: number };
 }
@@ -47,6 +54,13 @@ export async function loadNotifyConfig(root: string, env: NodeJS.ProcessEnv): Pr
   return resolveNotifyConfig(raw, env, file);
 }
 
+/** Telegram accepts 1–256 characters A–Z, a–z, 0–9, _ and - as a webhook's secret token. */
+function webhookSecret(v: string, file: string): string {
+  if (!/^[A-Za-z0-9_-]{16,256}$/.test(v))
+    throw new HubError('config_invalid', `${file}: telegram.webhook.secretTokenEnv: the secret token must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -`);
+  return v;
+}
+
 /** The file's content checked and its secrets resolved (pure over `env`). */
 export function resolveNotifyConfig(raw: unknown, env: NodeJS.ProcessEnv, file: string): NotifyConfig {
   const parsed = NotifyFile.safeParse(raw);
@@ -73,6 +87,9 @@ export function resolveNotifyConfig(raw: unknown, env: NodeJS.ProcessEnv, file: 
       chatIds: t.chatIds,
       allowedUserIds: t.allowedUserIds,
       ...(t.apiRoot ? { apiRoot: t.apiRoot.replace(/\/$/, '') } : {}),
+      ...(t.webhook
+        ? { webhook: { url: t.webhook.url, secretToken: webhookSecret(secret('telegram.webhook.secretTokenEnv', t.webhook.secretTokenEnv)!, file) } }
+        : {}),
       perMinute: perMinute(t.rateLimitPerMinute),
     };
   }

@@ -9,7 +9,7 @@ import { TapHandler } from './telegram-taps';
 
 export { loadNotifyConfig, resolveNotifyConfig, notifiersOf, type NotifyConfig } from './config';
 export { Notifier, OUTBOX_FILE, type NotifierHealth } from './notifier';
-export type { Channel } from './channels/channel';
+export { describeError, type Channel } from './channels/channel';
 
 /** The channels a config names; Telegram taps decide through `taps` when given. */
 export function channelsOf(config: NotifyConfig, log: Logger, taps?: TapHandler): Channel[] {

@@ -283,4 +283,24 @@ describe('notifier', () => {
     await notifier.stop();
     expect(Date.now() - stopAt).toBeLessThan(2_000);
   });
+
+  it('shows no buttons when nobody may decide from Telegram', async () => {
+    const n = newNotifier({ telegram: { botTokenEnv: 'TG', chatIds: [CHAT], apiRoot: bot.url } });
+    await pendingNotified(n);
+    expect(bot.messages[0]!.text).toContain('waiting for approval');
+    expect(bot.messages[0]!.buttons).toEqual([]);
+  });
+
+  it('does not rewrite the outbox file when nothing changed', async () => {
+    const n = newNotifier();
+    await store.create(pendingAction('container-restart-piha-a', { service: 'a' }));
+    await store.create(pendingAction('container-restart-piha-b', { service: 'b' }));
+    await n.runOnce();
+    const file = path.join(tmp.path, 'state/notify-outbox.json');
+    const before = (await fs.stat(file)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    await n.runOnce();
+    await n.runOnce();
+    expect((await fs.stat(file)).mtimeMs).toBe(before);
+  });
 });

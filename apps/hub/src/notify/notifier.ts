@@ -6,7 +6,7 @@ import { readJsonFile, writeFileAtomic } from '@homelab/durable-fs';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
 import { decideAction } from '../decide';
-import type { Channel } from './channels/channel';
+import { describeError, type Channel } from './channels/channel';
 import type { NotifyConfig } from './config';
 import { advance, emptyOutbox, isClosed, Outbox, pendingFor, trackedKeys, type Delivered } from './outbox';
 import { isQuiet, RateWindow, retryDelayMs } from './policy';
@@ -155,6 +155,12 @@ export class Notifier {
       }));
   }
 
+  /** An update posted to the Telegram webhook route (null: Telegram in webhook mode is not configured). */
+  telegramWebhook(secretToken: string | undefined, update: unknown): Promise<boolean | null> {
+    const telegram = this.deps.channels.find((c) => c.handleWebhook);
+    return telegram ? telegram.handleWebhook!(secretToken, update) : Promise.resolve(null);
+  }
+
   /** The item behind a Telegram button, while its message is followed. */
   itemByToken(token: string): NotifyItem | undefined {
     for (const m of Object.values(this.outbox.messages)) for (const i of Object.values(m.items)) if (itemToken(i.key) === token) return i;
@@ -223,7 +229,7 @@ export class Notifier {
         if (d.refs.length) record(d);
         h.failures += 1;
         h.nextAttemptAt = nowMs + retryDelayMs(h.failures);
-        h.lastError = (err as Error).message.slice(0, 300);
+        h.lastError = describeError(err).slice(0, 300);
         h.lastErrorAt = this.deps.clock.now().toISOString();
         this.deps.log.warn({ err, notifier: channel.name, message: key, failures: h.failures }, 'notification not delivered; retrying later');
       }

@@ -71,7 +71,8 @@ export function advance(outbox: Outbox, current: readonly Item[], nowMs: number,
 
   const watching: Outbox['watching'] = {};
   const due = new Set<string>();
-  for (const item of current) {
+  // In key order, so an unchanged outbox serialises the same and is not written again.
+  for (const item of [...current].sort((a, b) => a.key.localeCompare(b.key))) {
     if (inMessage.has(item.key)) continue;
     const known = outbox.watching[item.key];
     if (isClosed(item)) {

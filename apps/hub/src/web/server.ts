@@ -7,7 +7,7 @@ import type { AuthState } from './auth/auth-state';
 import { installGuard } from './auth/guard';
 import { LoginLimiter } from './auth/rate-limit';
 import { SessionStore } from './auth/sessions';
-import { answerCodedErrors } from './http-errors';
+import { answerCodedErrors, sendError } from './http-errors';
 import type { LiveBus } from './live';
 import type { NotifyingActionStore } from './notifying-store';
 import { registerActionRoutes } from './routes-actions';
@@ -27,6 +27,11 @@ export interface WebDeps {
   store: NotifyingActionStore;
   onDecision: () => void;
   health: () => Record<string, unknown>;
+  /**
+   * A Telegram update posted to `/telegram/webhook` with its secret token header: true when
+   * handled, false for a wrong token, null when no Telegram webhook is configured.
+   */
+  telegramWebhook?: (secretToken: string | undefined, update: unknown) => Promise<boolean | null>;
   /** Extra lines for the fleet page's notices (failing notifiers, docs/notifications.md). */
   notices?: () => { where: string; what: string }[];
   auth: AuthState;
@@ -38,6 +43,9 @@ export interface WebDeps {
   /** Serves `GET /metrics` (viewer) when given. */
   metrics?: MetricsPort;
 }
+
+/** What the webhook route needs of a Telegram update; grammY reads the rest. */
+const TelegramUpdate = z.looseObject({ update_id: z.number().int() });
 
 const SummaryQuery = z.object({
   format: z.enum(['json', 'markdown', 'md']).default('json'),
@@ -93,6 +101,15 @@ function registerApiRoutes(app: ZodApp, deps: WebDeps, summaries: SummaryCache):
     version: HOMELAB_VERSION,
     ...deps.health(),
   }));
+
+  // Button taps from Telegram in webhook mode; the guard lets it through, the secret token is checked here.
+  app.post('/telegram/webhook', { schema: { hide: true, body: TelegramUpdate } }, async (req, reply) => {
+    const token = req.headers['x-telegram-bot-api-secret-token'];
+    const handled = deps.telegramWebhook ? await deps.telegramWebhook(typeof token === 'string' ? token : undefined, req.body) : null;
+    if (handled === null) return sendError(reply, 'not_found', 'no Telegram webhook is configured (docs/notifications.md)');
+    if (!handled) return sendError(reply, 'unauthorized', 'wrong or missing x-telegram-bot-api-secret-token');
+    return { ok: true };
+  });
 
   app.get(
     '/summary',

@@ -18,7 +18,12 @@ const NO_FINDINGS: [] = [];
  * loops (unit tests and the summary benchmark). A viewer user `viewer` with
  * password `viewer-password` is added beside the generated admin.
  */
-export async function buildTestWeb(opts: { root: string; world?: () => World; loginMaxFailures?: number }) {
+export async function buildTestWeb(opts: {
+  root: string;
+  world?: () => World;
+  loginMaxFailures?: number;
+  telegramWebhook?: (secretToken: string | undefined, update: unknown) => Promise<boolean | null>;
+}) {
   const loaded = await loadOrCreateAuth(opts.root);
   const creds = JSON.parse(
     await (await import('node:fs/promises')).readFile(loaded.createdCredentialsFile ?? `${opts.root}/auth/initial-credentials.json`, 'utf8'),
@@ -42,6 +47,7 @@ export async function buildTestWeb(opts: { root: string; world?: () => World; lo
     live,
     log: createLogger('web-test', { level: 'silent' }),
     ...(opts.loginMaxFailures ? { loginMaxFailures: opts.loginMaxFailures } : {}),
+    ...(opts.telegramWebhook ? { telegramWebhook: opts.telegramWebhook } : {}),
   });
   return { app, creds, store, live, decisions: () => decisions };
 }

@@ -24,6 +24,8 @@ export interface Channel {
   deliver(m: OutboxMessage, delivered: Delivered, opts: DeliverOptions): Promise<void>;
   /** `homelab notify test`: one plain message. */
   sendTest(text: string): Promise<void>;
+  /** Telegram in webhook mode: an update posted to the hub (see TelegramChannel.handleWebhook). */
+  handleWebhook?(secretToken: string | undefined, update: unknown): Promise<boolean | null>;
   /** Why taking input (Telegram's long polling) fails now, if it does. */
   receiveError?(): string | null;
   start?(): void;
@@ -37,6 +39,14 @@ export async function httpFailure(what: string, res: Response): Promise<Error> {
 }
 
 export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** An error in words for an operator, with the cause grammY wraps a network failure in (`HttpError.error`). */
+export function describeError(err: unknown): string {
+  const e = err as Error & { error?: unknown; cause?: unknown };
+  const inner = (e.error ?? e.cause) as (Error & { code?: string }) | undefined;
+  const why = inner instanceof Error ? `: ${inner.code ? `${inner.code} ` : ''}${inner.message}` : '';
+  return `${e.message}${why && !e.message.includes(inner!.message) ? why : ''}`;
+}
 
 /** The request's own timeout, and the caller's abort when there is one. */
 export const requestSignal = (signal?: AbortSignal): AbortSignal =>

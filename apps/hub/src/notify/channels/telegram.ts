@@ -1,23 +1,28 @@
+import { timingSafeEqual } from 'node:crypto';
 import { Bot, GrammyError, type Context } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { Logger } from '@homelab/logging';
 import type { NotifyConfig } from '../config';
 import type { Delivered, OutboxMessage } from '../outbox';
 import { render } from '../render';
 import { telegramUserName, type TapHandler } from '../telegram-taps';
-import { REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
+import { describeError, REQUEST_TIMEOUT_MS, type Channel, type DeliverOptions } from './channel';
 
 const MAX_TEXT = 4_096;
 
 /**
  * Telegram through grammY (docs/notifications.md "Telegram"): one message per
  * configured chat, edited as the items change, with Approve / Reject buttons
- * while an action is pending. Taps come in by long polling (no inbound port).
+ * while an action is pending. Taps come in by long polling (no inbound port),
+ * or, with `webhook`, posted by Telegram to the hub's `/telegram/webhook`.
  */
 export class TelegramChannel implements Channel {
   readonly name = 'telegram' as const;
   readonly bot: Bot;
   private polling: Promise<void> | null = null;
   private stopped = false;
+  /** Webhook mode: Telegram has accepted the hub's webhook. */
+  private webhookSet = false;
   /** The last failure of the long polling, for /healthz. */
   pollingError: string | null = null;
 
@@ -45,7 +50,9 @@ export class TelegramChannel implements Channel {
     const text = r.text.length > MAX_TEXT ? `${r.text.slice(0, MAX_TEXT - 40)}\n… (more on the UI)` : r.text;
     // grammY types its signal with the abort-controller package's class; Node's own is what node-fetch gets either way.
     const signal = o.signal as Parameters<Bot['api']['sendMessage']>[3];
-    const markup = { inline_keyboard: r.buttons.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
+    // Buttons only when someone may tap them.
+    const rows = this.c.allowedUserIds.length ? r.buttons : [];
+    const markup = { inline_keyboard: rows.map((row) => row.map((b) => ({ text: b.text, callback_data: b.data }))) };
     for (const chatId of this.c.chatIds) {
       const ref = d.refs.find((x) => x.chatId === chatId);
       if (ref) {
@@ -73,29 +80,58 @@ export class TelegramChannel implements Channel {
     return this.pollingError;
   }
 
-  /** Long polling for taps, in the background; grammY retries network failures by itself. */
+  /**
+   * An update Telegram posted to the hub's webhook route: handled when it carries the secret
+   * token; false when it does not (the route answers 401); null when the webhook is not in use.
+   */
+  async handleWebhook(secretToken: string | undefined, update: unknown): Promise<boolean | null> {
+    const w = this.c.webhook;
+    if (!w) return null;
+    const given = Buffer.from(secretToken ?? '');
+    const expected = Buffer.from(w.secretToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    if (!this.bot.isInited()) await this.bot.init();
+    try {
+      await this.bot.handleUpdate(update as Update);
+    } catch (err) {
+      // Answered 200 all the same: Telegram would otherwise post the same tap again and again.
+      this.log.error({ err }, 'telegram webhook update failed');
+    }
+    return true;
+  }
+
+  /** Taps in the background: long polling (grammY retries network failures by itself), or registering the webhook. */
   start(): void {
-    if (this.polling || this.stopped) return;
-    this.polling = this.bot
-      .start({
-        allowed_updates: ['callback_query'],
-        onStart: () => {
-          this.pollingError = null;
-        },
-      })
+    if (this.polling || this.stopped || this.webhookSet) return;
+    const receiving = this.c.webhook
+      ? this.registerWebhook(this.c.webhook)
+      : this.bot.start({
+          allowed_updates: ['callback_query'],
+          onStart: () => {
+            this.pollingError = null;
+          },
+        });
+    this.polling = receiving
       .catch((err: unknown) => {
-        this.pollingError = (err as Error).message;
-        this.log.error({ err }, 'telegram long polling stopped; restarted by the next notifier cycle');
+        this.pollingError = describeError(err);
+        this.log.error({ err }, `telegram ${this.c.webhook ? 'webhook registration failed' : 'long polling stopped'}; tried again by the next notifier cycle`);
       })
       .finally(() => {
         this.polling = null;
       });
   }
 
+  private async registerWebhook(w: { url: string; secretToken: string }): Promise<void> {
+    await this.bot.init();
+    await this.bot.api.setWebhook(w.url, { secret_token: w.secretToken, allowed_updates: ['callback_query'] });
+    this.webhookSet = true;
+    this.pollingError = null;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (!this.polling) return;
-    await this.bot.stop().catch(() => undefined);
+    if (!this.c.webhook) await this.bot.stop().catch(() => undefined);
     await this.polling;
   }
 }

@@ -21,6 +21,11 @@ declare module 'fastify' {
 const PUBLIC_PATHS = new Set(['/healthz', '/login', '/favicon.ico']);
 const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path.startsWith('/assets/');
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Routes that check a credential of their own instead of a session or token: Telegram posts
+ * button taps with the secret token the hub gave it (docs/notifications.md "Telegram").
+ */
+const OWN_CREDENTIAL = new Set(['/telegram/webhook']);
 /** Mutations any signed-in principal may make (their own session). */
 const SELF_SERVICE = new Set(['/logout']);
 
@@ -87,12 +92,12 @@ export function installGuard(app: FastifyInstance, auth: AuthState, sessions: Se
     await auth.refresh();
     req.principal = identify(req, auth, sessions);
     const path = req.url.split('?')[0]!;
-    if (isPublic(path)) return;
+    if (isPublic(path) || OWN_CREDENTIAL.has(path)) return;
     if (!req.principal) return deny(req, reply, path);
   });
   app.addHook('preValidation', async (req, reply) => {
     const path = req.url.split('?')[0]!;
-    if (SAFE_METHODS.has(req.method) || path === '/login') return;
+    if (SAFE_METHODS.has(req.method) || path === '/login' || OWN_CREDENTIAL.has(path)) return;
     const p = req.principal;
     if (!p) return deny(req, reply, path);
     if (p.via === 'session') {
