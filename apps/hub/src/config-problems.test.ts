@@ -14,3 +14,25 @@ describe('a wrong hub setting', () => {
     );
   });
 });
+
+describe('the /metrics listener and host health settings', () => {
+  it('keeps the open /metrics listener off unless a port is given, on 127.0.0.1 by default', () => {
+    const c = resolveHubConfig({}, {});
+    expect(c.metricsPort).toBeUndefined();
+    expect(c.metricsHost).toBe('127.0.0.1');
+    expect(resolveHubConfig({ 'metrics-port': '9464' }, { HOMELAB_METRICS_HOST: '0.0.0.0' })).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0' });
+  });
+
+  it('reports host_temperature from 75 °C unless told otherwise', () => {
+    expect(resolveHubConfig({}, {}).hostTempFindingC).toBe(75);
+    expect(resolveHubConfig({}, { HOMELAB_HOST_TEMP_FINDING_C: '68.5' }).hostTempFindingC).toBe(68.5);
+  });
+
+  it.each([
+    [{ 'metrics-port': 'prom' }, {}, /--metrics-port \(HOMELAB_METRICS_PORT\): .*number/],
+    [{}, { HOMELAB_HOST_TEMP_FINDING_C: 'hot' }, /HOMELAB_HOST_TEMP_FINDING_C: .*number/],
+    [{}, { HOMELAB_HOST_TEMP_FINDING_C: '500' }, /HOMELAB_HOST_TEMP_FINDING_C: .*150/],
+  ])('names a wrong value (%o %o)', (flags, env, message) => {
+    expect(() => resolveHubConfig(flags, env)).toThrowError(expect.objectContaining({ code: 'config_invalid', message: expect.stringMatching(message) }));
+  });
+});

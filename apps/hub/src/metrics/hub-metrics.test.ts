@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Action, HomelabEvent, StoredEvent, World, WorldNode } from '@homelab/contracts';
 import { exportedMetricNames, HubMetrics, type MetricSources } from './hub-metrics';
@@ -188,5 +190,10 @@ describe('HubMetrics', () => {
     for (const n of names) expect(n).toMatch(/^homelab_[a-z0-9_]+$/);
     expect(exportedMetricNames()).toEqual(expect.arrayContaining(['homelab_detection_latency_seconds_bucket', 'process_resident_memory_bytes']));
     expect(exportedMetricNames()).not.toContain('nodejs_active_handles_total');
+  });
+
+  it('has every metric in the table of docs/metrics.md', () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../../../../docs/metrics.md'), 'utf8');
+    for (const m of Object.values(METRICS)) expect(doc, m.name).toContain(`\`${m.name}\``);
   });
 });

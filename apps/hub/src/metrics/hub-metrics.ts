@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { THROTTLE_CONDITIONS, throttleConditions, type Action, type Finding, type StoredEvent, type World } from '@homelab/contracts';
 import { METRICS, type MetricKey, type MetricSpec } from './metric-table';
-import { actionDurationSeconds, detectionLatencySeconds, isFinalState } from './observations';
+import { actionDurationSeconds, detectionLatencySeconds, isDetection, isFinalState } from './observations';
 
 /** What /metrics reads at scrape time; nothing here runs per ingested message. */
 export interface MetricSources {
@@ -27,7 +27,7 @@ const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_req
 export function exportedMetricNames(): string[] {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const defaults = registry.getMetricsAsArray().map((m) => ({ name: m.name, type: m.type as string }));
+  const defaults = registry.getMetricsAsArray().map((m) => ({ name: m.name, type: String(m.type) }));
   const all = [...Object.values(METRICS).map((m: MetricSpec) => ({ name: m.name, type: m.type as string })), ...defaults];
   return all
     .filter((m) => !LINT_FAILING_DEFAULTS.includes(m.name))
@@ -74,6 +74,7 @@ export class HubMetrics {
   eventsWritten(written: readonly StoredEvent[]): void {
     const h = this.histogram('detectionLatency');
     for (const s of written) {
+      if (!isDetection(s.event)) continue;
       const seconds = detectionLatencySeconds(s.event, s.rx, this.sources.clockOffsetMs(s.event.node));
       if (seconds !== null) h.observe({ type: s.event.type }, seconds);
     }

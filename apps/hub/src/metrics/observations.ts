@@ -3,6 +3,11 @@ import type { Action, HomelabEvent } from '@homelab/contracts';
 /** Event types that report a problem the node detected (docs/events.md): the ones whose latency is measured. */
 const DETECTIONS = new Set(['service_unhealthy', 'disk_pressure', 'docker_unreachable']);
 
+/** A problem the node detected: not a periodic repeat of an unchanged state. */
+export function isDetection(e: HomelabEvent): boolean {
+  return DETECTIONS.has(e.type) && !(e.type === 'service_unhealthy' && e.data.heartbeat === true);
+}
+
 /**
  * Seconds from the node observing a problem to the hub writing it: `rx − ts`,
  * with `ts` moved into the hub's time by the node's clock offset (WorldNode.clocks,
@@ -10,8 +15,7 @@ const DETECTIONS = new Set(['service_unhealthy', 'disk_pressure', 'docker_unreac
  * is not a detection, including the periodic repeats of an unchanged state.
  */
 export function detectionLatencySeconds(e: HomelabEvent, rx: string, offsetMs: number): number | null {
-  if (!DETECTIONS.has(e.type)) return null;
-  if (e.type === 'service_unhealthy' && e.data.heartbeat === true) return null;
+  if (!isDetection(e)) return null;
   const ms = Date.parse(rx) - (Date.parse(e.ts) - offsetMs);
   return Number.isFinite(ms) ? Math.max(0, ms) / 1000 : null;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NodeHeartbeatEvent } from '@homelab/contracts';
 import { HostHealthSampler, hostHealthOf, parseThrottled, type HostHealthSources } from './host-health';
-import { createHostStats } from './host-stats';
+import { createHostStats, HOST_SAMPLE_DELAY_MS } from './host-stats';
 
 describe('parseThrottled', () => {
   it.each([
@@ -124,7 +124,25 @@ describe('heartbeat host stats with a sampler', () => {
     const first = read();
     expect(first.cpuTempC).toBe(70);
     expect(first.agentRssMb).toBeGreaterThan(0);
-    await vi.advanceTimersByTimeAsync(2000);
+    // The next sample starts a second after the heartbeat, and its hanging source is dropped after 2 s.
+    await vi.advanceTimersByTimeAsync(HOST_SAMPLE_DELAY_MS + 1999);
+    expect(read().cpuTempC).toBe(70);
+    await vi.advanceTimersByTimeAsync(1);
     expect(read().cpuTempC).toBeUndefined();
+  });
+
+  it('start the next sample a second after the heartbeat, once, however often they are read', async () => {
+    vi.useFakeTimers();
+    const memory = vi.fn(async () => ({ total: 100, available: 50 }));
+    const s = new HostHealthSampler({ temperature: async () => null, memory, throttled: async () => null }, 2000);
+    const read = createHostStats(s);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(memory).toHaveBeenCalledTimes(1); // the sample at start
+    read();
+    read();
+    await vi.advanceTimersByTimeAsync(HOST_SAMPLE_DELAY_MS - 1);
+    expect(memory).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(memory).toHaveBeenCalledTimes(2);
   });
 });

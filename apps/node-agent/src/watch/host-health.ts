@@ -75,7 +75,7 @@ const TIMED_OUT = Symbol('timed out');
 /**
  * Samples host health off the heartbeat's path (docs/host-health.md): the
  * heartbeat reads `latest()` (synchronous, never waits) and then asks for a
- * `refresh()`, whose figures the next heartbeat carries. Each source is bounded
+ * refresh a second later (`refreshLater`), whose figures the next heartbeat carries. Each source is bounded
  * by `timeoutMs`; one that has not answered by then is left out of that sample,
  * and is not asked again until its pending call settles (no pile-up of slow
  * calls). A source that answers "not reported here" (null) is not asked again:
@@ -87,6 +87,7 @@ export class HostHealthSampler {
   private refreshing: Promise<void> | null = null;
   private readonly pending = new Set<SourceName>();
   private readonly absent = new Set<SourceName>();
+  private scheduled: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly sources: HostHealthSources,
@@ -95,6 +96,19 @@ export class HostHealthSampler {
 
   latest(): HostHealth {
     return this.current;
+  }
+
+  /**
+   * A refresh `delayMs` from now (one at a time): after a heartbeat, so that it is published
+   * before systeminformation's temperature probe runs its one synchronous shell command.
+   */
+  refreshLater(delayMs: number): void {
+    if (this.scheduled) return;
+    this.scheduled = setTimeout(() => {
+      this.scheduled = null;
+      void this.refresh();
+    }, delayMs);
+    this.scheduled.unref();
   }
 
   /** One sample of every source; a refresh already running is joined, not doubled. Never rejects. */

@@ -28,13 +28,16 @@ export function cpuPercentBetween(prev: CpuTimes, now: CpuTimes): number | undef
 
 const round1 = (n: number) => Math.round(n * 100) / 100;
 
+/** The next host health sample starts this long after a heartbeat read the last one: once that heartbeat is out. */
+export const HOST_SAMPLE_DELAY_MS = 1000;
+
 /**
  * Host figures for node_heartbeat, read when a heartbeat is due. Only cheap
  * synchronous reads of kernel counters (no child process, no blocking I/O):
  * uptime, load averages, memory, CPU busy share since the previous heartbeat
  * (absent in the first), and the agent's own RSS. With a sampler, also the
  * host health it sampled after the previous heartbeat (temperature, memory
- * available, throttling: docs/host-health.md); the next sample is asked for
+ * available, throttling: docs/host-health.md); the next sample starts a second
  * after the read, so a slow one never holds a heartbeat back.
  */
 export function createHostStats(sampler?: HostHealthSampler): () => HostStats {
@@ -48,7 +51,7 @@ export function createHostStats(sampler?: HostHealthSampler): () => HostStats {
     const cpu = cpuPercentBetween(prev, now);
     prev = now;
     const health = sampler?.latest() ?? {};
-    void sampler?.refresh();
+    sampler?.refreshLater(HOST_SAMPLE_DELAY_MS);
     return {
       uptimeSec: Math.max(0, Math.round(os.uptime())),
       load1: Math.max(0, round1(l1)),
