@@ -366,6 +366,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       clock,
       log: log.child({ part: 'notifier' }),
       onDecision: () => executor.kick(),
+      onDeliveryFailed: (name) => metrics.notifierFailed(name),
     }).notifier;
     await notifier.init();
     notifier.start(config.notifyIntervalMs);

@@ -27,6 +27,8 @@ let ntfy: HttpRecorder;
 let hook: HttpRecorder;
 let nodes: Record<string, WorldNode>;
 let decisions: number;
+/** Notifier names, one per failed delivery (what /metrics counts). */
+let failedDeliveries: string[] = [];
 const notifiers: Notifier[] = [];
 
 beforeEach(async () => {
@@ -39,6 +41,7 @@ beforeEach(async () => {
   hook = await new HttpRecorder().start();
   nodes = {};
   decisions = 0;
+  failedDeliveries = [];
 });
 
 afterEach(async () => {
@@ -60,7 +63,16 @@ function newNotifier(over: Record<string, unknown> = {}): Notifier {
     { TG: TOKEN, HOOK: 'hook-secret' },
     path.join(tmp.path, 'notifications.yaml'),
   );
-  const { notifier } = buildNotifier({ root: tmp.path, config, store, nodes: () => nodes, clock, log, onDecision: () => decisions++ });
+  const { notifier } = buildNotifier({
+    root: tmp.path,
+    config,
+    store,
+    nodes: () => nodes,
+    clock,
+    log,
+    onDecision: () => decisions++,
+    onDeliveryFailed: (name) => failedDeliveries.push(name),
+  });
   notifiers.push(notifier);
   return notifier;
 }
@@ -160,6 +172,7 @@ describe('notifier', () => {
     expect(n.healthOf().webhook).toMatchObject({ ok: false, failures: 1, undelivered: 1 });
     expect(n.healthOf().webhook!.lastError).toContain('503');
     expect(n.healthOf().telegram).toMatchObject({ ok: true, undelivered: 0 });
+    expect(failedDeliveries).toEqual(['webhook']);
     await n.runOnce();
     expect(hook.refused).toBe(1); // within the back-off: not tried again
     hook.status = 200;

@@ -24,6 +24,8 @@ export interface NotifierDeps {
   log: Logger;
   /** After a decision from Telegram: the executor runs without waiting for its tick. */
   onDecision: () => void;
+  /** One message `notifier` could not deliver (the hub's /metrics counts them, docs/metrics.md). */
+  onDeliveryFailed?: (notifier: string) => void;
 }
 
 interface ChannelHealth {
@@ -231,6 +233,7 @@ export class Notifier {
         h.nextAttemptAt = nowMs + retryDelayMs(h.failures);
         h.lastError = describeError(err).slice(0, 300);
         h.lastErrorAt = this.deps.clock.now().toISOString();
+        this.deps.onDeliveryFailed?.(channel.name);
         this.deps.log.warn({ err, notifier: channel.name, message: key, failures: h.failures }, 'notification not delivered; retrying later');
       }
       await this.save();
