@@ -32,11 +32,7 @@ describe('haGrants', () => {
     expect(haGrants('homeassistant', { ...opts, approveButtons: true }).publish).toEqual(['homeassistant/status', haTopic('approve', opts)]);
   });
   it('lets Home Assistant read its prefix and the state channels for people, nothing else', () => {
-    expect(haGrants('homeassistant', opts).subscribe).toEqual([
-      'homeassistant/#',
-      'homelab/v1/nodes/+/services/+/state',
-      'homelab/v1/nodes/+/state',
-    ]);
+    expect(haGrants('homeassistant', opts).subscribe).toEqual(['homeassistant/#', 'homelab/v1/nodes/+/services/+/state', 'homelab/v1/nodes/+/state']);
   });
   it('lets the hub publish discovery configs and hear the birth', () => {
     expect(haGrants('hub', opts)).toEqual({ publish: ['homeassistant/+/+/+/config'], subscribe: ['homeassistant/status'] });

@@ -102,7 +102,10 @@ export function mosquittoFiles(creds: CredentialsFile, opts: MosquittoOptions): 
  * node: write, to node: read).
  */
 export function aclLines(role: CredentialsFile['users'][string]['role'], name: string, ha: HaAclOptions = DEFAULT_HA_ACL): string[] {
-  const grantLines = (g: { publish: string[]; subscribe: string[] }) => [...g.publish.map((t) => `topic write ${t}`), ...g.subscribe.map((t) => `topic read ${t}`)];
+  const grantLines = (g: { publish: string[]; subscribe: string[] }) => [
+    ...g.publish.map((t) => `topic write ${t}`),
+    ...g.subscribe.map((t) => `topic read ${t}`),
+  ];
   if (role === 'homeassistant') return grantLines(haGrants('homeassistant', ha));
   if (role === 'hub' || role === 'inspector') {
     const { publish, subscribe } = ROLE_SCOPES[role];
