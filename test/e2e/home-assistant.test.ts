@@ -187,6 +187,16 @@ describe('Home Assistant discovery on Mosquitto', () => {
     expect((await discovery()).has(`${PREFIX}/binary_sensor/homelab_piha/mosquitto_problem/config`)).toBe(true);
   });
 
+  it('removes at start the config of a service deleted from services.yaml while the hub was down', async () => {
+    const mosquittoProblem = `${PREFIX}/binary_sensor/homelab_piha/mosquitto_problem/config`;
+    expect((await discovery()).has(mosquittoProblem)).toBe(true);
+    await hub.proc.stop();
+    await writeHosts(hostsDir, { piha: 'node: piha\nservices: {}\n' });
+    hub = await startHub('ha-hub-after-removal');
+    await waitFor(async () => ((await discovery()).has(mosquittoProblem) ? null : true), { timeoutMs: 20_000, what: 'the stale config removed' });
+    expect((await discovery()).has(CONNECTIVITY)).toBe(true);
+  });
+
   it('lets the Home Assistant identity publish its status and nothing else', async () => {
     const fakeConfig = `${PREFIX}/binary_sensor/homelab_piha/forged/config`;
     const fakeState = topics.nodeState('piha');

@@ -1,4 +1,4 @@
-import { flagsOf, haGrants, haTopic, HaBirthPayload, systemClock, type Clock, type Command, type HaAclOptions } from '@homelab/contracts';
+import { flagsOf, systemClock, type Clock, type Command, type HaAclOptions } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
@@ -9,8 +9,7 @@ import type { HubConfig } from './config';
 import { AgentRoutes } from './agent-routes';
 import { DesiredPublisher } from './desired-publisher';
 import { HubError } from './errors';
-import { handleApprovePress } from './home-assistant/approve-press';
-import { HaPublisher } from './home-assistant/ha-publisher';
+import { homeAssistant, type HomeAssistant } from './home-assistant/ha-part';
 import { Executor } from './executor';
 import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
@@ -89,10 +88,10 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   // Every action change made in this process also reaches the UI's live stream.
   const live = new LiveBus();
   // Home Assistant discovery, when enabled: its own loop, kicked by every change it shows.
-  let ha: HaPublisher | undefined;
+  let ha: HomeAssistant | undefined;
   const store = new NotifyingActionStore(new FsActionStore({ root: config.root, log: log.child({ part: 'actions' }) }), () => {
     live.changed('actions');
-    ha?.kick();
+    ha?.publisher.kick();
   });
   await store.init();
   const authWeb = await loadOrCreateAuth(config.root, { adminPasswordHash: config.adminPasswordHash });
@@ -125,7 +124,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onChange: (world) => {
       supervisor.kick();
       live.changed('world');
-      ha?.kick();
+      ha?.publisher.kick();
       void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
     },
   });
@@ -158,7 +157,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onDesired: (desired) => {
       desiredLoaded = true;
       observer.kick(); // the view depends on it (ghost pruning); a no-op when nothing changed
-      ha?.kick();
+      ha?.publisher.kick();
       void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
@@ -192,42 +191,26 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     maxPayloadBytes: config.maxPayloadBytes,
   });
   if (config.haDiscovery)
-    ha = new HaPublisher({
-      ...haAcl,
+    ha = homeAssistant({
+      ha: haAcl,
       world: () => observer.world(),
       desired: () => (desiredLoaded ? supervisor.desired() : null),
-      pending: () => store.list('pending'),
-      publish: (topic, payload) => publish(topic, payload, { qos: 1, retain: true }),
-      clock,
-      log: log.child({ part: 'home-assistant' }),
-    });
-  const haBirthTopic = haTopic('birth', haAcl);
-  const haApproveTopic = haTopic('approve', haAcl);
-  const onHomeAssistant = (topic: string, payload: Buffer) => {
-    if (topic === haBirthTopic) {
-      const birth = HaBirthPayload.safeParse(payload.toString('utf8'));
-      if (!birth.success) log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
-      else if (birth.data === 'online') ha?.birth();
-      return;
-    }
-    void handleApprovePress(payload, {
-      enabled: config.haApproveButtons,
       store,
       onDecision: () => executor.kick(),
+      publish: (topic, payload) => publish(topic, payload, { qos: 1, retain: true }),
       clock,
       log: log.child({ part: 'home-assistant' }),
       maxPayloadBytes: config.maxPayloadBytes,
     });
-  };
   const inbound = new Set<Promise<void>>();
   const hubLink = createHubLink({
     url: mqttUrl,
     username: config.mqttUsername,
     password: config.mqttPassword,
     log: log.child({ part: 'mqtt' }),
-    extraSubscriptions: ha ? haGrants('hub', haAcl).subscribe : [],
+    extraSubscriptions: ha?.subscriptions ?? [],
     onMessage: (topic, payload) => {
-      if (ha && (topic === haBirthTopic || topic === haApproveTopic)) return onHomeAssistant(topic, payload);
+      if (ha?.route(topic, payload)) return;
       routes.heard(topic, payload);
       // Messages of one batch share one promise (ingest.ts): track each promise once, not each message.
       const handled = ingest.handle(topic, payload);
@@ -299,7 +282,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   previewer.start(config.supervisorIntervalMs);
   started.add('cleanup previewer loop', () => previewer.stop());
   if (ha) {
-    const haLoop = ha;
+    const haLoop = ha.publisher;
     haLoop.start(config.supervisorIntervalMs);
     started.add('home assistant loop', () => haLoop.stop());
   }

@@ -1,7 +1,7 @@
 import type { Action, Clock, HostServicesFile, World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
-import { discoveryMessages } from './discovery';
+import { discoveryMessages, NODE_ID_PREFIX } from './discovery';
 
 export interface HaPublisherDeps {
   discoveryPrefix: string;
@@ -71,6 +71,20 @@ export class HaPublisher {
   birth(): void {
     this.deps.log.info('home assistant is online: publishing discovery again');
     this.resendAll = true;
+    this.loop.kick();
+  }
+
+  /**
+   * A discovery config the broker holds or passes on (its retained ones come at
+   * subscribe time). One of ours (node_id `homelab_…`) not published in this
+   * run is counted as sent, so the next cycle removes it unless something still
+   * makes it: a service deleted from services.yaml while the hub was down.
+   */
+  seen(topic: string, payload: Buffer): void {
+    if (payload.length === 0 || this.sent.has(topic)) return;
+    const levels = topic.slice(this.deps.discoveryPrefix.length + 1).split('/');
+    if (!topic.startsWith(`${this.deps.discoveryPrefix}/`) || levels.length !== 4 || !levels[1]!.startsWith(NODE_ID_PREFIX)) return;
+    this.sent.set(topic, payload.toString('utf8'));
     this.loop.kick();
   }
 
