@@ -4,7 +4,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HA_CONFIG_SCHEMAS, HaComponent, topics, type Action } from '@homelab/contracts';
-import { makeTempDir, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
+import { makeTempDir, sleep, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
 import { homelab, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
 /**
@@ -28,6 +28,63 @@ async function run(args: string[], name: string): Promise<void> {
   expect(await proc.exited, proc.output()).toBe(0);
 }
 
+/** What `mosquitto_sub` shows retained under `filter` as `user`: topic → payload. */
+function retainedVia(port: number, user: string, password: string, filter: string): Promise<Map<string, string>> {
+  return new Promise((resolve) => {
+    // `%r`: the retain flag; messages published while it listens come with 0 and are left out.
+    // (--retained-only would stop at the first of those, before every retained one was read.)
+    const args = ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', filter, '-W', '2', '-F', '%r %t %p'];
+    // -W ends it with status 27 after 2 s: what it printed is the answer.
+    execFile('mosquitto_sub', args, (_err, stdout) => {
+      const out = new Map<string, string>();
+      for (const line of stdout.split('\n')) {
+        const m = /^1 (\S+) (.*)$/.exec(line);
+        if (m) out.set(m[1]!, m[2]!);
+      }
+      resolve(out);
+    });
+  });
+}
+
+/** Makes identities with the real `homelab nodes add`; returns name → secret. */
+async function addIdentities(root: string, dir: string, ids: ReadonlyArray<readonly [string, string]>, tag: string): Promise<Record<string, string>> {
+  const secrets: Record<string, string> = {};
+  for (const [name, role] of ids) {
+    const file = path.join(dir, `${name}.secret`);
+    await run(['nodes', 'add', name, '--role', role, '--root', root, '--secret-file', file], `${tag}-nodes-add-${name}`);
+    secrets[name] = (await fs.readFile(file, 'utf8')).trim();
+  }
+  return secrets;
+}
+
+/** A pending action, as the supervisor would have written it: its Approve button is offered. */
+async function writePendingAction(root: string): Promise<void> {
+  const pending: Action = {
+    id: ACTION_ID,
+    type: 'container_restart',
+    risk: 'low',
+    node: 'piha',
+    service: 'mosquitto',
+    state: 'pending',
+    drift: { type: 'unhealthy_service', reason: 'containers_not_running', eventIds: [], firstSeen: T0 },
+    summary: 'piha/mosquitto: containers not running',
+    createdAt: T0,
+    updatedAt: T0,
+    audit: [{ at: T0, state: 'pending', by: 'supervisor', via: 'supervisor' }],
+  };
+  await fs.mkdir(path.join(root, 'actions/pending'), { recursive: true });
+  await fs.writeFile(path.join(root, 'actions/pending', `${ACTION_ID}.json`), JSON.stringify(pending));
+}
+
+/** Every config of `configs` has only the fields HA documents for its platform. */
+function expectDocumentedFields(configs: Map<string, string>): void {
+  for (const [topic, payload] of configs) {
+    if (!topic.endsWith('/config')) continue;
+    const component = HaComponent.parse(topic.split('/')[1]);
+    expect(HA_CONFIG_SCHEMAS[component].safeParse(JSON.parse(payload)).error?.issues ?? [], topic).toEqual([]);
+  }
+}
+
 describe('Home Assistant discovery on Mosquitto', () => {
   let tmp: TempDir;
   let root: string;
@@ -43,22 +100,7 @@ describe('Home Assistant discovery on Mosquitto', () => {
   });
   const startHub = (name: string) => startHubProcess({ root, hostsDir, name, mqttUrl: mosquitto.url, env: hubEnv() });
 
-  /** What `mosquitto_sub` shows retained under `filter` as `user`: topic → payload. */
-  const retained = (user: string, filter: string): Promise<Map<string, string>> =>
-    new Promise((resolve) => {
-      // `%r`: the retain flag; messages published while it listens come with 0 and are left out.
-      // (--retained-only would stop at the first of those, before every retained one was read.)
-      const args = ['-h', '127.0.0.1', '-p', String(mosquitto.port), '-u', user, '-P', secret[user]!, '-t', filter, '-W', '2', '-F', '%r %t %p'];
-      // -W ends it with status 27 after 2 s: what it printed is the answer.
-      execFile('mosquitto_sub', args, (_err, stdout) => {
-        const out = new Map<string, string>();
-        for (const line of stdout.split('\n')) {
-          const m = /^1 (\S+) (.*)$/.exec(line);
-          if (m) out.set(m[1]!, m[2]!);
-        }
-        resolve(out);
-      });
-    });
+  const retained = (user: string, filter: string) => retainedVia(mosquitto.port, user, secret[user]!, filter);
   const discovery = () => retained('ha', `${PREFIX}/#`);
   /** Connects as `user`, publishes, disconnects. */
   const publishAs = async (user: string, topic: string, payload: string, retain = false) => {
@@ -72,15 +114,19 @@ describe('Home Assistant discovery on Mosquitto', () => {
     root = path.join(tmp.path, 'root');
     hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { piha: 'node: piha\nservices:\n  zigbee2mqtt: {}\n  mosquitto: {}\n' });
-    for (const [name, role] of [
-      ['homelab-hub', 'hub'],
-      ['ha', 'homeassistant'],
-      ['watch', 'inspector'],
-    ] as const) {
-      const file = path.join(tmp.path, `${name}.secret`);
-      await run(['nodes', 'add', name, '--role', role, '--root', root, '--secret-file', file], `ha-nodes-add-${name}`);
-      secret[name] = (await fs.readFile(file, 'utf8')).trim();
-    }
+    Object.assign(
+      secret,
+      await addIdentities(
+        root,
+        tmp.path,
+        [
+          ['homelab-hub', 'hub'],
+          ['ha', 'homeassistant'],
+          ['watch', 'inspector'],
+        ],
+        'ha',
+      ),
+    );
     const out = path.join(tmp.path, 'mosquitto');
     await run(['broker-config', '--root', root, '--out', out, '--ha-approve-buttons'], 'ha-broker-config');
     const conf = (await fs.readFile(path.join(out, 'mosquitto.conf'), 'utf8'))
@@ -88,22 +134,7 @@ describe('Home Assistant discovery on Mosquitto', () => {
       .filter((l) => !l.startsWith('listener'))
       .join('\n');
     mosquitto = await startMosquitto({ extraConfig: conf });
-    // A pending action, as the supervisor would have written it: its Approve button is offered.
-    const pending: Action = {
-      id: ACTION_ID,
-      type: 'container_restart',
-      risk: 'low',
-      node: 'piha',
-      service: 'mosquitto',
-      state: 'pending',
-      drift: { type: 'unhealthy_service', reason: 'containers_not_running', eventIds: [], firstSeen: T0 },
-      summary: 'piha/mosquitto: containers not running',
-      createdAt: T0,
-      updatedAt: T0,
-      audit: [{ at: T0, state: 'pending', by: 'supervisor', via: 'supervisor' }],
-    };
-    await fs.mkdir(path.join(root, 'actions/pending'), { recursive: true });
-    await fs.writeFile(path.join(root, 'actions/pending', `${ACTION_ID}.json`), JSON.stringify(pending));
+    await writePendingAction(root);
     hub = await startHub('ha-hub');
   }, 120_000);
 
@@ -121,11 +152,7 @@ describe('Home Assistant discovery on Mosquitto', () => {
       },
       { timeoutMs: 20_000, what: 'the discovery configs via mosquitto_sub as ha' },
     );
-    for (const [topic, payload] of configs) {
-      if (!topic.endsWith('/config')) continue;
-      const component = HaComponent.parse(topic.split('/')[1]);
-      expect(HA_CONFIG_SCHEMAS[component].safeParse(JSON.parse(payload)).error?.issues ?? [], topic).toEqual([]);
-    }
+    expectDocumentedFields(configs);
     expect(JSON.parse(configs.get(Z2M_CONFIG)!)).toMatchObject({ device_class: 'problem', unique_id: 'homelab_piha_zigbee2mqtt_problem' });
     // The state topics the configs name are readable by HA too.
     const state = await retained('ha', topics.nodeState('piha'));
@@ -211,5 +238,100 @@ describe('Home Assistant discovery on Mosquitto', () => {
     const homelab = await retained('watch', 'homelab/#');
     expect([...homelab.values()].filter((p) => p.includes('forged'))).toEqual([]);
     expect(homelab.has(fakeState)).toBe(true); // the hub's own, still there
+  });
+});
+
+/**
+ * The same on the hub's embedded broker, whose ACL comes from the hub's own
+ * settings: HA reads the configs, its birth makes the hub send them again,
+ * its button approves, and a publish anywhere else costs it its connection
+ * (aedes drops a client whose publish the ACL refuses) and reaches nobody.
+ */
+describe('Home Assistant discovery on the embedded broker', () => {
+  let tmp: TempDir;
+  let root: string;
+  let hub: HubProcess;
+  let port: number;
+  let secret: Record<string, string>;
+  const discovery = () => retainedVia(port, 'ha', secret.ha!, `${PREFIX}/#`);
+
+  beforeAll(async () => {
+    tmp = await makeTempDir('hl-e2e-ha-embedded-');
+    root = path.join(tmp.path, 'root');
+    const hostsDir = path.join(tmp.path, 'hosts');
+    await writeHosts(hostsDir, { piha: 'node: piha\nservices:\n  zigbee2mqtt: {}\n  mosquitto: {}\n' });
+    secret = await addIdentities(
+      root,
+      tmp.path,
+      [
+        ['ha', 'homeassistant'],
+        ['watch', 'inspector'],
+      ],
+      'ha-embedded',
+    );
+    await writePendingAction(root);
+    hub = await startHubProcess({
+      root,
+      hostsDir,
+      name: 'ha-embedded-hub',
+      env: { HOMELAB_HA_DISCOVERY: 'true', HOMELAB_HA_APPROVE_BUTTONS: 'true', HOMELAB_SUPERVISOR_INTERVAL_MS: '500' },
+    });
+    port = Number(new URL(hub.mqttUrl).port);
+  }, 120_000);
+
+  afterAll(async () => {
+    await hub?.proc.stop();
+    await tmp?.cleanup();
+  });
+
+  it('leaves retained configs HA reads, and sends them again when HA announces itself', async () => {
+    const configs = await waitFor(
+      async () => {
+        const d = await discovery();
+        return d.has(Z2M_CONFIG) && d.has(CONNECTIVITY) && d.has(BUTTON) ? d : null;
+      },
+      { timeoutMs: 20_000, what: 'the discovery configs via mosquitto_sub as ha' },
+    );
+    expectDocumentedFields(configs);
+    // As HA: subscribe (the retained configs come first), announce the birth, and get every config again, live.
+    const ha = await mqtt.connectAsync(hub.mqttUrl, { username: 'ha', password: secret.ha!, reconnectPeriod: 0 });
+    const live = new Set<string>();
+    ha.on('message', (topic, _payload, packet) => {
+      if (!packet.retain) live.add(topic);
+    });
+    await ha.subscribeAsync(`${PREFIX}/#`, { qos: 1 });
+    await ha.publishAsync(`${PREFIX}/status`, 'online', { qos: 0 });
+    await waitFor(() => [...configs.keys()].every((t) => live.has(t)) || null, { timeoutMs: 20_000, what: 'every config sent again after the birth' });
+    await ha.endAsync();
+  });
+
+  it('approves the pending action when its button is pressed, audited as home-assistant', async () => {
+    const button = JSON.parse((await discovery()).get(BUTTON)!) as { command_topic: string; payload_press: string };
+    const ha = await mqtt.connectAsync(hub.mqttUrl, { username: 'ha', password: secret.ha!, reconnectPeriod: 0 });
+    await ha.publishAsync(button.command_topic, button.payload_press, { qos: 1 });
+    await ha.endAsync();
+    const approved = await waitFor(
+      async () => {
+        const a = (await (await hub.api(`/api/actions/${ACTION_ID}`)).json()) as Action;
+        return a.state !== 'pending' ? a : null;
+      },
+      { timeoutMs: 20_000, what: 'the action approved' },
+    );
+    expect(approved.audit.find((e) => e.state === 'approved')).toMatchObject({ by: 'home-assistant', via: 'home-assistant' });
+  });
+
+  it('drops the HA identity when it publishes outside its topics, and nobody receives it', async () => {
+    const forged = [`${PREFIX}/binary_sensor/homelab_piha/forged/config`, topics.nodeState('piha'), topics.events('piha'), topics.commands('piha')];
+    for (const topic of forged) {
+      const ha = await mqtt.connectAsync(hub.mqttUrl, { username: 'ha', password: secret.ha!, reconnectPeriod: 0 });
+      const closed = new Promise<boolean>((resolve) => ha.once('close', () => resolve(true)));
+      ha.publish(topic, '{"forged":true}', { qos: 1, retain: true }, () => undefined);
+      expect(await Promise.race([closed, sleep(3_000).then(() => false)]), `cut off after publishing on ${topic}`).toBe(true);
+      ha.end(true);
+    }
+    expect((await discovery()).has(forged[0]!)).toBe(false);
+    const homelab = await retainedVia(port, 'watch', secret.watch!, 'homelab/#');
+    expect([...homelab.values()].filter((p) => p.includes('forged'))).toEqual([]);
+    expect(homelab.has(topics.nodeState('piha'))).toBe(true); // the hub's own, still there
   });
 });
