@@ -318,6 +318,16 @@ describe('Home Assistant discovery on the embedded broker', () => {
       { timeoutMs: 20_000, what: 'the action approved' },
     );
     expect(approved.audit.find((e) => e.state === 'approved')).toMatchObject({ by: 'home-assistant', via: 'home-assistant' });
+    // Counted once the press is handled to its end (just after the move to approved/).
+    const counted = await waitFor(
+      async () => {
+        const health = (await (await fetch(`${hub.httpUrl}/healthz`)).json()) as { homeAssistant: Record<string, number> };
+        return health.homeAssistant.pressesApproved === 1 ? health.homeAssistant : null;
+      },
+      { timeoutMs: 5_000, what: 'the press counted in /healthz' },
+    );
+    expect(counted).toMatchObject({ births: 1, pressesRefused: 0, invalid: 0 });
+    expect(counted.published).toBeGreaterThan(0);
   });
 
   it('drops the HA identity when it publishes outside its topics, and nobody receives it', async () => {

@@ -250,6 +250,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       ingest: ingest.counters.snapshot(),
       brokerClients: broker?.connectedClients() ?? null,
       broker: broker?.counters() ?? null,
+      homeAssistant: ha?.counters() ?? null,
     }),
     log,
   });

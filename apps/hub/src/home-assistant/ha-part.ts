@@ -11,7 +11,7 @@ import {
   type World,
 } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { handleApprovePress } from './approve-press';
+import { handleApprovePress, type PressOutcome } from './approve-press';
 import { HaPublisher } from './ha-publisher';
 
 export interface HomeAssistantDeps {
@@ -35,6 +35,19 @@ export interface HomeAssistant {
   subscriptions: string[];
   /** Handles a message of HA's channels; false for any other topic (it goes to ingest). */
   route(topic: string, payload: Buffer): boolean;
+  /** Since start, for GET /healthz. */
+  counters(): HomeAssistantCounters;
+}
+
+export interface HomeAssistantCounters {
+  /** Retained messages published (configs, removals, node states). */
+  published: number;
+  births: number;
+  pressesApproved: number;
+  /** Presses refused: buttons off, action not pending, or a button of an earlier action. */
+  pressesRefused: number;
+  /** Status or press payloads that were not what HA_CHANNELS says. */
+  invalid: number;
 }
 
 export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
@@ -51,14 +64,25 @@ export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
   const birth = haTopic('birth', deps.ha);
   const approve = haTopic('approve', deps.ha);
   const configs = haTopic('discovery', deps.ha);
+  const counts = { births: 0, pressesApproved: 0, pressesRefused: 0, invalid: 0 };
+  const pressed = (outcome: PressOutcome) => {
+    if (outcome === 'approved') counts.pressesApproved++;
+    else if (outcome === 'invalid') counts.invalid++;
+    else counts.pressesRefused++;
+  };
   return {
     publisher,
     subscriptions: haGrants('hub', deps.ha).subscribe,
     route(topic, payload) {
       if (topic === birth) {
         const status = HaBirthPayload.safeParse(payload.toString('utf8'));
-        if (!status.success) log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
-        else if (status.data === 'online') publisher.birth();
+        if (!status.success) {
+          counts.invalid++;
+          log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
+        } else if (status.data === 'online') {
+          counts.births++;
+          publisher.birth();
+        }
         return true;
       }
       if (topic === approve) {
@@ -69,7 +93,7 @@ export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
           clock: deps.clock,
           log,
           maxPayloadBytes: deps.maxPayloadBytes,
-        });
+        }).then(pressed);
         return true;
       }
       if (grantCovers(configs, topic)) {
@@ -78,5 +102,6 @@ export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
       }
       return false;
     },
+    counters: () => ({ published: publisher.published, ...counts }),
   };
 }

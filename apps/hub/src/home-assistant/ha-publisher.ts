@@ -32,6 +32,8 @@ export class HaPublisher {
   /** Topic → payload last published (what the broker holds for HA). */
   private readonly sent = new Map<string, string>();
   private readonly loop: PeriodicLoop<number>;
+  /** Retained messages published since start (GET /healthz). */
+  published = 0;
   /** HA announced itself since the last cycle: send every message, changed or not. */
   private resendAll = false;
 
@@ -112,12 +114,14 @@ export class HaPublisher {
       await this.deps.publish(topic, body);
       this.sent.set(topic, body);
       published++;
+      this.published++;
     }
     for (const topic of [...this.sent.keys()]) {
       if (wanted.has(topic)) continue;
       await this.deps.publish(topic, '');
       this.sent.delete(topic);
       published++;
+      this.published++;
     }
     return published;
   }
