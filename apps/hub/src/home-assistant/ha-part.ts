@@ -64,6 +64,7 @@ export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
   const birth = haTopic('birth', deps.ha);
   const approve = haTopic('approve', deps.ha);
   const configs = haTopic('discovery', deps.ha);
+  const underPrefix = `${deps.ha.discoveryPrefix}/`;
   const counts = { births: 0, pressesApproved: 0, pressesRefused: 0, invalid: 0 };
   const pressed = (outcome: PressOutcome) => {
     if (outcome === 'approved') counts.pressesApproved++;
@@ -74,17 +75,6 @@ export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
     publisher,
     subscriptions: haGrants('hub', deps.ha).subscribe,
     route(topic, payload) {
-      if (topic === birth) {
-        const status = HaBirthPayload.safeParse(payload.toString('utf8'));
-        if (!status.success) {
-          counts.invalid++;
-          log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
-        } else if (status.data === 'online') {
-          counts.births++;
-          publisher.birth();
-        }
-        return true;
-      }
       if (topic === approve) {
         void handleApprovePress(payload, {
           enabled: deps.ha.approveButtons,
@@ -94,6 +84,19 @@ export function homeAssistant(deps: HomeAssistantDeps): HomeAssistant {
           log,
           maxPayloadBytes: deps.maxPayloadBytes,
         }).then(pressed);
+        return true;
+      }
+      // Every agent topic stops here: the prefix never lies under homelab/ (DiscoveryPrefix).
+      if (!topic.startsWith(underPrefix)) return false;
+      if (topic === birth) {
+        const status = HaBirthPayload.safeParse(payload.toString('utf8'));
+        if (!status.success) {
+          counts.invalid++;
+          log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
+        } else if (status.data === 'online') {
+          counts.births++;
+          publisher.birth();
+        }
         return true;
       }
       if (grantCovers(configs, topic)) {
