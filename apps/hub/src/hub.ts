@@ -1,4 +1,4 @@
-import { flagsOf, haGrants, haTopic, HaBirthPayload, systemClock, type Clock, type Command, type HaAclOptions } from '@homelab/contracts';
+import { flagsOf, systemClock, type Clock, type Command, type HaAclOptions } from '@homelab/contracts';
 import { FsActionStore } from '@homelab/action-store';
 import { acquireRootLock, FsEventLog, FsEventLogReader, logBytesOnDisk, RetentionLoop, RootLockedError, type RootLock } from '@homelab/event-log';
 import type { Logger } from '@homelab/logging';
@@ -9,8 +9,7 @@ import type { HubConfig } from './config';
 import { AgentRoutes } from './agent-routes';
 import { DesiredPublisher } from './desired-publisher';
 import { HubError } from './errors';
-import { handleApprovePress } from './home-assistant/approve-press';
-import { HaPublisher } from './home-assistant/ha-publisher';
+import { homeAssistant, type HomeAssistant } from './home-assistant/ha-part';
 import { Executor } from './executor';
 import { CleanupPreviewer } from './executor/cleanup-preview';
 import { Ingest } from './ingest/ingest';
@@ -102,7 +101,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   const live = new LiveBus();
   let notifier: Notifier | undefined;
   // Home Assistant discovery, when enabled: its own loop, kicked by every change it shows.
-  let ha: HaPublisher | undefined;
+  let ha: HomeAssistant | undefined;
   // Read when scraped (docs/metrics.md); the parts it reads are built below, before the web server listens.
   const metrics: HubMetrics = new HubMetrics({
     world: () => observer.world(),
@@ -120,7 +119,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     () => {
       live.changed('actions');
       notifier?.kick();
-      ha?.kick();
+      ha?.publisher.kick();
     },
     (action) => metrics.actionTransitioned(action),
   );
@@ -155,7 +154,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onChange: (world) => {
       supervisor.kick();
       live.changed('world');
-      ha?.kick();
+      ha?.publisher.kick();
       void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));
     },
   });
@@ -188,7 +187,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onDesired: (desired) => {
       desiredLoaded = true;
       observer.kick(); // the view depends on it (ghost pruning); a no-op when nothing changed
-      ha?.kick();
+      ha?.publisher.kick();
       void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
@@ -224,42 +223,26 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     maxPayloadBytes: config.maxPayloadBytes,
   });
   if (config.haDiscovery)
-    ha = new HaPublisher({
-      ...haAcl,
+    ha = homeAssistant({
+      ha: haAcl,
       world: () => observer.world(),
       desired: () => (desiredLoaded ? supervisor.desired() : null),
-      pending: () => store.list('pending'),
-      publish: (topic, payload) => publish(topic, payload, { qos: 1, retain: true }),
-      clock,
-      log: log.child({ part: 'home-assistant' }),
-    });
-  const haBirthTopic = haTopic('birth', haAcl);
-  const haApproveTopic = haTopic('approve', haAcl);
-  const onHomeAssistant = (topic: string, payload: Buffer) => {
-    if (topic === haBirthTopic) {
-      const birth = HaBirthPayload.safeParse(payload.toString('utf8'));
-      if (!birth.success) log.warn({ topic, bytes: payload.length }, 'Home Assistant status is neither online nor offline: ignored');
-      else if (birth.data === 'online') ha?.birth();
-      return;
-    }
-    void handleApprovePress(payload, {
-      enabled: config.haApproveButtons,
       store,
       onDecision: () => executor.kick(),
+      publish: (topic, payload) => publish(topic, payload, { qos: 1, retain: true }),
       clock,
       log: log.child({ part: 'home-assistant' }),
       maxPayloadBytes: config.maxPayloadBytes,
     });
-  };
   const inbound = new Set<Promise<void>>();
   const hubLink = createHubLink({
     url: mqttUrl,
     username: config.mqttUsername,
     password: config.mqttPassword,
     log: log.child({ part: 'mqtt' }),
-    extraSubscriptions: ha ? haGrants('hub', haAcl).subscribe : [],
+    extraSubscriptions: ha?.subscriptions ?? [],
     onMessage: (topic, payload) => {
-      if (ha && (topic === haBirthTopic || topic === haApproveTopic)) return onHomeAssistant(topic, payload);
+      if (ha?.route(topic, payload)) return;
       routes.heard(topic, payload);
       // Messages of one batch share one promise (ingest.ts): track each promise once, not each message.
       const handled = ingest.handle(topic, payload);
@@ -301,6 +284,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       brokerClients: broker?.connectedClients() ?? null,
       notifiers: notifier?.healthOf() ?? {},
       broker: broker?.counters() ?? null,
+      homeAssistant: ha?.counters() ?? null,
     }),
     notices: () => notifier?.problems() ?? [],
     telegramWebhook: (token, update) => notifier?.telegramWebhook(token, update) ?? Promise.resolve(null),
@@ -374,7 +358,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     started.add('notifier loop', () => running.stop());
   }
   if (ha) {
-    const haLoop = ha;
+    const haLoop = ha.publisher;
     haLoop.start(config.supervisorIntervalMs);
     started.add('home assistant loop', () => haLoop.stop());
   }

@@ -34,7 +34,7 @@ describe('haGrants', () => {
   it('lets Home Assistant read its prefix and the state channels for people, nothing else', () => {
     expect(haGrants('homeassistant', opts).subscribe).toEqual(['homeassistant/#', 'homelab/v1/nodes/+/services/+/state', 'homelab/v1/nodes/+/state']);
   });
-  it('lets the hub publish discovery configs and hear the birth', () => {
-    expect(haGrants('hub', opts)).toEqual({ publish: ['homeassistant/+/+/+/config'], subscribe: ['homeassistant/status'] });
+  it('lets the hub publish and read discovery configs and hear the birth', () => {
+    expect(haGrants('hub', opts)).toEqual({ publish: ['homeassistant/+/+/+/config'], subscribe: ['homeassistant/+/+/+/config', 'homeassistant/status'] });
   });
 });

@@ -34,7 +34,8 @@ export interface HaChannelSpec {
   /** Topic (or, for `discovery`, the filter of every such topic) below its root. */
   pattern: string;
   from: HaParty;
-  to: HaParty;
+  /** Who reads it. */
+  to: readonly HaParty[];
   qos: 0 | 1;
   retained: boolean;
   /** Granted only when the operator enables Approve buttons (HOMELAB_HA_APPROVE_BUTTONS). */
@@ -47,12 +48,15 @@ export interface HaChannelSpec {
  * them, together with the `people` channels of CHANNELS that HA reads.
  */
 export const HA_CHANNELS = {
-  /** One entity's discovery config (JSON, retained); an empty retained payload removes the entity. */
-  discovery: { under: 'discovery', pattern: '+/+/+/config', from: 'hub', to: 'homeassistant', qos: 1, retained: true },
+  /**
+   * One entity's discovery config (JSON, retained); an empty retained payload removes the entity.
+   * The hub reads them too: at start it removes configs of its own it no longer makes (HaPublisher).
+   */
+  discovery: { under: 'discovery', pattern: '+/+/+/config', from: 'hub', to: ['homeassistant', 'hub'], qos: 1, retained: true },
   /** HA's birth (`online`) and last will (`offline`), plain text (HaBirthPayload). */
-  birth: { under: 'discovery', pattern: 'status', from: 'homeassistant', to: 'hub', qos: 1, retained: false },
+  birth: { under: 'discovery', pattern: 'status', from: 'homeassistant', to: ['hub'], qos: 1, retained: false },
   /** A press of an Approve button (ApprovePress). */
-  approve: { under: 'homelab', pattern: 'ha/approve', from: 'homeassistant', to: 'hub', qos: 1, retained: false, approveButtonsOnly: true },
+  approve: { under: 'homelab', pattern: 'ha/approve', from: 'homeassistant', to: ['hub'], qos: 1, retained: false, approveButtonsOnly: true },
 } as const satisfies Record<string, HaChannelSpec>;
 export type HaChannelName = keyof typeof HA_CHANNELS;
 
@@ -85,7 +89,7 @@ const granted = (c: HaChannelName, opts: HaAclOptions) => !(HA_CHANNELS[c] as Ha
  */
 export function haGrants(party: HaParty, opts: HaAclOptions): { publish: string[]; subscribe: string[] } {
   const publish = HA_CHANNEL_NAMES.filter((c) => HA_CHANNELS[c].from === party && granted(c, opts)).map((c) => haTopic(c, opts));
-  const subscribe = HA_CHANNEL_NAMES.filter((c) => HA_CHANNELS[c].to === party && granted(c, opts)).map((c) => haTopic(c, opts));
+  const subscribe = HA_CHANNEL_NAMES.filter((c) => (HA_CHANNELS[c].to as readonly HaParty[]).includes(party) && granted(c, opts)).map((c) => haTopic(c, opts));
   if (party === 'homeassistant') return { publish, subscribe: [`${opts.discoveryPrefix}/#`, ...channelsTo('people').map(filterOf)] };
   return { publish, subscribe };
 }
@@ -149,7 +153,38 @@ const entityFields = {
 export const HaBinarySensorConfig = z.strictObject({
   ...entityFields,
   state_topic: z.string().min(1),
-  device_class: z.enum(['problem', 'connectivity', 'running', 'safety', 'update', 'power', 'plug']).optional(),
+  device_class: z
+    .enum([
+      'battery',
+      'battery_charging',
+      'carbon_monoxide',
+      'cold',
+      'connectivity',
+      'door',
+      'garage_door',
+      'gas',
+      'heat',
+      'light',
+      'lock',
+      'moisture',
+      'motion',
+      'moving',
+      'occupancy',
+      'opening',
+      'plug',
+      'power',
+      'presence',
+      'problem',
+      'running',
+      'safety',
+      'smoke',
+      'sound',
+      'tamper',
+      'update',
+      'vibration',
+      'window',
+    ])
+    .optional(),
   value_template: z.string().optional(),
   payload_on: z.string().optional(),
   payload_off: z.string().optional(),

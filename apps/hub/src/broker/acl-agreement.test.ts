@@ -97,6 +97,8 @@ describe.each([false, true])('the Home Assistant topics on both brokers (Approve
   const rows: Array<[string, 'publish' | 'subscribe', string, boolean]> = [
     [HUB_CLIENT_ID, 'publish', config, true],
     [HUB_CLIENT_ID, 'subscribe', 'ha/disc/status', true],
+    [HUB_CLIENT_ID, 'subscribe', 'ha/disc/+/+/+/config', true],
+    [HUB_CLIENT_ID, 'subscribe', 'ha/disc/#', false],
     [HUB_CLIENT_ID, 'publish', 'ha/disc/status', false],
     [HUB_CLIENT_ID, 'publish', 'homeassistant/binary_sensor/homelab_piha/x/config', false],
     ['ha', 'publish', 'ha/disc/status', true],

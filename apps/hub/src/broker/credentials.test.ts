@@ -121,7 +121,12 @@ describe('Mosquitto files from the credentials', () => {
       'topic read homelab/v1/nodes/piha/commands',
       'topic read homelab/v1/nodes/piha/acks',
     ]);
-    expect(block('homelab-hub')).toEqual(['topic readwrite homelab/v1/#', 'topic write homeassistant/+/+/+/config', 'topic read homeassistant/status']);
+    expect(block('homelab-hub')).toEqual([
+      'topic readwrite homelab/v1/#',
+      'topic write homeassistant/+/+/+/config',
+      'topic read homeassistant/+/+/+/config',
+      'topic read homeassistant/status',
+    ]);
     expect(block('ops')).toEqual(['topic read homelab/#']);
     expect(files.acl).not.toMatch(/^pattern/m);
     const conf = files.conf({ passwordFile: '/x/passwords', aclFile: '/x/acl' });

@@ -31,8 +31,11 @@ export interface RetainedMessage {
   component?: HaComponent;
 }
 
+/** Starts the `node_id` level of every discovery topic the hub publishes (and nobody else's, it assumes). */
+export const NODE_ID_PREFIX = 'homelab_';
+
 /** Device id and the `node_id` level of every discovery topic of a node: stable across restarts. */
-export const nodeDeviceId = (node: string) => `homelab_${node}`;
+export const nodeDeviceId = (node: string) => `${NODE_ID_PREFIX}${node}`;
 
 const ORIGIN = { name: 'homelab' };
 

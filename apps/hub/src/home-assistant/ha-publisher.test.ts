@@ -84,4 +84,20 @@ describe('HaPublisher', () => {
     out.length = 0;
     expect(await publisher.runOnce()).toBe(first);
   });
+
+  it("removes a config of its own the broker still held from before the start, and leaves everybody else's alone", async () => {
+    const { out, publisher } = setup();
+    const stale = 'homeassistant/binary_sensor/homelab_piha/gone_problem/config';
+    const kept = 'homeassistant/binary_sensor/homelab_piha/mosquitto_problem/config';
+    publisher.seen(stale, Buffer.from('{"name":"gone"}'));
+    publisher.seen('homeassistant/sensor/0x00158d0001/temperature/config', Buffer.from('{"name":"zigbee"}'));
+    publisher.seen('homeassistant/binary_sensor/homelab_piha/emptied/config', Buffer.alloc(0));
+    await publisher.runOnce();
+    expect(out.filter((m) => m.payload === '')).toEqual([{ topic: stale, payload: '' }]);
+    expect(out.some((m) => m.topic === kept && m.payload !== '')).toBe(true);
+    // Its own config echoed back changes nothing.
+    out.length = 0;
+    publisher.seen(kept, Buffer.from('{"other":1}'));
+    expect(await publisher.runOnce()).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 import type { Action, Clock, HostServicesFile, World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
 import { PeriodicLoop } from '@homelab/runtime';
-import { discoveryMessages } from './discovery';
+import { discoveryMessages, NODE_ID_PREFIX } from './discovery';
 
 export interface HaPublisherDeps {
   discoveryPrefix: string;
@@ -32,6 +32,8 @@ export class HaPublisher {
   /** Topic → payload last published (what the broker holds for HA). */
   private readonly sent = new Map<string, string>();
   private readonly loop: PeriodicLoop<number>;
+  /** Retained messages published since start (GET /healthz). */
+  published = 0;
   /** HA announced itself since the last cycle: send every message, changed or not. */
   private resendAll = false;
 
@@ -74,6 +76,20 @@ export class HaPublisher {
     this.loop.kick();
   }
 
+  /**
+   * A discovery config the broker holds or passes on (its retained ones come at
+   * subscribe time). One of ours (node_id `homelab_…`) not published in this
+   * run is counted as sent, so the next cycle removes it unless something still
+   * makes it: a service deleted from services.yaml while the hub was down.
+   */
+  seen(topic: string, payload: Buffer): void {
+    if (payload.length === 0 || this.sent.has(topic)) return;
+    const levels = topic.slice(this.deps.discoveryPrefix.length + 1).split('/');
+    if (!topic.startsWith(`${this.deps.discoveryPrefix}/`) || levels.length !== 4 || !levels[1]!.startsWith(NODE_ID_PREFIX)) return;
+    this.sent.set(topic, payload.toString('utf8'));
+    this.loop.kick();
+  }
+
   private async sync(): Promise<number> {
     const desired = this.deps.desired();
     if (desired === null) return 0;
@@ -98,12 +114,14 @@ export class HaPublisher {
       await this.deps.publish(topic, body);
       this.sent.set(topic, body);
       published++;
+      this.published++;
     }
     for (const topic of [...this.sent.keys()]) {
       if (wanted.has(topic)) continue;
       await this.deps.publish(topic, '');
       this.sent.delete(topic);
       published++;
+      this.published++;
     }
     return published;
   }
