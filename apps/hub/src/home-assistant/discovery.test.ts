@@ -73,6 +73,29 @@ describe('Home Assistant discovery payloads', () => {
     expect(NodeStateMessage.parse(m.get(topics.nodeState('chelsty-ha'))).online).toBe(false);
   });
 
+  it('gives a node a sensor per host figure its heartbeat reports, and none for a figure it does not', () => {
+    const pi = worldNode('piha', { metrics: { cpuTempC: 61.2, memAvailableMb: 812, memUsedPercent: 58, uptimeSec: 86_400, load1: 0.4 } });
+    const i = input({ world: world([pi, worldNode('chelsty-ha', { online: false })], []) });
+    const m = byTopic(i);
+    expect(m.get('homeassistant/sensor/homelab_piha/cpu_temperature/config')).toMatchObject({
+      name: 'CPU temperature',
+      unit_of_measurement: '°C',
+      device_class: 'temperature',
+      unique_id: 'homelab_piha_cpu_temperature',
+      state_topic: topics.nodeState('piha'),
+    });
+    expect(m.get('homeassistant/sensor/homelab_piha/memory_available/config')).toMatchObject({ unit_of_measurement: 'MB', device_class: 'data_size' });
+    expect(m.has('homeassistant/sensor/homelab_piha/cpu_used/config')).toBe(false); // not in this heartbeat
+    expect(NodeStateMessage.parse(m.get(topics.nodeState('piha'))).sensors).toEqual({
+      cpu_temperature: 61.2,
+      load_1m: 0.4,
+      memory_used: 58,
+      memory_available: 812,
+      uptime: 86_400,
+    });
+    for (const c of configs(i)) expect(HA_CONFIG_SCHEMAS[c.component as HaComponent].safeParse(c.payload).error?.issues ?? []).toEqual([]);
+  });
+
   it('offers no Approve button unless the operator enabled them', () => {
     expect(configs(input()).filter((m) => m.component === 'button')).toEqual([]);
   });

@@ -36,11 +36,31 @@ const diskUsage: NodeSensorSource = (node) =>
   }));
 
 /**
- * Every node sensor published to Home Assistant, declared once: a new one
- * (CPU temperature, memory, …) is one more entry here, and its discovery
- * config and its value in `nodes/<node>/state` follow.
+ * The host figures of the node's heartbeat (docs/host-health.md), each one
+ * sensor once the node reports it: a Pi shows its temperature, a VM without a
+ * sensor gets no temperature entity that would stay unknown forever.
  */
-export const NODE_SENSORS: readonly NodeSensorSource[] = [diskUsage];
+const HOST_FIGURES: readonly (Omit<NodeSensor, 'value'> & { field: string })[] = [
+  { field: 'cpuTempC', key: 'cpu_temperature', name: 'CPU temperature', unit: '°C', deviceClass: 'temperature', icon: 'mdi:thermometer' },
+  { field: 'cpuPercent', key: 'cpu_used', name: 'CPU used', unit: '%', icon: 'mdi:cpu-64-bit' },
+  { field: 'load1', key: 'load_1m', name: 'Load (1 min)', icon: 'mdi:gauge' },
+  { field: 'memUsedPercent', key: 'memory_used', name: 'Memory used', unit: '%', icon: 'mdi:memory' },
+  { field: 'memAvailableMb', key: 'memory_available', name: 'Memory available', unit: 'MB', deviceClass: 'data_size', icon: 'mdi:memory' },
+  { field: 'uptimeSec', key: 'uptime', name: 'Uptime', unit: 's', deviceClass: 'duration', icon: 'mdi:timer-outline' },
+];
+
+const hostHealth: NodeSensorSource = (node) =>
+  HOST_FIGURES.flatMap(({ field, ...sensor }) => {
+    const value = node.metrics?.[field];
+    return value === undefined ? [] : [{ ...sensor, value }];
+  });
+
+/**
+ * Every node sensor published to Home Assistant, declared once: a new one is
+ * one more entry here, and its discovery config and its value in
+ * `nodes/<node>/state` follow.
+ */
+export const NODE_SENSORS: readonly NodeSensorSource[] = [diskUsage, hostHealth];
 
 /** The sensors of one node, from every source. */
 export function nodeSensors(node: WorldNode): NodeSensor[] {
