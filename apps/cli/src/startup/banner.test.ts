@@ -11,7 +11,12 @@ const hub: StartupFacts = {
   credentialsFile: '/srv/homelab/auth/initial-credentials.json',
 };
 const agent = { node: 'pi', dockerSocket: '/var/run/docker.sock', dockerReachable: true };
-const nextOf = (text: string) => text.split('Next:\n')[1]!.trim().split('\n').map((l) => l.trim());
+const nextOf = (text: string) =>
+  text
+    .split('Next:\n')[1]!
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
 
 describe('startupBanner', () => {
   it('says what runs where: UI with where the password is, broker, agent, data and the described nodes', () => {
