@@ -156,6 +156,8 @@ export const UnmanagedContainer = z.object({
       /** The first of `com.docker.compose.project.config_files`. */
       configFile: z.string().max(512).optional(),
       workingDir: z.string().max(512).optional(),
+      /** `com.docker.compose.version`: which compose created it (1.x: `docker-compose`, 2.x: `docker compose`). */
+      version: z.string().max(32).optional(),
     })
     .optional(),
   /** The container reports a Docker health state, so a healthcheck is defined. Absent: none, or not known (not running). */

@@ -207,7 +207,29 @@ async function loadHost(hostsDir: string, folder: string, file: string): Promise
   const read = await readYaml(path.join(hostsDir, folder, FILE_NAME), file);
   if (!read.ok) return read;
   if (read.file.kind === 'missing') return fail(`missing: every host folder needs a ${FILE_NAME}`);
-  const doc = read.file.value;
+  return checkHostFile(read.file.value, folder, file);
+}
+
+/**
+ * Pure: the text of a services.yaml as the loader reads it (same YAML schema,
+ * same rules), for a file not written yet (a draft of `homelab adopt`).
+ */
+export function parseHostServicesText(text: string, folder: string, file: string): HostOutcome {
+  try {
+    return checkHostFile(yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA }), folder, file);
+  } catch (err) {
+    if (err instanceof yaml.YAMLException) {
+      return {
+        ok: false,
+        problems: [{ file, path: '', message: `YAML syntax error at line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}` }],
+      };
+    }
+    throw err;
+  }
+}
+
+function checkHostFile(doc: unknown, folder: string, file: string): HostOutcome {
+  const fail = (message: string, at = ''): HostOutcome => ({ ok: false, problems: [{ file, path: at, message }] });
   if (doc === undefined || doc === null) return fail('file is empty; expected at least `node: <name>`');
 
   const parsed = HostServicesFile.safeParse(doc);

@@ -41,10 +41,17 @@ describe('unmanagedContainers', () => {
         'com.docker.compose.service': 'jellyfin',
         'com.docker.compose.project.config_files': '/opt/stacks/media/docker-compose.yml,/opt/stacks/media/override.yml',
         'com.docker.compose.project.working_dir': '/opt/stacks/media',
+        'com.docker.compose.version': '1.29.2',
       },
       status: 'Up 3 minutes (healthy)',
       expect: {
-        compose: { project: 'media', service: 'jellyfin', configFile: '/opt/stacks/media/docker-compose.yml', workingDir: '/opt/stacks/media' },
+        compose: {
+          project: 'media',
+          service: 'jellyfin',
+          configFile: '/opt/stacks/media/docker-compose.yml',
+          workingDir: '/opt/stacks/media',
+          version: '1.29.2',
+        },
         healthcheck: true,
       },
     },

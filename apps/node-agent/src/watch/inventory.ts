@@ -47,6 +47,7 @@ export function adoptionFacts(c: ListedContainer): Pick<UnmanagedContainer, 'com
   const service = label('com.docker.compose.service', 128);
   const configFile = c.labels['com.docker.compose.project.config_files']?.split(',')[0]?.trim();
   const workingDir = label('com.docker.compose.project.working_dir', 512);
+  const version = label('com.docker.compose.version', 32);
   return {
     ...(project && service
       ? {
@@ -55,6 +56,7 @@ export function adoptionFacts(c: ListedContainer): Pick<UnmanagedContainer, 'com
             service,
             ...(configFile && configFile.length <= 512 ? { configFile } : {}),
             ...(workingDir ? { workingDir } : {}),
+            ...(version ? { version } : {}),
           },
         }
       : {}),
