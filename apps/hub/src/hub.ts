@@ -212,6 +212,8 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
 
   const web = buildWebServer({
     root: config.root,
+    hostsDir: config.hostsDir,
+    onDesiredWritten: () => supervisor.kick(),
     auth: new AuthState(config.root, authWeb.auth, log.child({ part: 'auth' }), { adminPasswordHash: config.adminPasswordHash }),
     live,
     world: () => observer.world(),

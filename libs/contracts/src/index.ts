@@ -13,3 +13,4 @@ export * from './clock';
 export * from './event-layout';
 export * from './settings';
 export * from './errors';
+export * from './adopt';

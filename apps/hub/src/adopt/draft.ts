@@ -1,38 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createPatch } from 'diff';
 import { Document, isMap, Pair, parseDocument, YAMLMap, type Scalar } from 'yaml';
-import { ComposeFilePath, NAME_PATTERN, type ConfigProblem, type UnmanagedContainer } from '@homelab/contracts';
+import { ComposeFilePath, NAME_PATTERN, type AdoptDraftView, type AdoptedService, type UnmanagedContainer } from '@homelab/contracts';
 import { parseHostServicesText } from '../desired/load-desired';
 
 /** One service the draft adds (or, with force, puts in place of the entry of the same name). */
-export interface DraftedService {
-  name: string;
-  containers: string[];
-  compose?: { file: string; project: string; service?: string; command?: 'docker compose' };
-  /** Why no `compose:` block was drafted for a compose container (redeploy then cannot recreate it). */
-  composeMissing?: string;
-  healthcheck: boolean;
-  image?: string;
-}
-
-export interface AdoptDraft {
-  node: string;
-  /** `hosts/<node>/services.yaml` as it would be written. */
-  text: string;
-  /** A fingerprint of the file the draft was made from (`none` when there is none); a write must name it. */
-  baseRevision: string;
-  /** Unified diff from the current file to the draft; empty when nothing changes. */
-  diff: string;
-  added: DraftedService[];
-  /** With force: existing services replaced by a drafted one of the same name. */
-  replaced: string[];
-  /** Containers left out, and why. */
-  skipped: { container: string; reason: string }[];
-  /** The draft checked with the loader's own rules (HostServicesFile, node = folder); empty when valid. */
-  problems: ConfigProblem[];
-  /** Set when the draft cannot be made without force (the current file is not valid). */
-  refused?: string;
-}
+type DraftedService = AdoptedService;
 
 export interface DraftInput {
   node: string;
@@ -63,7 +36,7 @@ interface Group {
 }
 
 /** Compose containers by project/service, every other container on its own; sorted by key so names come out the same every time. */
-function groupContainers(unmanaged: readonly UnmanagedContainer[], skipped: AdoptDraft['skipped']): Group[] {
+function groupContainers(unmanaged: readonly UnmanagedContainer[], skipped: AdoptDraftView['skipped']): Group[] {
   const groups = new Map<string, Group>();
   for (const c of unmanaged) {
     if (c.adopt === false) {
@@ -235,11 +208,11 @@ const HEADER = ` Drafted by homelab adopt from the containers running on the nod
  * force a drafted service replaces the one of its name, and an invalid current
  * file is replaced by a fresh draft (docs/services-yaml.md, "Adopting what runs").
  */
-export function draftServicesFile(input: DraftInput): AdoptDraft {
+export function draftServicesFile(input: DraftInput): AdoptDraftView {
   const { node, current, force } = input;
   const file = `hosts/${node}/services.yaml`;
-  const skipped: AdoptDraft['skipped'] = [];
-  const base = { node, baseRevision: revisionOf(current), skipped };
+  const skipped: AdoptDraftView['skipped'] = [];
+  const base = { node, file, baseRevision: revisionOf(current), skipped };
   let doc: Document | undefined;
   let fromCurrent = false;
   if (current !== null && current.trim() !== '') {

@@ -40,6 +40,8 @@ describe('hub web: routes declared with zod schemas, OpenAPI generated from them
         'POST /api/actions/{id}/reject',
         'GET /api/events',
         'GET /api/stream',
+        'GET /api/nodes/{node}/adopt',
+        'POST /api/nodes/{node}/adopt',
         'POST /login',
         'POST /logout',
       ].sort(),

@@ -10,7 +10,9 @@ import { SessionStore } from './auth/sessions';
 import { answerCodedErrors } from './http-errors';
 import type { LiveBus } from './live';
 import type { NotifyingActionStore } from './notifying-store';
+import { Adopter } from '../adopt/adopt-files';
 import { registerActionRoutes } from './routes-actions';
+import { registerAdoptRoutes } from './routes-adopt';
 import { registerAuthRoutes } from './routes-auth';
 import { registerEventRoutes } from './routes-events';
 import { registerPageRoutes } from './routes-pages';
@@ -19,6 +21,10 @@ import { errorResponses, Health, useZodRoutes, WorldView, type ZodApp } from './
 
 export interface WebDeps {
   root: string;
+  /** The folder of `<node>/services.yaml` files, where `homelab adopt` writes. */
+  hostsDir: string;
+  /** After adopt wrote a services.yaml: the supervisor loads it at once. */
+  onDesiredWritten: () => void;
   world: () => World;
   desired: () => Record<string, HostServicesFile>;
   problems: () => ConfigProblem[];
@@ -59,6 +65,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   installGuard(app, deps.auth, sessions);
   const api = useZodRoutes(app);
 
+  const adopter = new Adopter({ hostsDir: deps.hostsDir, world: deps.world, onWritten: deps.onDesiredWritten, log: deps.log.child({ part: 'adopt' }) });
   const summaries = new SummaryCache({
     world: deps.world,
     desired: deps.desired,
@@ -74,6 +81,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     registerApiRoutes(scope, deps, summaries);
     registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
     registerEventRoutes(scope, { root: deps.root, live: deps.live });
+    registerAdoptRoutes(scope, adopter);
     registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store });
   };
   api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));

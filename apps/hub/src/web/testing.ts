@@ -28,8 +28,11 @@ export async function buildTestWeb(opts: { root: string; world?: () => World; lo
   const store = new NotifyingActionStore(new FsActionStore({ root: opts.root }), () => live.changed('actions'));
   await store.init();
   let decisions = 0;
+  let desiredWrites = 0;
   const app = buildWebServer({
     root: opts.root,
+    hostsDir: `${opts.root}/hosts`,
+    onDesiredWritten: () => desiredWrites++,
     world: opts.world ?? (() => NO_WORLD),
     // The same objects every call, as the supervisor's (the summary cache compares by identity).
     desired: () => NO_DESIRED,
@@ -43,5 +46,5 @@ export async function buildTestWeb(opts: { root: string; world?: () => World; lo
     log: createLogger('web-test', { level: 'silent' }),
     ...(opts.loginMaxFailures ? { loginMaxFailures: opts.loginMaxFailures } : {}),
   });
-  return { app, creds, store, live, decisions: () => decisions };
+  return { app, creds, store, live, decisions: () => decisions, desiredWrites: () => desiredWrites };
 }
