@@ -15,6 +15,7 @@ Commands:
   hub        run the hub: broker, event log, observer, supervisor, executor, UI/API on 18180
   agent      run the node agent of one Docker host
   actions    list, show, approve or reject actions
+  adopt      draft hosts/<node>/services.yaml from the containers running on a node
   validate   check hosts/*/services.yaml and print every problem
   replay     rebuild world state from the event log
   nodes      add, list or remove MQTT identities (nodes, the hub, inspectors)
@@ -50,6 +51,21 @@ Options:
                  token generated in <HOMELAB_ROOT or ./.homelab>/auth/initial-credentials.json)
   --by <name>    who decides (default: $USER)
   --note <text>  a note kept in the action's audit`;
+
+export const ADOPT_HELP = `Usage: homelab adopt --node <name> [--write] [--force]
+
+Drafts hosts/<node>/services.yaml from the containers the node's agent reports
+(one service per compose project/service, standalone containers on their own,
+the agent and containers labelled homelab.adopt=false left out) and shows it as
+a diff against the current file. Existing services are kept as written; only
+new ones are added.
+
+Options:
+  --node <name>  the node (required)
+  --write        write the draft shown (refused if the file changed meanwhile)
+  --force        replace services of the same name, or an invalid file
+  --json         print the draft (or the write's result) as JSON
+  --hub, --token, --token-file as for 'actions' (reading needs a viewer token, --write an operator's)`;
 
 export const UP_HELP = `Usage: homelab up [options]
 

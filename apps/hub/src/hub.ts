@@ -147,7 +147,9 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     onDesired: (desired) => {
       desiredLoaded = true;
       observer.kick(); // the view depends on it (ghost pruning); a no-op when nothing changed
-      void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
+      void desiredPublisher
+        .sync(desired, clock.now(), Object.keys(observer.world().nodes))
+        .catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
   });

@@ -2,7 +2,8 @@ import { userInfo } from 'node:os';
 import { ActionState, type Action } from '@homelab/contracts';
 import { parse, UsageError } from '../args';
 import { ACTIONS_HELP } from '../help';
-import { authHeader, resolveHubToken } from '../hub-token';
+import { callHub } from '../hub-api';
+import { resolveHubToken } from '../hub-token';
 
 const OPTIONS = {
   hub: { type: 'string' },
@@ -16,21 +17,7 @@ const OPTIONS = {
 
 let token: string | undefined;
 
-async function call(hub: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, hub), {
-      method,
-      headers: { 'content-type': 'application/json', 'x-homelab-client': 'cli', ...authHeader(token) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    throw new Error(`cannot reach the hub at ${hub} (${(err as Error).message}); is it running? set --hub or HOMELAB_HUB_URL`);
-  }
-  const json: any = await res.json().catch(() => ({}));
-  if (res.status === 401) json.message = `${json.message ?? 'unauthorized'} — give an API token with --token or HOMELAB_TOKEN (docs/ui-api.md)`;
-  return { status: res.status, json };
-}
+const call = (hub: string, method: 'GET' | 'POST', path: string, body?: unknown) => callHub(hub, token, method, path, body);
 
 function line(a: Action): string {
   const preview = a.preview ? ` [would reclaim ${megabytes(a.preview.reclaimedBytes)}]` : '';
