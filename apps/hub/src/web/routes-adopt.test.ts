@@ -97,6 +97,37 @@ describe('adopt API: viewers read the draft, operators write the draft they saw'
     expect(await fs.readFile(target, 'utf8')).toBe('secret: 1\n');
   });
 
+  it('offers the draft from the node page; a viewer sees the diff without a write button, an operator confirms with a plain form', async () => {
+    const html = { accept: 'text/html' };
+    const nodePage = await web.app.inject({ url: '/nodes/piha', headers: { ...as('viewer'), ...html } });
+    expect(nodePage.body).toContain('href="/nodes/piha/adopt"');
+    const viewerPage = await web.app.inject({ url: '/nodes/piha/adopt', headers: { ...as('viewer'), ...html } });
+    expect(viewerPage.statusCode).toBe(200);
+    expect(viewerPage.body).toContain('+++ hosts/piha/services.yaml');
+    expect(viewerPage.body).not.toContain('id="adopt-write"');
+
+    const login = await web.app.inject({ method: 'POST', url: '/login', payload: { user: 'admin', password: web.creds.password! } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const csrf = login.json().csrf as string;
+    const page = await web.app.inject({ url: '/nodes/piha/adopt', headers: { cookie, ...html } });
+    const baseRevision = /name="baseRevision" value="([^"]+)"/.exec(page.body)?.[1];
+    expect(page.body).toContain('id="adopt-write"');
+    expect(baseRevision).toBe('none');
+    const form = (token: string) =>
+      web.app.inject({
+        method: 'POST',
+        url: '/api/nodes/piha/adopt',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `_csrf=${encodeURIComponent(token)}&baseRevision=${baseRevision}`,
+      });
+    expect((await form('wrong')).statusCode).toBe(403);
+    await expect(fs.stat(file())).rejects.toThrow(/ENOENT/);
+    const posted = await form(csrf);
+    expect(posted.statusCode).toBe(303);
+    expect(posted.headers.location).toBe('/nodes/piha');
+    expect(await fs.readFile(file(), 'utf8')).toContain('grafana: {}');
+  });
+
   it('answers 404 for a node that never reported its containers, 400 for a name that is no node name', async () => {
     expect((await web.app.inject({ url: '/api/nodes/nobody/adopt', headers: as('viewer') })).statusCode).toBe(404);
     expect((await web.app.inject({ url: '/api/nodes/..%2Fetc/adopt', headers: as('viewer') })).statusCode).toBe(400);

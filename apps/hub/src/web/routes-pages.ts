@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HomelabEvent, NodeName, type World } from '@homelab/contracts';
 import type { ActionStore } from '@homelab/action-store';
+import type { Adopter } from '../adopt/adopt-files';
 import { APP_CSS } from './assets/app-css';
 import { APP_JS } from './assets/app-js';
 import { EventsQuery, queryEvents } from './event-query';
@@ -10,6 +11,7 @@ import { actionsBody, HISTORY_STATES, historyBody } from './pages/actions';
 import { eventsBody } from './pages/events';
 import { html as pageHtml, type Html } from './pages/html';
 import { layout, type PageId } from './pages/layout';
+import { adoptBody } from './pages/adopt';
 import { nodeBody } from './pages/node';
 import { overviewBody } from './pages/overview';
 import { dropEmpty, dropEmptyQuery } from './routes-events';
@@ -18,6 +20,7 @@ import type { ZodApp } from './zod-routes';
 
 export interface PageRoutesDeps {
   root: string;
+  adopter: Adopter;
   world: () => World;
   summaries: SummaryCache;
   store: ActionStore;
@@ -81,6 +84,15 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
     const nodes = (await deps.summaries.summary()).nodes.map((n) => n.node);
     return send(req, reply, 'events', 'Events', eventsBody(await queryEvents(deps.root, req.query), req.query, nodes, EVENT_TYPES));
   });
+
+  app.get(
+    '/nodes/:node/adopt',
+    {
+      config: { invalidParams: { code: 'invalid_request', message: 'not a valid node name' } },
+      schema: { ...PAGE, params: z.object({ node: NodeName }) },
+    },
+    async (req, reply) => send(req, reply, 'node', `Adopt ${req.params.node}`, adoptBody(await deps.adopter.draft(req.params.node, false), req.principal!)),
+  );
 
   app.get(
     '/nodes/:node',

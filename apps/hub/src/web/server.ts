@@ -82,7 +82,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
     registerEventRoutes(scope, { root: deps.root, live: deps.live });
     registerAdoptRoutes(scope, adopter);
-    registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store });
+    registerPageRoutes(scope, { root: deps.root, adopter, world: deps.world, summaries, store: deps.store });
   };
   api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
 

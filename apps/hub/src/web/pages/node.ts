@@ -29,6 +29,7 @@ ${clockRow(n)}
 <h2>Actions</h2>${waiting.length ? waiting.map((a) => pendingCard(a, p, now)) : html`<p class="muted">Nothing pending or running.</p>`}
 ${history.slice(0, 10).map((a) => historyEntry(a, now))}
 <h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : html`<p class="muted">The agent has not reported an inventory.</p>`}
+${unmanaged?.some((c) => c.adopt !== false) && html`<p><a id="adopt" href="/nodes/${encodeURIComponent(node)}/adopt">Adopt what runs: draft services.yaml from these containers…</a></p>`}
 <h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${node}</a></p>`;
 }
 
