@@ -14,7 +14,7 @@ Commands:
   up         run a hub with its embedded broker and an agent for this machine (demo/dev)
   hub        run the hub: broker, event log, observer, supervisor, executor, UI/API on 18180
   agent      run the node agent of one Docker host
-  actions    list, show, approve or reject actions
+  actions    list, show, approve, reject or propose actions
   adopt      draft hosts/<node>/services.yaml from the containers running on a node
   validate   check hosts/*/services.yaml and print every problem
   replay     rebuild world state from the event log
@@ -38,12 +38,15 @@ ${settingsHelp(AGENT_SETTINGS)}
 ${LOGS_HELP}
 See docs/configuration.md.`;
 
-export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
+export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject|propose> [id] [options]
 
   list [--state <state>]   list actions (all states, or one)
   show <id>                print one action as JSON
   approve <id>             approve a pending action
   reject <id>              reject a pending action
+  propose <type> <node> [service]
+                           propose container_restart (or restart), redeploy or
+                           disk_cleanup now; it waits for approval like any other
 
 Options:
   --hub <url>    hub API (HOMELAB_HUB_URL, default http://127.0.0.1:18180)

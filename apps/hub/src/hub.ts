@@ -216,6 +216,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     root: config.root,
     hostsDir: config.hostsDir,
     onDesiredWritten: () => supervisor.kick(),
+    onProposed: () => previewer.kick(),
     auth: new AuthState(config.root, authWeb.auth, log.child({ part: 'auth' }), { adminPasswordHash: config.adminPasswordHash }),
     live,
     world: () => observer.world(),

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { ActionState, type Action } from '@homelab/contracts';
+import { ActionState, ActionType, type Action } from '@homelab/contracts';
 import { parse, UsageError } from '../args';
 import { ACTIONS_HELP } from '../help';
 import { callHub } from '../hub-api';
@@ -30,7 +30,7 @@ function megabytes(bytes: number): string {
 
 export async function actionsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);
-  const [verb, id] = positionals;
+  const [verb, id, ...rest] = positionals;
   if (values.help || !verb) {
     console.log(ACTIONS_HELP);
     return verb || values.help ? 0 : 2;
@@ -65,7 +65,28 @@ export async function actionsCommand(argv: string[]): Promise<number> {
       console.log(verb === 'show' || values.json ? JSON.stringify(json, null, 2) : `${id}: ${(json as Action).state}`);
       return 0;
     }
+    case 'propose': {
+      // `homelab actions propose <type> <node> [service]` (docs/actions.md, "Manual actions").
+      const type = ActionType.safeParse(id === 'restart' ? 'container_restart' : id);
+      if (!type.success) throw new UsageError(`actions propose needs a type: ${ActionType.options.join(', ')} (or restart)`);
+      const [node, service] = rest;
+      if (!node) throw new UsageError('actions propose needs a node');
+      const { status, json } = await call(hub, 'POST', '/api/actions', {
+        type: type.data,
+        node,
+        ...(service ? { service } : {}),
+        by: values.by ?? userInfo().username,
+        ...(values.note ? { note: values.note } : {}),
+      });
+      if (status !== 200) {
+        console.error(`propose ${type.data} ${node}${service ? `/${service}` : ''}: ${json.message ?? `hub answered ${status}`}`);
+        return status === 404 ? 3 : status === 409 ? 4 : 1;
+      }
+      const a = json as Action;
+      console.log(values.json ? JSON.stringify(a, null, 2) : `${line(a)}\napprove it with: homelab actions approve ${a.id}`);
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown actions subcommand '${verb}' (list, show, approve, reject)`);
+      throw new UsageError(`unknown actions subcommand '${verb}' (list, show, approve, reject, propose)`);
   }
 }

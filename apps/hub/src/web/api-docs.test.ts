@@ -41,6 +41,7 @@ describe('hub web: routes declared with zod schemas, OpenAPI generated from them
         'GET /api/events',
         'GET /api/stream',
         'GET /api/nodes/{node}/adopt',
+        'POST /api/actions',
         'POST /api/nodes/{node}/adopt',
         'POST /login',
         'POST /logout',

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HomelabEvent, NodeName, type World } from '@homelab/contracts';
+import { HomelabEvent, NodeName, type HostServicesFile, type World } from '@homelab/contracts';
 import type { ActionStore } from '@homelab/action-store';
 import type { Adopter } from '../adopt/adopt-files';
 import { APP_CSS } from './assets/app-css';
@@ -21,6 +21,7 @@ import type { ZodApp } from './zod-routes';
 export interface PageRoutesDeps {
   root: string;
   adopter: Adopter;
+  desired: () => Record<string, HostServicesFile>;
   world: () => World;
   summaries: SummaryCache;
   store: ActionStore;
@@ -111,6 +112,9 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
         events,
         req.principal!,
         new Date(),
+        Object.entries(deps.desired()[node]?.services ?? {})
+          .filter(([, spec]) => spec.monitor !== false)
+          .map(([name]) => name),
       );
       if (!body)
         return reply

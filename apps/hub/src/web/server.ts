@@ -13,6 +13,7 @@ import type { NotifyingActionStore } from './notifying-store';
 import { Adopter } from '../adopt/adopt-files';
 import { registerActionRoutes } from './routes-actions';
 import { registerAdoptRoutes } from './routes-adopt';
+import { registerProposeRoutes } from './routes-propose';
 import { registerAuthRoutes } from './routes-auth';
 import { registerEventRoutes } from './routes-events';
 import { registerPageRoutes } from './routes-pages';
@@ -25,6 +26,8 @@ export interface WebDeps {
   hostsDir: string;
   /** After adopt wrote a services.yaml: the supervisor loads it at once. */
   onDesiredWritten: () => void;
+  /** After an operator proposed an action (a disk cleanup's preview runs at once). */
+  onProposed: () => void;
   world: () => World;
   desired: () => Record<string, HostServicesFile>;
   problems: () => ConfigProblem[];
@@ -82,7 +85,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
     registerEventRoutes(scope, { root: deps.root, live: deps.live });
     registerAdoptRoutes(scope, adopter);
-    registerPageRoutes(scope, { root: deps.root, adopter, world: deps.world, summaries, store: deps.store });
+    registerProposeRoutes(scope, { store: deps.store, desired: deps.desired, onProposed: deps.onProposed });
+    registerPageRoutes(scope, { root: deps.root, adopter, desired: deps.desired, world: deps.world, summaries, store: deps.store });
   };
   api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
 

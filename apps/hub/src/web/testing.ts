@@ -1,5 +1,5 @@
 import { FsActionStore } from '@homelab/action-store';
-import { emptyWorld, type World } from '@homelab/contracts';
+import { emptyWorld, type HostServicesFile, type World } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { loadOrCreateAuth, type InitialCredentials } from './auth/auth-file';
 import { AuthState } from './auth/auth-state';
@@ -18,7 +18,7 @@ const NO_FINDINGS: [] = [];
  * loops (unit tests and the summary benchmark). A viewer user `viewer` with
  * password `viewer-password` is added beside the generated admin.
  */
-export async function buildTestWeb(opts: { root: string; world?: () => World; loginMaxFailures?: number }) {
+export async function buildTestWeb(opts: { root: string; world?: () => World; desired?: () => Record<string, HostServicesFile>; loginMaxFailures?: number }) {
   const loaded = await loadOrCreateAuth(opts.root);
   const creds = JSON.parse(
     await (await import('node:fs/promises')).readFile(loaded.createdCredentialsFile ?? `${opts.root}/auth/initial-credentials.json`, 'utf8'),
@@ -33,9 +33,10 @@ export async function buildTestWeb(opts: { root: string; world?: () => World; lo
     root: opts.root,
     hostsDir: `${opts.root}/hosts`,
     onDesiredWritten: () => desiredWrites++,
+    onProposed: () => undefined,
     world: opts.world ?? (() => NO_WORLD),
     // The same objects every call, as the supervisor's (the summary cache compares by identity).
-    desired: () => NO_DESIRED,
+    desired: opts.desired ?? (() => NO_DESIRED),
     problems: () => NO_PROBLEMS,
     findings: () => NO_FINDINGS,
     store,
