@@ -103,4 +103,21 @@ describe('a restart proposed by an operator, approved and run', () => {
     expect(done.audit[1].from).toMatchObject({ userAgent: 'e2e-browser' });
     expect((await docker.getContainer(container).inspect()).State.StartedAt).not.toBe(startedBefore);
   });
+
+  it('shows the preview of a disk cleanup proposed over the API before anyone approves it', async () => {
+    const res = await hub.api('/api/actions', { method: 'POST', body: JSON.stringify({ type: 'disk_cleanup', node: 'piha', by: 'carol' }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: 'disk-cleanup-piha', risk: 'guarded', state: 'pending' });
+    const previewed = await waitFor(
+      async () => {
+        const a = await readJson(path.join(hub.root, 'actions', 'pending', 'disk-cleanup-piha.json'));
+        return a?.preview ? a : null;
+      },
+      { timeoutMs: 30_000, what: 'the cleanup preview on the pending action' },
+    );
+    expect(previewed.preview).toMatchObject({ removed: expect.any(Array), reclaimedBytes: expect.any(Number) });
+    // The desired service's container is never among what it would remove.
+    expect(JSON.stringify(previewed.preview.removed)).not.toContain(container);
+    expect((await hub.api('/api/actions/disk-cleanup-piha/reject', { method: 'POST', body: '{}' })).status).toBe(200);
+  });
 });
