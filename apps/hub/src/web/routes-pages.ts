@@ -112,7 +112,7 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
         events,
         req.principal!,
         new Date(),
-        Object.entries(deps.desired()[node]?.services ?? {})
+        Object.entries((Object.hasOwn(deps.desired(), node) ? deps.desired()[node]?.services : undefined) ?? {})
           .filter(([, spec]) => spec.monitor !== false)
           .map(([name]) => name),
       );
