@@ -129,6 +129,35 @@ describe('the hub UI in Chromium', () => {
     await page.locator(service('healthy')).waitFor({ timeout: 30_000 });
   });
 
+  it('restarts a healthy service from its node page: proposed by the operator, approved, run, and audited', async () => {
+    const store = new FsActionStore({ root: hub.root });
+    const startedBefore = (await docker.getContainer(containerName).inspect()).State.StartedAt;
+    await page.goto('/nodes/piha');
+    await page.click('button[data-propose="container_restart/zigbee2mqtt"]');
+    await page.waitForURL((u) => u.pathname === '/actions');
+    const card = page.locator(`[data-action-id="${actionId}"][data-state="pending"]`);
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.textContent()).toContain('restart requested by admin');
+    await card.locator('button[data-action="approve"]').click();
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
+    const done = await waitFor(
+      async () => {
+        const a = await store.get(actionId);
+        return a?.state === 'completed' && a.audit.at(-1)?.state === 'completed' ? a : null;
+      },
+      { timeoutMs: 30_000, what: 'the manual restart completed' },
+    );
+    expect(done.drift.type).toBe('operator_request');
+    expect(done.audit.map((e) => [e.state, e.by, e.via])).toEqual([
+      ['pending', 'admin', 'api'],
+      ['approved', 'admin', 'api'],
+      ['running', 'executor', 'executor'],
+      ['completed', 'executor', 'executor'],
+    ]);
+    expect(done.audit[0]!.from?.userAgent).toMatch(/Chrome/);
+    expect((await docker.getContainer(containerName).inspect()).State.StartedAt).not.toBe(startedBefore);
+  });
+
   it('asks for a confirmation before approving a guarded action', async () => {
     const store = new FsActionStore({ root: hub.root });
     // A disk cleanup: guarded, and (having no service) never auto-cancelled by the supervisor.

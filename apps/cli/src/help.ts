@@ -10,7 +10,8 @@ Commands:
   up         run a hub with its embedded broker and an agent for this machine (demo/dev)
   hub        run the hub: broker, event log, observer, supervisor, executor, UI/API on 18180
   agent      run the node agent of one Docker host
-  actions    list, show, approve or reject actions
+  actions    list, show, approve, reject or propose actions
+  adopt      draft hosts/<node>/services.yaml from the containers running on a node
   validate   check hosts/*/services.yaml and print every problem
   replay     rebuild world state from the event log
   nodes      add, list or remove MQTT identities (nodes, the hub, inspectors, Home Assistant)
@@ -31,12 +32,15 @@ UI login: user 'admin'; the first start writes a generated password and API toke
 // In its own file: the agent-only bundle must not load the hub (deploy/agent-bundle.mjs).
 export { AGENT_HELP } from './agent-help';
 
-export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject> [id] [options]
+export const ACTIONS_HELP = `Usage: homelab actions <list|show|approve|reject|propose> [id] [options]
 
   list [--state <state>]   list actions (all states, or one)
   show <id>                print one action as JSON
   approve <id>             approve a pending action
   reject <id>              reject a pending action
+  propose <type> <node> [service]
+                           propose container_restart (or restart), redeploy or
+                           disk_cleanup now; it waits for approval like any other
 
 Options:
   --hub <url>    hub API (HOMELAB_HUB_URL or CONTROL_PLANE_URL, default http://127.0.0.1:18180)
@@ -44,6 +48,21 @@ Options:
                  token generated in <HOMELAB_ROOT or ./.homelab>/auth/initial-credentials.json)
   --by <name>    who decides (default: $USER)
   --note <text>  a note kept in the action's audit`;
+
+export const ADOPT_HELP = `Usage: homelab adopt --node <name> [--write] [--force]
+
+Drafts hosts/<node>/services.yaml from the containers the node's agent reports
+(one service per compose project/service, standalone containers on their own,
+the agent and containers labelled homelab.adopt=false left out) and shows it as
+a diff against the current file. Existing services are kept as written; only
+new ones are added.
+
+Options:
+  --node <name>  the node (required)
+  --write        write the draft shown (refused if the file changed meanwhile)
+  --force        replace services of the same name, or an invalid file
+  --json         print the draft (or the write's result) as JSON
+  --hub, --token, --token-file as for 'actions' (reading needs a viewer token, --write an operator's)`;
 
 export const UP_HELP = `Usage: homelab up [options]
 

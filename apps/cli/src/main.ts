@@ -1,4 +1,5 @@
 import { actionsCommand } from './commands/actions';
+import { adoptCommand } from './commands/adopt';
 import { agentCommand } from './commands/agent';
 import { brokerConfigCommand } from './commands/broker-config';
 import { authCommand } from './commands/auth';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   hub: hubCommand,
   agent: agentCommand,
   actions: actionsCommand,
+  adopt: adoptCommand,
   validate: validateCommand,
   replay: replayCommand,
   nodes: nodesCommand,

@@ -19,10 +19,15 @@ export class DesiredPublisher {
     private readonly aliases: NodeAliases = NodeAliases.none,
   ) {}
 
-  async sync(desired: Record<string, HostServicesFile>, now: Date): Promise<number> {
+  /**
+   * `seen`: nodes the hub heard from (world nodes). One without a services.yaml
+   * gets an empty service list, so its agent reports its containers and
+   * `homelab adopt` can draft one (docs/services-yaml.md, "Adopting what runs").
+   */
+  async sync(desired: Record<string, HostServicesFile>, now: Date, seen: readonly string[] = []): Promise<number> {
     let published = 0;
     const agents = new Set(this.sent.keys());
-    for (const node of Object.keys(desired)) for (const agent of this.aliases.agentNames(node)) agents.add(agent);
+    for (const node of [...Object.keys(desired), ...seen]) for (const agent of this.aliases.agentNames(node)) agents.add(agent);
     for (const agent of [...agents].sort()) {
       const canonical = this.aliases.canonical(agent);
       const services = (Object.hasOwn(desired, canonical) ? desired[canonical]?.services : undefined) ?? {};

@@ -188,7 +188,9 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       desiredLoaded = true;
       observer.kick(); // the view depends on it (ghost pruning); a no-op when nothing changed
       ha?.publisher.kick();
-      void desiredPublisher.sync(desired, clock.now()).catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
+      void desiredPublisher
+        .sync(desired, clock.now(), Object.keys(observer.world().nodes))
+        .catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
     hostTempFindingC: config.hostTempFindingC,
@@ -269,6 +271,9 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
 
   const web = buildWebServer({
     root: config.root,
+    hostsDir: config.hostsDir,
+    onDesiredWritten: () => supervisor.kick(),
+    onProposed: () => previewer.kick(),
     auth: new AuthState(config.root, authWeb.auth, log.child({ part: 'auth' }), { adminPasswordHash: config.adminPasswordHash }),
     live,
     world: () => observer.world(),

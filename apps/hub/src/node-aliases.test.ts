@@ -112,6 +112,18 @@ describe('DesiredPublisher with aliases', () => {
   const piha: HostServicesFile = { node: 'piha', services: { zigbee2mqtt: { monitor: true } } };
   const now = new Date('2026-11-26T15:00:00.000Z');
 
+  it('gives a node the hub heard from but that has no services.yaml an empty service list, once', async () => {
+    const out: [string, DesiredStateMessage][] = [];
+    const pub = new DesiredPublisher(async (t, p) => void out.push([t, p]), new NodeAliases({ 'node-x': 'piha' }));
+    expect(await pub.sync({}, now, ['nas', 'piha'])).toBe(3);
+    expect(out.map(([t, p]) => [t, p.node, p.services])).toEqual([
+      [topics.desired('nas'), 'nas', {}],
+      [topics.desired('node-x'), 'node-x', {}],
+      [topics.desired('piha'), 'piha', {}],
+    ]);
+    expect(await pub.sync({}, now, ['nas', 'piha'])).toBe(0);
+  });
+
   it('publishes a canonical node’s desired state on each alias’s topic too, addressed to that agent', async () => {
     const out: [string, DesiredStateMessage][] = [];
     const pub = new DesiredPublisher(async (t, p) => void out.push([t, p]), new NodeAliases({ 'node-x': 'piha', 'node-y': 'nas' }));

@@ -18,11 +18,15 @@ function defined<T extends object>(o: T): T {
 }
 
 const dirtyObserved = (c: ContainerObservation) => dirty(c.name) || dirty(c.state) || dirty(c.health);
-const dirtyUnmanaged = (c: UnmanagedContainer) => dirty(c.name) || dirty(c.state) || dirty(c.image);
+const dirtyCompose = (k: UnmanagedContainer['compose']) =>
+  k !== undefined && (dirty(k.project) || dirty(k.service) || dirty(k.configFile) || dirty(k.workingDir) || dirty(k.version));
+const dirtyUnmanaged = (c: UnmanagedContainer) => dirty(c.name) || dirty(c.state) || dirty(c.image) || dirtyCompose(c.compose);
+const compose = (k: UnmanagedContainer['compose']) =>
+  k && defined({ ...k, project: t(k.project), service: t(k.service), configFile: opt(k.configFile), workingDir: opt(k.workingDir), version: opt(k.version) });
 const observed = (c: ContainerObservation): ContainerObservation =>
   dirtyObserved(c) ? defined({ ...c, name: t(c.name), state: t(c.state), health: opt(c.health) }) : c;
 const unmanaged = (c: UnmanagedContainer): UnmanagedContainer =>
-  dirtyUnmanaged(c) ? defined({ ...c, name: t(c.name), state: t(c.state), image: opt(c.image) }) : c;
+  dirtyUnmanaged(c) ? defined({ ...c, name: t(c.name), state: t(c.state), image: opt(c.image), compose: compose(c.compose) }) : c;
 const cleanupItem = <C extends CleanupItem & { why?: string }>(c: C): C => defined({ ...c, id: t(c.id), name: opt(c.name), why: opt(c.why) });
 
 export function escapeService<S extends WorldService>(s: S): S {

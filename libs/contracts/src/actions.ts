@@ -23,7 +23,11 @@ export type ActionType = z.infer<typeof ActionType>;
 export const Risk = z.enum(['low', 'guarded']);
 export type Risk = z.infer<typeof Risk>;
 
-export const DriftType = z.enum(['missing_service', 'unhealthy_service', 'disk_pressure']);
+/** The risk of each action type, whoever proposes it: a restart is low, what recreates or removes is guarded (docs/actions.md). */
+export const ACTION_RISK: Record<ActionType, Risk> = { container_restart: 'low', redeploy: 'guarded', disk_cleanup: 'guarded' };
+
+/** `operator_request`: proposed by an operator from the UI, API or CLI, not by the supervisor (docs/actions.md, "Manual actions"). */
+export const DriftType = z.enum(['missing_service', 'unhealthy_service', 'disk_pressure', 'operator_request']);
 export type DriftType = z.infer<typeof DriftType>;
 
 export const Drift = z.object({
@@ -185,6 +189,17 @@ export const Command = z.object({
   removeVolumes: z.literal(true).optional(),
 });
 export type Command = z.infer<typeof Command>;
+
+/** HTTP body of `POST /api/actions`: an operator proposes an action now (docs/actions.md, "Manual actions"). */
+export const ProposeBody = z.object({
+  type: ActionType,
+  node: NodeName,
+  /** Required for container_restart and redeploy; none for disk_cleanup. */
+  service: ServiceName.optional(),
+  by: z.string().min(1).max(64).optional(),
+  note: z.string().max(500).optional(),
+});
+export type ProposeBody = z.infer<typeof ProposeBody>;
 
 /** HTTP body of approve/reject. */
 export const DecisionBody = z.object({

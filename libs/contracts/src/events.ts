@@ -161,6 +161,22 @@ export const UnmanagedContainer = z.object({
   name: ContainerName,
   state: z.string().max(32),
   image: z.string().max(256).optional(),
+  /** From the compose labels, when compose created it: what `homelab adopt` drafts from (docs/services-yaml.md, "Adopting what runs"). */
+  compose: z
+    .object({
+      project: z.string().max(128),
+      service: z.string().max(128),
+      /** The first of `com.docker.compose.project.config_files`. */
+      configFile: z.string().max(512).optional(),
+      workingDir: z.string().max(512).optional(),
+      /** `com.docker.compose.version`: which compose created it (1.x: `docker-compose`, 2.x: `docker compose`). */
+      version: z.string().max(32).optional(),
+    })
+    .optional(),
+  /** The container reports a Docker health state, so a healthcheck is defined. Absent: none, or not known (not running). */
+  healthcheck: z.boolean().optional(),
+  /** Labelled `homelab.adopt=false`: never drafted into services.yaml (the agent itself is). */
+  adopt: z.literal(false).optional(),
 });
 export type UnmanagedContainer = z.infer<typeof UnmanagedContainer>;
 

@@ -18,3 +18,4 @@ export * from './settings';
 export * from './errors';
 export * from './notify';
 export { HOMELAB_VERSION } from './version';
+export * from './adopt';

@@ -1,9 +1,10 @@
 import { userInfo } from 'node:os';
-import { ActionState, type Action } from '@homelab/contracts';
+import { ActionState, ActionType, type Action } from '@homelab/contracts';
 import { parse, UsageError } from '../args';
 import { ACTIONS_HELP } from '../help';
+import { callHub } from '../hub-api';
 import { DEFAULT_HUB_URL, hubUrlSetting } from '../hub-client-settings';
-import { authHeader, resolveHubToken } from '../hub-token';
+import { resolveHubToken } from '../hub-token';
 
 const OPTIONS = {
   hub: { type: 'string' },
@@ -17,21 +18,7 @@ const OPTIONS = {
 
 let token: string | undefined;
 
-async function call(hub: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, hub), {
-      method,
-      headers: { 'content-type': 'application/json', 'x-homelab-client': 'cli', ...authHeader(token) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    throw new Error(`cannot reach the hub at ${hub} (${(err as Error).message}); is it running? set --hub or HOMELAB_HUB_URL (or CONTROL_PLANE_URL)`);
-  }
-  const json: any = await res.json().catch(() => ({}));
-  if (res.status === 401) json.message = `${json.message ?? 'unauthorized'} — give an API token with --token or HOMELAB_TOKEN (docs/ui-api.md)`;
-  return { status: res.status, json };
-}
+const call = (hub: string, method: 'GET' | 'POST', path: string, body?: unknown) => callHub(hub, token, method, path, body);
 
 function line(a: Action): string {
   const preview = a.preview ? ` [would reclaim ${megabytes(a.preview.reclaimedBytes)}]` : '';
@@ -44,7 +31,7 @@ function megabytes(bytes: number): string {
 
 export async function actionsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);
-  const [verb, id] = positionals;
+  const [verb, id, ...rest] = positionals;
   if (values.help || !verb) {
     console.log(ACTIONS_HELP);
     return verb || values.help ? 0 : 2;
@@ -79,7 +66,28 @@ export async function actionsCommand(argv: string[]): Promise<number> {
       console.log(verb === 'show' || values.json ? JSON.stringify(json, null, 2) : `${id}: ${(json as Action).state}`);
       return 0;
     }
+    case 'propose': {
+      // `homelab actions propose <type> <node> [service]` (docs/actions.md, "Manual actions").
+      const type = ActionType.safeParse(id === 'restart' ? 'container_restart' : id);
+      if (!type.success) throw new UsageError(`actions propose needs a type: ${ActionType.options.join(', ')} (or restart)`);
+      const [node, service] = rest;
+      if (!node) throw new UsageError('actions propose needs a node');
+      const { status, json } = await call(hub, 'POST', '/api/actions', {
+        type: type.data,
+        node,
+        ...(service ? { service } : {}),
+        by: values.by ?? userInfo().username,
+        ...(values.note ? { note: values.note } : {}),
+      });
+      if (status !== 200) {
+        console.error(`propose ${type.data} ${node}${service ? `/${service}` : ''}: ${json.message ?? `hub answered ${status}`}`);
+        return status === 404 ? 3 : status === 409 ? 4 : 1;
+      }
+      const a = json as Action;
+      console.log(values.json ? JSON.stringify(a, null, 2) : `${line(a)}\napprove it with: homelab actions approve ${a.id}`);
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown actions subcommand '${verb}' (list, show, approve, reject)`);
+      throw new UsageError(`unknown actions subcommand '${verb}' (list, show, approve, reject, propose)`);
   }
 }

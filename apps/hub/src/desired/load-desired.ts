@@ -188,12 +188,21 @@ async function readYaml(full: string, file: string): Promise<Outcome<YamlDoc>> {
     if (code === 'ELOOP') return symlinkRefused(file, 'the file');
     return fail(`cannot read: ${(err as Error).message}`);
   }
+  const parsed = parseYamlText(text, file);
+  return parsed.ok ? { ok: true, file: { kind: 'file', value: parsed.file } } : parsed;
+}
+
+/** YAML text as every hosts file is read; a syntax error is a problem with line and column. */
+function parseYamlText(text: string, file: string): Outcome<unknown> {
   try {
     // CORE_SCHEMA: plain YAML 1.2 types, so `2026-01-01` or `on` stay strings.
-    return { ok: true, file: { kind: 'file', value: yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA }) } };
+    return { ok: true, file: yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA }) };
   } catch (err) {
     if (err instanceof yaml.YAMLException) {
-      return fail(`YAML syntax error at line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}`);
+      return {
+        ok: false,
+        problems: [{ file, path: '', message: `YAML syntax error at line ${err.mark.line + 1}, column ${err.mark.column + 1}: ${err.reason}` }],
+      };
     }
     throw err;
   }
@@ -207,7 +216,20 @@ async function loadHost(hostsDir: string, folder: string, file: string): Promise
   const read = await readYaml(path.join(hostsDir, folder, FILE_NAME), file);
   if (!read.ok) return read;
   if (read.file.kind === 'missing') return fail(`missing: every host folder needs a ${FILE_NAME}`);
-  const doc = read.file.value;
+  return checkHostFile(read.file.value, folder, file);
+}
+
+/**
+ * Pure: the text of a services.yaml as the loader reads it (same YAML schema,
+ * same rules), for a file not written yet (a draft of `homelab adopt`).
+ */
+export function parseHostServicesText(text: string, folder: string, file: string): HostOutcome {
+  const parsed = parseYamlText(text, file);
+  return parsed.ok ? checkHostFile(parsed.file, folder, file) : parsed;
+}
+
+function checkHostFile(doc: unknown, folder: string, file: string): HostOutcome {
+  const fail = (message: string, at = ''): HostOutcome => ({ ok: false, problems: [{ file, path: at, message }] });
   if (doc === undefined || doc === null) return fail('file is empty; expected at least `node: <name>`');
 
   const parsed = HostServicesFile.safeParse(doc);

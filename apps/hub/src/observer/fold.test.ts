@@ -131,6 +131,36 @@ describe('fold: nodes', () => {
       expect: { unmanaged: [{ name: 'portainer', state: 'running', image: 'portainer' }], unmanagedTruncated: undefined, lastSeq: 2 },
     },
     {
+      name: 'inventory: what adopt drafts from (compose labels, healthcheck, opt-out) is kept in the world',
+      steps: [
+        {
+          id: 'piha-1',
+          node: 'piha',
+          seq: 1,
+          ts: at(1),
+          type: 'node_inventory',
+          data: {
+            unmanaged: [
+              { name: 'agent', state: 'running', adopt: false },
+              {
+                name: 'web',
+                state: 'running',
+                healthcheck: true,
+                compose: { project: 'site', service: 'web', configFile: '/opt/stacks/site/docker-compose.yml' },
+              },
+            ],
+          },
+        },
+      ],
+      expect: {
+        unmanaged: [
+          { name: 'agent', state: 'running', adopt: false },
+          { name: 'web', state: 'running', healthcheck: true, compose: { project: 'site', service: 'web', configFile: '/opt/stacks/site/docker-compose.yml' } },
+        ],
+        lastSeq: 1,
+      },
+    },
+    {
       name: 'inventory: one that follows a complete scan records it; a later one without a scan keeps it',
       steps: [ev.inventory('piha', 1), ev.inventory('piha', 2, { session: 3, desiredRevision: 'r1', sessionFromSeq: 2 }), ev.inventory('piha', 3)],
       expect: { inventory: { session: 3, desiredRevision: 'r1', sessionFromSeq: 2 }, lastSeq: 3 },

@@ -1,4 +1,4 @@
-import { actionIdFor, type ActionType, type Drift, type Escalation, type Risk, type WorldNode, type WorldService } from '@homelab/contracts';
+import { ACTION_RISK, actionIdFor, type ActionType, type Drift, type Escalation, type Risk, type WorldNode, type WorldService } from '@homelab/contracts';
 
 /** What the supervisor would write for one drift, before checking existing actions. */
 export interface Proposal {
@@ -58,7 +58,7 @@ export function unhealthyProposal(s: WorldService, node: string, spent?: { escal
   return {
     id: actionIdFor(type, node, s.service),
     type,
-    risk: type === 'container_restart' ? 'low' : 'guarded',
+    risk: ACTION_RISK[type],
     node,
     service: s.service,
     drift: {
@@ -82,7 +82,7 @@ export function missingProposal(service: string, node: string, n: WorldNode | un
   return {
     id: actionIdFor('redeploy', node, service),
     type: 'redeploy',
-    risk: 'guarded',
+    risk: ACTION_RISK.redeploy,
     node,
     service,
     drift: { type: 'missing_service', reason: 'not_reported', eventIds: [], firstSeen },
@@ -101,7 +101,7 @@ export function diskProposal(n: WorldNode, node: string, opts: { removeVolumes?:
   return {
     id: actionIdFor('disk_cleanup', node),
     type: 'disk_cleanup',
-    risk: 'guarded',
+    risk: ACTION_RISK.disk_cleanup,
     node,
     drift: { type: 'disk_pressure', reason: 'high', eventIds: [], firstSeen },
     summary: sentence(`${node}: disk pressure high on ${mounts} since ${humanTime(firstSeen)}`),

@@ -200,6 +200,16 @@ describe('reconcile', () => {
     },
   );
 
+  it.each(['container-restart-piha-zigbee2mqtt', 'redeploy-piha-zigbee2mqtt'])(
+    'leaves an operator’s pending %s alone while the service is healthy (asked for, not a drift), but cancels it when the service leaves desired state',
+    (id) => {
+      const asked = action(id, { drift: { type: 'operator_request', reason: 'manual', eventIds: [], firstSeen: '2026-11-26T14:00:00.000Z' } });
+      expect(reconcile(base({ actions: [asked] })).cancel).toEqual([]);
+      const desired = { piha: host('piha', { mosquitto: {} }) };
+      expect(reconcile(base({ desired, actions: [asked] })).cancel).toEqual([{ id, reason: 'service_removed_from_desired_state' }]);
+    },
+  );
+
   it('cancels a pending action with service_removed_from_desired_state when the service leaves desired state', () => {
     const desired = { piha: host('piha', { mosquitto: {} }) };
     const a = action('redeploy-piha-zigbee2mqtt');

@@ -210,7 +210,8 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     if ((allUnreadable || unreadable.has(node)) && !host) continue;
     const spec = host ? own(host.services, a.service) : undefined;
     if (!spec || spec.monitor === false) cancel.push({ id: a.id, reason: 'service_removed_from_desired_state' });
-    else if (services.get(node)?.get(a.service)?.status === 'healthy') {
+    // An operator's request is no drift that can resolve: a healthy service is why one asks for a restart now (docs/actions.md, "Manual actions").
+    else if (a.drift.type !== 'operator_request' && services.get(node)?.get(a.service)?.status === 'healthy') {
       // Maintenance leaves pending actions as they are; a resolved one is cancelled once the window ends.
       if (inMaintenance(host!.maintenance, now) || inMaintenance(spec.maintenance, now)) continue;
       cancel.push({ id: a.id, reason: 'drift_resolved_auto' });

@@ -1,8 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HomelabEvent, NodeName, type World } from '@homelab/contracts';
+import { HomelabEvent, NodeName, type HostServicesFile, type World } from '@homelab/contracts';
 import type { ActionStore } from '@homelab/action-store';
+import type { Adopter } from '../adopt/adopt-files';
 import { APP_CSS } from './assets/app-css';
 import { APP_JS } from './assets/app-js';
 import { EventsQuery, queryEvents } from './event-query';
@@ -10,6 +11,7 @@ import { actionsBody, HISTORY_STATES, historyBody } from './pages/actions';
 import { eventsBody } from './pages/events';
 import { html as pageHtml, type Html } from './pages/html';
 import { layout, type PageId } from './pages/layout';
+import { adoptBody } from './pages/adopt';
 import { nodeBody } from './pages/node';
 import { overviewBody } from './pages/overview';
 import { dropEmpty, dropEmptyQuery } from './routes-events';
@@ -18,6 +20,8 @@ import type { ZodApp } from './zod-routes';
 
 export interface PageRoutesDeps {
   root: string;
+  adopter: Adopter;
+  desired: () => Record<string, HostServicesFile>;
   world: () => World;
   summaries: SummaryCache;
   store: ActionStore;
@@ -84,6 +88,15 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
   });
 
   app.get(
+    '/nodes/:node/adopt',
+    {
+      config: { invalidParams: { code: 'invalid_request', message: 'not a valid node name' } },
+      schema: { ...PAGE, params: z.object({ node: NodeName }) },
+    },
+    async (req, reply) => send(req, reply, 'node', `Adopt ${req.params.node}`, adoptBody(await deps.adopter.draft(req.params.node, false), req.principal!)),
+  );
+
+  app.get(
     '/nodes/:node',
     {
       config: { invalidParams: { code: 'invalid_request', message: 'not a valid node name' } },
@@ -100,6 +113,9 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
         events,
         req.principal!,
         new Date(),
+        Object.entries((Object.hasOwn(deps.desired(), node) ? deps.desired()[node]?.services : undefined) ?? {})
+          .filter(([, spec]) => spec.monitor !== false)
+          .map(([name]) => name),
       );
       if (!body)
         return reply

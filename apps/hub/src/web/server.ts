@@ -10,7 +10,10 @@ import { SessionStore } from './auth/sessions';
 import { answerCodedErrors, sendError } from './http-errors';
 import type { LiveBus } from './live';
 import type { NotifyingActionStore } from './notifying-store';
+import { Adopter } from '../adopt/adopt-files';
 import { registerActionRoutes } from './routes-actions';
+import { registerAdoptRoutes } from './routes-adopt';
+import { registerProposeRoutes } from './routes-propose';
 import { registerAuthRoutes } from './routes-auth';
 import { registerEventRoutes } from './routes-events';
 import { registerMetricsRoute, type MetricsPort } from './routes-metrics';
@@ -20,6 +23,12 @@ import { errorResponses, Health, useZodRoutes, WorldView, type ZodApp } from './
 
 export interface WebDeps {
   root: string;
+  /** The folder of `<node>/services.yaml` files, where `homelab adopt` writes. */
+  hostsDir: string;
+  /** After adopt wrote a services.yaml: the supervisor loads it at once. */
+  onDesiredWritten: () => void;
+  /** After an operator proposed an action (a disk cleanup's preview runs at once). */
+  onProposed: () => void;
   world: () => World;
   desired: () => Record<string, HostServicesFile>;
   problems: () => ConfigProblem[];
@@ -72,6 +81,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   installGuard(app, deps.auth, sessions);
   const api = useZodRoutes(app);
 
+  const adopter = new Adopter({ hostsDir: deps.hostsDir, world: deps.world, onWritten: deps.onDesiredWritten, log: deps.log.child({ part: 'adopt' }) });
   const summaries = new SummaryCache({
     world: deps.world,
     desired: deps.desired,
@@ -87,7 +97,17 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     registerApiRoutes(scope, deps, summaries);
     registerActionRoutes(scope, { store: deps.store, onDecision: deps.onDecision });
     registerEventRoutes(scope, { root: deps.root, live: deps.live });
-    registerPageRoutes(scope, { root: deps.root, world: deps.world, summaries, store: deps.store, notices: deps.notices ?? (() => []) });
+    registerAdoptRoutes(scope, adopter);
+    registerProposeRoutes(scope, { store: deps.store, desired: deps.desired, onProposed: deps.onProposed });
+    registerPageRoutes(scope, {
+      root: deps.root,
+      adopter,
+      desired: deps.desired,
+      world: deps.world,
+      summaries,
+      store: deps.store,
+      notices: deps.notices ?? (() => []),
+    });
     if (deps.metrics) registerMetricsRoute(scope, deps.metrics);
   };
   api.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));

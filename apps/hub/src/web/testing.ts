@@ -1,5 +1,5 @@
 import { FsActionStore } from '@homelab/action-store';
-import { emptyWorld, type World } from '@homelab/contracts';
+import { emptyWorld, type HostServicesFile, type World } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
 import { loadOrCreateAuth, type InitialCredentials } from './auth/auth-file';
 import { AuthState } from './auth/auth-state';
@@ -21,6 +21,7 @@ const NO_FINDINGS: [] = [];
 export async function buildTestWeb(opts: {
   root: string;
   world?: () => World;
+  desired?: () => Record<string, HostServicesFile>;
   loginMaxFailures?: number;
   telegramWebhook?: (secretToken: string | undefined, update: unknown) => Promise<boolean | null>;
 }) {
@@ -33,11 +34,15 @@ export async function buildTestWeb(opts: {
   const store = new NotifyingActionStore(new FsActionStore({ root: opts.root }), () => live.changed('actions'));
   await store.init();
   let decisions = 0;
+  let desiredWrites = 0;
   const app = buildWebServer({
     root: opts.root,
+    hostsDir: `${opts.root}/hosts`,
+    onDesiredWritten: () => desiredWrites++,
+    onProposed: () => undefined,
     world: opts.world ?? (() => NO_WORLD),
     // The same objects every call, as the supervisor's (the summary cache compares by identity).
-    desired: () => NO_DESIRED,
+    desired: opts.desired ?? (() => NO_DESIRED),
     problems: () => NO_PROBLEMS,
     findings: () => NO_FINDINGS,
     store,
@@ -49,5 +54,5 @@ export async function buildTestWeb(opts: {
     ...(opts.loginMaxFailures ? { loginMaxFailures: opts.loginMaxFailures } : {}),
     ...(opts.telegramWebhook ? { telegramWebhook: opts.telegramWebhook } : {}),
   });
-  return { app, creds, store, live, decisions: () => decisions };
+  return { app, creds, store, live, decisions: () => decisions, desiredWrites: () => desiredWrites };
 }

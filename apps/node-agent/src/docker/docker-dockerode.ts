@@ -37,7 +37,13 @@ export class DockerodePort implements DockerPort, CleanupDockerPort, InventoryDo
     const list = await this.docker.listContainers({ all: true }).catch((err: unknown) => {
       throw toAgentError(err, 'list containers');
     });
-    return list.map((c) => ({ name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''), state: String(c.State ?? 'unknown'), image: c.Image, labels: c.Labels ?? {} }));
+    return list.map((c) => ({
+      name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+      state: String(c.State ?? 'unknown'),
+      image: c.Image,
+      labels: c.Labels ?? {},
+      ...(typeof c.Status === 'string' ? { status: c.Status } : {}),
+    }));
   }
 
   /** The engine's data-root (`DockerRootDir`), a disk the agent watches by default. */

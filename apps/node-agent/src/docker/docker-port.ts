@@ -83,6 +83,8 @@ export interface ListedContainer {
   state: string;
   image?: string;
   labels: Record<string, string>;
+  /** The engine's status text (`Up 5 minutes (healthy)`); it names a health state only when a healthcheck is defined. */
+  status?: string;
 }
 
 /** The Docker side of the inventory. */

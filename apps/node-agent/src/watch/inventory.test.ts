@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type ServiceSpec } from '@homelab/contracts';
 import type { ListedContainer } from '../docker/docker-port';
-import { InventoryReporter, unmanagedContainers } from './inventory';
+import { adoptionFacts, InventoryReporter, unmanagedContainers } from './inventory';
 import { RecordingSink, silentLog } from '../testing/fakes';
 
 const c = (name: string, state = 'running', labels: Record<string, string> = {}): ListedContainer => ({ name, state, image: `${name}:latest`, labels });
@@ -31,6 +31,41 @@ describe('unmanagedContainers', () => {
 
   it('leaves out containers labelled homelab.keep=true (the disk_cleanup opt-out)', () => {
     expect(unmanagedContainers([c('agent', 'running', { 'homelab.keep': 'True' }), c('other')], desired).unmanaged.map((u) => u.name)).toEqual(['other']);
+  });
+
+  it.each<{ name: string; labels: Record<string, string>; status?: string; expect: object }>([
+    {
+      name: 'a compose container: project, service, first config file and working dir',
+      labels: {
+        'com.docker.compose.project': 'media',
+        'com.docker.compose.service': 'jellyfin',
+        'com.docker.compose.project.config_files': '/opt/stacks/media/docker-compose.yml,/opt/stacks/media/override.yml',
+        'com.docker.compose.project.working_dir': '/opt/stacks/media',
+        'com.docker.compose.version': '1.29.2',
+      },
+      status: 'Up 3 minutes (healthy)',
+      expect: {
+        compose: {
+          project: 'media',
+          service: 'jellyfin',
+          configFile: '/opt/stacks/media/docker-compose.yml',
+          workingDir: '/opt/stacks/media',
+          version: '1.29.2',
+        },
+        healthcheck: true,
+      },
+    },
+    { name: 'a standalone container without a healthcheck', labels: {}, status: 'Up 3 minutes', expect: {} },
+    { name: 'a healthcheck still starting', labels: {}, status: 'Up 2 seconds (health: starting)', expect: { healthcheck: true } },
+    { name: 'the opt-out label', labels: { 'homelab.adopt': 'False' }, status: 'Up 1 hour (unhealthy)', expect: { healthcheck: true, adopt: false } },
+    { name: 'a project label without a service label is no compose container', labels: { 'com.docker.compose.project': 'x' }, expect: {} },
+    {
+      name: 'a config file path too long to send is left out, not cut',
+      labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 's', 'com.docker.compose.project.config_files': `/${'a'.repeat(600)}.yml` },
+      expect: { compose: { project: 'p', service: 's' } },
+    },
+  ])('reports what adopt drafts from: $name', ({ labels, status, expect: facts }) => {
+    expect(adoptionFacts({ ...c('x', 'running', labels), ...(status ? { status } : {}) })).toEqual(facts);
   });
 
   it('caps the list at 256 and says so', () => {

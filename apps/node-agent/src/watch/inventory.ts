@@ -22,10 +22,47 @@ export function unmanagedContainers(
   for (const c of all) {
     if (c.labels[KEEP_LABEL]?.toLowerCase() === 'true' || !CONTAINER_NAME_PATTERN.test(c.name)) continue;
     if (desiredOwner(c, desired) !== null) continue;
-    out.push({ name: c.name, state: c.state.slice(0, 32), ...(c.image ? { image: c.image.slice(0, 256) } : {}) });
+    out.push({ name: c.name, state: c.state.slice(0, 32), ...(c.image ? { image: c.image.slice(0, 256) } : {}), ...adoptionFacts(c) });
   }
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { unmanaged: out.slice(0, INVENTORY_MAX), truncated: out.length > INVENTORY_MAX };
+}
+
+/** Opts a container out of `homelab adopt` (the agent's own service carries it: deploy/compose.agent.yml). */
+export const ADOPT_LABEL = 'homelab.adopt';
+const HEALTH_IN_STATUS = /\((?:healthy|unhealthy|health: starting)\)/;
+
+/**
+ * Pure: what `homelab adopt` drafts from (docs/services-yaml.md, "Adopting
+ * what runs"): the compose labels, whether a healthcheck is defined (the
+ * engine names a health state in the status text only then), the opt-out.
+ * Too long a label is left out rather than cut: a cut path would be wrong.
+ */
+export function adoptionFacts(c: ListedContainer): Pick<UnmanagedContainer, 'compose' | 'healthcheck' | 'adopt'> {
+  const label = (key: string, max: number) => {
+    const v = c.labels[key];
+    return v !== undefined && v.length > 0 && v.length <= max ? v : undefined;
+  };
+  const project = label('com.docker.compose.project', 128);
+  const service = label('com.docker.compose.service', 128);
+  const configFile = c.labels['com.docker.compose.project.config_files']?.split(',')[0]?.trim();
+  const workingDir = label('com.docker.compose.project.working_dir', 512);
+  const version = label('com.docker.compose.version', 32);
+  return {
+    ...(project && service
+      ? {
+          compose: {
+            project,
+            service,
+            ...(configFile && configFile.length <= 512 ? { configFile } : {}),
+            ...(workingDir ? { workingDir } : {}),
+            ...(version ? { version } : {}),
+          },
+        }
+      : {}),
+    ...(c.status !== undefined && HEALTH_IN_STATUS.test(c.status) ? { healthcheck: true } : {}),
+    ...(c.labels[ADOPT_LABEL]?.toLowerCase() === 'false' ? { adopt: false as const } : {}),
+  };
 }
 
 export interface InventoryReporterDeps {

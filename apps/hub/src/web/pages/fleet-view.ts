@@ -1,18 +1,14 @@
-import type { Summary, World } from '@homelab/contracts';
+import type { Summary, UnmanagedContainer, World } from '@homelab/contracts';
 import { ago, badge, html, table, tr, type Html } from './html';
 
 type SummaryNode = Summary['nodes'][number];
 type SummaryService = Summary['services'][number];
 
-export interface Unmanaged {
-  name: string;
-  state: string;
-  image?: string;
-}
+export type Unmanaged = UnmanagedContainer;
 
 /** `unmanaged` arrives with the agent's inventory (node_inventory); absent on older worlds. */
 export function unmanagedOf(world: World, node: string): Unmanaged[] | undefined {
-  return (world.nodes[node] as { unmanaged?: Unmanaged[] } | undefined)?.unmanaged;
+  return world.nodes[node]?.unmanaged;
 }
 
 export function nodeStatus(n: Pick<SummaryNode, 'online'>): Html {

@@ -7,7 +7,17 @@ import { HOST_HEALTH_FIELDS, hostHealthCell } from './host-health-view';
 import { diskCell, nodeStatus, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
 import { ago, html, type Html } from './html';
 
-export function nodeBody(node: string, s: Summary, world: World, history: Action[], events: StoredEvent[], p: Principal, now: Date): Html | null {
+export function nodeBody(
+  node: string,
+  s: Summary,
+  world: World,
+  history: Action[],
+  events: StoredEvent[],
+  p: Principal,
+  now: Date,
+  /** The node's services in desired state (monitored): what a restart or redeploy can be proposed for. */
+  desiredServices: string[] = [],
+): Html | null {
   const n = s.nodes.find((x) => x.node === node);
   if (!n) return null;
   const services = s.services.filter((v) => v.node === node);
@@ -30,10 +40,25 @@ ${metrics && html`<span class="muted">metrics</span><span>${metrics}</span>`}
 ${clockRow(n)}
 </div>
 <h2>Services (${services.length})</h2>${servicesTable(services, now, 2000)}
-<h2>Actions</h2>${waiting.length ? waiting.map((a) => pendingCard(a, p, now)) : html`<p class="muted">Nothing pending or running.</p>`}
+<h2>Actions</h2>${p.role === 'operator' && manualForms(node, desiredServices, p)}${waiting.length ? waiting.map((a) => pendingCard(a, p, now)) : html`<p class="muted">Nothing pending or running.</p>`}
 ${history.slice(0, 10).map((a) => historyEntry(a, now))}
 <h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : html`<p class="muted">The agent has not reported an inventory.</p>`}
+${unmanaged?.some((c) => c.adopt !== false) && html`<p><a id="adopt" href="/nodes/${encodeURIComponent(node)}/adopt">Adopt what runs: draft services.yaml from these containers…</a></p>`}
 <h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${node}</a></p>`;
+}
+
+/**
+ * Restart or redeploy a service, or clean the node's disk, now: a proposal that
+ * waits on the Actions page for approval like any other (docs/actions.md,
+ * "Manual actions"). Plain forms; operators only.
+ */
+function manualForms(node: string, services: string[], p: Principal): Html {
+  const csrf = html`<input type="hidden" name="_csrf" value="${p.session?.csrf ?? ''}"><input type="hidden" name="node" value="${node}">`;
+  const rows = services.map(
+    (v) =>
+      html`<form method="post" class="inline" action="/api/actions">${csrf}<input type="hidden" name="service" value="${v}">${v}: <button type="submit" name="type" value="container_restart" data-propose="container_restart/${v}">Restart</button> <button type="submit" name="type" value="redeploy" data-propose="redeploy/${v}">Redeploy</button></form> `,
+  );
+  return html`<div class="card"><p class="muted">Propose now (approve it on the Actions page):</p>${rows}<form method="post" class="inline" action="/api/actions">${csrf}<button type="submit" name="type" value="disk_cleanup">Disk cleanup (with preview)</button></form></div>`;
 }
 
 /** The node's clock against the hub's (WorldNode.clocks), per name its events came under. */
