@@ -17,6 +17,7 @@ Commands:
   nodes      add, list or remove MQTT identities (nodes, the hub, inspectors, Home Assistant)
   broker-config  write Mosquitto password, ACL and conf files from those identities
   mirror     keep a local copy of a hub's world state (e.g. on another host)
+  mcp        serve the hub's state to an AI assistant (MCP, stdio or HTTP): read tools and propose
   auth       hash a UI password, add an API token
   notify     send a test message through each notifier of <root>/notifications.yaml
 
@@ -105,6 +106,25 @@ Options:
   --to <dir>         where the copy goes
   --token <t>        API token, a viewer token is enough (HOMELAB_TOKEN, or --token-file / HOMELAB_TOKEN_FILE)
   --once             one pass; exit code 1 when it failed`;
+
+export const MCP_HELP = `Usage: homelab mcp [--hub <url>] [--token <t>]
+       homelab mcp [--hub <url>] --http-port <port> [--http-host 127.0.0.1]
+
+An MCP server for AI assistants: read tools (summary, world, world at a time,
+events, actions, why) and one write tool, propose, that only creates a pending
+action for an operator to approve. It talks to the hub's API with a token and
+can do nothing the token may not. See docs/mcp.md.
+
+Over stdio (the assistant starts this command):
+  --hub <url>          hub API (HOMELAB_HUB_URL or CONTROL_PLANE_URL, default http://127.0.0.1:18180)
+  --token <t>          API token (HOMELAB_TOKEN; or --token-file / HOMELAB_TOKEN_FILE; default: the
+                       viewer token in <HOMELAB_ROOT or ./.homelab>/auth/initial-credentials.json).
+                       A viewer token reads; an operator token may also propose.
+
+Over streamable HTTP at http://<host>:<port>/mcp:
+  --http-port <port>   serve MCP on this port
+  --http-host <addr>   listen address (default 127.0.0.1)
+  Holds no token: every request carries its client's own (Authorization: Bearer).`;
 
 export const AUTH_HELP = `Usage: homelab auth <hash-password|token> [options]
 

@@ -3,6 +3,7 @@ import { adoptCommand } from './commands/adopt';
 import { agentCommand } from './commands/agent';
 import { brokerConfigCommand } from './commands/broker-config';
 import { authCommand } from './commands/auth';
+import { mcpCommand } from './commands/mcp';
 import { mirrorCommand } from './commands/mirror';
 import { hubCommand } from './commands/hub';
 import { nodesCommand } from './commands/nodes';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   nodes: nodesCommand,
   'broker-config': brokerConfigCommand,
   mirror: mirrorCommand,
+  mcp: mcpCommand,
   auth: authCommand,
   notify: notifyCommand,
 };

@@ -1,4 +1,5 @@
 export { startHub, type RunningHub } from './hub';
+export { EventsQuery } from './web/event-query';
 export { resolveHubConfig, HubConfig, HUB_SETTINGS, HUB_OPTIONS, hubSettingsHelp, type HubFlags } from './config';
 export { HubError } from './errors';
 export { loadDesired, formatProblems } from './desired';
