@@ -168,7 +168,16 @@ describe('homelab mcp', () => {
     const proposed = await call(client, 'propose', { type: 'disk_cleanup', node: 'piha', note: 'the disk fills up' });
     expect(proposed.isError, text(proposed)).toBeFalsy();
     expect(proposed.structuredContent).toMatchObject({ id: CLEANUP, state: 'pending', drift: { type: 'operator_request' } });
-    expect(proposed.structuredContent.audit).toEqual([expect.objectContaining({ state: 'pending', note: 'the disk fills up' })]);
+    // The audit names the token (no `by` is sent) and where the request came from.
+    expect(proposed.structuredContent.audit).toEqual([
+      expect.objectContaining({
+        state: 'pending',
+        by: 'admin-token',
+        via: 'api',
+        note: 'the disk fills up',
+        from: expect.objectContaining({ ip: expect.any(String) }),
+      }),
+    ]);
 
     // Every tool the server lists, called with arguments aimed at both pending actions.
     const argsFor: Record<string, Record<string, unknown>[]> = {
