@@ -4,8 +4,13 @@ import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { localhostHostValidation, localhostOriginValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import { HOMELAB_VERSION } from '@homelab/contracts';
+import { createLogger } from '@homelab/logging';
 import { hubReader } from './hub-reader';
 import { registerTools } from './tools';
+
+// stderr: over stdio, stdout carries the MCP messages and nothing else (docs/mcp.md, "Setup").
+const log = createLogger('mcp', {}, { stream: process.stderr });
+const logError = (err: Error) => log.error({ err }, 'mcp request failed');
 
 /** The path MCP clients post to (docs/mcp.md). */
 export const MCP_PATH = '/mcp';
@@ -19,7 +24,7 @@ export function homelabMcpServer(hub: string, token: string | undefined): McpSer
 
 /** MCP over stdin/stdout with one token for the whole connection (the client started this process). */
 export function serveMcpStdio(hub: string, token: string | undefined): { close(): Promise<void> } {
-  return serveStdio(() => homelabMcpServer(hub, token));
+  return serveStdio(() => homelabMcpServer(hub, token), { onerror: logError });
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -36,8 +41,8 @@ const refuse = (res: http.ServerResponse, status: number, error: string, message
  * as it would for the client itself (docs/mcp.md, "Security model").
  */
 export async function serveMcpHttp(opts: { hub: string; host: string; port: number }): Promise<{ url: string; close(): Promise<void> }> {
-  const handler = createMcpHandler(({ authInfo }) => homelabMcpServer(opts.hub, authInfo?.token));
-  const toNode = toNodeHandler(handler);
+  const handler = createMcpHandler(({ authInfo }) => homelabMcpServer(opts.hub, authInfo?.token), { onerror: logError });
+  const toNode = toNodeHandler(handler, { onerror: logError });
   // DNS rebinding and foreign web pages: a loopback listener answers only Host names of this machine.
   const validHost = LOOPBACK.has(opts.host) ? localhostHostValidation() : () => true;
   const validOrigin = localhostOriginValidation();
