@@ -1,3 +1,4 @@
+import http from 'node:http';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -9,6 +10,17 @@ import { homelab, readJson, REPO_ROOT, startAgentProcess, startHubProcess, write
 const CLI = path.join(REPO_ROOT, 'apps/cli/bin/homelab.mjs');
 const RESTART = 'container-restart-piha-svc';
 const CLEANUP = 'disk-cleanup-piha';
+
+/** fetch cannot set Host; a rebinding browser's request carries the attacker's name in it. */
+const postWithHost = (url: string, host: string, token: string) =>
+  new Promise<number>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { host, authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
 
 type ToolAnswer = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: any };
 const text = (r: ToolAnswer) => r.content.map((c) => c.text ?? '').join('\n');
@@ -44,8 +56,9 @@ describe('homelab mcp', () => {
     clients.push(client);
     return client;
   };
-  const httpClient = async (token: string) => {
-    const client = new Client({ name: 'e2e-http', version: '1.0.0' });
+  /** `modern`: the 2026-07-28 protocol; else the 2025 `initialize` handshake most clients still use. */
+  const httpClient = async (token: string, era: 'legacy' | 'modern' = 'legacy') => {
+    const client = new Client({ name: 'e2e-http', version: '1.0.0' }, era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {});
     await client.connect(new StreamableHTTPClientTransport(new URL(httpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
     clients.push(client);
     return client;
@@ -149,13 +162,19 @@ describe('homelab mcp', () => {
     expect((await actionFiles())[CLEANUP]).toBeUndefined();
   });
 
-  it('refuses an HTTP client without a token, and serves one with its own', async () => {
-    const bare = await fetch(httpUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: '{}',
-    });
-    expect(bare.status).toBe(401);
+  it('refuses an HTTP client without a token and a foreign Host or Origin, and serves clients of both protocol eras with their own token', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(httpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        body: '{}',
+      });
+    expect((await post({})).status).toBe(401);
+    // A web page cannot use it: not through DNS rebinding (a foreign Host), not from a foreign origin.
+    expect(await postWithHost(httpUrl, 'evil.example', hub.auth.viewerToken)).toBe(403);
+    expect((await post({ authorization: `Bearer ${hub.auth.viewerToken}`, origin: 'https://evil.example' })).status).toBe(403);
+    const modern = await httpClient(hub.auth.viewerToken, 'modern');
+    expect((await call(modern, 'actions', { state: 'pending' })).structuredContent.actions.map((a: { id: string }) => a.id)).toEqual([RESTART]);
     const viewer = await httpClient(hub.auth.viewerToken);
     expect((await call(viewer, 'world')).structuredContent.services['piha/svc']).toBeDefined();
     expect(text(await call(viewer, 'propose', { type: 'disk_cleanup', node: 'piha' }))).toMatch(/403 forbidden/);
