@@ -39,6 +39,7 @@ export function hubReader(hub: string, token: string | undefined): HubReader {
     } catch {
       // not the hub's JSON error: the status says enough
     }
+    if (res.status === 401) message += ' — the token is missing, wrong or revoked: give homelab mcp an API token of the hub (docs/mcp.md, "Setup")';
     return { ok: false, status: res.status, message };
   };
   const json = async <S extends z.ZodType>(answer: HubAnswer<string>, path: string, schema: S): Promise<HubAnswer<z.infer<S>>> => {
