@@ -1,5 +1,6 @@
 import { settingsHelp } from '@homelab/contracts';
 import { HUB_SETTINGS } from '@homelab/hub';
+import { MIRROR_VIEW_SETTINGS } from '@homelab/hub/mirror-view';
 import { LOGS_HELP } from './agent-help';
 
 export const MAIN_HELP = `homelab — self-healing homelab control plane
@@ -93,7 +94,7 @@ Checks every <dir>/<node>/services.yaml (and the optional <dir>/policy.yaml)
 against the schema and prints each
 problem with file, path and reason. Exit code 1 when any file is invalid.`;
 
-export const MIRROR_HELP = `Usage: homelab mirror --from <hub url> --to <dir> [--interval 10s] [--once]
+export const MIRROR_HELP = `Usage: homelab mirror --from <hub url> --to <dir> [--interval 10s] [--once] [--serve [--port 18181] [--host 127.0.0.1]]
 
 Copies the hub's world state into <dir>/world/{services,nodes}.json, the JSON
 summary into <dir>/summary.json and the outcome into <dir>/mirror-status.json,
@@ -104,7 +105,13 @@ Options:
   --from <url>       the hub (HOMELAB_HUB_URL, or CONTROL_PLANE_URL as older mirror deployments set it)
   --to <dir>         where the copy goes
   --token <t>        API token, a viewer token is enough (HOMELAB_TOKEN, or --token-file / HOMELAB_TOKEN_FILE)
-  --once             one pass; exit code 1 when it failed`;
+  --once             one pass; exit code 1 when it failed
+${settingsHelp(MIRROR_VIEW_SETTINGS).split('\n').slice(1).join('\n')}
+
+With --serve the copy is also shown on a read-only page (/ and /summary, JSON
+or ?format=markdown, with "Copy for AI") marked with the hub's address and the
+copy's age, also while the hub is down. On 127.0.0.1 it needs no login; any
+other --host needs --view-token-file (docs/ui-api.md, "Mirror's page").`;
 
 export const AUTH_HELP = `Usage: homelab auth <hash-password|token> [options]
 

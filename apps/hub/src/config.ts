@@ -19,7 +19,7 @@ import { NodeAliasMap } from './node-aliases';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 /** A switch: `--allow-anonymous`, or the variable set to exactly `true`. */
-const Switch = z.preprocess((v) => v === true || v === 'true', z.boolean());
+export const Switch = z.preprocess((v) => v === true || v === 'true', z.boolean());
 
 /**
  * Every setting of the hub, declared once (docs/configuration.md): HubConfig,
