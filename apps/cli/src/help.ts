@@ -17,6 +17,7 @@ Commands:
   replay     rebuild world state from the event log
   nodes      add, list or remove MQTT identities (nodes, the hub, inspectors, Home Assistant)
   broker-config  write Mosquitto password, ACL and conf files from those identities
+  world      world state now, at a past instant (--at), or what changed between two (--diff)
   mirror     keep a local copy of a hub's world state (e.g. on another host)
   auth       hash a UI password, add an API token
   notify     send a test message through each notifier of <root>/notifications.yaml
@@ -155,3 +156,11 @@ Options:
                   (HOMELAB_HA_DISCOVERY_PREFIX, default homeassistant)
   --ha-approve-buttons  let Home Assistant publish Approve presses, as the hub allows them
                   (HOMELAB_HA_APPROVE_BUTTONS=true; docs/home-assistant.md)`;
+
+export const WORLD_HELP = `Usage: homelab world [--at <time>] [--diff <t1> <t2>] [--json] [--hub <url>]
+
+World state as the hub folds it: now, as it was at --at (rebuilt from the event
+log, starting at the newest history snapshot before it), or with --diff what
+changed from t1 to t2 (services' health, nodes' connection, Docker and disks).
+A time is an ISO time (2026-11-27T10:00:00Z) or a duration back from now
+(90m, 2h, 3d). A viewer token is enough (--token, HOMELAB_TOKEN).`;

@@ -212,6 +212,21 @@ export const HUB_SETTINGS = {
       .default(60 * 60_000),
     help: 'ms between retention passes',
   },
+  /** Snapshots of the fold for `GET /api/world?at=` (docs/observer-runtime.md, "World at a past instant"). */
+  historyIntervalMs: {
+    env: 'HOMELAB_HISTORY_INTERVAL_MS',
+    type: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(60 * 60_000),
+    help: 'ms between history snapshots of world state under state/history/ (0 = none: a past world is folded from the start of the log)',
+  },
+  historyRetentionDays: {
+    env: 'HOMELAB_HISTORY_RETENTION_DAYS',
+    type: z.coerce.number().positive().default(30),
+    help: 'days a history snapshot is kept (the newest always is)',
+  },
   /** Home Assistant MQTT discovery (docs/home-assistant.md); off unless enabled. */
   haDiscovery: {
     flag: 'ha-discovery',
