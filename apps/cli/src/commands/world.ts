@@ -1,12 +1,13 @@
 import type { z } from 'zod';
-import type { WorldAtView, WorldDiff } from '@homelab/hub';
+import { WorldAtView, WorldDiff } from '@homelab/hub';
 import { parse, UsageError } from '../args';
 import { WORLD_HELP } from '../help';
 import { callHub } from '../hub-api';
 import { DEFAULT_HUB_URL, hubUrlSetting } from '../hub-client-settings';
 import { resolveHubToken } from '../hub-token';
 
-type World = Pick<z.infer<typeof WorldAtView>, 'services' | 'nodes'>;
+const CurrentWorld = WorldAtView.pick({ services: true, nodes: true });
+type World = z.infer<typeof CurrentWorld>;
 
 /** One line per node and per service, problems visible at a glance. */
 export function worldText(w: World): string {

@@ -30,6 +30,7 @@ export function eventsBody(records: StoredEvent[], q: EventsQuery, nodes: string
 <label>Service <input name="service" value="${q.service ?? ''}" size="14" placeholder="any"></label>
 <label>Type ${select('type', types, q.type)}</label>
 <button type="submit">Filter</button></form>
+${q.id && html`<p>Event <code>${q.id}</code> only · <a href="/events">all events</a></p>`}
 <p class="muted">Live: new events appear at the top without a reload.</p>
 ${eventsTable(records)}`;
 }
