@@ -69,8 +69,8 @@ export function historyEntry(a: Action, now: Date): Html {
     ),
   );
   return html`<details class="card" id="h-${a.id}-${a.updatedAt.replace(/\D/g, '')}" data-action-id="${a.id}" data-state="${a.state}">
-<summary>${stateBadge(a.state)} <strong><a href="/actions/${encodeURIComponent(a.id)}">${a.id}</a></strong> · ${where(a)} · ${ago(a.updatedAt, now)}</summary>
-<p>${a.summary}</p>
+<summary>${stateBadge(a.state)} <strong>${a.id}</strong> · ${where(a)} · ${ago(a.updatedAt, now)}</summary>
+<p>${a.summary} · <a href="/actions/${encodeURIComponent(a.id)}">the chain from event to result</a></p>
 ${r && html`<p>Result: ${stateBadge(r.status)}${r.error && html` <code>${r.error.code}</code> ${r.error.message}`}${r.replayed && ' (replayed from the agent journal)'}</p>`}
 ${a.cancelReason && html`<p>Cancelled: <code>${a.cancelReason}</code></p>`}
 ${r?.cleanup && html`<p>Reclaimed ${(r.cleanup.reclaimedBytes / 2 ** 20).toFixed(1)} MiB, removed ${r.cleanup.removed.length}, kept ${r.cleanup.kept.length}</p>`}
