@@ -15,7 +15,7 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('the homelab command', () => {
-  it.each(['', 'hub', 'agent', 'actions', 'validate', 'replay', 'up', 'mirror', 'auth'])('explains itself with %s --help', async (sub) => {
+  it.each(['', 'hub', 'agent', 'actions', 'validate', 'replay', 'up', 'mirror', 'auth', 'world'])('explains itself with %s --help', async (sub) => {
     const { code, out } = await run([...(sub ? [sub] : []), '--help']);
     expect(code).toBe(0);
     expect(out).toMatch(/Usage: homelab/);

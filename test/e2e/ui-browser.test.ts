@@ -125,6 +125,19 @@ describe('the hub UI in Chromium', () => {
     expect(text).toContain('admin'); // the session user approved it
     expect(text).toMatch(/pending[\s\S]*approved[\s\S]*running[\s\S]*completed/);
     await page.locator(service('healthy')).count(); // (history page has no services table)
+
+    // The action's own page: event → drift → action → command → result, each event a link.
+    await entry.locator(`a[href="/actions/${actionId}"]`).click();
+    const chain = page.locator('#chain');
+    await chain.waitFor();
+    const steps = (await chain.textContent())!;
+    expect(steps).toMatch(
+      /1\. Events[\s\S]*service_unhealthy[\s\S]*2\. Drift[\s\S]*3\. Action[\s\S]*approved[\s\S]*by admin[\s\S]*4\. Command[\s\S]*sent[\s\S]*5\. Result[\s\S]*completed/,
+    );
+    await chain.locator('a[href^="/events?node=piha&id="]').first().click();
+    await page.locator('#event-rows tr', { hasText: 'service_unhealthy' }).first().waitFor();
+    expect(await page.locator('#event-rows tr').count()).toBe(1);
+
     await page.goto('/');
     await page.locator(service('healthy')).waitFor({ timeout: 30_000 });
   });

@@ -1,5 +1,6 @@
 import { settingsHelp } from '@homelab/contracts';
 import { HUB_SETTINGS } from '@homelab/hub';
+import { MIRROR_VIEW_SETTINGS } from '@homelab/hub/mirror-view';
 import { LOGS_HELP } from './agent-help';
 
 export const MAIN_HELP = `homelab — self-healing homelab control plane
@@ -16,6 +17,7 @@ Commands:
   replay     rebuild world state from the event log
   nodes      add, list or remove MQTT identities (nodes, the hub, inspectors, Home Assistant)
   broker-config  write Mosquitto password, ACL and conf files from those identities
+  world      world state now, at a past instant (--at), or what changed between two (--diff)
   mirror     keep a local copy of a hub's world state (e.g. on another host)
   mcp        serve the hub's state to an AI assistant (MCP, stdio or HTTP): read tools and propose
   auth       hash a UI password, add an API token
@@ -94,7 +96,7 @@ Checks every <dir>/<node>/services.yaml (and the optional <dir>/policy.yaml)
 against the schema and prints each
 problem with file, path and reason. Exit code 1 when any file is invalid.`;
 
-export const MIRROR_HELP = `Usage: homelab mirror --from <hub url> --to <dir> [--interval 10s] [--once]
+export const MIRROR_HELP = `Usage: homelab mirror --from <hub url> --to <dir> [--interval 10s] [--once] [--serve [--port 18181] [--host 127.0.0.1]]
 
 Copies the hub's world state into <dir>/world/{services,nodes}.json, the JSON
 summary into <dir>/summary.json and the outcome into <dir>/mirror-status.json,
@@ -105,7 +107,13 @@ Options:
   --from <url>       the hub (HOMELAB_HUB_URL, or CONTROL_PLANE_URL as older mirror deployments set it)
   --to <dir>         where the copy goes
   --token <t>        API token, a viewer token is enough (HOMELAB_TOKEN, or --token-file / HOMELAB_TOKEN_FILE)
-  --once             one pass; exit code 1 when it failed`;
+  --once             one pass; exit code 1 when it failed
+${settingsHelp(MIRROR_VIEW_SETTINGS).split('\n').slice(1).join('\n')}
+
+With --serve the copy is also shown on a read-only page (/ and /summary, JSON
+or ?format=markdown, with "Copy for AI") marked with the hub's address and the
+copy's age, also while the hub is down. On 127.0.0.1 it needs no login; any
+other --host needs --view-token-file (docs/ui-api.md, "Mirror's page").`;
 
 export const MCP_HELP = `Usage: homelab mcp [--hub <url>] [--token <t>]
        homelab mcp [--hub <url>] --http-port <port> [--http-host 127.0.0.1]
@@ -168,3 +176,11 @@ Options:
                   (HOMELAB_HA_DISCOVERY_PREFIX, default homeassistant)
   --ha-approve-buttons  let Home Assistant publish Approve presses, as the hub allows them
                   (HOMELAB_HA_APPROVE_BUTTONS=true; docs/home-assistant.md)`;
+
+export const WORLD_HELP = `Usage: homelab world [--at <time>] [--diff <t1> <t2>] [--json] [--hub <url>]
+
+World state as the hub folds it: now, as it was at --at (rebuilt from the event
+log, starting at the newest history snapshot before it), or with --diff what
+changed from t1 to t2 (services' health, nodes' connection, Docker and disks).
+A time is an ISO time (2026-11-27T10:00:00Z) or a duration back from now
+(90m, 2h, 3d). A viewer token is enough (--token, HOMELAB_TOKEN).`;

@@ -11,6 +11,7 @@ import { notifyCommand } from './commands/notify';
 import { replayCommand } from './commands/replay';
 import { upCommand } from './commands/up';
 import { validateCommand } from './commands/validate';
+import { worldCommand } from './commands/world';
 import { UsageError } from './args';
 import { MAIN_HELP } from './help';
 import { printVersionIfAsked } from './version';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   mcp: mcpCommand,
   auth: authCommand,
   notify: notifyCommand,
+  world: worldCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

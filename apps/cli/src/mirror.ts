@@ -1,3 +1,4 @@
+import type { MirrorStatus } from '@homelab/contracts';
 import { writeFileAtomic } from '@homelab/durable-fs';
 import path from 'node:path';
 
@@ -7,15 +8,6 @@ export interface MirrorOptions {
   token?: string;
   timeoutMs?: number;
   now?: () => Date;
-}
-
-export interface MirrorStatus {
-  hub: string;
-  ok: boolean;
-  lastAttempt: string;
-  /** Time of the last successful copy; the files in the folder are from then. */
-  lastSuccess: string | null;
-  error?: string;
 }
 
 /** temp file → fsync → rename → fsync the folder: a reader sees the old file or the new one, never half. */

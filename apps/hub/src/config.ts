@@ -19,7 +19,7 @@ import { NodeAliasMap } from './node-aliases';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 /** A switch: `--allow-anonymous`, or the variable set to exactly `true`. */
-const Switch = z.preprocess((v) => v === true || v === 'true', z.boolean());
+export const Switch = z.preprocess((v) => v === true || v === 'true', z.boolean());
 
 /**
  * Every setting of the hub, declared once (docs/configuration.md): HubConfig,
@@ -211,6 +211,21 @@ export const HUB_SETTINGS = {
       .positive()
       .default(60 * 60_000),
     help: 'ms between retention passes',
+  },
+  /** Snapshots of the fold for `GET /api/world?at=` (docs/observer-runtime.md, "World at a past instant"). */
+  historyIntervalMs: {
+    env: 'HOMELAB_HISTORY_INTERVAL_MS',
+    type: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(60 * 60_000),
+    help: 'ms between history snapshots of world state under state/history/ (0 = none: a past world is folded from the start of the log)',
+  },
+  historyRetentionDays: {
+    env: 'HOMELAB_HISTORY_RETENTION_DAYS',
+    type: z.coerce.number().positive().default(30),
+    help: 'days a history snapshot is kept (the newest always is)',
   },
   /** Home Assistant MQTT discovery (docs/home-assistant.md); off unless enabled. */
   haDiscovery: {

@@ -18,6 +18,7 @@ import { listenOpenMetrics } from './metrics/open-listener';
 import { createHubLink, type HubLink } from './mqtt/hub-link';
 import { NodeAliases } from './node-aliases';
 import { Observer } from './observer/observer';
+import { HistoryLoop, WorldHistory } from './history';
 import { ServiceStatePublisher } from './service-state-publisher';
 import { Supervisor } from './supervisor';
 import { buildWebServer } from './web/server';
@@ -292,6 +293,13 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
       homeAssistant: ha?.counters() ?? null,
     }),
     notices: () => notifier?.problems() ?? [],
+    history: new WorldHistory({
+      root: config.root,
+      reader,
+      aliases: config.aliases,
+      ttl: { serviceTtlMs: config.serviceTtlMs, nodeTtlMs: config.nodeTtlMs },
+      desired: () => (desiredLoaded ? supervisor.desired() : undefined),
+    }),
     telegramWebhook: (token, update) => notifier?.telegramWebhook(token, update) ?? Promise.resolve(null),
     log,
   });
@@ -339,6 +347,19 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   started.add('observer loop', () => observer.stop());
   retention.start(config.retentionIntervalMs);
   started.add('retention loop', () => retention.stop());
+  if (config.historyIntervalMs > 0) {
+    const history = new HistoryLoop({
+      root: config.root,
+      reader,
+      clock,
+      log: log.child({ part: 'history' }),
+      aliases: config.aliases,
+      intervalMs: config.historyIntervalMs,
+      retentionMs: config.historyRetentionDays * 86_400_000,
+    });
+    history.start(Math.min(config.historyIntervalMs, 10 * 60_000));
+    started.add('history loop', () => history.stop());
+  }
   supervisor.start(config.supervisorIntervalMs);
   started.add('supervisor loop', () => supervisor.stop());
   executor.start(config.executorIntervalMs);

@@ -11,3 +11,4 @@ export { writeMosquittoFiles, mosquittoFiles, isBindAddress, DEFAULT_MOSQUITTO_B
 export { HUB_CLIENT_ID } from './broker/acl';
 export { loadNotifyConfig, channelsOf, notifiersOf, describeError, type NotifyConfig } from './notify';
 export { findNewerFiles, newerFilesMessage, LAYOUT_FILE, LAYOUT_VERSION } from './upgrade';
+export { WorldAtView, WorldDiff, parseInstant, diffWorlds } from './history';

@@ -34,9 +34,11 @@ function lastOutputLine(a: Action): string {
 /**
  * "Copy for AI" and `GET /summary?format=markdown`: what is wrong, what waits
  * for a decision, what failed lately — each with node, service and since
- * when — short enough to paste into a chat.
+ * when — short enough to paste into a chat. `copyOf` marks a copy served
+ * away from the hub (`homelab mirror --serve`, docs/ui-api.md "Mirror"): a
+ * line under the title names the hub and how old the copy is.
  */
-export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt)): string {
+export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt), copyOf?: { hub: string; copiedAt: string }): string {
   const unhealthy = s.services.filter((v) => v.status !== 'healthy');
   const offline = s.nodes.filter((n) => n.online === false);
   const online = s.nodes.filter((n) => n.online === true).length;
@@ -44,6 +46,7 @@ export function summaryMarkdown(s: Summary, now: Date = new Date(s.generatedAt))
   const out: string[] = [
     `# homelab status ${s.generatedAt}`,
     '',
+    ...(copyOf ? [`Read-only copy of ${md(copyOf.hub)}, copied ${since(copyOf.copiedAt, now)}.`, ''] : []),
     `Nodes: ${s.nodes.length} (${online} online, ${offline.length} offline). Services: ${s.services.length} (${unhealthy.length} unhealthy). ` +
       `Actions: ${s.actions.counts.pending ?? 0} pending, ${(s.actions.counts.approved ?? 0) + (s.actions.counts.running ?? 0)} approved or running.`,
     '',

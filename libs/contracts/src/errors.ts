@@ -27,6 +27,7 @@ export const ERRORS = {
   mqtt_unreachable: { status: 503, meaning: 'the MQTT broker cannot be reached' },
   docker_unreachable: { status: 503, meaning: 'the Docker engine cannot be reached' },
   docker_failed: { status: 502, meaning: 'the Docker engine refused or failed a call' },
+  mirror_empty: { status: 503, meaning: 'the mirror has no copy of the hub yet (or its files do not parse)' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -11,6 +11,7 @@ export * from './desired';
 export * from './actions';
 export * from './world';
 export * from './summary';
+export * from './mirror';
 export * from './clock';
 export * from './host-health';
 export * from './event-layout';

@@ -6,8 +6,12 @@ import { MIRROR_HELP } from '../help';
 import { hubUrlSetting } from '../hub-client-settings';
 import { resolveHubToken } from '../hub-token';
 import { mirrorOnce, parseInterval } from '../mirror';
+import { MIRROR_VIEW_OPTIONS, mirrorViewConfig, serveMirror } from '../mirror-serve';
 
-/** `homelab mirror --from <hub> --to <dir> [--interval 10s] [--once]`: keeps a local copy of world state. */
+/**
+ * `homelab mirror --from <hub> --to <dir> [--interval 10s] [--once] [--serve]`: keeps a local copy
+ * of world state, and with `--serve` shows it on a read-only page (docs/ui-api.md, "Mirror's page").
+ */
 export async function mirrorCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     from: { type: 'string' },
@@ -16,6 +20,7 @@ export async function mirrorCommand(argv: string[]): Promise<number> {
     token: { type: 'string' },
     'token-file': { type: 'string' },
     once: { type: 'boolean' },
+    ...MIRROR_VIEW_OPTIONS,
   } as const);
   if (values.help) {
     console.log(MIRROR_HELP);
@@ -31,6 +36,8 @@ export async function mirrorCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const view = mirrorViewConfig(values, process.env);
+  if (view.serve && values.once) throw new UsageError('--serve keeps running; it does not go with --once');
   const opts = { from, to: path.resolve(values.to), token: resolveHubToken(values, process.env, 'viewerToken') };
   let last: string | null = null;
   let wasOk: boolean | null = null;
@@ -50,9 +57,13 @@ export async function mirrorCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', resolve).once('SIGTERM', resolve);
   });
   // Each copy starts intervalMs after the previous one ended; the loop's timers keep the process running.
-  const loop = new PeriodicLoop({ name: 'mirror', clock: keepAliveClock, log: createLogger('mirror'), run: mirror });
+  const log = createLogger('mirror');
+  const served = view.serve ? await serveMirror(opts.to, view, log) : null;
+  if (served) console.error(`mirror: read-only page of ${opts.to} on ${served.url}${view.token ? ' (view token required)' : ''}`);
+  const loop = new PeriodicLoop({ name: 'mirror', clock: keepAliveClock, log, run: mirror });
   loop.start(intervalMs, 0);
   await stopRequested;
+  await served?.close();
   await loop.stop(); // the copy in progress finishes first
   return 0;
 }

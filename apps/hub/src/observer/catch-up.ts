@@ -70,7 +70,7 @@ export async function catchUp(
 }
 
 /** The reader's batches when it has them (no promise per record), else its records one by one. */
-function batchesOf(reader: EventLogReader, stream: string, from: LogPosition | null): AsyncIterable<RecordBatch> {
+export function batchesOf(reader: EventLogReader, stream: string, from: LogPosition | null): AsyncIterable<RecordBatch> {
   if (reader.readBatches) return reader.readBatches(stream, from);
   const records = reader.read(stream, from);
   return {

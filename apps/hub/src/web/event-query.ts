@@ -15,11 +15,14 @@ export const EventsQuery = z.object({
     .string()
     .regex(/^[a-z][a-z0-9_]{0,63}$/)
     .optional(),
+  /** One event by its id (what an action's chain links to; docs/ui-api.md, "Pages"). */
+  id: z.string().min(1).max(160).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 export type EventsQuery = z.infer<typeof EventsQuery>;
 
-export const matches = (r: StoredEvent, q: Pick<EventsQuery, 'since' | 'node' | 'service' | 'type'>): boolean =>
+export const matches = (r: StoredEvent, q: Pick<EventsQuery, 'since' | 'node' | 'service' | 'type' | 'id'>): boolean =>
+  (!q.id || r.event.id === q.id) &&
   (!q.node || r.event.node === q.node) &&
   (!q.service || ('service' in r.event && r.event.service === q.service)) &&
   (!q.type || r.event.type === q.type) &&

@@ -1,12 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { HomelabEvent, NodeName, type HostServicesFile, type World } from '@homelab/contracts';
+import { ActionId, HomelabEvent, NodeName, type HostServicesFile, type StoredEvent, type World } from '@homelab/contracts';
 import type { ActionStore } from '@homelab/action-store';
 import type { Adopter } from '../adopt/adopt-files';
 import { APP_CSS } from './assets/app-css';
 import { APP_JS } from './assets/app-js';
 import { EventsQuery, queryEvents } from './event-query';
+import { actionChainBody } from './pages/action-chain';
 import { actionsBody, HISTORY_STATES, historyBody } from './pages/actions';
 import { eventsBody } from './pages/events';
 import { html as pageHtml, type Html } from './pages/html';
@@ -71,6 +72,31 @@ export function registerPageRoutes(app: ZodApp, deps: PageRoutesDeps): void {
 
   app.get('/actions', { schema: PAGE }, async (req, reply) =>
     send(req, reply, 'actions', 'Actions', actionsBody(await deps.summaries.summary(), req.principal!, new Date())),
+  );
+
+  app.get(
+    '/actions/:id',
+    {
+      config: { invalidParams: { code: 'invalid_id', message: 'not a valid action id' } },
+      schema: { ...PAGE, params: z.object({ id: ActionId }) },
+    },
+    async (req, reply) => {
+      const a = await deps.store.get(req.params.id);
+      if (!a)
+        return reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send(pageHtml`<p>No action ${req.params.id}. <a href="/actions">Actions</a></p>`.text);
+      const wanted = new Set(a.drift.eventIds);
+      const [recent, after] = await Promise.all([
+        wanted.size ? queryEvents(deps.root, { node: a.node, limit: 1000 }) : Promise.resolve([] as StoredEvent[]),
+        a.result
+          ? queryEvents(deps.root, { node: a.node, ...(a.service ? { service: a.service } : {}), since: a.result.finishedAt, limit: 5 })
+          : Promise.resolve([] as StoredEvent[]),
+      ]);
+      const events = new Map(recent.filter((r) => wanted.has(r.event.id)).map((r) => [r.event.id, r]));
+      return send(req, reply, 'actions', `Action ${a.id}`, actionChainBody(a, events, after, req.principal!, new Date()));
+    },
   );
 
   app.get('/history', { preValidation: dropEmptyQuery, schema: { ...PAGE, querystring: HistoryQuery } }, async (req, reply) => {

@@ -18,6 +18,7 @@ import { registerAuthRoutes } from './routes-auth';
 import { registerEventRoutes } from './routes-events';
 import { registerMetricsRoute, type MetricsPort } from './routes-metrics';
 import { registerPageRoutes } from './routes-pages';
+import { parseInstant, WorldAtView, WorldDiff, type WorldHistory } from '../history';
 import { SummaryCache } from './summary-cache';
 import { errorResponses, Health, useZodRoutes, WorldView, type ZodApp } from './zod-routes';
 
@@ -51,10 +52,19 @@ export interface WebDeps {
   loginWindowMs?: number;
   /** Serves `GET /metrics` (viewer) when given. */
   metrics?: MetricsPort;
+  /** Answers `GET /api/world?at=` (and `&diff=`) when given; without it those answer not_found. */
+  history?: WorldHistory;
 }
 
 /** What the webhook route needs of a Telegram update; grammY reads the rest. */
 const TelegramUpdate = z.looseObject({ update_id: z.number().int() });
+
+const WorldQuery = z.object({
+  /** An ISO time or a duration back from now (`2h`): the world as it was then (docs/ui-api.md, "World at a past instant"). */
+  at: z.string().max(64).optional(),
+  /** A second instant: the answer is what changed from `at` to it. */
+  diff: z.string().max(64).optional(),
+});
 
 const SummaryQuery = z.object({
   format: z.enum(['json', 'markdown', 'md']).default('json'),
@@ -161,11 +171,25 @@ function registerApiRoutes(app: ZodApp, deps: WebDeps, summaries: SummaryCache):
   app.get(
     '/api/world',
     {
-      schema: { summary: 'World state (services and nodes as the observer folded them)', response: { 200: WorldView, ...errorResponses('unauthorized') } },
+      schema: {
+        summary: 'World state (services and nodes as the observer folded them); with at= as it was then, with diff= what changed from at to diff',
+        querystring: WorldQuery,
+        response: { 200: z.union([WorldView, WorldAtView, WorldDiff]), ...errorResponses('invalid_request', 'unauthorized', 'not_found') },
+      },
     },
-    async () => {
-      const w = deps.world();
-      return { services: w.services, nodes: w.nodes };
+    async (req, reply) => {
+      const q = req.query;
+      if (q.at === undefined && q.diff === undefined) {
+        const w = deps.world();
+        return { services: w.services, nodes: w.nodes };
+      }
+      const now = new Date();
+      const at = q.at === undefined ? null : parseInstant(q.at, now);
+      const diff = q.diff === undefined ? null : parseInstant(q.diff, now);
+      if ((q.at !== undefined && !at) || (q.diff !== undefined && !diff) || (diff && !at))
+        return sendError(reply, 'invalid_request', 'at and diff are ISO times (2026-11-27T10:00:00Z) or durations back from now (90m, 2h, 3d); diff needs at');
+      if (!deps.history) return sendError(reply, 'not_found', 'this hub keeps no history');
+      return diff ? deps.history.diff(at!, diff) : deps.history.at(at!);
     },
   );
 

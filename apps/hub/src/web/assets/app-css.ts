@@ -31,6 +31,7 @@ input,select{font:inherit;padding:.35rem .5rem;border:1px solid #b8bfcc;border-r
 #toast.show{display:block}
 .stats{display:flex;gap:.6rem;flex-wrap:wrap}.stat{background:#fff;border:1px solid #e3e6eb;border-radius:6px;padding:.5rem .8rem;min-width:7rem}.stat b{display:block;font-size:1.3rem}
 body.login main{max-width:22rem;margin-top:10vh}body.login form{display:flex;flex-direction:column;gap:.7rem}body.login label{display:flex;flex-direction:column}
+.chain{list-style:none;padding:0}.chain ul{margin:.2rem 0;padding-left:1.2rem}
 .copy-box{width:100%;height:12rem;font:12px/1.4 ui-monospace,monospace;margin-bottom:1rem}
 tr.new{animation:flash 2s}@keyframes flash{from{background:#fff7c2}to{background:#fff}}
 @media (max-width:640px){main{padding:.6rem}td,th{padding:.35rem .4rem}.hide-sm{display:none}}

@@ -38,7 +38,7 @@ function previewLine(a: Action): Html | false {
 /** A pending (or approved / running) action: what, where, why, since when, and the decision. */
 export function pendingCard(a: Action, p: Principal, now: Date): Html {
   return html`<div class="card" data-action-id="${a.id}" data-state="${a.state}">
-<h3>${a.id}</h3>
+<h3><a href="/actions/${encodeURIComponent(a.id)}">${a.id}</a></h3>
 <div>${stateBadge(a.state)} ${riskBadge(a.risk)} ${a.type} on ${where(a)}</div>
 <p><strong>Why:</strong> ${a.summary}</p>
 <div class="kv"><span class="muted">drift</span><span>${a.drift.type}${a.drift.reason && html` · ${a.drift.reason}`}, first seen ${ago(a.drift.firstSeen, now)}</span>
@@ -70,7 +70,7 @@ export function historyEntry(a: Action, now: Date): Html {
   );
   return html`<details class="card" id="h-${a.id}-${a.updatedAt.replace(/\D/g, '')}" data-action-id="${a.id}" data-state="${a.state}">
 <summary>${stateBadge(a.state)} <strong>${a.id}</strong> · ${where(a)} · ${ago(a.updatedAt, now)}</summary>
-<p>${a.summary}</p>
+<p>${a.summary} · <a href="/actions/${encodeURIComponent(a.id)}">the chain from event to result</a></p>
 ${r && html`<p>Result: ${stateBadge(r.status)}${r.error && html` <code>${r.error.code}</code> ${r.error.message}`}${r.replayed && ' (replayed from the agent journal)'}</p>`}
 ${a.cancelReason && html`<p>Cancelled: <code>${a.cancelReason}</code></p>`}
 ${r?.cleanup && html`<p>Reclaimed ${(r.cleanup.reclaimedBytes / 2 ** 20).toFixed(1)} MiB, removed ${r.cleanup.removed.length}, kept ${r.cleanup.kept.length}</p>`}

@@ -39,12 +39,22 @@ ${metrics && html`<span class="muted">metrics</span><span>${metrics}</span>`}
 <span class="muted">session / seq</span><span>${n.session ?? '–'} / ${n.lastSeq ?? '–'}</span>
 ${clockRow(n)}
 </div>
-<h2>Services (${services.length})</h2>${servicesTable(services, now, 2000)}
+<h2>Services (${services.length})</h2>${services.length ? servicesTable(services, now, 2000) : noServices(node, n.desiredServices)}
 <h2>Actions</h2>${p.role === 'operator' && manualForms(node, desiredServices, p)}${waiting.length ? waiting.map((a) => pendingCard(a, p, now)) : html`<p class="muted">Nothing pending or running.</p>`}
 ${history.slice(0, 10).map((a) => historyEntry(a, now))}
 <h2>Unmanaged containers</h2>${unmanaged ? unmanagedTable(unmanaged.map((c) => ({ node, c }))) : html`<p class="muted">The agent has not reported an inventory.</p>`}
 ${unmanaged?.some((c) => c.adopt !== false) && html`<p><a id="adopt" href="/nodes/${encodeURIComponent(node)}/adopt">Adopt what runs: draft services.yaml from these containers…</a></p>`}
 <h2>Recent events</h2>${eventsTable(events)}<p><a href="/events?node=${encodeURIComponent(node)}">live events of ${node}</a></p>`;
+}
+
+/** A node without services yet: why, and how it gets some. */
+function noServices(node: string, desired: number): Html {
+  const adopt = html`<a href="/nodes/${encodeURIComponent(node)}/adopt">adopt what runs</a>`;
+  return html`<p class="muted" id="empty-services">${
+    desired > 0
+      ? html`${desired} services are described in hosts/${node}/services.yaml; they appear here once the agent reports them.`
+      : html`No services yet. A service appears here once <code>hosts/${node}/services.yaml</code> lists it and the agent reports on it: ${adopt} to draft that file from the node's containers.`
+  }</p>`;
 }
 
 /**

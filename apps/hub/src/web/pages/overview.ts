@@ -4,6 +4,23 @@ import { pendingCard } from './action-view';
 import { nodesTable, servicesTable, unmanagedOf, unmanagedTable } from './fleet-view';
 import { html, table, tr, type Html } from './html';
 
+/**
+ * What to do next, before any table (docs/ui-api.md, "Empty pages"): with no
+ * node, how one joins; for a node that reports without a services.yaml, the
+ * one click that drafts it from what runs there.
+ */
+function nextSteps(s: Summary): Html | false {
+  if (s.nodes.length === 0)
+    return html`<div class="card" id="empty-fleet"><h3>No nodes yet</h3>
+<p>A node appears here as soon as its agent connects to this hub. On each Docker host: create its identity here with <code>homelab nodes add &lt;name&gt;</code>, then start the agent with what it prints (docs/deploy.md). A node described in <code>hosts/&lt;name&gt;/services.yaml</code> shows here even before it reports.</p></div>`;
+  const unknown = s.findings.filter((f) => f.kind === 'unknown_node' && f.node);
+  if (!unknown.length) return false;
+  return html`<div class="card" id="next-step"><h3>Next step</h3>${unknown.map(
+    (f) =>
+      html`<p><strong>${f.node!}</strong> reports but has no services.yaml, so nothing on it is watched: <a class="adopt" href="/nodes/${encodeURIComponent(f.node!)}/adopt">adopt what runs on ${f.node!}</a> (or <code>homelab adopt --node ${f.node!}</code>).</p>`,
+  )}</div>`;
+}
+
 export function overviewBody(s: Summary, world: World, p: Principal, now: Date, extra: { where: string; what: string }[] = []): Html {
   const unhealthy = s.services.filter((v) => v.status === 'unhealthy').length;
   const online = s.nodes.filter((n) => n.online).length;
@@ -15,6 +32,7 @@ export function overviewBody(s: Summary, world: World, p: Principal, now: Date, 
     ...extra.map((n) => tr([n.where, n.what])),
   ];
   return html`<h1>Fleet</h1>
+${nextSteps(s)}
 <div class="stats">
 <div class="stat"><b>${online}/${s.nodes.length}</b>nodes online</div>
 <div class="stat"><b id="unhealthy-count">${unhealthy}</b>unhealthy services</div>

@@ -110,7 +110,8 @@ interface StreamedEvent {
       while (body.rows.length > 500) body.deleteRow(-1);
     });
   }
-  connect();
+  // The mirror's page (docs/ui-api.md, "Mirror's page") has no stream; it reloads itself.
+  if (document.body.dataset.live !== 'off') connect();
 
   document.addEventListener('submit', async (ev) => {
     const f = ev.target;

@@ -1,0 +1,2 @@
+export { buildMirrorView, type MirrorViewOptions } from './server';
+export { MIRROR_VIEW_SETTINGS, isLoopbackHost } from './settings';
