@@ -4,7 +4,8 @@ import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { homelabMcpServer } from './serve';
 
-const WORLD = { services: {}, nodes: {} };
+/** What `GET /api/world?at=` answers (WorldAtView). */
+const WORLD = { at: '2026-12-06T08:00:00.000Z', basedOn: null, applied: 0, services: {}, nodes: {} };
 
 /** A stand-in hub: its OpenAPI document says whether `/api/world` takes `at`; `/api/world` answers `worldStatus`. */
 async function standInHub(opts: { takesAt: boolean; worldStatus: number }) {

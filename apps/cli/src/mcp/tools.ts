@@ -4,10 +4,10 @@ import { Action, ActionId, ActionState, IsoTime, ProposeBody, StoredEvent, Summa
 import { EventsQuery } from '@homelab/hub';
 import type { HubAnswer, HubReader } from './hub-reader';
 import { whyChain, WhyChain } from './why';
+import { WorldAtView } from '@homelab/hub/history';
 
 /** `GET /api/world` as the hub declares it (apps/hub/src/web/zod-routes.ts). */
 const World = z.object({ services: z.record(z.string(), WorldService), nodes: z.record(z.string(), WorldNode) });
-const WorldAt = World.extend({ at: IsoTime });
 const Events = z.object({ events: z.array(StoredEvent) });
 const Actions = z.object({ actions: z.array(Action) });
 const SummaryText = z.object({ markdown: z.string() });
@@ -86,18 +86,18 @@ export function registerTools(server: McpServer, hub: HubReader): void {
       title: 'World state at a past instant',
       description: 'Services and nodes as they were at `at` (ISO 8601), rebuilt by the hub from its log. GET /api/world?at=<time>.',
       inputSchema: z.object({ at: IsoTime.describe('the instant, ISO 8601 with offset, e.g. 2026-12-06T08:00:00Z') }),
-      outputSchema: WorldAt,
+      outputSchema: WorldAtView,
       annotations: READ_ONLY,
     },
     async ({ at }) => {
       const supported = await hubHasWorldAt(hub);
       if (supported.ok && !supported.value)
         return answered({ ok: false, status: 404, message: 'world at a time is not supported by this hub (its /api/world takes no `at`)' });
-      const answer = await hub.get(`/api/world${query({ at })}`, World);
+      const answer = await hub.get(`/api/world${query({ at })}`, WorldAtView);
       if (!answer.ok && (answer.status === 400 || answer.status === 404)) {
         return answered({ ok: false, status: answer.status, message: `world at a time is not supported by this hub for ${at}: ${answer.message}` });
       }
-      return answered(answer.ok ? { ok: true, value: { ...answer.value, at } } : answer);
+      return answered(answer);
     },
   );
 
