@@ -35,6 +35,16 @@ describe('empty pages say what will appear there', () => {
     expect(page).toContain('homelab nodes add &lt;name&gt;');
   });
 
+  it('fleet with a node whose agent cannot reach Docker: says so plainly and how to fix it', () => {
+    const s = summary({ nodes: [{ ...node('piha'), dockerReachable: false }, node('nas')] });
+    const page = overviewBody(s, emptyWorld(), operator, now).text;
+    expect(page).toContain('id="next-step"');
+    expect(page).toMatch(/<strong>piha<\/strong>: its agent runs but Docker does not answer/);
+    expect(page).toContain('sudo systemctl start docker');
+    expect(page).not.toMatch(/<strong>nas<\/strong>: its agent runs/);
+    expect(overviewBody(summary({ nodes: [node('nas')] }), emptyWorld(), operator, now).text).not.toContain('id="next-step"');
+  });
+
   it('fleet with a node that reports without services.yaml: a link to adopt what runs on it', () => {
     const s = summary({ nodes: [node('piha')], findings: [{ kind: 'unknown_node', node: 'piha', message: 'piha: reports but has no services.yaml' }] });
     const page = overviewBody(s, emptyWorld(), operator, now).text;

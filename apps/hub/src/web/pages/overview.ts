@@ -7,15 +7,21 @@ import { html, table, tr, type Html } from './html';
 /**
  * What to do next, before any table (docs/ui-api.md, "Empty pages"): with no
  * node, how one joins; for a node that reports without a services.yaml, the
- * one click that drafts it from what runs there.
+ * one click that drafts it from what runs there; for a node whose agent
+ * cannot reach Docker, how to fix that first.
  */
 function nextSteps(s: Summary): Html | false {
   if (s.nodes.length === 0)
     return html`<div class="card" id="empty-fleet"><h3>No nodes yet</h3>
 <p>A node appears here as soon as its agent connects to this hub. On each Docker host: create its identity here with <code>homelab nodes add &lt;name&gt;</code>, then start the agent with what it prints (docs/deploy.md). A node described in <code>hosts/&lt;name&gt;/services.yaml</code> shows here even before it reports.</p></div>`;
   const unknown = s.findings.filter((f) => f.kind === 'unknown_node' && f.node);
-  if (!unknown.length) return false;
-  return html`<div class="card" id="next-step"><h3>Next step</h3>${unknown.map(
+  // An agent that cannot reach its engine sees nothing; no other step helps before this one.
+  const dockerless = s.nodes.filter((n) => n.online && n.dockerReachable === false);
+  if (!unknown.length && !dockerless.length) return false;
+  return html`<div class="card" id="next-step"><h3>Next step</h3>${dockerless.map(
+    (n) =>
+      html`<p class="docker-down"><strong>${n.node}</strong>: its agent runs but Docker does not answer on its socket. Start Docker there (<code>sudo systemctl start docker</code>), or point the agent at the right socket (<code>--docker-socket</code>, <code>HOMELAB_DOCKER_SOCKET</code>); nothing on ${n.node} is watched until then.</p>`,
+  )}${unknown.map(
     (f) =>
       html`<p><strong>${f.node!}</strong> reports but has no services.yaml, so nothing on it is watched: <a class="adopt" href="/nodes/${encodeURIComponent(f.node!)}/adopt">adopt what runs on ${f.node!}</a> (or <code>homelab adopt --node ${f.node!}</code>).</p>`,
   )}</div>`;
