@@ -16,7 +16,7 @@ export interface MirrorViewConfig {
 /**
  * The `--serve` settings, checked before anything starts: an address other
  * than loopback without a view token is refused, because the page shows the
- * whole fleet to whoever reaches it (docs/security.md, "Mirror's page").
+ * whole fleet to whoever reaches it (docs/ui-api.md, "Mirror's page"; docs/security.md).
  */
 export function mirrorViewConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): MirrorViewConfig {
   const parsed = settingsObject(MIRROR_VIEW_SETTINGS).safeParse(readSettings(MIRROR_VIEW_SETTINGS, flags, env));
