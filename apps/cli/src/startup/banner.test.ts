@@ -30,7 +30,14 @@ describe('startupBanner', () => {
   it.each([
     ['everything in place', { ...hub, agent }, [/^- Open http:\/\/127\.0\.0\.1:18180/]],
     ['Docker silent', { ...hub, agent: { ...agent, dockerReachable: false } }, [/Docker does not answer at \/var\/run\/docker\.sock: start it/, /Open/]],
-    ['this machine undescribed', { ...hub, describedNodes: ['nas'], agent }, [/'pi'\) has no \/srv\/hosts\/pi\/services\.yaml yet/, /Open/]],
+    [
+      'this machine undescribed',
+      { ...hub, describedNodes: ['nas'], agent },
+      [
+        /'pi'\) has no \/srv\/hosts\/pi\/services\.yaml yet: draft it from what runs with 'npx homelab adopt --node pi' .* http:\/\/127\.0\.0\.1:18180\/nodes\/pi\/adopt/,
+        /Open/,
+      ],
+    ],
     ['a hub alone', { ...hub, embeddedBroker: false }, [/homelab nodes add <name>/, /Open/]],
   ] as const)('names the next step, the first thing missing first: %s', (_, facts, expected) => {
     const next = nextOf(startupBanner(facts));

@@ -32,7 +32,7 @@ export function startupBanner(f: StartupFacts): string {
   }
   if (f.agent && !f.describedNodes.includes(f.agent.node)) {
     next.push(
-      `This machine ('${f.agent.node}') has no ${f.hostsDir}/${f.agent.node}/services.yaml yet: list the containers to watch there (docs/services-yaml.md); the hub reads it within seconds.`,
+      `This machine ('${f.agent.node}') has no ${f.hostsDir}/${f.agent.node}/services.yaml yet: draft it from what runs with 'npx homelab adopt --node ${f.agent.node}' (add --write to keep it), or click Adopt at ${f.httpUrl}/nodes/${encodeURIComponent(f.agent.node)}/adopt (docs/services-yaml.md).`,
     );
   }
   if (!f.agent) next.push(`Connect an agent per Docker host: 'homelab nodes add <name>' here, then 'homelab agent --node <name>' there (docs/deploy.md).`);
