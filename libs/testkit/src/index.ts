@@ -11,3 +11,4 @@ export * from './prng';
 export * from './promises';
 export * from './bot-api-server';
 export * from './http-recorder';
+export * from './container-exec';

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { topics } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import { makeTempDir, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
+import { makeTempDir, type MosquittoHandle, shInContainer, startMosquitto, type TempDir, waitFor } from '@homelab/testkit';
 import type { NodeAgent } from '../agent';
 import { parseAgentConfig } from '../config';
 import { runAgent } from '../main';
@@ -27,14 +27,7 @@ describe('agent verdicts from Docker healthchecks and crash loops on the real en
   const events: Array<any & { at: number }> = [];
   const after = (t: number) => events.filter((e) => e.at >= t);
 
-  const sh = async (name: string, script: string) => {
-    const exec = await docker.getContainer(name).exec({ Cmd: ['sh', '-c', script], AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({});
-    await new Promise<void>((resolve) => {
-      stream.on('end', () => resolve());
-      stream.resume();
-    });
-  };
+  const sh = (name: string, script: string) => shInContainer(docker, name, script);
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-health-int');

@@ -7,7 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { topics } from '@homelab/contracts';
 import { createLogger } from '@homelab/logging';
-import { freePort, makeTempDir, startMosquitto, waitFor, type MosquittoHandle, type TempDir } from '@homelab/testkit';
+import { freePort, makeTempDir, type MosquittoHandle, shInContainer, startMosquitto, type TempDir, waitFor } from '@homelab/testkit';
 import type { NodeAgent } from '../agent';
 import { parseAgentConfig } from '../config';
 import { DockerodePort } from '../docker/docker-dockerode';
@@ -40,14 +40,7 @@ describe('agent probes, disk rules and inventory on the real engine', () => {
   const events: Array<any & { at: number }> = [];
   const after = (t: number) => events.filter((e) => e.at >= t);
 
-  const sh = async (name: string, script: string) => {
-    const exec = await docker.getContainer(name).exec({ Cmd: ['sh', '-c', script], AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({});
-    await new Promise<void>((resolve) => {
-      stream.on('end', () => resolve());
-      stream.resume();
-    });
-  };
+  const sh = (name: string, script: string) => shInContainer(docker, name, script);
   /** Fills the watched tmpfs to `kib` KiB with a container writing through a bind mount. */
   const fill = async (kib: number) => {
     const c = await docker.createContainer({
