@@ -9,9 +9,11 @@
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
  *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
  *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn
+ *   npm run bench -- startup               hub start on 10,000,000 events, with a checkpoint and replaying (test/bench/startup.ts)
  *
  * latency: --kills N (default 20), --poller-ms N (default 5000).
  * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).
+ * startup: --start-events N (default 10000000), --reps N (default 5), --start-variants small,checkpoint,replay.
  *
  * Options: --reps N (alternating runs per side; default 7 for ingest, 5 for
  * replay), --events N (ingest, default 100000), --replay-events N (default
@@ -34,9 +36,11 @@ import { REPO_ROOT } from './procs';
 import { benchReconcile, machineLine, renderReconcileMarkdown, writeReconcileDocs } from './reconcile';
 import { benchReplay } from './replay';
 import { benchSummary, renderSummaryMarkdown, writeSummaryDocs } from './summary';
+import { benchStartup, START_VARIANTS, type StartVariant } from './startup';
+import { renderStartup } from './startup-report';
 import { renderIngest, renderReplay, writeDocs, type RunInfo } from './report';
 
-const BENCHMARKS = ['ingest', 'replay', 'reconcile', 'latency', 'footprint', 'summary'] as const;
+const BENCHMARKS = ['ingest', 'replay', 'reconcile', 'latency', 'footprint', 'summary', 'startup'] as const;
 /** What a bare `npm run bench` runs; the agent benchmarks need a private dockerd and are asked for by name. */
 const DEFAULT_BENCHMARKS = ['ingest', 'replay', 'reconcile', 'summary'] as const;
 type Bench = (typeof BENCHMARKS)[number];
@@ -56,6 +60,8 @@ const { values, positionals } = parseArgs({
     idle: { type: 'string', default: '60s' },
     soak: { type: 'string', default: '10m' },
     'churn-ms': { type: 'string', default: '2000' },
+    'start-events': { type: 'string', default: '10000000' },
+    'start-variants': { type: 'string', default: START_VARIANTS.join(',') },
   },
 });
 
@@ -152,6 +158,20 @@ if (which.includes('footprint')) {
   const md = renderFootprint(r, { ...run, command: `npm run bench -- footprint --containers ${o.containers} --idle ${values.idle} --soak ${values.soak}` });
   log(md);
   await publish('footprint', md);
+}
+
+if (which.includes('startup')) {
+  const reps = Number(values.reps ?? 5);
+  const events = Number(values['start-events']);
+  const startVariants = values['start-variants'].split(',') as StartVariant[];
+  for (const v of startVariants) if (!START_VARIANTS.includes(v)) throw new Error(`unknown start variant "${v}" (${START_VARIANTS.join(', ')})`);
+  log(`startup: homelab hub → GET /summary 200 on ${fmt(events)} events, ${reps} alternating starts of ${startVariants.join(', ')}`);
+  const [r, run] = await timed(() => benchStartup({ events, smallEvents: 10_000, nodes: 30, services: 40, days: 10, reps, variants: startVariants, log }));
+  for (const [v, m] of Object.entries(r.median))
+    log(`  median ${v.padEnd(10)} ${(m.ms / 1000).toFixed(2)} s (CPU ${(m.cpuMs / 1000).toFixed(2)} s)  peak RSS ${m.peakRssMb.toFixed(0)} MB`);
+  if (r.replayRate !== null) log(`  replay at start: ${fmt(r.replayRate)} events/s (${fmt(r.replayCpuRate ?? 0)} by CPU time)`);
+  const command = `npm run bench -- startup${events === 10_000_000 ? '' : ` --start-events ${events}`}${values.reps ? ` --reps ${reps}` : ''}`;
+  await publish('startup', renderStartup(r, { ...run, command }));
 }
 
 log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);

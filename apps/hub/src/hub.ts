@@ -198,7 +198,10 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
   });
 
   // Catch up on what the log holds beyond the checkpoint before taking new messages.
-  await observer.runOnce();
+  const catchUpStarted = performance.now();
+  const caughtUp = await observer.runOnce();
+  // Without a checkpoint this is a replay of the whole log (docs/observer-runtime.md): its end and duration belong in the start log.
+  log.info({ part: 'observer', applied: caughtUp.applied, ms: Math.round(performance.now() - catchUpStarted) }, 'observer caught up with the event log');
 
   const ingest = new Ingest({
     eventLog,
