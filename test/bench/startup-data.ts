@@ -127,6 +127,12 @@ export async function preparedRoot(shape: FleetShape, log: (s: string) => void):
 /** The observer's derived state: deleting these makes the hub replay the whole log at start (docs/observer-runtime.md). */
 export const OBSERVER_STATE_FILES = ['state/observer_checkpoint.json', 'state/observer_fold.json', 'world/services.json', 'world/nodes.json'];
 
+/** A run stopped during a replay start leaves the root without its checkpoint: `homelab replay` puts it back (not timed). */
+export async function ensureCheckpoint(r: PreparedRoot): Promise<void> {
+  if (await fs.stat(path.join(r.root, OBSERVER_STATE_FILES[0]!)).catch(() => null)) return;
+  await run(process.execPath, [CLI, 'replay', '--root', r.root, '--hosts', r.hosts], { ...process.env, ...BENCH_HUB_ENV, LOG_LEVEL: 'warn' });
+}
+
 export async function deleteObserverState(root: string): Promise<void> {
   for (const f of OBSERVER_STATE_FILES) await fs.rm(path.join(root, f), { force: true });
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, makeTempDir, sleep } from '@homelab/testkit';
 import { cpuMsOf, median, spawnHub } from './procs';
-import { BENCH_HUB_ENV, deleteObserverState, getStatus, preparedRoot, type FleetShape, type PreparedRoot } from './startup-data';
+import { BENCH_HUB_ENV, deleteObserverState, ensureCheckpoint, getStatus, preparedRoot, type FleetShape, type PreparedRoot } from './startup-data';
 
 /**
  * Start of the hub on a large data root (docs/benchmarks.md, "Hub start"):
@@ -78,6 +78,7 @@ async function logLines(file: string, t0: number): Promise<{ ms: number; msg: st
 
 async function startOnce(variant: StartVariant, r: PreparedRoot, dir: string): Promise<StartRun> {
   if (variant === 'replay') await deleteObserverState(r.root);
+  else await ensureCheckpoint(r);
   const httpPort = await freePort();
   const args = ['--root', r.root, '--hosts', r.hosts, '--http-port', String(httpPort), '--mqtt-port', String(await freePort())];
   const logFile = path.join(dir, `${variant}-${Date.now()}.log`);
@@ -116,7 +117,10 @@ async function startOnce(variant: StartVariant, r: PreparedRoot, dir: string): P
         await sampler;
         // A SIGTERM before the start has finished would end the process before it releases its lock (and writes a --cpu-prof).
         await hub.waitForOutput('hub running', 120_000);
-        return { variant, ms, cpuMs, peakRssMb: peak, rssTimeline: timeline, logAt: (await logLines(logFile, t0wall)).filter((l) => l.ms <= ms) };
+        const logged = await logLines(logFile, t0wall);
+        const replayed = logged.some((l) => l.msg.includes('replays the whole event log'));
+        if (replayed !== (variant === 'replay')) throw new Error(`${variant}: the hub ${replayed ? 'replayed' : 'did not replay'} the log`);
+        return { variant, ms, cpuMs, peakRssMb: peak, rssTimeline: timeline, logAt: logged.filter((l) => l.ms <= ms) };
       }
       if (res.status !== 0) throw new Error(`${variant}: GET /summary answered ${res.status}`);
       await sleep(10);
