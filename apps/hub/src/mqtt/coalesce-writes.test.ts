@@ -40,12 +40,14 @@ describe('coalesceWrites', () => {
     expect(batches).toEqual([['a1'], ['a2']]);
   });
 
-  it('does not uncork a stream destroyed in the meantime', async () => {
+  it('sends what was written before the stream is destroyed, as an uncorked stream would have', async () => {
     const { stream, batches } = recorder();
     coalesceWrites(stream);
     stream.write('x');
+    stream.write('y');
     stream.destroy();
     await turn();
-    expect(batches).toEqual([]);
+    expect(batches).toEqual([['x', 'y']]);
+    expect(stream.destroyed).toBe(true);
   });
 });

@@ -3,14 +3,15 @@ export interface Corkable {
   write(...args: never[]): boolean;
   cork(): void;
   uncork(): void;
+  destroy(...args: never[]): unknown;
   destroyed?: boolean;
 }
 
 /**
  * Makes the writes of one turn of the event loop leave in one system call:
  * the first write of a turn corks the stream, and it is uncorked when the
- * turn's I/O callbacks are done (setImmediate). The bytes and their order
- * are unchanged; only how many writes carry them.
+ * turn's I/O callbacks are done (setImmediate), or before it is destroyed.
+ * The bytes and their order are unchanged; only how many writes carry them.
  *
  * Why: an MQTT client acknowledges every QoS 1 message it receives with its
  * own PUBACK, and MQTT.js handles the messages of one read one by one, each
@@ -32,6 +33,15 @@ export function coalesceWrites<S extends Corkable>(stream: S): S {
       setImmediate(release);
     }
     return write(...args);
+  };
+  // Destroying drops what a stream buffers; what was written before goes first, as it would have without the cork.
+  const destroy = stream.destroy.bind(stream) as (...args: unknown[]) => unknown;
+  (stream as unknown as { destroy: (...args: unknown[]) => unknown }).destroy = (...args: unknown[]) => {
+    if (corked && !stream.destroyed) {
+      corked = false;
+      stream.uncork();
+    }
+    return destroy(...args);
   };
   return stream;
 }
