@@ -104,6 +104,12 @@ export class FsEventLogReader implements EventLogReader {
       const size = (await fs.stat(abs)).size;
       const limit = Math.min(size, this.committed?.committedSize(ref.rel) ?? size);
       if (start === limit) return; // the usual case for a caught-up reader
+      // What this process just appended, as written, instead of reading and decoding it back (recent-appends.ts).
+      for (let recent = this.recentAt(ref.rel, start, limit); recent; recent = this.recentAt(ref.rel, start, limit)) {
+        yield recent;
+        start = recent.ends[recent.ends.length - 1]!;
+        if (start === limit) return;
+      }
       if (start > size || !(await isLineStart(abs, start))) {
         // The file was cut back (tail repair) or the position is not a line
         // start: read it again from the start; consumers skip by seq what they have.
@@ -124,6 +130,12 @@ export class FsEventLogReader implements EventLogReader {
     if (logged >= MAX_LOGGED_PER_READ) {
       this.log?.warn({ file: `events/${ref.rel}`, corruptLinesTotal: this.corruptLines }, 'more corrupt lines were skipped than logged');
     }
+  }
+
+  /** Records the writer still holds for `rel` from `start`, when they end within `limit` (they always do: held once durable). */
+  private recentAt(rel: string, start: number, limit: number): RecordBatch | undefined {
+    const recent = this.committed?.takeRecent?.(rel, start);
+    return recent && recent.ends[recent.ends.length - 1]! <= limit ? recent : undefined;
   }
 
   /**

@@ -7,8 +7,9 @@ import { mkdirDurable } from './durable';
 import { absFile, assertValidStream, eventsDir, parseRelFile, relFile, utcDate } from './layout';
 import { isoTime } from './canonical-event';
 import { encodeEventLine, isCanonicalStoredEvent } from './line-codec';
-import type { AppendItem, AppendOutcome, EventLog } from './port';
+import type { AppendItem, AppendOutcome, EventLog, RecordBatch } from './port';
 import { quarantineCorruptLines } from './quarantine';
+import { RecentAppends } from './recent-appends';
 import { recoverLog } from './recover';
 
 export interface FsEventLogOptions {
@@ -23,6 +24,8 @@ export interface FsEventLogOptions {
 export interface CommittedSizes {
   /** Durable size of a file being written (relative to `events/`), or undefined when this log is not writing it. */
   committedSize(rel: string): number | undefined;
+  /** The records this log durably appended to `rel` starting at `offset`, if it still holds them (recent-appends.ts); each is handed out once. */
+  takeRecent?(rel: string, offset: number): RecordBatch | undefined;
 }
 
 interface Pending {
@@ -55,6 +58,7 @@ export class FsEventLog implements EventLog, CommittedSizes {
   private readonly files = new Map<string, AppendFile>();
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  private readonly recent = new RecentAppends();
 
   constructor(opts: FsEventLogOptions) {
     this.root = opts.root;
@@ -83,6 +87,10 @@ export class FsEventLog implements EventLog, CommittedSizes {
 
   committedSize(rel: string): number | undefined {
     return this.files.get(rel)?.committed;
+  }
+
+  takeRecent(rel: string, offset: number): RecordBatch | undefined {
+    return this.recent.take(rel, offset);
   }
 
   async append(stream: string, events: readonly AppendItem[], rx: Date): Promise<AppendOutcome> {
@@ -186,7 +194,10 @@ export class FsEventLog implements EventLog, CommittedSizes {
     try {
       for (const [rel, group] of byFile) {
         const file = await this.fileFor(stream, rel);
-        await file.append(Buffer.from(group.map((p) => p.bytes).join(''), 'utf8'));
+        const start = file.committed;
+        const bytes = Buffer.from(group.map((p) => p.bytes).join(''), 'utf8');
+        await file.append(bytes);
+        this.recent.add(rel, start, bytes, group.length === 1 ? group[0]!.written : group.flatMap((p) => p.written));
         const last = group[group.length - 1]!.written;
         this.durable.set(stream, last[last.length - 1]!.event.seq);
       }

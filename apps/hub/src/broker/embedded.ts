@@ -11,6 +11,7 @@ import { mayPublish, maySubscribe, type Identity } from './acl';
 import { decideConnect, type CredentialCheck } from './auth';
 import { FrameSizeGuard, PACKET_OVERHEAD_BYTES } from './packet-guard';
 import { TokenBucket } from './rate-limit';
+import { cacheTopicMatches } from './topic-match-cache';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -187,6 +188,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       done(null, sub);
     },
   });
+  cacheTopicMatches(broker);
   broker.on('clientError', (client, err) => log.debug({ err, clientId: client.id }, 'mqtt client error'));
 
   // A removed or rotated secret also ends the connections made with it (within revokeCheckMs).
