@@ -3,11 +3,17 @@
 // sessions over gRPC, Docker over SSH), which would otherwise be loaded at start. Measured with
 // 50 containers (docs/benchmarks.md, "Agent: detection latency and footprint"): the full CLI bundle idles at about
 // 100 MB RSS, this one far lower.
-import { build } from 'esbuild';
+// Imported by the checkout's `homelab agent` (apps/cli/src/agent-launch.mjs) for its flags and the
+// freshness check: esbuild is loaded only to build, and that runs in a process of its own
+// (deploy/build-agent-bundle.mjs), so the launcher never holds the bundler.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
- * Node flags the agent runs with (agent.Dockerfile's ENTRYPOINT; the footprint benchmark uses
- * the same): a 1 MB young generation instead of 16 MB keeps the resident size near what the
+ * Node flags the agent runs with, wherever it is started: agent.Dockerfile's ENTRYPOINT (checked
+ * against this list by test/checks/agent-node-flags.test.ts), `homelab agent` and `homelab up` from a
+ * checkout (apps/cli/src/agent-launch.mjs), the footprint benchmark: a 1 MB young generation instead of 16 MB keeps the resident size near what the
  * agent actually holds, at the price of more (tiny) scavenges; `--lite-mode` turns off V8's
  * optimizing compiler and its code caches (the agent mostly waits on sockets: about 10 MB less
  * RSS for no measurable CPU at idle or detection latency, docs/benchmarks.md). Lite mode has no
@@ -41,11 +47,41 @@ export const CJS_BANNER = [
   'const __dirname = __hlDirname(__filename);',
 ].join('\n');
 
-export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd = process.cwd()) {
-  await build({
+/** The files a bundle was built from, beside it: `homelab agent` rebuilds when one is newer. */
+export const inputsFileOf = (outfile) => `${outfile}.inputs.json`;
+
+/**
+ * Whether `outfile` was built from the sources as they are now: it exists, and neither this file
+ * nor any input listed beside it (esbuild's metafile, node_modules included) changed since; a new
+ * import always changes a listed file. Stats a few hundred files: a few ms.
+ */
+export function agentBundleIsFresh(outfile) {
+  try {
+    const built = fs.statSync(outfile).mtimeMs;
+    const inputs = JSON.parse(fs.readFileSync(inputsFileOf(outfile), 'utf8'));
+    if (!Array.isArray(inputs) || inputs.length === 0) return false;
+    for (const f of [fileURLToPath(import.meta.url), ...inputs]) if (fs.statSync(f).mtimeMs > built) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the bundle into a temporary file and renames it into place, so that an agent starting
+ * meanwhile (or a second build racing this one) never reads half a file. The bundle's mtime is
+ * set to the build's start: a source saved during the build makes it stale.
+ */
+export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd = fileURLToPath(new URL('..', import.meta.url))) {
+  const { build } = await import('esbuild');
+  const started = new Date();
+  const out = path.resolve(cwd, outfile);
+  const tmp = `${out}.${process.pid}.tmp`;
+  const result = await build({
     absWorkingDir: cwd,
     entryPoints: ['apps/cli/src/agent-main.ts'],
-    outfile,
+    outfile: tmp,
+    metafile: true,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -61,5 +97,13 @@ export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd =
     banner: { js: CJS_BANNER },
     logLevel: 'warning',
   });
+  // Absolute paths; `stub:` and other virtual inputs have no file.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((i) => !i.includes(':'))
+    .map((i) => path.resolve(cwd, i));
+  fs.writeFileSync(`${tmp}.inputs`, JSON.stringify(inputs));
+  fs.utimesSync(tmp, started, started);
+  fs.renameSync(`${tmp}.inputs`, inputsFileOf(out));
+  fs.renameSync(tmp, out);
   return outfile;
 }
