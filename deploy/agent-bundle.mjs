@@ -22,18 +22,47 @@ import { fileURLToPath } from 'node:url';
  */
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 
-/** Modules dockerode/docker-modem require at load but the agent never uses: replaced by stubs that throw when used. */
-const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader', 'ssh2'];
+/**
+ * Modules the agent's dependencies load at start but the agent never uses, replaced by stubs that
+ * throw when used (each saves source text V8 keeps, and what the module builds at load;
+ * docs/benchmarks.md, "Agent: detection latency and footprint"). dockerode/docker-modem: BuildKit
+ * sessions over gRPC and build progress (protobufjs), Docker over SSH. MQTT.js: the WebSocket and
+ * SOCKS transports (its ./socks) and worker timers (--mqtt-url takes mqtt:// and mqtts:// only, with no proxy;
+ * the timers are Node's own). pino: transports in worker threads (thread-stream; the agent logs to
+ * stdout in its own thread, libs/logging).
+ */
+const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader', 'ssh2', 'protobufjs', 'ws', 'worker-timers', 'thread-stream'];
+
+/** Imports stubbed only for one importer: [specifier, a part of the importer's path]. dockerode's image builds (tar and gzip of a build context). */
+const UNUSED_FROM = [
+  ['./socks', '/node_modules/mqtt/'],
+  ['tar-fs', '/node_modules/dockerode/'],
+  ['zlib', '/node_modules/dockerode/'],
+];
+
+const escape = (s) => s.replace(/[/.]/g, '\\$&');
 
 const stubUnused = {
   name: 'stub-unused',
   setup(b) {
-    const filter = new RegExp(`^(${UNUSED.map((u) => u.replace(/[/.]/g, '\\$&')).join('|')})$`);
-    b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'stub' }));
+    b.onResolve({ filter: new RegExp(`^(${UNUSED.map(escape).join('|')})$`) }, (a) => ({ path: a.path, namespace: 'stub' }));
+    for (const [spec, from] of UNUSED_FROM)
+      b.onResolve({ filter: new RegExp(`^${escape(spec)}$`) }, (a) => (a.importer.includes(from) ? { path: a.path, namespace: 'stub' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, (a) => ({
       contents: `const fail = () => { throw new Error(${JSON.stringify(`${a.path} is not part of the agent bundle`)}); };\nmodule.exports = new Proxy({}, { get: () => fail });\n`,
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * zod's error messages in every language it ships: the agent uses the default, English, only
+ * (zod sets it at load), and the other locales would be built at every start.
+ */
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', loader: 'js' }));
   },
 };
 
@@ -87,7 +116,7 @@ export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd =
     target: 'node20',
     format: 'esm',
     external: ['cpu-features', '*.node'],
-    plugins: [stubUnused],
+    plugins: [stubUnused, englishOnly],
     // No comments and ASCII only: V8 keeps the whole source text in memory, and one non-ASCII
     // character in a comment would make it a two-byte string (twice the size).
     minifyWhitespace: true,

@@ -8,7 +8,7 @@
  *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (test/bench/summary.ts)
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
  *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
- *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn
+ *   npm run bench -- footprint             agent (`homelab agent`) RSS/CPU with 50 containers, idle next to a bare node, and over a soak with churn
  *
  * latency: --kills N (default 20), --poller-ms N (default 5000).
  * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).
