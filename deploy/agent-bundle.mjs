@@ -3,11 +3,17 @@
 // sessions over gRPC, Docker over SSH), which would otherwise be loaded at start. Measured with
 // 50 containers (docs/benchmarks.md, "Agent: detection latency and footprint"): the full CLI bundle idles at about
 // 100 MB RSS, this one far lower.
-import { build } from 'esbuild';
+// Imported by the checkout's `homelab agent` (apps/cli/src/agent-launch.mjs) for its flags and the
+// freshness check: esbuild is loaded only to build, and that runs in a process of its own
+// (deploy/build-agent-bundle.mjs), so the launcher never holds the bundler.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
- * Node flags the agent runs with (agent.Dockerfile's ENTRYPOINT; the footprint benchmark uses
- * the same): a 1 MB young generation instead of 16 MB keeps the resident size near what the
+ * Node flags the agent runs with, wherever it is started: agent.Dockerfile's ENTRYPOINT (checked
+ * against this list by test/checks/agent-node-flags.test.ts), `homelab agent` and `homelab up` from a
+ * checkout (apps/cli/src/agent-launch.mjs), the footprint benchmark: a 1 MB young generation instead of 16 MB keeps the resident size near what the
  * agent actually holds, at the price of more (tiny) scavenges; `--lite-mode` turns off V8's
  * optimizing compiler and its code caches (the agent mostly waits on sockets: about 10 MB less
  * RSS for no measurable CPU at idle or detection latency, docs/benchmarks.md). Lite mode has no
@@ -16,18 +22,47 @@ import { build } from 'esbuild';
  */
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 
-/** Modules dockerode/docker-modem require at load but the agent never uses: replaced by stubs that throw when used. */
-const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader', 'ssh2'];
+/**
+ * Modules the agent's dependencies load at start but the agent never uses, replaced by stubs that
+ * throw when used (each saves source text V8 keeps, and what the module builds at load;
+ * docs/benchmarks.md, "Agent: detection latency and footprint"). dockerode/docker-modem: BuildKit
+ * sessions over gRPC and build progress (protobufjs), Docker over SSH. MQTT.js: the WebSocket and
+ * SOCKS transports (its ./socks) and worker timers (--mqtt-url takes mqtt:// and mqtts:// only, with no proxy;
+ * the timers are Node's own). pino: transports in worker threads (thread-stream; the agent logs to
+ * stdout in its own thread, libs/logging).
+ */
+const UNUSED = ['@grpc/grpc-js', '@grpc/proto-loader', 'ssh2', 'protobufjs', 'ws', 'worker-timers', 'thread-stream'];
+
+/** Imports stubbed only for one importer: [specifier, a part of the importer's path]. dockerode's image builds (tar and gzip of a build context). */
+const UNUSED_FROM = [
+  ['./socks', '/node_modules/mqtt/'],
+  ['tar-fs', '/node_modules/dockerode/'],
+  ['zlib', '/node_modules/dockerode/'],
+];
+
+const escape = (s) => s.replace(/[/.]/g, '\\$&');
 
 const stubUnused = {
   name: 'stub-unused',
   setup(b) {
-    const filter = new RegExp(`^(${UNUSED.map((u) => u.replace(/[/.]/g, '\\$&')).join('|')})$`);
-    b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'stub' }));
+    b.onResolve({ filter: new RegExp(`^(${UNUSED.map(escape).join('|')})$`) }, (a) => ({ path: a.path, namespace: 'stub' }));
+    for (const [spec, from] of UNUSED_FROM)
+      b.onResolve({ filter: new RegExp(`^${escape(spec)}$`) }, (a) => (a.importer.includes(from) ? { path: a.path, namespace: 'stub' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, (a) => ({
       contents: `const fail = () => { throw new Error(${JSON.stringify(`${a.path} is not part of the agent bundle`)}); };\nmodule.exports = new Proxy({}, { get: () => fail });\n`,
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * zod's error messages in every language it ships: the agent uses the default, English, only
+ * (zod sets it at load), and the other locales would be built at every start.
+ */
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', loader: 'js' }));
   },
 };
 
@@ -41,17 +76,47 @@ export const CJS_BANNER = [
   'const __dirname = __hlDirname(__filename);',
 ].join('\n');
 
-export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd = process.cwd()) {
-  await build({
+/** The files a bundle was built from, beside it: `homelab agent` rebuilds when one is newer. */
+export const inputsFileOf = (outfile) => `${outfile}.inputs.json`;
+
+/**
+ * Whether `outfile` was built from the sources as they are now: it exists, and neither this file
+ * nor any input listed beside it (esbuild's metafile, node_modules included) changed since; a new
+ * import always changes a listed file. Stats a few hundred files: a few ms.
+ */
+export function agentBundleIsFresh(outfile) {
+  try {
+    const built = fs.statSync(outfile).mtimeMs;
+    const inputs = JSON.parse(fs.readFileSync(inputsFileOf(outfile), 'utf8'));
+    if (!Array.isArray(inputs) || inputs.length === 0) return false;
+    for (const f of [fileURLToPath(import.meta.url), ...inputs]) if (fs.statSync(f).mtimeMs > built) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the bundle into a temporary file and renames it into place, so that an agent starting
+ * meanwhile (or a second build racing this one) never reads half a file. The bundle's mtime is
+ * set to the build's start: a source saved during the build makes it stale.
+ */
+export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd = fileURLToPath(new URL('..', import.meta.url))) {
+  const { build } = await import('esbuild');
+  const started = new Date();
+  const out = path.resolve(cwd, outfile);
+  const tmp = `${out}.${process.pid}.tmp`;
+  const result = await build({
     absWorkingDir: cwd,
     entryPoints: ['apps/cli/src/agent-main.ts'],
-    outfile,
+    outfile: tmp,
+    metafile: true,
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
     external: ['cpu-features', '*.node'],
-    plugins: [stubUnused],
+    plugins: [stubUnused, englishOnly],
     // No comments and ASCII only: V8 keeps the whole source text in memory, and one non-ASCII
     // character in a comment would make it a two-byte string (twice the size).
     minifyWhitespace: true,
@@ -61,5 +126,13 @@ export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd =
     banner: { js: CJS_BANNER },
     logLevel: 'warning',
   });
+  // Absolute paths; `stub:` and other virtual inputs have no file.
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((i) => !i.includes(':'))
+    .map((i) => path.resolve(cwd, i));
+  fs.writeFileSync(`${tmp}.inputs`, JSON.stringify(inputs));
+  fs.utimesSync(tmp, started, started);
+  fs.renameSync(`${tmp}.inputs`, inputsFileOf(out));
+  fs.renameSync(tmp, out);
   return outfile;
 }

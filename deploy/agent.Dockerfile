@@ -34,8 +34,8 @@ COPY deploy/healthcheck.mjs /app/healthcheck.mjs
 USER 1000:1000
 # The agent's one local dependency: the Docker API answering on the mounted socket.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/app/healthcheck.mjs", "agent"]
-# AGENT_NODE_FLAGS in deploy/agent-bundle.mjs (docs/benchmarks.md, "Agent: detection latency
-# and footprint"); --no-expose-wasm because --lite-mode turns WebAssembly off anyway, and
-# without it V8 warns about the conflict at every start.
+# AGENT_NODE_FLAGS of deploy/agent-bundle.mjs, which `homelab agent` from a checkout runs with
+# too (test/checks/agent-node-flags.test.ts keeps the two equal; docs/benchmarks.md, "Agent:
+# detection latency and footprint").
 ENTRYPOINT ["node", "--max-semi-space-size=1", "--lite-mode", "--no-expose-wasm", "/app/homelab-agent.mjs"]
 CMD ["agent"]

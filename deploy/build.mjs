@@ -33,7 +33,8 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['cpu-features'],
+  // esbuild: `homelab up` from a checkout rebuilds the agent bundle with it (apps/cli/src/agent-launch.mjs), never from here.
+  external: ['cpu-features', 'esbuild'],
   // CommonJS dependencies expect these in scope.
   banner: {
     js: [

@@ -2,12 +2,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { ensureBusyboxImage, freePort, sleep, spawnLogged, startDockerd, type DockerdHandle, type LoggedProcess } from '@homelab/testkit';
-import { REPO_ROOT, spawnHub, startBenchMosquitto, type BenchMosquitto } from './procs';
+import { agentBundleProcess } from '../support/agent-process';
+import { CLI, REPO_ROOT, spawnHub, startBenchMosquitto, type BenchMosquitto } from './procs';
 
 /**
  * What the agent benchmarks run on: a private dockerd, a Mosquitto, the real
- * hub (`homelab hub --mqtt-url`) and the real agent from the agent-only bundle
- * the agent image ships (deploy/agent-bundle.mjs), all on loopback.
+ * hub (`homelab hub --mqtt-url`) and the real agent started as a user starts
+ * it from a checkout, `homelab agent` (apps/cli/bin/homelab.mjs), which runs
+ * the agent-only bundle the agent image ships (deploy/agent-bundle.mjs) with
+ * the image's Node flags, all on loopback.
  */
 export interface AgentStack {
   dockerd: DockerdHandle;
@@ -15,7 +18,14 @@ export interface AgentStack {
   image: string;
   mosquitto: BenchMosquitto;
   hub: LoggedProcess;
+  /** `homelab agent` as started. */
   agent: LoggedProcess;
+  /** The process running the agent bundle: agent.pid itself (process.execve) or its one child. */
+  agentPid: number;
+  /** The `homelab agent` process in front of it when it is not the same (a Node without process.execve), else null. */
+  launcherPid: number | null;
+  /** The agent's node command line after the node binary, up to `agent`, paths relative to the repository. */
+  agentCommand: string;
   root: string;
   node: string;
   /** Appended hub lines of the node's event stream, with the time each was first seen. */
@@ -34,18 +44,8 @@ export interface AgentStackOptions {
   log: (s: string) => void;
 }
 
-/** Builds the agent bundle into the bench folder (the same build as the image's); returns node's argv to run it. */
-export async function buildAgent(dir: string): Promise<string[]> {
-  const { buildAgentBundle, AGENT_NODE_FLAGS } = (await import(path.join(REPO_ROOT, 'deploy/agent-bundle.mjs'))) as {
-    buildAgentBundle: (out: string, cwd: string) => Promise<string>;
-    AGENT_NODE_FLAGS: string[];
-  };
-  return [...AGENT_NODE_FLAGS, await buildAgentBundle(path.join(dir, 'homelab-agent.mjs'), REPO_ROOT)];
-}
-
 export async function startAgentStack(o: AgentStackOptions): Promise<AgentStack> {
   await fs.mkdir(o.dir, { recursive: true });
-  const bundle = await buildAgent(o.dir);
   const dockerd = await startDockerd();
   const docker = dockerd.docker;
   const image = await ensureBusyboxImage(docker);
@@ -65,14 +65,20 @@ export async function startAgentStack(o: AgentStackOptions): Promise<AgentStack>
   await hub.waitForOutput('hub running', 60_000);
   const agent = spawnLogged(
     process.execPath,
-    [...bundle, 'agent', '--node', o.node, '--mqtt-url', mosquitto.url, '--docker-socket', dockerd.socketPath, '--state-dir', path.join(o.dir, 'agent-state')],
+    [CLI, 'agent', '--node', o.node, '--mqtt-url', mosquitto.url, '--docker-socket', dockerd.socketPath, '--state-dir', path.join(o.dir, 'agent-state')],
     { cwd: o.dir, env: { ...process.env, LOG_LEVEL: 'info', ...o.agentEnv }, logFile: path.join(o.dir, 'agent.log') },
   );
-  await agent.waitForOutput('agent running', 30_000);
+  await agent.waitForOutput('agent running', 90_000);
+  const bundled = await agentBundleProcess(agent.pid);
+  const launcherPid = bundled.pid === agent.pid ? null : agent.pid;
+  const agentCommand = bundled.argv
+    .slice(1, bundled.argv.indexOf('agent') + 1)
+    .map((a) => (a.startsWith('/') ? path.relative(REPO_ROOT, a) : a))
+    .join(' ');
   const tail = new EventTail(root, o.node);
   tail.start();
   o.log(
-    `  stack up: dockerd ${dockerd.socketPath}, mosquitto ${mosquitto.url}, hub pid ${hub.pid}, agent pid ${agent.pid} (node ${bundle.map((a) => (a.startsWith('/') ? path.relative(REPO_ROOT, a) : a)).join(' ')})`,
+    `  stack up: dockerd ${dockerd.socketPath}, mosquitto ${mosquitto.url}, hub pid ${hub.pid}, agent pid ${bundled.pid}${launcherPid ? ` (under homelab agent, pid ${launcherPid})` : ''}: node ${agentCommand}`,
   );
   return {
     dockerd,
@@ -81,6 +87,9 @@ export async function startAgentStack(o: AgentStackOptions): Promise<AgentStack>
     mosquitto,
     hub,
     agent,
+    agentPid: bundled.pid,
+    launcherPid,
+    agentCommand,
     root,
     node: o.node,
     tail,

@@ -8,7 +8,7 @@
  *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (test/bench/summary.ts)
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
  *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
- *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn
+ *   npm run bench -- footprint             agent (`homelab agent`) RSS/CPU with 50 containers, idle next to a bare node, and over a soak with churn
  *   npm run bench -- startup               hub start on 10,000,000 events, with a checkpoint and replaying (test/bench/startup.ts)
  *
  * latency: --kills N (default 20), --poller-ms N (default 5000).

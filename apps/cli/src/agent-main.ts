@@ -1,10 +1,12 @@
 // Entry of the agent-only bundle (dist/homelab-agent.mjs, the agent image): `homelab agent`
 // without the hub's code (web server, broker, observer), which the full CLI bundle loads at start
 // and which would triple the agent's resident memory. Same options and exit codes as `homelab agent`.
+import { holdLifeline } from './agent-process.mjs';
 import { UsageError } from './args';
 import { agentCommand } from './commands/agent';
 import { printVersionIfAsked } from './version';
 
+holdLifeline();
 const argv = process.argv.slice(2);
 const args = argv[0] === 'agent' ? argv.slice(1) : argv;
 // The image's entrypoint already says `agent`: `docker run <agent image> --version` lands here.

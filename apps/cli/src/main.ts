@@ -1,6 +1,5 @@
 import { actionsCommand } from './commands/actions';
 import { adoptCommand } from './commands/adopt';
-import { agentCommand } from './commands/agent';
 import { brokerConfigCommand } from './commands/broker-config';
 import { authCommand } from './commands/auth';
 import { mcpCommand } from './commands/mcp';
@@ -12,14 +11,21 @@ import { replayCommand } from './commands/replay';
 import { upCommand } from './commands/up';
 import { validateCommand } from './commands/validate';
 import { worldCommand } from './commands/world';
+import { execAgent } from './agent-launch.mjs';
 import { UsageError } from './args';
 import { MAIN_HELP } from './help';
 import { printVersionIfAsked } from './version';
 
+/**
+ * `homelab agent` runs what the agent image runs, from wherever it is started: the agent-only
+ * bundle with the agent's Node flags (apps/cli/src/agent-launch.mjs), which exits this process.
+ */
+const agentInItsBundle = (argv: string[]) => new Promise<number>(() => execAgent(argv));
+
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   up: upCommand,
   hub: hubCommand,
-  agent: agentCommand,
+  agent: agentInItsBundle,
   actions: actionsCommand,
   adopt: adoptCommand,
   validate: validateCommand,

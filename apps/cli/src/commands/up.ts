@@ -3,7 +3,9 @@ import path from 'node:path';
 import { NAME_PATTERN } from '@homelab/contracts';
 import { addCredential, HUB_OPTIONS, resolveHubConfig, startHub } from '@homelab/hub';
 import { createLogger } from '@homelab/logging';
-import { AGENT_OPTIONS, parseAgentConfig, runAgent } from '@homelab/node-agent';
+import { AGENT_OPTIONS, parseAgentConfig } from '@homelab/node-agent';
+import { agentNodeArgs } from '../agent-launch.mjs';
+import { spawnAgentProcess } from '../agent-process.mjs';
 import { parse } from '../args';
 import { UP_HELP } from '../help';
 import { untilSignal } from '../signals';
@@ -44,11 +46,13 @@ export async function upCommand(argv: string[]): Promise<number> {
   // handed over in memory (nothing in clear on disk; only its hash in state/mqtt-credentials.json).
   const secret = await addCredential(root, node, { role: 'node', rotate: true });
   const hub = await startHub(config, createLogger('hub'));
-  const agentConfig = parseAgentConfig(
-    { ...process.env, HOMELAB_ROOT: root, HOMELAB_MQTT_USERNAME: node, HOMELAB_MQTT_PASSWORD: secret },
-    { node, 'mqtt-url': hub.mqttUrl, ...(values['docker-socket'] ? { 'docker-socket': values['docker-socket'] } : {}) },
-  );
-  const agent = await runAgent(agentConfig, createLogger('agent'));
+  const agentEnv = { ...process.env, HOMELAB_ROOT: root, HOMELAB_MQTT_USERNAME: node, HOMELAB_MQTT_PASSWORD: secret };
+  const agentArgs = { node, 'mqtt-url': hub.mqttUrl, ...(values['docker-socket'] ? { 'docker-socket': values['docker-socket'] } : {}) };
+  const agentConfig = parseAgentConfig(agentEnv, agentArgs);
+  // The agent runs as it does everywhere else: the agent-only bundle in a process of its own,
+  // with the agent's Node flags (apps/cli/src/agent-launch.mjs); it dies with this process.
+  const agent = spawnAgentProcess(agentNodeArgs(Object.entries(agentArgs).flatMap(([k, v]) => [`--${k}`, v])), agentEnv);
+  const agentExited = new Promise<string>((resolve) => agent.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   console.error(
     `\n${startupBanner({
       httpUrl: hub.httpUrl,
@@ -61,8 +65,11 @@ export async function upCommand(argv: string[]): Promise<number> {
       agent: { node, dockerSocket: agentConfig.dockerSocket, dockerReachable: await dockerAnswers(agentConfig.dockerSocket) },
     })}`,
   );
-  await untilSignal();
-  await agent.stop();
+  const ended = await Promise.race([untilSignal().then(() => null), agentExited]);
+  if (ended === null) {
+    agent.kill('SIGTERM');
+    await agentExited;
+  } else console.error(`homelab up: the agent stopped (${ended}); stopping the hub`);
   await hub.stop();
-  return 0;
+  return ended === null ? 0 : 1;
 }
