@@ -82,39 +82,44 @@ export function sampleProcs(pids: () => number[], everyMs: number): { stop(): Pr
   };
 }
 
-/** GET `url` with a bearer token at a fixed rate (not waiting for answers) until stopped; each answer's ms. */
-export function pollAtRate(url: string, token: string, perSec: number): { stop(): Promise<{ ms: number[]; errors: number }> } {
+/**
+ * GET `url` with a bearer token at a fixed rate (not waiting for answers) until
+ * stopped; each answer's ms. A request still unanswered at stop counts with the
+ * time it has waited so far (a lower bound: the tail is never flattered) and in `unanswered`.
+ */
+export function pollAtRate(url: string, token: string, perSec: number): { stop(): { ms: number[]; errors: number; unanswered: number } } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const ms: number[] = [];
   let errors = 0;
-  const inflight = new Set<Promise<void>>();
+  const inflight = new Map<http.ClientRequest, number>();
   const one = () => {
     const t0 = performance.now();
-    const p = new Promise<void>((resolve) => {
-      http
-        .get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () => {
-            if (res.statusCode === 200) ms.push(performance.now() - t0);
-            else errors++;
-            resolve();
-          });
-        })
-        .on('error', () => {
-          errors++;
-          resolve();
-        });
+    const req = http.get(url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => {
+        if (!inflight.delete(req)) return;
+        if (res.statusCode === 200) ms.push(performance.now() - t0);
+        else errors++;
+      });
     });
-    inflight.add(p);
-    void p.finally(() => inflight.delete(p));
+    req.on('error', () => {
+      if (inflight.delete(req)) errors++;
+    });
+    inflight.set(req, t0);
   };
   const timer = setInterval(one, 1000 / perSec);
   return {
-    async stop() {
+    stop() {
       clearInterval(timer);
-      await Promise.all(inflight);
+      const now = performance.now();
+      const unanswered = inflight.size;
+      for (const [req, t0] of inflight) {
+        ms.push(now - t0);
+        req.destroy();
+      }
+      inflight.clear();
       agent.destroy();
-      return { ms, errors };
+      return { ms, errors, unanswered };
     },
   };
 }

@@ -48,7 +48,8 @@ export function renderFleet(r: FleetResult, run: RunInfo & { command: string }):
     ),
     row(
       `**\`GET /summary\`** p50 / p99 / max at ${o.summaryPerSec} req/s (viewer token)`,
-      (v) => `${f1(v.summary.p50)} / **${f1(v.summary.p99)}** / ${f1(v.summary.max)} ms (${v.summary.n}, ${v.summary.errors} errors)`,
+      (v) =>
+        `${f1(v.summary.p50)} / **${f1(v.summary.p99)}** / ${f1(v.summary.max)} ms (${v.summary.n} requests, ${v.summary.errors} errors, ${v.summary.unanswered} unanswered at the end)`,
     ),
     row('load average before → after', (v) => `${f1(v.load[0])} → ${f1(v.load[1])}`),
     '',

@@ -68,7 +68,7 @@ export interface FleetVariantResult {
   restoredByHub: number;
   selfHealed: number;
   supervisor: { cycles: number; p50: number; p95: number; meanMs: number };
-  summary: Dist & { errors: number };
+  summary: Dist & { errors: number; unanswered: number };
   /** The hub or a simulator that exited during the run, with its last output. */
   problems: string[];
   load: [number, number];
@@ -147,8 +147,9 @@ async function runVariant(variant: FleetVariant, dir: string, hostsDir: string, 
     const simS = sampleProcs(() => sims.map((s) => s.child.pid!), 5000);
     const poll = pollAtRate(`${base}/summary`, token, o.summaryPerSec);
     await sleep(o.windowMs);
-    const [summary, hubSeries, brokerSeries, simSeries] = await Promise.all([poll.stop(), hubS.stop(), brokerS?.stop(), simS.stop()]);
     const windowEnd = Date.now();
+    const summary = poll.stop();
+    const [hubSeries, brokerSeries, simSeries] = await Promise.all([hubS.stop(), brokerS?.stop(), simS.stop()]);
     const after = await fetchText(`${base}/metrics`, token);
 
     const cycles = { before: histogramOf(before, 'homelab_supervisor_cycle_seconds'), after: histogramOf(after, 'homelab_supervisor_cycle_seconds') };
@@ -177,7 +178,7 @@ async function runVariant(variant: FleetVariant, dir: string, hostsDir: string, 
         p95: histogramQuantile(cycles.before, cycles.after, 0.95) * 1000,
         meanMs: ((cycles.after.sum - cycles.before.sum) / Math.max(1, cycleCount)) * 1000,
       },
-      summary: { ...dist(summary.ms), errors: summary.errors },
+      summary: { ...dist(summary.ms), errors: summary.errors, unanswered: summary.unanswered },
       problems,
       load: [load0, os.loadavg()[0]!],
     };
