@@ -10,10 +10,14 @@
  *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
  *   npm run bench -- footprint             agent (`homelab agent`) RSS/CPU with 50 containers, idle next to a bare node, and over a soak with churn
  *   npm run bench -- startup               hub start on 10,000,000 events, with a checkpoint and replaying (test/bench/startup.ts)
+ *   npm run bench -- fleet                 1,000 simulated agents via Mosquitto and via the embedded broker (about 10 minutes)
  *
  * latency: --kills N (default 20), --poller-ms N (default 5000).
  * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).
  * startup: --start-events N (default 10000000), --reps N (default 5), --start-variants small,checkpoint,replay.
+ * fleet: --nodes N (default 1000), --fleet-procs N (simulator processes, default 4), --ramp 45s,
+ *   --warmup 45s, --fleet-window 2m, --fail-per-min F (default 0.01), --self-heal 5m,
+ *   --summary-rps N (default 5), --fleet-variants mosquitto,embedded.
  *
  * Options: --reps N (alternating runs per side; default 7 for ingest, 5 for
  * replay), --events N (ingest, default 100000), --replay-events N (default
@@ -31,6 +35,8 @@ import { parseArgs } from 'node:util';
 import { durationMs } from '@homelab/contracts';
 import { benchFootprint, renderFootprint } from './agent-footprint';
 import { benchLatency, latencyDir, renderLatency } from './agent-latency';
+import { benchFleet, FLEET_VARIANTS, type FleetVariant } from './fleet';
+import { renderFleet } from './fleet-report';
 import { benchIngest, INGEST_GOAL, INGEST_VARIANTS, type IngestVariant } from './ingest';
 import { REPO_ROOT } from './procs';
 import { benchReconcile, machineLine, renderReconcileMarkdown, writeReconcileDocs } from './reconcile';
@@ -40,7 +46,7 @@ import { benchStartup, START_VARIANTS, type StartVariant } from './startup';
 import { renderStartup } from './startup-report';
 import { renderIngest, renderReplay, writeDocs, type RunInfo } from './report';
 
-const BENCHMARKS = ['ingest', 'replay', 'reconcile', 'latency', 'footprint', 'summary', 'startup'] as const;
+const BENCHMARKS = ['ingest', 'replay', 'reconcile', 'latency', 'footprint', 'summary', 'startup', 'fleet'] as const;
 /** What a bare `npm run bench` runs; the agent benchmarks need a private dockerd and are asked for by name. */
 const DEFAULT_BENCHMARKS = ['ingest', 'replay', 'reconcile', 'summary'] as const;
 type Bench = (typeof BENCHMARKS)[number];
@@ -62,6 +68,15 @@ const { values, positionals } = parseArgs({
     'churn-ms': { type: 'string', default: '2000' },
     'start-events': { type: 'string', default: '10000000' },
     'start-variants': { type: 'string', default: START_VARIANTS.join(',') },
+    nodes: { type: 'string', default: '1000' },
+    'fleet-procs': { type: 'string', default: '4' },
+    ramp: { type: 'string', default: '45s' },
+    warmup: { type: 'string', default: '45s' },
+    'fleet-window': { type: 'string', default: '2m' },
+    'fail-per-min': { type: 'string', default: '0.01' },
+    'self-heal': { type: 'string', default: '5m' },
+    'summary-rps': { type: 'string', default: '5' },
+    'fleet-variants': { type: 'string', default: FLEET_VARIANTS.join(',') },
   },
 });
 
@@ -173,6 +188,29 @@ if (which.includes('startup')) {
   if (r.replayRate !== null) log(`  replay at start: ${fmt(r.replayRate)} events/s (${fmt(r.replayCpuRate ?? 0)} by CPU time)`);
   const command = `npm run bench -- startup${events === 10_000_000 ? '' : ` --start-events ${events}`}${values.reps ? ` --reps ${reps}` : ''}`;
   await publish('startup', renderStartup(r, { ...run, command }));
+}
+
+if (which.includes('fleet')) {
+  const fleetVariants = values['fleet-variants'].split(',') as FleetVariant[];
+  for (const v of fleetVariants) if (!FLEET_VARIANTS.includes(v)) throw new Error(`unknown fleet variant "${v}" (${FLEET_VARIANTS.join(', ')})`);
+  const o = {
+    nodes: Number(values.nodes),
+    services: 20,
+    procs: Number(values['fleet-procs']),
+    rampMs: durationMs(values.ramp),
+    warmupMs: durationMs(values.warmup),
+    windowMs: durationMs(values['fleet-window']),
+    failPerMin: Number(values['fail-per-min']),
+    selfHealMs: durationMs(values['self-heal']),
+    summaryPerSec: Number(values['summary-rps']),
+    variants: fleetVariants,
+  };
+  log(`fleet: ${o.nodes} agents × ${o.services} services in ${o.procs} processes, via ${fleetVariants.join(' and ')}; window ${values['fleet-window']}`);
+  const [r, run] = await timed(() => benchFleet({ ...o, log }));
+  const args = process.argv.slice(2).filter((a) => a !== '--write');
+  const md = renderFleet(r, { ...run, command: `npm run bench -- ${args.join(' ')}` });
+  log(md);
+  await publish('fleet', md);
 }
 
 log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);

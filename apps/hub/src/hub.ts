@@ -194,6 +194,7 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
         .catch((err: unknown) => log.warn({ err }, 'could not publish desired state'));
     },
     onApproved: () => executor.kick(),
+    onCycle: (ms) => metrics.supervisorCycled(ms / 1000),
     hostTempFindingC: config.hostTempFindingC,
   });
 

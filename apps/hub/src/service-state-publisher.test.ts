@@ -50,3 +50,30 @@ describe('ServiceStatePublisher', () => {
     expect(out.at(-1)).toEqual({ topic: topics.serviceState('piha', 'z2m'), payload: '' });
   });
 });
+
+describe('ServiceStatePublisher while a pass waits for the broker', () => {
+  it('runs no two passes at once: calls meanwhile give one more pass with the latest world, and each change goes out once', async () => {
+    const out: string[] = [];
+    const acks: Array<() => void> = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const p = new ServiceStatePublisher(async (_topic, payload) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise<void>((resolve) => acks.push(resolve));
+      inFlight--;
+      out.push((payload as { status: string }).status);
+    });
+    const first = p.linkUp(worldWith('healthy'));
+    const calls = [p.sync(worldWith('unhealthy')), p.sync(worldWith('healthy')), p.sync(worldWith('unhealthy'))];
+    // Acknowledge every publish as it comes, until all callers are done.
+    let done = false;
+    void Promise.all([first, ...calls]).then(() => (done = true));
+    while (!done) {
+      acks.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(maxInFlight).toBe(1);
+    expect(out).toEqual(['healthy', 'unhealthy']);
+  });
+});

@@ -14,6 +14,10 @@ import { topics, type World } from '@homelab/contracts';
 export class ServiceStatePublisher {
   private readonly sent = new Map<string, string>();
   private linked = false;
+  /** The world the next pass publishes; null when none is waiting. */
+  private latest: World | null = null;
+  /** The passes in progress, until no world waits. */
+  private draining: Promise<void> | null = null;
 
   constructor(private readonly publish: (topic: string, payload: unknown) => Promise<void>) {}
 
@@ -24,8 +28,29 @@ export class ServiceStatePublisher {
     return this.sync(world);
   }
 
-  async sync(world: World): Promise<void> {
-    if (!this.linked) return;
+  /**
+   * Publishes what changed in `world`. Calls while a pass is publishing (each
+   * publish waits for its PUBACK from an external broker, and the observer calls
+   * this after every fold) do not start a pass of their own: one more pass
+   * follows with the latest world, and every caller's promise settles after it.
+   * Overlapping passes would each walk the whole world, publish the same changes
+   * again and hold their world in memory (docs/benchmarks.md, "A thousand nodes").
+   */
+  sync(world: World): Promise<void> {
+    if (!this.linked) return Promise.resolve();
+    this.latest = world;
+    this.draining ??= this.drain().finally(() => (this.draining = null));
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    for (let world = this.latest; world; world = this.latest) {
+      this.latest = null;
+      await this.pass(world);
+    }
+  }
+
+  private async pass(world: World): Promise<void> {
     for (const s of Object.values(world.services)) {
       const payload = { node: s.node, service: s.service, status: s.status, reason: s.reason ?? null, since: s.since };
       const key = `${s.node}/${s.service}`;

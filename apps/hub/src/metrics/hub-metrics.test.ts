@@ -151,14 +151,19 @@ describe('HubMetrics', () => {
     expect(samples(await metrics.render()).filter((l) => l.includes('node="vps"'))).toEqual([]);
   });
 
-  it('observes detections and finished actions as they happen', async () => {
+  it('observes detections, finished actions and supervisor cycles as they happen', async () => {
     const { metrics } = fixture();
     const stored = (e: HomelabEvent, rxMs: number): StoredEvent => ({ event: e, rx: at(rxMs) });
     metrics.eventsWritten([stored(ev('service_unhealthy', { reason: 'restart_loop' }), 30), stored(ev('service_healthy'), 30)]);
     metrics.actionTransitioned(action('running'));
     metrics.actionTransitioned(action('completed', { durationMs: 2000 }));
     metrics.notifierFailed('telegram');
+    metrics.supervisorCycled(0.03);
+    metrics.supervisorCycled(0.4);
     const s = samples(await metrics.render());
+    expect(s).toContain('homelab_supervisor_cycle_seconds_count 2');
+    expect(s).toContain('homelab_supervisor_cycle_seconds_bucket{le="0.05"} 1');
+    expect(s).toContain('homelab_supervisor_cycle_seconds_bucket{le="0.5"} 2');
     expect(s).toContain('homelab_detection_latency_seconds_count{type="service_unhealthy"} 1');
     expect(s).toContain('homelab_detection_latency_seconds_bucket{le="0.05",type="service_unhealthy"} 1');
     expect(s.some((l) => l.includes('type="service_healthy"'))).toBe(false);

@@ -88,6 +88,11 @@ export class HubMetrics {
     if (seconds !== null) this.histogram('actionDuration').observe({ type: a.type, state: a.state }, seconds);
   }
 
+  /** One supervisor cycle ended (Supervisor's onCycle), after `seconds`. */
+  supervisorCycled(seconds: number): void {
+    this.histogram('supervisorCycle').observe(seconds);
+  }
+
   /** For notifiers: one notification `notifier` could not deliver. */
   notifierFailed(notifier: string): void {
     this.counter('notifierFailures').inc({ notifier });

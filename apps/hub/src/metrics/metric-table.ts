@@ -42,6 +42,13 @@ export const METRICS = {
     labels: ['type'],
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   },
+  supervisorCycle: {
+    type: 'histogram',
+    name: 'homelab_supervisor_cycle_seconds',
+    help: 'How long one supervisor cycle took: load desired state, reconcile, apply the plan (docs/supervisor.md, "One cycle")',
+    labels: [],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  },
   actions: {
     type: 'gauge',
     name: 'homelab_actions',

@@ -284,6 +284,17 @@ describe('Supervisor', () => {
     expect((await supervisor.runOnce()).findings.filter((f) => f.kind === 'action_file_quarantined')).toHaveLength(1);
   });
 
+  it('reports the duration of every cycle, a failed one too', async () => {
+    const cycles: number[] = [];
+    const failing = Object.assign(Object.create(store) as FsActionStore, { list: () => Promise.reject(new Error('EIO')) });
+    const timed = new Supervisor({ hostsDir, store: failing, world: () => current, clock, log, aliases: {}, onCycle: (ms) => cycles.push(ms) });
+    await expect(timed.runOnce()).rejects.toThrow('EIO');
+    const ok = new Supervisor({ hostsDir, store, world: () => current, clock, log, aliases: {}, onCycle: (ms) => cycles.push(ms) });
+    await ok.runOnce();
+    expect(cycles).toHaveLength(2);
+    for (const ms of cycles) expect(ms).toBeGreaterThan(0);
+  });
+
   it('sums up more than 20 quarantined files in one last finding', async () => {
     for (let i = 0; i < 25; i += 1) await fs.writeFile(path.join(tmp.path, 'actions/rejected', `junk-${i}.json`), 'x');
     const report = await supervisor.runOnce();

@@ -24,6 +24,8 @@ export interface SupervisorDeps {
   onDesired?: (desired: DesiredState) => void;
   /** Called after a cycle that approved actions by policy, e.g. to kick the executor. */
   onApproved?: (ids: string[]) => void;
+  /** Called after every cycle, failed ones included, with its duration in ms (the `homelab_supervisor_cycle_seconds` metric). */
+  onCycle?: (ms: number) => void;
   /** See ReconcileInput.settleMs. */
   settleMs?: number;
   /** See ReconcileInput.hostTempFindingC. */
@@ -65,7 +67,7 @@ export class Supervisor {
 
   /** Runs one cycle; concurrent calls run one after the other. */
   runOnce(): Promise<SupervisorReport> {
-    const next = this.chain.then(() => this.cycle());
+    const next = this.chain.then(() => this.timedCycle());
     this.chain = next.catch(() => undefined);
     return next;
   }
@@ -105,6 +107,15 @@ export class Supervisor {
   /** Resolves when no scheduled cycle is running (for shutdown after stop(), and tests). */
   idle(): Promise<void> {
     return this.loop.idle();
+  }
+
+  private async timedCycle(): Promise<SupervisorReport> {
+    const t0 = performance.now();
+    try {
+      return await this.cycle();
+    } finally {
+      this.deps.onCycle?.(performance.now() - t0);
+    }
   }
 
   private async cycle(): Promise<SupervisorReport> {
