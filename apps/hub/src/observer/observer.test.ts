@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HUB_STREAM, ManualClock, type HomelabEvent } from '@homelab/contracts';
 import { FsEventLog, FsEventLogReader } from '@homelab/event-log';
 import { createLogger } from '@homelab/logging';
@@ -205,5 +205,37 @@ describe('Observer', () => {
     clock.advance(5000);
     await obs.stop();
     expect(changes).toEqual([1, 2]);
+  });
+
+  it('folds every kicked run but writes the view again only after three times what the last writing cost', async () => {
+    const clock = new ManualClock();
+    const changes: number[] = [];
+    // Writing the view "costs" 100 ms of the injected clock: the change callback is part of it.
+    const obs = observer({ clock, kickDelayMs: 5, onChange: (w) => (changes.push(Object.keys(w.services).length), clock.advance(100)) });
+    await obs.init();
+    await append('piha', [ev.healthy('piha', 1, 'a')]);
+    obs.kick();
+    clock.advance(5);
+    await vi.waitFor(() => expect(changes).toEqual([1]));
+
+    // Within the 300 ms cooldown: folded, not written.
+    await append('piha', [ev.healthy('piha', 2, 'b')]);
+    obs.kick();
+    clock.advance(5);
+    await vi.waitFor(() => expect(Object.keys(obs.foldedWorld().services)).toHaveLength(2));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(changes).toEqual([1]);
+    expect(JSON.parse((await worldBytes()).split('\n}\n')[0] + '\n}').services['piha/b']).toBeUndefined();
+
+    // When the cooldown ends, a run writes what was folded meanwhile, without another kick.
+    clock.advance(300);
+    clock.advance(5);
+    await vi.waitFor(() => expect(changes).toEqual([1, 2]));
+
+    // runOnce() always writes the view, cooldown or not.
+    await append('piha', [ev.healthy('piha', 3, 'c')]);
+    await obs.runOnce();
+    expect(changes).toEqual([1, 2, 3]);
+    await obs.stop();
   });
 });

@@ -10,6 +10,16 @@ import { readRenderedWorld, renderWorld, writeRenderedWorld, type RenderedWorld 
 
 export { replay, type ReplayOptions, type ReplayResult } from './replay';
 
+/**
+ * After writing a view, scheduled runs wait this many times what the writing
+ * cost before writing the next (they still fold at once): the view work grows
+ * with the fleet, not with the events, so at a thousand nodes it would
+ * otherwise run back to back (docs/observer-runtime.md, "View cadence").
+ */
+export const VIEW_COOLDOWN_FACTOR = 3;
+/** The longest a scheduled run defers the view, however costly writing it was. */
+export const VIEW_COOLDOWN_MAX_MS = 5_000;
+
 export interface ObserverDeps {
   root: string;
   reader: EventLogReader;
@@ -47,12 +57,20 @@ export class Observer {
   private positions: Positions = new Map();
   /** The state files lag the in-memory fold (a write failed, or init started from empty). */
   private dirty = false;
+  /** Positions moved since the checkpoint was last written (runs that deferred writing it). */
+  private moved = false;
   /** The view must be recomputed and written. */
   private viewStale = true;
   private viewDesired: string | null = null;
   /** Bytes of the world files on disk, as far as this process knows. */
   private written: RenderedWorld | null = null;
   private notify = false;
+  /** Runs started so far, and the last one `runOnce()` promised a written view to. */
+  private runsStarted = 0;
+  private forceViewThrough = 0;
+  /** Scheduled runs before this time (ms) fold without writing the view; see VIEW_COOLDOWN_FACTOR. */
+  private nextViewAt = 0;
+  private cooldownTimer: unknown;
   private readonly loop: PeriodicLoop<{ applied: number }>;
 
   constructor(private readonly deps: ObserverDeps) {
@@ -97,13 +115,18 @@ export class Observer {
     this.view = this.prunedView(this.deps.desired ? null : undefined);
   }
 
-  /** Folds what was appended since the last run. Runs never overlap: a call during a run waits for it. */
+  /**
+   * Folds what was appended since the last run and writes the view. Runs
+   * never overlap: a call during a run waits for it.
+   */
   runOnce(): Promise<{ applied: number }> {
+    this.forceViewThrough = this.runsStarted + 1;
     return this.loop.runOnce();
   }
 
   private async run(): Promise<{ applied: number }> {
-    const { root, reader, aliases } = this.deps;
+    const { root, reader, aliases, clock } = this.deps;
+    const forced = ++this.runsStarted <= this.forceViewThrough;
     const res = await catchUp(reader, this.fold, this.positions, { aliases }).catch((err: unknown) => {
       // Whatever was folded before the failure is in memory; make the next run persist it.
       this.dirty = true;
@@ -113,6 +136,12 @@ export class Observer {
     if (res.applied > 0) {
       this.dirty = true;
       this.viewStale = true;
+    }
+    if (res.moved > 0) this.moved = true;
+    const started = clock.now().getTime();
+    if (!forced && started < this.nextViewAt) {
+      this.deferView(this.nextViewAt - started);
+      return { applied: res.applied };
     }
     const desired = this.deps.desired?.();
     const desiredKey = keyOfDesired(desired);
@@ -129,13 +158,25 @@ export class Observer {
       this.viewStale = false;
     }
     if (this.dirty) await writeFoldAndCheckpoint(root, this.fold, checkpointOf(this.positions, this.fold, aliases));
-    else if (res.moved > 0) await writeCheckpoint(root, checkpointOf(this.positions, this.fold, aliases));
+    else if (this.moved) await writeCheckpoint(root, checkpointOf(this.positions, this.fold, aliases));
     this.dirty = false;
+    this.moved = false;
     if (this.notify) {
       this.notify = false;
       this.deps.onChange?.(this.view);
     }
+    const ended = clock.now().getTime();
+    this.nextViewAt = ended + Math.min((ended - started) * VIEW_COOLDOWN_FACTOR, VIEW_COOLDOWN_MAX_MS);
     return { applied: res.applied };
+  }
+
+  /** A run once the cooldown is over, writing what was folded meanwhile. */
+  private deferView(ms: number): void {
+    if (this.cooldownTimer !== undefined || this.loop.stopped) return;
+    this.cooldownTimer = this.deps.clock.setTimeout(() => {
+      this.cooldownTimer = undefined;
+      this.kick();
+    }, ms);
   }
 
   private prunedView(desired: DesiredView | null | undefined): World {
@@ -156,6 +197,8 @@ export class Observer {
 
   /** Stops scheduling; resolves once a run in progress has ended. */
   stop(): Promise<void> {
+    if (this.cooldownTimer !== undefined) this.deps.clock.clearTimeout(this.cooldownTimer);
+    this.cooldownTimer = undefined;
     return this.loop.stop();
   }
 }
