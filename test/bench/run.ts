@@ -7,10 +7,10 @@
  *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (test/bench/reconcile.ts)
  *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (test/bench/summary.ts)
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
- *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
+ *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs the engine's own start and a 5 s poller, quiet and with one core busy
  *   npm run bench -- footprint             agent RSS/CPU with 50 containers, idle and over a soak with churn
  *
- * latency: --kills N (default 20), --poller-ms N (default 5000).
+ * latency: --kills N per phase (default 20), --poller-ms N (default 5000), --phases quiet,loaded (default both).
  * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).
  *
  * Options: --reps N (alternating runs per side; default 7 for ingest, 5 for
@@ -28,7 +28,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { durationMs } from '@homelab/contracts';
 import { benchFootprint, renderFootprint } from './agent-footprint';
-import { benchLatency, latencyDir, renderLatency } from './agent-latency';
+import { benchLatency, LATENCY_PHASES, latencyDir, renderLatency, type LatencyPhaseName } from './agent-latency';
 import { benchIngest, INGEST_VARIANTS, type IngestVariant } from './ingest';
 import { REPO_ROOT } from './procs';
 import { benchReconcile, machineLine, renderReconcileMarkdown, writeReconcileDocs } from './reconcile';
@@ -52,6 +52,7 @@ const { values, positionals } = parseArgs({
     write: { type: 'boolean', default: false },
     kills: { type: 'string', default: '20' },
     'poller-ms': { type: 'string', default: '5000' },
+    phases: { type: 'string', default: LATENCY_PHASES.join(',') },
     containers: { type: 'string', default: '50' },
     idle: { type: 'string', default: '60s' },
     soak: { type: 'string', default: '10m' },
@@ -138,9 +139,12 @@ if (which.includes('summary')) {
 
 if (which.includes('latency')) {
   const kills = Number(values.kills);
-  log(`latency: ${kills} kills, agent + hub vs a poller every ${values['poller-ms']} ms`);
-  const [r, run] = await timed(() => benchLatency({ kills, pollerMs: Number(values['poller-ms']), dir: latencyDir(artifacts), log }));
-  const md = renderLatency(r, { ...run, load: run.load, command: `npm run bench -- latency --kills ${kills}` });
+  const phases = values.phases.split(',') as LatencyPhaseName[];
+  for (const p of phases) if (!LATENCY_PHASES.includes(p)) throw new Error(`unknown latency phase "${p}" (${LATENCY_PHASES.join(', ')})`);
+  log(`latency: ${kills} kills per phase (${phases.join(', ')}), agent + hub vs the engine's floor and a poller every ${values['poller-ms']} ms`);
+  const [r, run] = await timed(() => benchLatency({ kills, pollerMs: Number(values['poller-ms']), phases, dir: latencyDir(artifacts), log }));
+  const phaseArg = values.phases === LATENCY_PHASES.join(',') ? '' : ` --phases ${values.phases}`;
+  const md = renderLatency(r, { ...run, command: `npm run bench -- latency --kills ${kills}${phaseArg}` });
   log(md);
   await publish('latency', md);
 }
