@@ -9,7 +9,7 @@ import { sleep, startAgentStack, watchContainerEvents } from './agent-stack';
  * hub's log, and → the container running again (auto-approved low-risk
  * restart: agent → hub → supervisor → executor → agent → Docker), against a
  * docker-autoheal style poller of the Docker API every 5 s on twin
- * containers killed at the same moment, in the same run. After each round
+ * containers, killed right after, in the same run. After each round
  * the engine's floor: `docker start` of the same container, stopped the same
  * way, with nothing else acting on it. Two phases by default: a quiet
  * machine, then one core kept busy (docs/benchmarks.md).
@@ -106,7 +106,11 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
   const summary: LatencySummary = { pollerMs: o.pollerMs, phases: [] };
   let k = 0;
 
-  /** One round: kill a service container and its twin, wait for both back, then the floor on the same container. */
+  /**
+   * One round: kill a service container; once it runs again, its twin (so the
+   * engine handles one death at a time, as in the floor); wait for both back,
+   * then the floor on the same container.
+   */
   const round = async (p: LatencyPhase) => {
     const i = k++ % PAIRS;
     const svc = `svc${i}`;
@@ -114,17 +118,15 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
     await sleep(500 + Math.random() * o.pollerMs);
     const from = stack.tail.events.length;
     const t0 = Date.now() - 1;
-    await Promise.all([stack.docker.getContainer(ours[i]!).kill(), stack.docker.getContainer(twins[i]!).kill()]);
-    const [dieOurs, diePoller] = await Promise.all([
-      lifecycleEvent(lifecycle, ours[i]!, 'die', t0, 'die'),
-      lifecycleEvent(lifecycle, twins[i]!, 'die', t0, 'die (twin)'),
-    ]);
+    await stack.docker.getContainer(ours[i]!).kill();
+    const dieOurs = await lifecycleEvent(lifecycle, ours[i]!, 'die', t0, 'die');
     const unhealthy = await stack.tail.waitFor((e) => e.event.type === 'service_unhealthy' && e.event.service === svc, from, 30_000, `${svc} unhealthy`);
-    const [startOurs, startPoller] = await Promise.all([
-      lifecycleEvent(lifecycle, ours[i]!, 'start', dieOurs, 'start after the restart'),
-      lifecycleEvent(lifecycle, twins[i]!, 'start', diePoller, 'start of the twin'),
-    ]);
-    const polled = detected.find((d) => d.name === twins[i] && d.at >= t0)!;
+    const startOurs = await lifecycleEvent(lifecycle, ours[i]!, 'start', dieOurs, 'start after the restart');
+    const t1 = Date.now() - 1;
+    await stack.docker.getContainer(twins[i]!).kill();
+    const diePoller = await lifecycleEvent(lifecycle, twins[i]!, 'die', t1, 'die (twin)');
+    const startPoller = await lifecycleEvent(lifecycle, twins[i]!, 'start', diePoller, 'start of the twin');
+    const polled = detected.find((d) => d.name === twins[i] && d.at >= t1)!;
     await stack.tail.waitFor((e) => e.event.type === 'service_healthy' && e.event.service === svc, from, 30_000, `${svc} healthy again`);
     const action = await restartActionFor(stack.root, node, svc, unhealthy.event.id);
     const floor = await measureFloor(stack.docker, lifecycle, ours[i]!, stack.agent.pid);
@@ -146,7 +148,7 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
     for (let i = 0; i < PAIRS; i++) {
       await stack.tail.waitFor((e) => e.event.type === 'service_healthy' && e.event.service === `svc${i}`, 0, 60_000, `svc${i} healthy`);
     }
-    o.log(`  ${PAIRS} services healthy at the hub; per phase ${o.kills} kills, each of one agent-watched container and its poller-watched twin at once`);
+    o.log(`  ${PAIRS} services healthy at the hub; per phase ${o.kills} kills, each of one agent-watched container, then of its poller-watched twin`);
     for (const name of o.phases) {
       const busy = name === 'loaded' ? startBusyCore() : null;
       if (busy) o.log(`  loaded phase: ${busy.describe}`);
