@@ -74,7 +74,7 @@ export function startBusyCore(): { cpu: number; describe: string; stop: () => vo
 
 /** The stages of one restore, in ms, each from the previous timestamp. */
 export interface Stages {
-  /** Engine `die` → the agent stamps `service_unhealthy` (event coalescing, inspect). */
+  /** Engine `die` → the agent stamps `service_unhealthy` (Docker event, inspect). */
   agentEvent: number;
   /** → the hub receives it (`rx`): agent outbox, MQTT. */
   hubRx: number;
@@ -89,7 +89,7 @@ export interface Stages {
 }
 
 export const STAGE_LABELS: Record<keyof Stages, string> = {
-  agentEvent: 'agent stamps `service_unhealthy` (event coalescing, inspect)',
+  agentEvent: 'agent stamps `service_unhealthy` (Docker event, inspect)',
   hubRx: 'hub receives it (`rx`: agent outbox fsync, MQTT)',
   proposal: "supervisor's cycle begins (action `createdAt`: hub log fsync, observer fold, kick)",
   executor: 'executor claims the action (`command.sentAt`: create, approve by policy, kick)',
