@@ -1,17 +1,27 @@
+import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { percentile, sleep, startAgentStack, watchContainerEvents } from './agent-stack';
+import { lifecycleEvent, measureFloor, restartActionFor, stagesOf, startBusyCore, type Lifecycle, type Stages } from './agent-latency-parts';
+import { sleep, startAgentStack, watchContainerEvents } from './agent-stack';
 
 /**
  * `npm run bench -- latency`: a container's death → `service_unhealthy` in the
  * hub's log, and → the container running again (auto-approved low-risk
  * restart: agent → hub → supervisor → executor → agent → Docker), against a
  * docker-autoheal style poller of the Docker API every 5 s on twin
- * containers killed at the same moment, in the same run.
+ * containers, killed right after, in the same run. After each round
+ * the engine's floor: `docker start` of the same container, stopped the same
+ * way, with nothing else acting on it. Two phases by default: a quiet
+ * machine, then one core kept busy (docs/benchmarks.md).
  */
+export const LATENCY_PHASES = ['quiet', 'loaded'] as const;
+export type LatencyPhaseName = (typeof LATENCY_PHASES)[number];
+
 export interface LatencyOptions {
+  /** Kills per phase. */
   kills: number;
   pollerMs: number;
+  phases: LatencyPhaseName[];
   dir: string;
   log: (s: string) => void;
 }
@@ -21,13 +31,27 @@ export interface Side {
   restoreMs: number[];
 }
 
-export interface LatencySummary {
+export interface LatencyPhase {
+  name: LatencyPhaseName;
+  /** How the machine was loaded (the loaded phase's busy loop). */
+  load?: string;
+  /** 1-minute load average before and after the phase. */
+  loadavg: [number, number];
+  seconds: number;
   kills: number;
-  pollerMs: number;
   ours: Side;
   poller: Side;
   /** Detection measured to the hub's receive time (`rx`) instead of the bench seeing the fsynced line. */
   oursRxMs: number[];
+  /** The engine's floor for the same container in the same phase (agent-latency-parts.ts, measureFloor). */
+  floorMs: number[];
+  floorCallMs: number[];
+  stages: Stages[];
+}
+
+export interface LatencySummary {
+  pollerMs: number;
+  phases: LatencyPhase[];
 }
 
 const PAIRS = 5;
@@ -75,60 +99,87 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
     '',
   ].join('\n');
   const stack = await startAgentStack({ dir: o.dir, node, servicesYaml: yaml, containers: [...ours, ...twins], log: o.log });
-  const lifecycle: Array<{ name: string; action: string; atMs: number }> = [];
+  const lifecycle: Lifecycle = [];
   const stopEvents = await watchContainerEvents(stack.docker, (e) => lifecycle.push(e));
   const detected: Array<{ name: string; at: number }> = [];
   const stopPoller = startPoller(stack.docker, new Set(twins), o.pollerMs, (name, at) => detected.push({ name, at }));
-  const summary: LatencySummary = {
-    kills: 0,
-    pollerMs: o.pollerMs,
-    ours: { detectMs: [], restoreMs: [] },
-    poller: { detectMs: [], restoreMs: [] },
-    oursRxMs: [],
-  };
-  const lifecycleEvent = async (name: string, action: string, afterMs: number, what: string) => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const e = lifecycle.find((x) => x.name === name && x.action === action && x.atMs >= afterMs);
-      if (e) return e.atMs;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(5);
+  const summary: LatencySummary = { pollerMs: o.pollerMs, phases: [] };
+  let k = 0;
+
+  /**
+   * One round: kill a service container; once it runs again, its twin (so the
+   * engine handles one death at a time, as in the floor); wait for both back,
+   * then the floor on the same container.
+   */
+  const round = async (p: LatencyPhase) => {
+    const i = k++ % PAIRS;
+    const svc = `svc${i}`;
+    // A random phase against the poller's period, and time for the previous round to settle.
+    await sleep(500 + Math.random() * o.pollerMs);
+    const from = stack.tail.events.length;
+    const t0 = Date.now() - 1;
+    await stack.docker.getContainer(ours[i]!).kill();
+    const dieOurs = await lifecycleEvent(lifecycle, ours[i]!, 'die', t0, 'die');
+    const unhealthy = await stack.tail.waitFor((e) => e.event.type === 'service_unhealthy' && e.event.service === svc, from, 30_000, `${svc} unhealthy`);
+    const startOurs = await lifecycleEvent(lifecycle, ours[i]!, 'start', dieOurs, 'start after the restart');
+    const t1 = Date.now() - 1;
+    await stack.docker.getContainer(twins[i]!).kill();
+    const diePoller = await lifecycleEvent(lifecycle, twins[i]!, 'die', t1, 'die (twin)');
+    const startPoller = await lifecycleEvent(lifecycle, twins[i]!, 'start', diePoller, 'start of the twin');
+    const polled = detected.find((d) => d.name === twins[i] && d.at >= t1)!;
+    await stack.tail.waitFor((e) => e.event.type === 'service_healthy' && e.event.service === svc, from, 30_000, `${svc} healthy again`);
+    const action = await restartActionFor(stack.root, node, svc, unhealthy.event.id);
+    const beforeFloor = stack.tail.events.length;
+    const floor = await measureFloor(stack.docker, lifecycle, ours[i]!, stack.agent.pid);
+    // Thawed, the agent must find nothing to report: the floor was the engine's alone, and the hub restarts nothing.
+    await sleep(300);
+    if (stack.tail.events.slice(beforeFloor).some((e) => e.event.service === svc && e.event.type !== 'service_healthy')) {
+      throw new Error(`the agent reported ${svc} after the floor's kill; the floor was not measured alone`);
     }
+    p.ours.detectMs.push(unhealthy.seenAt - dieOurs);
+    p.oursRxMs.push(unhealthy.rx - dieOurs);
+    p.ours.restoreMs.push(startOurs - dieOurs);
+    p.poller.detectMs.push(polled.at - diePoller);
+    p.poller.restoreMs.push(startPoller - diePoller);
+    p.floorMs.push(floor.toStartEventMs);
+    p.floorCallMs.push(floor.callMs);
+    p.stages.push(stagesOf(dieOurs, unhealthy.event.ts, unhealthy.rx, action, startOurs));
+    p.kills += 1;
+    o.log(
+      `  ${p.name} kill ${String(p.kills).padStart(2)}: agent detect ${(unhealthy.seenAt - dieOurs).toFixed(0)} ms, restore ${(startOurs - dieOurs).toFixed(0)} ms, floor ${floor.toStartEventMs.toFixed(0)} ms | poller detect ${(polled.at - diePoller).toFixed(0)} ms, restore ${(startPoller - diePoller).toFixed(0)} ms`,
+    );
   };
+
   try {
     for (let i = 0; i < PAIRS; i++) {
       await stack.tail.waitFor((e) => e.event.type === 'service_healthy' && e.event.service === `svc${i}`, 0, 60_000, `svc${i} healthy`);
     }
-    o.log(`  ${PAIRS} services healthy at the hub; ${o.kills} kills, each of one agent-watched container and its poller-watched twin at once`);
-    for (let k = 0; k < o.kills; k++) {
-      const i = k % PAIRS;
-      // A random phase against the poller's period, and time for the previous round to settle.
-      await sleep(500 + Math.random() * o.pollerMs);
-      const from = stack.tail.events.length;
-      const t0 = Date.now() - 1;
-      await Promise.all([stack.docker.getContainer(ours[i]!).kill(), stack.docker.getContainer(twins[i]!).kill()]);
-      const [dieOurs, diePoller] = await Promise.all([lifecycleEvent(ours[i]!, 'die', t0, 'die'), lifecycleEvent(twins[i]!, 'die', t0, 'die (twin)')]);
-      const unhealthy = await stack.tail.waitFor(
-        (e) => e.event.type === 'service_unhealthy' && e.event.service === `svc${i}`,
-        from,
-        30_000,
-        `svc${i} unhealthy`,
-      );
-      const [startOurs, startPoller] = await Promise.all([
-        lifecycleEvent(ours[i]!, 'start', dieOurs, 'start after the restart'),
-        lifecycleEvent(twins[i]!, 'start', diePoller, 'start of the twin'),
-      ]);
-      const polled = detected.find((d) => d.name === twins[i] && d.at >= t0)!;
-      await stack.tail.waitFor((e) => e.event.type === 'service_healthy' && e.event.service === `svc${i}`, from, 30_000, `svc${i} healthy again`);
-      summary.ours.detectMs.push(unhealthy.seenAt - dieOurs);
-      summary.oursRxMs.push(unhealthy.rx - dieOurs);
-      summary.ours.restoreMs.push(startOurs - dieOurs);
-      summary.poller.detectMs.push(polled.at - diePoller);
-      summary.poller.restoreMs.push(startPoller - diePoller);
-      summary.kills += 1;
-      o.log(
-        `  kill ${String(k + 1).padStart(2)}: agent detect ${(unhealthy.seenAt - dieOurs).toFixed(0)} ms, restore ${(startOurs - dieOurs).toFixed(0)} ms | poller detect ${(polled.at - diePoller).toFixed(0)} ms, restore ${(startPoller - diePoller).toFixed(0)} ms`,
-      );
+    o.log(`  ${PAIRS} services healthy at the hub; per phase ${o.kills} kills, each of one agent-watched container, then of its poller-watched twin`);
+    for (const name of o.phases) {
+      const busy = name === 'loaded' ? startBusyCore() : null;
+      if (busy) o.log(`  loaded phase: ${busy.describe}`);
+      const p: LatencyPhase = {
+        name,
+        ...(busy ? { load: busy.describe } : {}),
+        loadavg: [os.loadavg()[0]!, 0],
+        seconds: 0,
+        kills: 0,
+        ours: { detectMs: [], restoreMs: [] },
+        poller: { detectMs: [], restoreMs: [] },
+        oursRxMs: [],
+        floorMs: [],
+        floorCallMs: [],
+        stages: [],
+      };
+      const t = performance.now();
+      try {
+        for (let n = 0; n < o.kills; n++) await round(p);
+      } finally {
+        busy?.stop();
+      }
+      p.seconds = (performance.now() - t) / 1000;
+      p.loadavg[1] = os.loadavg()[0]!;
+      summary.phases.push(p);
     }
   } finally {
     stopPoller();
@@ -138,23 +189,5 @@ export async function benchLatency(o: LatencyOptions): Promise<LatencySummary> {
   return summary;
 }
 
-const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
-const row = (label: string, xs: number[]) => `| ${label} | ${f(percentile(xs, 50))} | ${f(percentile(xs, 95))} | ${f(Math.max(...xs))} |`;
-
-export function renderLatency(s: LatencySummary, meta: { date: Date; machine: string; seconds: number; load: [number, number]; command: string }): string {
-  return [
-    `Measured ${meta.date.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${meta.machine}; ${s.kills} kills in ${meta.seconds.toFixed(0)} s, load ${meta.load[0].toFixed(2)} → ${meta.load[1].toFixed(2)}. Reproduce: \`${meta.command}\`.`,
-    '',
-    '| ms after the container died (engine `die` time) | p50 | p95 | max |',
-    '| --- | ---: | ---: | ---: |',
-    row("**agent**: `service_unhealthy` in the hub's log (fsynced, seen by a 5 ms poll)", s.ours.detectMs),
-    row('agent: … received by the hub (`rx`)', s.oursRxMs),
-    row('**agent + hub**: running again (auto-approved `container_restart`)', s.ours.restoreMs),
-    row(`poller every ${s.pollerMs / 1000} s (docker-autoheal's design): noticed`, s.poller.detectMs),
-    row('poller: running again (its own `docker restart`)', s.poller.restoreMs),
-    '',
-    `Goals: p95 detection ≤ 200 ms, p95 restore ≤ 2 s (the containers are \`sleep\`, so the app's own start is ~0).`,
-  ].join('\n');
-}
-
+export { renderLatency } from './agent-latency-report';
 export const latencyDir = (artifacts: string) => path.join(artifacts, 'bench-agent-latency');

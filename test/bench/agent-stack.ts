@@ -108,7 +108,7 @@ export interface SeenEvent {
   seenAt: number;
   /** The hub's receive time of the event. */
   rx: number;
-  event: { type: string; service?: string; seq: number; data?: any };
+  event: { id: string; ts: string; type: string; service?: string; seq: number; data?: any };
 }
 
 /** Follows `events/<day>/<node>.jsonl` under the hub's root by polling the file sizes (every 5 ms). */

@@ -7,12 +7,12 @@
  *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (test/bench/reconcile.ts)
  *   npm run bench -- summary               GET /summary p99 with 20,000 services, UI first-load bytes (test/bench/summary.ts)
  *   npm run bench -- ingest replay --write ... and put the results into docs/benchmarks.md
- *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs a 5 s poller
+ *   npm run bench -- latency               agent: death → unhealthy at the hub → running again, vs the engine's own start and a 5 s poller, quiet and with one core busy
  *   npm run bench -- footprint             agent (`homelab agent`) RSS/CPU with 50 containers, idle next to a bare node, and over a soak with churn
  *   npm run bench -- startup               hub start on 10,000,000 events, with a checkpoint and replaying (test/bench/startup.ts)
  *   npm run bench -- fleet                 1,000 simulated agents via Mosquitto and via the embedded broker (about 10 minutes)
  *
- * latency: --kills N (default 20), --poller-ms N (default 5000).
+ * latency: --kills N per phase (default 20), --poller-ms N (default 5000), --phases quiet,loaded (default both).
  * footprint: --containers N (default 50), --idle 60s, --soak 10m, --churn-ms N (default 2000).
  * startup: --start-events N (default 10000000), --reps N (default 5), --start-variants small,checkpoint,replay.
  * fleet: --nodes N (default 1000), --fleet-procs N (simulator processes, default 4), --ramp 45s,
@@ -34,7 +34,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { durationMs } from '@homelab/contracts';
 import { benchFootprint, renderFootprint } from './agent-footprint';
-import { benchLatency, latencyDir, renderLatency } from './agent-latency';
+import { benchLatency, LATENCY_PHASES, latencyDir, renderLatency, type LatencyPhaseName } from './agent-latency';
 import { benchFleet, FLEET_VARIANTS, type FleetVariant } from './fleet';
 import { renderFleet } from './fleet-report';
 import { benchIngest, INGEST_GOAL, INGEST_VARIANTS, type IngestVariant } from './ingest';
@@ -62,6 +62,7 @@ const { values, positionals } = parseArgs({
     write: { type: 'boolean', default: false },
     kills: { type: 'string', default: '20' },
     'poller-ms': { type: 'string', default: '5000' },
+    phases: { type: 'string', default: LATENCY_PHASES.join(',') },
     containers: { type: 'string', default: '50' },
     idle: { type: 'string', default: '60s' },
     soak: { type: 'string', default: '10m' },
@@ -160,9 +161,12 @@ if (which.includes('summary')) {
 
 if (which.includes('latency')) {
   const kills = Number(values.kills);
-  log(`latency: ${kills} kills, agent + hub vs a poller every ${values['poller-ms']} ms`);
-  const [r, run] = await timed(() => benchLatency({ kills, pollerMs: Number(values['poller-ms']), dir: latencyDir(artifacts), log }));
-  const md = renderLatency(r, { ...run, load: run.load, command: `npm run bench -- latency --kills ${kills}` });
+  const phases = values.phases.split(',') as LatencyPhaseName[];
+  for (const p of phases) if (!LATENCY_PHASES.includes(p)) throw new Error(`unknown latency phase "${p}" (${LATENCY_PHASES.join(', ')})`);
+  log(`latency: ${kills} kills per phase (${phases.join(', ')}), agent + hub vs the engine's floor and a poller every ${values['poller-ms']} ms`);
+  const [r, run] = await timed(() => benchLatency({ kills, pollerMs: Number(values['poller-ms']), phases, dir: latencyDir(artifacts), log }));
+  const phaseArg = values.phases === LATENCY_PHASES.join(',') ? '' : ` --phases ${values.phases}`;
+  const md = renderLatency(r, { ...run, command: `npm run bench -- latency --kills ${kills}${phaseArg}` });
   log(md);
   await publish('latency', md);
 }

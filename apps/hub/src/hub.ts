@@ -152,8 +152,9 @@ async function startLocked(config: HubConfig, log: Logger, clock: Clock, started
     aliases: config.aliases,
     ttl: { serviceTtlMs: config.serviceTtlMs, nodeTtlMs: config.nodeTtlMs },
     desired: () => (desiredLoaded ? supervisor.desired() : null),
+    // The supervisor reads the view from memory: it need not wait for the world files' fsyncs (docs/supervisor.md "One cycle").
+    onViewChanged: () => supervisor.kick(),
     onChange: (world) => {
-      supervisor.kick();
       live.changed('world');
       ha?.publisher.kick();
       void statePublisher.sync(world).catch((err: unknown) => log.warn({ err }, 'could not publish service state'));

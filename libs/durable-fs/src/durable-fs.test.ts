@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { fsAtomicWriteSteps, mkdirDurable, parseJsonText, readJsonFile, writeFileAtomic, writeFilesAtomic, type AtomicWriteSteps } from './index';
+import { fsAtomicWriteSteps, mkdirDurable, parseJsonText, readJsonFile, replaceFiles, writeFileAtomic, writeFilesAtomic, type AtomicWriteSteps } from './index';
 
 let dir: string;
 beforeEach(async () => {
@@ -44,6 +44,28 @@ describe('durable fs', () => {
       { name: 'y', data: '2' },
     ]);
     expect((await fs.readdir(path.join(dir, 'w'))).sort()).toEqual(['x', 'y']);
+  });
+
+  it('replaces derived files whole, leaving no temp file, and keeps the old ones when a write fails', async () => {
+    const w = path.join(dir, 'world');
+    await replaceFiles(w, [
+      { name: 'x', data: '1' },
+      { name: 'y', data: '2' },
+    ]);
+    await replaceFiles(w, [
+      { name: 'x', data: 'one' },
+      { name: 'y', data: 'two' },
+    ]);
+    expect([await fs.readFile(path.join(w, 'x'), 'utf8'), await fs.readFile(path.join(w, 'y'), 'utf8')]).toEqual(['one', 'two']);
+    // The second temp file cannot be written: nothing is renamed, no temp file stays.
+    await expect(
+      replaceFiles(w, [
+        { name: 'x', data: 'three' },
+        { name: 'missing/y', data: 'no' },
+      ]),
+    ).rejects.toThrow();
+    expect(await fs.readFile(path.join(w, 'x'), 'utf8')).toBe('one');
+    expect((await fs.readdir(w)).sort()).toEqual(['x', 'y']);
   });
 
   it('says whether mkdir created anything', async () => {

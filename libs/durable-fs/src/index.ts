@@ -119,6 +119,31 @@ export async function writeFilesAtomic(dir: string, files: { name: string; data:
   await fsyncDir(dir);
 }
 
+/**
+ * Replaces files of one directory that are derived and rewritten after a
+ * crash (the world files, docs/observer-runtime.md "Fold state and world
+ * files"): each whole for readers (temp file, rename), but without any fsync,
+ * so a power loss may leave one old, empty or missing, and its owner must
+ * tell and rewrite it. Keeps the disk free for what must be durable.
+ */
+export async function replaceFiles(dir: string, files: { name: string; data: string }[]): Promise<void> {
+  if (files.length === 0) return;
+  await fs.mkdir(dir, { recursive: true });
+  const temps: { tmp: string; final: string }[] = [];
+  try {
+    for (const f of files) {
+      const final = path.join(dir, f.name);
+      const tmp = tempNameFor(final);
+      temps.push({ tmp, final });
+      await fs.writeFile(tmp, f.data, { flag: 'wx', mode: 0o644 });
+    }
+    for (const t of temps) await fs.rename(t.tmp, t.final);
+  } catch (err) {
+    await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
+    throw err;
+  }
+}
+
 /** A file's text, or null when it does not exist (other errors are thrown). */
 export async function readIfExists(file: string): Promise<string | null> {
   try {

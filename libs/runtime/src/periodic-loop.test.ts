@@ -105,6 +105,57 @@ describe('PeriodicLoop', () => {
     await loop.stop();
   });
 
+  it('with leading kicks, runs the first kick of a burst at once and the rest of the burst once, debounceMs after it ended', async () => {
+    const { h, loop, clock } = harness({ debounceMs: 20, leading: true });
+    loop.start(60_000);
+    loop.kick();
+    expect(h.starts).toBe(0); // never inside kick(): on the next timer turn
+    clock.advance(0);
+    expect(h.startedAt).toEqual([0]);
+    const g = gate();
+    h.hold = g.opened;
+    await flushTurns();
+    // Ended at 0: kicks within the next 20 ms wait for what is left of them, and coalesce.
+    clock.advance(5);
+    loop.kick();
+    clock.advance(10);
+    loop.kick();
+    clock.advance(4);
+    expect(h.starts).toBe(1);
+    clock.advance(1);
+    expect(h.startedAt).toEqual([0, 20]);
+    // Kicks during that cycle ask for one more, 20 ms after it ended.
+    loop.kick();
+    loop.kick();
+    clock.advance(7);
+    h.hold = null;
+    g.open();
+    await flushTurns();
+    clock.advance(19);
+    expect(h.starts).toBe(2);
+    clock.advance(1);
+    expect(h.startedAt).toEqual([0, 20, 47]);
+    await flushTurns();
+    // Quiet for longer than the debounce: the next kick runs at once again.
+    clock.advance(100);
+    loop.kick();
+    clock.advance(0);
+    expect(h.startedAt).toEqual([0, 20, 47, 147]);
+    await loop.stop();
+  });
+
+  it('without leading kicks, a kick after a long quiet still waits debounceMs', async () => {
+    const { h, loop, clock } = harness({ debounceMs: 20 });
+    loop.start(60_000);
+    clock.advance(1000);
+    loop.kick();
+    clock.advance(19);
+    expect(h.starts).toBe(0);
+    clock.advance(1);
+    expect(h.startedAt).toEqual([1020]);
+    await loop.stop();
+  });
+
   it('ignores kicks before start unless kickBeforeStart, and runs no interval before start', async () => {
     const ignoring = harness();
     ignoring.loop.kick();

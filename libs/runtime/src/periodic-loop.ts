@@ -14,6 +14,15 @@ export interface PeriodicLoopOptions<T> {
   /** How long `kick()` waits before its cycle, so that a burst of kicks costs one cycle. Default 0. */
   debounceMs?: number;
   /**
+   * Leading-edge kicks: a kick that finds the loop idle, with no cycle ended
+   * in the last `debounceMs`, runs its cycle at once (on the next timer turn)
+   * instead of after `debounceMs`; the rest of the burst still costs one more
+   * cycle, `debounceMs` after that one ended. So the first change is acted on
+   * without waiting, and cycles still come at most once per `debounceMs` plus
+   * the cycle's own time (docs/loops.md). Default false.
+   */
+  leading?: boolean;
+  /**
    * After a failed cycle the next one comes after `baseMs`, doubling with each
    * further failure up to `maxMs`, instead of after the interval; a success
    * ends it. Without it a failed cycle is retried after the interval.
@@ -45,7 +54,8 @@ interface Waiter<T> {
  * - `start(everyMs, firstAfterMs)`: the first cycle after `firstAfterMs`
  *   (0: at once, within start), then each `everyMs` after the previous cycle
  *   ended, whatever started it;
- * - `kick()`: a cycle `debounceMs` after the first of a burst of kicks; kicks
+ * - `kick()`: a cycle `debounceMs` after the first of a burst of kicks (with
+ *   `leading`, at once when no cycle ended in the last `debounceMs`); kicks
  *   during a cycle ask for one more, `debounceMs` after it ended;
  * - `runOnce()`: a cycle now, or right after the one in flight; callers that
  *   come during one cycle share the next, and get its result or error;
@@ -63,6 +73,8 @@ export class PeriodicLoop<T = unknown> {
   /** Callers of runOnce waiting for the cycle after the one in flight. */
   private queued: Waiter<T> | null = null;
   private failures = 0;
+  /** When the last cycle ended (clock ms), for leading-edge kicks. */
+  private lastEndedAt: number | null = null;
 
   constructor(private readonly opts: PeriodicLoopOptions<T>) {}
 
@@ -96,7 +108,15 @@ export class PeriodicLoop<T = unknown> {
       return;
     }
     if (this.kickTimer !== undefined) return;
-    this.arm('kick', this.opts.debounceMs ?? 0);
+    this.arm('kick', this.kickDelay());
+  }
+
+  /** Trailing: `debounceMs`. Leading: what is left of `debounceMs` since the last cycle ended (0 when it is past). */
+  private kickDelay(): number {
+    const debounceMs = this.opts.debounceMs ?? 0;
+    if (!this.opts.leading) return debounceMs;
+    if (this.lastEndedAt === null) return 0;
+    return Math.max(0, Math.min(debounceMs, this.lastEndedAt + debounceMs - this.opts.clock.now().getTime()));
   }
 
   runOnce(): Promise<T> {
@@ -196,6 +216,7 @@ export class PeriodicLoop<T = unknown> {
 
   private ended(): void {
     this.inFlight = null;
+    this.lastEndedAt = this.opts.clock.now().getTime();
     if (this.state === 'stopped') return;
     const queued = this.queued;
     if (queued) {

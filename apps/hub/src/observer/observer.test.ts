@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -180,6 +181,40 @@ describe('Observer', () => {
     // since is in the hub's time: seq 2's ts corrected by the offset measured so far (seq 1 read 6 h ahead of its receipt).
     expect(obs.world().services['piha/z2m']).toMatchObject({ status: 'healthy', since: '2026-03-01T01:00:00.000Z', lastSeq: 2 });
     expect(obs.world().nodes.piha).toMatchObject({ lastSeq: 3, lastSeen: '2026-03-01T12:00:00.000Z' });
+  });
+
+  it('tells onViewChanged of a new view before its files are written, and onChange once they are', async () => {
+    const seen: string[] = [];
+    const filesHold = () => {
+      try {
+        return String(Object.keys((JSON.parse(readFileSync(path.join(root, WORLD_DIR, SERVICES_FILE), 'utf8')) as { services: object }).services).length);
+      } catch {
+        return 'nothing';
+      }
+    };
+    const obs = observer({
+      onViewChanged: (w) => seen.push(`view of ${Object.keys(w.services).length}, files hold ${filesHold()}`),
+      onChange: (w) => seen.push(`change of ${Object.keys(w.services).length}, files hold ${filesHold()}`),
+    });
+    await obs.init();
+    await append('piha', [ev.healthy('piha', 1, 'z2m')]);
+    await obs.runOnce();
+    await append('piha', [ev.healthy('piha', 2, 'ha')]);
+    await obs.runOnce();
+    await obs.runOnce(); // nothing new: neither is called
+    expect(seen).toEqual(['view of 1, files hold nothing', 'change of 1, files hold 1', 'view of 2, files hold 1', 'change of 2, files hold 2']);
+  });
+
+  it('folds the first commit after a quiet spell at once, without waiting for the kick delay', async () => {
+    const clock = new ManualClock();
+    const changes: number[] = [];
+    const obs = observer({ clock, kickDelayMs: 50, onChange: (w) => changes.push(Object.keys(w.services).length) });
+    await obs.init();
+    await append('piha', [ev.healthy('piha', 1, 'z2m')]);
+    obs.kick();
+    clock.advance(0); // the clock never reaches the delay
+    await vi.waitFor(() => expect(changes).toEqual([1]));
+    await obs.stop();
   });
 
   it('kick coalesces into one run on the injected clock; start/stop schedule runs that never overlap', async () => {

@@ -28,6 +28,14 @@ export interface ObserverDeps {
   aliases: Record<string, string>;
   /** Called after a run that changed the world view, once the world files are written. */
   onChange?: (world: World) => void;
+  /**
+   * Called as soon as a run has a new view, before the world and state files
+   * are written (each an fsync): for parts that read `world()` from memory
+   * and need not wait for the files, such as the supervisor. Nothing is lost
+   * if the hub dies before the files: they are rebuilt from the event log,
+   * and the decisions with them (docs/observer-runtime.md).
+   */
+  onViewChanged?: (world: World) => void;
   /** How long `kick()` waits, so that a burst of commits costs one run. */
   kickDelayMs?: number;
   /** Ghost pruning of the view (HOMELAB_SERVICE_TTL_MS, HOMELAB_NODE_TTL_MS); see prune.ts. */
@@ -80,6 +88,8 @@ export class Observer {
       log: deps.log,
       run: () => this.run(),
       debounceMs: deps.kickDelayMs ?? 10,
+      // The first commit after a quiet spell is folded at once; a burst still costs one more run (docs/loops.md).
+      leading: true,
       // Ingest kicks the observer as soon as the link is up, before the loops start (docs/hub-lifecycle.md).
       kickBeforeStart: true,
       onFailure: (err) => deps.log.error({ err }, 'observer run failed; retrying on the next run'),
@@ -151,6 +161,7 @@ export class Observer {
       this.viewDesired = desiredKey;
       const rendered = renderWorld(this.view);
       if (!this.written || rendered.services !== this.written.services || rendered.nodes !== this.written.nodes) {
+        this.deps.onViewChanged?.(this.view);
         await writeRenderedWorld(root, rendered);
         this.written = rendered;
         this.notify = true;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WORLD_FILE_VERSION, WorldNodesFile, WorldServicesFile, type World } from '@homelab/contracts';
 import type { Logger } from '@homelab/logging';
-import { parseJsonText, readIfExists, writeFilesAtomic } from '@homelab/durable-fs';
+import { parseJsonText, readIfExists, replaceFiles } from '@homelab/durable-fs';
 
 export const WORLD_DIR = 'world';
 export const SERVICES_FILE = 'services.json';
@@ -36,13 +36,18 @@ export function renderWorld(world: World): RenderedWorld {
   };
 }
 
-/** Replaces both world files, each atomically (see loadWorld for a crash between the two). */
+/** Replaces both world files, each whole (see loadWorld for a crash between the two). */
 export async function writeWorld(root: string, world: World): Promise<void> {
   await writeRenderedWorld(root, renderWorld(world));
 }
 
+/**
+ * Each file whole for readers, not fsynced: the world files are a view the
+ * next run rewrites whenever its bytes differ (docs/observer-runtime.md, "Fold
+ * state and world files"), so they need not hold up the disk.
+ */
 export async function writeRenderedWorld(root: string, r: RenderedWorld): Promise<void> {
-  await writeFilesAtomic(path.join(root, WORLD_DIR), [
+  await replaceFiles(path.join(root, WORLD_DIR), [
     { name: SERVICES_FILE, data: r.services },
     { name: NODES_FILE, data: r.nodes },
   ]);

@@ -41,7 +41,7 @@ export interface ServiceWatcherDeps {
   probes?: ProbeScheduler;
   /** A Docker event of a container of no watched service (the inventory may have changed). */
   onOtherEvent?: () => void;
-  /** Docker events are coalesced for this long before a scan. Default 20 ms. */
+  /** The first Docker event after a quiet spell is scanned at once; the rest of its burst is coalesced for this long. Default 20 ms. */
   debounceMs?: number;
   /** Ceiling of the retry backoff while Docker is unreachable. Default 30 s. */
   maxBackoffMs?: number;
@@ -58,8 +58,9 @@ export interface ServiceWatcherDeps {
  * events were all sent is a complete report (`onScanned`). Every heartbeatMs
  * the current state of each service is repeated with `data.heartbeat: true`,
  * plus one `node_heartbeat`.
- * Docker events of watched containers trigger a scan after ~50 ms; the periodic
- * scan catches anything the stream missed. Docker unreachable → one
+ * A Docker event of a watched container triggers a scan at once, the rest of
+ * its burst one more after 20 ms; the periodic scan catches anything the
+ * stream missed. Docker unreachable → one
  * `docker_unreachable`, retries with backoff, `docker_reachable` when back.
  */
 export class ServiceWatcher {
@@ -79,6 +80,8 @@ export class ServiceWatcher {
       log: deps.log,
       run: () => this.scan(),
       debounceMs: deps.debounceMs ?? 20,
+      // A death is scanned at once; the rest of its burst of events (stop, …) costs one more scan (docs/loops.md).
+      leading: true,
       kickBeforeStart: true,
       // Only a scan Docker did not answer fails: retried after 1 s, 2 s, 4 s… up to maxBackoffMs.
       backoff: { baseMs: 1000, maxMs: deps.maxBackoffMs ?? 30_000 },
