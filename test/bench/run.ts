@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — benchmarks (not timed tests); results in docs/benchmarks.md.
  *
- *   npm run bench                          ingest, replay and reconcile (about 4 minutes)
+ *   npm run bench                          ingest, replay, reconcile and summary (about 5 minutes)
+ *   npm run bench -- all                   every benchmark below, in this order (about 45 minutes; the first startup run adds 4)
  *   npm run bench -- ingest                durable ingest vs Mosquitto + mosquitto_sub
  *   npm run bench -- replay                replay of 1,000,000 events vs raw line reading
  *   npm run bench -- reconcile             one supervisor cycle, 500 nodes × 40 services (test/bench/reconcile.ts)
@@ -81,7 +82,7 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const which = (positionals.length ? positionals : [...DEFAULT_BENCHMARKS]) as Bench[];
+const which = (positionals.length === 0 ? [...DEFAULT_BENCHMARKS] : positionals.includes('all') ? [...BENCHMARKS] : positionals) as Bench[];
 for (const w of which) if (!BENCHMARKS.includes(w)) throw new Error(`unknown benchmark "${w}" (${BENCHMARKS.join(' | ')})`);
 const variants = values.variants.split(',') as IngestVariant[];
 for (const v of variants) if (!INGEST_VARIANTS.includes(v)) throw new Error(`unknown ingest variant "${v}" (${INGEST_VARIANTS.join(', ')})`);
