@@ -23,7 +23,7 @@ let installed = false;
  * mqtt-packet's writeToStream writes for them. aedes acknowledges every
  * QoS 1 PUBLISH through writeToStream, which per PUBACK traces to `debug`
  * five times, corks the stream and schedules its uncorking on a tick of its
- * own, and writes three pieces — several times the cost of the 4 bytes, for
+ * own, and writes three pieces — about three times the cost of the 4 bytes, for
  * every event in the ingest benchmark (docs/benchmarks.md, "Durable ingest").
  *
  * Only PUBACKs aedes writes without options (it speaks MQTT 3.1.1 and 3.1,

@@ -27,7 +27,7 @@ const asBytes = (chunk: Chunk, encoding: unknown): Buffer => {
  * mqtt-packet writes as three chunks (header, length, message id); corking
  * already made that one system call per read, but every chunk still took the
  * stream's whole write path (state checks, a buffered entry each, a writev of
- * 3 × N pieces) — about a tenth of the embedded broker's CPU in the ingest
+ * 3 × N pieces) — about 9 % of the hub's CPU in the ingest
  * benchmark (docs/benchmarks.md, "Durable ingest"). Gathered, a read's PUBACKs
  * are one Buffer and one write.
  *
