@@ -3,11 +3,14 @@ const MAX_TOPICS = 4096;
 
 type Fn = (...args: never[]) => unknown;
 
+const queuedForNoOne: Promise<void> = Promise.resolve();
+
 /** The parts of aedes used here: its emitter's matcher and its persistence (neither is in aedes' type declarations). */
 interface AedesInternals {
   mq: { _matcher: { add: Fn; remove: Fn; match: (topic: string, ...rest: unknown[]) => unknown[] } };
   persistence: {
     subscriptionsByTopic: (topic: string) => Promise<unknown[]>;
+    outgoingEnqueueCombi: (subs: unknown[], packet: unknown) => Promise<void>;
     addSubscriptions: Fn;
     removeSubscriptions: Fn;
     cleanSubscriptions: Fn;
@@ -49,20 +52,29 @@ export function cacheTopicMatches(broker: object): void {
   };
 
   // Persistence changes are asynchronous: an answer is kept only if no change began while it was computed.
-  const queued = new Map<string, unknown[]>();
+  // The promise itself is kept, so a remembered answer costs no new promise per publication.
+  const queued = new Map<string, Promise<unknown[]>>();
   let generation = 0;
   const byTopic = persistence.subscriptionsByTopic.bind(persistence);
-  persistence.subscriptionsByTopic = async (topic) => {
+  persistence.subscriptionsByTopic = (topic) => {
     const cached = queued.get(topic);
     if (cached !== undefined) return cached;
     const gen = generation;
-    const subs = await byTopic(topic);
-    if (gen === generation) {
-      if (queued.size >= MAX_TOPICS) queued.clear();
-      queued.set(topic, subs);
-    }
-    return subs;
+    const answer = byTopic(topic);
+    void answer.then(
+      () => {
+        if (gen !== generation) return;
+        if (queued.size >= MAX_TOPICS) queued.clear();
+        queued.set(topic, answer);
+      },
+      () => undefined,
+    );
+    return answer;
   };
+  // Nobody's session matches most publications (only the hub, in process, receives events):
+  // queueing for no one needs no work, nor a new promise each time.
+  const enqueue = persistence.outgoingEnqueueCombi.bind(persistence);
+  persistence.outgoingEnqueueCombi = (subs, packet) => (subs.length === 0 ? queuedForNoOne : enqueue(subs, packet));
   for (const name of ['addSubscriptions', 'removeSubscriptions', 'cleanSubscriptions'] as const) {
     const change = persistence[name].bind(persistence) as (...args: unknown[]) => Promise<unknown>;
     persistence[name] = async (...args: unknown[]) => {
