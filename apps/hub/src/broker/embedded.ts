@@ -9,7 +9,6 @@ import { PeriodicLoop } from '@homelab/runtime';
 import { HubError } from '../errors';
 import { mayPublish, maySubscribe, type Identity } from './acl';
 import { decideConnect, type CredentialCheck } from './auth';
-import { writePubacksDirectly } from './fast-puback';
 import { gatherWrites } from './gather-writes';
 import { FrameSizeGuard, PACKET_OVERHEAD_BYTES } from './packet-guard';
 import { TokenBucket } from './rate-limit';
@@ -222,7 +221,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const handle = (stream: Duplex) => {
     sockets.add(stream);
     stream.on('close', () => sockets.delete(stream));
-    const client = broker.handle(writePubacksDirectly(gatherWrites(stream)));
+    const client = broker.handle(gatherWrites(stream));
     const guard = new FrameSizeGuard(maxPacketBytes);
     stream.on('data', (chunk: Buffer) => {
       const declared = guard.push(chunk);
