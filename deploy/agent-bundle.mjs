@@ -66,6 +66,86 @@ const englishOnly = {
   },
 };
 
+/**
+ * readable-stream (three copies: MQTT.js's and bl's v4, docker-modem's v3) is a copy of Node's
+ * own streams for browsers and old Nodes, about 290 KB of source built at every start. Both
+ * versions answer with Node's `stream` when READABLE_STREAM=disable; this is that answer, always:
+ * every export of `stream` (the names both versions export; their users only take those names).
+ */
+const nodeStreams = {
+  name: 'readable-stream-is-node-stream',
+  setup(b) {
+    b.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'readable-stream', namespace: 'node-stream' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-stream' }, () => ({
+      contents: "const Stream = require('node:stream');\nmodule.exports = { ...Stream, Stream };\nmodule.exports.default = module.exports;\n",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Node modules the agent's dependencies require at load but use only on paths the agent seldom or
+ * never takes: TLS (MQTT.js for mqtts://, docker-modem for a Docker daemon over HTTPS, the agent's
+ * probes of https:// services) and assert
+ * (sonic-boom's checks of bad arguments). Each is loaded at its first use instead: about 0.8 MB of
+ * resident memory (the node binary's own code for them and what it builds) for an agent on
+ * mqtt:// and a Unix socket.
+ */
+const LAZY_BUILTINS = ['tls', 'https', 'assert'];
+
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    // The lazy module's own require of the real one stays Node's.
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (a) =>
+      a.namespace === 'lazy-builtin' ? undefined : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
+      contents: [
+        `let m; const load = () => (m ??= require(${JSON.stringify(`node:${a.path}`)}));`,
+        // A function target, so that a module that is itself a function (assert) can be called.
+        'module.exports = new Proxy(function () {}, {',
+        '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
+        "  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),",
+        '  has: (_, k) => k in load(),',
+        '});',
+        '',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
+/** Globals whose methods are not all pure (`Object.assign`, `JSON.parse` of bad text): never marked. */
+const NOT_SCHEMAS = new Set(['Object', 'Array', 'JSON', 'Math', 'Number', 'String', 'Promise', 'Reflect', 'Symbol', 'Date', 'Error', 'Buffer', 'Map', 'Set']);
+
+/**
+ * The contracts' schemas are top-level `z.…(…)` calls, which a bundler must keep in case they have
+ * side effects; they have none, and many of them (the hub's HTTP bodies, world state, summary) the
+ * agent never uses. Marks as pure every call chain on `z` or on a schema (a capitalised name) that
+ * stands where a value is expected — after `=`, `:`, `(`, `[` or `,` — so that esbuild leaves the
+ * unused ones out of the bundle and they are not built at every start. A call at the start of a
+ * statement (`Schema.parse(x);`, kept for its throw) is never marked.
+ */
+export function markSchemaCallsPure(source) {
+  return source.replace(/([=:([,]\s*)(z|[A-Z][A-Za-z0-9_]*)(?=\s*\.\s*[A-Za-z_]\w*\s*\()/g, (m, before, name) =>
+    name !== 'z' && NOT_SCHEMAS.has(name) ? m : `${before}/* @__PURE__ */ ${name}`,
+  );
+}
+
+const pureSchemas = {
+  name: 'pure-contracts-schemas',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]libs[\\/]contracts[\\/]src[\\/][^\\/]+\.ts$/ }, async (a) => ({
+      contents: markSchemaCallsPure(await fs.promises.readFile(a.path, 'utf8')),
+      loader: 'ts',
+    }));
+  },
+};
+
+/** Everything the agent bundle's build does besides bundling; exported for test/checks/agent-bundle.test.ts. */
+export const AGENT_BUNDLE_PLUGINS = [stubUnused, englishOnly, nodeStreams, pureSchemas, lazyBuiltins];
+
 /** CommonJS dependencies expect these in scope. */
 export const CJS_BANNER = [
   "import { createRequire as __hlCreateRequire } from 'node:module';",
@@ -116,7 +196,7 @@ export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd =
     target: 'node20',
     format: 'esm',
     external: ['cpu-features', '*.node'],
-    plugins: [stubUnused, englishOnly],
+    plugins: AGENT_BUNDLE_PLUGINS,
     // No comments and ASCII only: V8 keeps the whole source text in memory, and one non-ASCII
     // character in a comment would make it a two-byte string (twice the size).
     minifyWhitespace: true,
