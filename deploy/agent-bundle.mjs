@@ -7,6 +7,7 @@
 // freshness check: esbuild is loaded only to build, and that runs in a process of its own
 // (deploy/build-agent-bundle.mjs), so the launcher never holds the bundler.
 import fs from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,30 +85,34 @@ const nodeStreams = {
 };
 
 /**
- * Node modules the agent's dependencies require at load but use only on paths the agent seldom or
- * never takes: TLS (MQTT.js for mqtts://, docker-modem for a Docker daemon over HTTPS, the agent's
- * probes of https:// services) and assert
- * (sonic-boom's checks of bad arguments). Each is loaded at its first use instead: about 0.8 MB of
- * resident memory (the node binary's own code for them and what it builds) for an agent on
- * mqtt:// and a Unix socket.
+ * Modules required at load but used only on paths an idle agent seldom or never takes, loaded at
+ * their first use instead (docs/benchmarks.md, "Agent: detection latency and footprint"): TLS
+ * (MQTT.js for mqtts://, docker-modem for a Docker daemon over HTTPS, probes of https://
+ * services), assert (sonic-boom's checks of bad arguments), child processes (compose commands,
+ * `vcgencmd` on a Raspberry Pi) and pino-pretty (the log format on a terminal or LOG_FORMAT=pretty).
  */
-const LAZY_BUILTINS = ['tls', 'https', 'assert'];
+const LAZY_MODULES = ['tls', 'https', 'assert', 'child_process', 'pino-pretty'];
 
-const lazyBuiltins = {
-  name: 'lazy-builtins',
+const lazyModules = {
+  name: 'lazy-modules',
   setup(b) {
-    // The lazy module's own require of the real one stays Node's.
-    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (a) =>
-      a.namespace === 'lazy-builtin' ? undefined : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    // The lazy module's own require of the real one is resolved as usual, from the importer's folder.
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_MODULES.map(escape).join('|')})$`) }, (a) =>
+      a.namespace === 'lazy' ? undefined : { path: a.path, namespace: 'lazy', pluginData: { resolveDir: a.resolveDir } },
     );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({
+      resolveDir: a.pluginData.resolveDir,
       contents: [
-        `let m; const load = () => (m ??= require(${JSON.stringify(`node:${a.path}`)}));`,
-        // A function target, so that a module that is itself a function (assert) can be called.
-        'module.exports = new Proxy(function () {}, {',
+        `let m; const load = () => (m ??= require(${JSON.stringify(isBuiltin(a.path) && !a.path.startsWith('node:') ? `node:${a.path}` : a.path)}));`,
+        // A function target, so that a module that is itself a function (assert) can be called. An
+        // import from ESM gets an object esbuild makes at start with this one as its prototype, where
+        // it then finds the names it imports (through `forward`, still at their first use).
+        'const forward = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load() });',
+        'module.exports = new Proxy(() => {}, {',
         '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
         "  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),",
         '  has: (_, k) => k in load(),',
+        '  getPrototypeOf: () => forward,',
         '});',
         '',
       ].join('\n'),
@@ -144,7 +149,7 @@ const pureSchemas = {
 };
 
 /** Everything the agent bundle's build does besides bundling; exported for test/checks/agent-bundle.test.ts. */
-export const AGENT_BUNDLE_PLUGINS = [stubUnused, englishOnly, nodeStreams, pureSchemas, lazyBuiltins];
+export const AGENT_BUNDLE_PLUGINS = [stubUnused, englishOnly, nodeStreams, pureSchemas, lazyModules];
 
 /** CommonJS dependencies expect these in scope. */
 export const CJS_BANNER = [

@@ -70,4 +70,11 @@ describe('the agent bundle', () => {
     );
     expect(JSON.parse(run(code))).toEqual({ before: [], agent: true, after: ['tls', 'https', 'assert'] });
   });
+
+  it('gives a named import of a lazily loaded module its value', async () => {
+    const code = await bundle(
+      "import { connect } from 'node:tls'; import { strictEqual } from 'assert'; const before = process.moduleLoadList.includes('NativeModule tls'); strictEqual(1, 1); console.log(before, typeof connect);",
+    );
+    expect(run(code)).toBe('false function');
+  });
 });
