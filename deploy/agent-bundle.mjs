@@ -88,10 +88,10 @@ const nodeStreams = {
  * Modules required at load but used only on paths an idle agent seldom or never takes, loaded at
  * their first use instead (docs/benchmarks.md, "Agent: detection latency and footprint"): TLS
  * (MQTT.js for mqtts://, docker-modem for a Docker daemon over HTTPS, probes of https://
- * services), assert (sonic-boom's checks of bad arguments), child processes (compose commands,
- * `vcgencmd` on a Raspberry Pi) and pino-pretty (the log format on a terminal or LOG_FORMAT=pretty).
+ * services) and assert (sonic-boom's checks of bad arguments). Child processes and pino-pretty
+ * loaded the same way saved nothing measurable on the running agent.
  */
-const LAZY_MODULES = ['tls', 'https', 'assert', 'child_process', 'pino-pretty'];
+const LAZY_MODULES = ['tls', 'https', 'assert'];
 
 const lazyModules = {
   name: 'lazy-modules',

@@ -5,12 +5,6 @@ import { holdLifeline } from './agent-process.mjs';
 import { UsageError } from './args';
 import { agentCommand } from './commands/agent';
 import { printVersionIfAsked } from './version';
-import { z } from 'zod';
-
-// zod compiles a parser for each object schema with `new Function` at its first use: source text
-// and code the agent would hold for good, for a speed-up its few messages a minute do not need
-// (docs/benchmarks.md, "Agent: detection latency and footprint"). Validation is the same.
-z.config({ jitless: true });
 
 holdLifeline();
 const argv = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { readCpuTemperature, readMemory, runnable } from './host-sensors';
+import { readCpuTemperature, readMemory } from './host-sensors';
 
 /** Host health a heartbeat carries (NodeHeartbeatEvent); a field the platform does not report is absent. */
 export interface HostHealth {
@@ -47,10 +47,8 @@ async function readThrottled(timeoutMs: number): Promise<number | null> {
   try {
     return parseThrottled(await fs.readFile(THROTTLED_FILE, 'utf8'));
   } catch {
-    const tool = await runnable('vcgencmd');
-    if (tool === null) return null;
     return new Promise((resolve) => {
-      execFile(tool, ['get_throttled'], { timeout: timeoutMs }, (err, stdout) => resolve(err ? null : parseThrottled(stdout)));
+      execFile('vcgencmd', ['get_throttled'], { timeout: timeoutMs }, (err, stdout) => resolve(err ? null : parseThrottled(stdout)));
     });
   }
 }

@@ -10,7 +10,6 @@ import {
   readHwmonTemps,
   readMemory,
   readThermalZones,
-  runnable,
   type HwmonTemp,
   type ThermalZone,
 } from './host-sensors';
@@ -99,8 +98,7 @@ describe('reading the kernel files', () => {
     write('hwmon/hwmon1/temp1_input', 'garbage\n');
     expect(await readThermalZones(path.join(dir, 'thermal'))).toEqual([zone('acpitz', 27800)]);
     expect(await readHwmonTemps(path.join(dir, 'hwmon'))).toEqual([hw('coretemp', 'Package id 0', 61000), hw('coretemp', null, 58000)]);
-    if (os.platform() === 'linux')
-      expect(await readCpuTemperature(1000, { thermal: path.join(dir, 'thermal'), hwmon: path.join(dir, 'hwmon'), tool: path.join(dir, 'none') })).toBe(61);
+    if (os.platform() === 'linux') expect(await readCpuTemperature(1000, { thermal: path.join(dir, 'thermal'), hwmon: path.join(dir, 'hwmon') })).toBe(61);
   });
 
   it('answers nothing, never an error, where the directories or the files are absent', async () => {
@@ -110,32 +108,5 @@ describe('reading the kernel files', () => {
     expect(await readMemory(path.join(dir, 'meminfo'))).toBeNull();
     write('meminfo', 'MemTotal: 2048 kB\nMemAvailable: 1024 kB\n');
     expect(await readMemory(path.join(dir, 'meminfo'))).toEqual({ total: 2048 * 1024, available: 1024 * 1024 });
-  });
-});
-
-describe('runnable', () => {
-  let dir = '';
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it('finds a command on PATH that can be run, and only such a one', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-sensors-'));
-    fs.mkdirSync(path.join(dir, 'a'));
-    fs.mkdirSync(path.join(dir, 'b'));
-    fs.writeFileSync(path.join(dir, 'a', 'vcgencmd'), 'not executable', { mode: 0o644 });
-    fs.writeFileSync(path.join(dir, 'b', 'vcgencmd'), '#!/bin/sh\n', { mode: 0o755 });
-    const PATH = `${path.join(dir, 'a')}:${path.join(dir, 'b')}`;
-    expect(await runnable('vcgencmd', PATH)).toBe(path.join(dir, 'b', 'vcgencmd'));
-    expect(await runnable('absent', PATH)).toBeNull();
-    expect(await runnable(path.join(dir, 'b', 'vcgencmd'))).toBe(path.join(dir, 'b', 'vcgencmd'));
-    expect(await runnable(path.join(dir, 'a', 'vcgencmd'))).toBeNull();
-  });
-
-  it('runs no vcgencmd where there is none: the temperature is then not reported', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-sensors-'));
-    const roots = { thermal: path.join(dir, 'thermal'), hwmon: path.join(dir, 'hwmon'), tool: path.join(dir, 'vcgencmd') };
-    if (os.platform() !== 'linux') return;
-    expect(await readCpuTemperature(1000, roots)).toBeNull();
-    fs.writeFileSync(roots.tool, '#!/bin/sh\necho "temp=51.2\'C"\n', { mode: 0o755 });
-    expect(await readCpuTemperature(1000, roots)).toBe(51.2);
   });
 });

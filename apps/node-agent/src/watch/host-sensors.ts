@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -127,44 +126,13 @@ export async function readHwmonTemps(root = '/sys/class/hwmon'): Promise<HwmonTe
   return temps;
 }
 
-/**
- * `file` if it can be run, else the first `file` on PATH that can; null when there is none. Asked
- * before running a command that most hosts do not have: no child process (nor Node's module for
- * them, in the agent bundle loaded at first use) for a command that is not there.
- */
-export async function runnable(file: string, pathVar = process.env.PATH ?? ''): Promise<string | null> {
-  const candidates = file.includes('/')
-    ? [file]
-    : pathVar
-        .split(':')
-        .filter((d) => d !== '')
-        .map((d) => path.join(d, file));
-  for (const c of candidates)
-    if (
-      await fs.access(c, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return c;
-  return null;
-}
-
-/** The Raspberry Pi firmware's tool, where its packages put it. */
-const MEASURE_TEMP_TOOL = '/opt/vc/bin/vcgencmd';
-
 /** The CPU temperature of this host, or null: the kernel's files, else the Raspberry Pi firmware's `vcgencmd`. */
-export async function readCpuTemperature(
-  timeoutMs: number,
-  roots = { thermal: '/sys/class/thermal', hwmon: '/sys/class/hwmon', tool: MEASURE_TEMP_TOOL },
-): Promise<number | null> {
+export async function readCpuTemperature(timeoutMs: number, roots = { thermal: '/sys/class/thermal', hwmon: '/sys/class/hwmon' }): Promise<number | null> {
   if (os.platform() !== 'linux') return null;
   const fromFiles = cpuTemperatureOf(await readThermalZones(roots.thermal), await readHwmonTemps(roots.hwmon));
   if (fromFiles !== null) return fromFiles;
-  const tool = await runnable(roots.tool);
-  if (tool === null) return null;
   return new Promise((resolve) => {
-    execFile(tool, ['measure_temp'], { timeout: timeoutMs }, (err, stdout) => resolve(err ? null : parseMeasureTemp(stdout)));
+    execFile('/opt/vc/bin/vcgencmd', ['measure_temp'], { timeout: timeoutMs }, (err, stdout) => resolve(err ? null : parseMeasureTemp(stdout)));
   });
 }
 
