@@ -7,6 +7,7 @@
 // freshness check: esbuild is loaded only to build, and that runs in a process of its own
 // (deploy/build-agent-bundle.mjs), so the launcher never holds the bundler.
 import fs from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,6 +67,90 @@ const englishOnly = {
   },
 };
 
+/**
+ * readable-stream (three copies: MQTT.js's and bl's v4, docker-modem's v3) is a copy of Node's
+ * own streams for browsers and old Nodes, about 290 KB of source built at every start. Both
+ * versions answer with Node's `stream` when READABLE_STREAM=disable; this is that answer, always:
+ * every export of `stream` (the names both versions export; their users only take those names).
+ */
+const nodeStreams = {
+  name: 'readable-stream-is-node-stream',
+  setup(b) {
+    b.onResolve({ filter: /^readable-stream$/ }, () => ({ path: 'readable-stream', namespace: 'node-stream' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-stream' }, () => ({
+      contents: "const Stream = require('node:stream');\nmodule.exports = { ...Stream, Stream };\nmodule.exports.default = module.exports;\n",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Modules required at load but used only on paths an idle agent seldom or never takes, loaded at
+ * their first use instead (docs/benchmarks.md, "Agent: detection latency and footprint"): TLS
+ * (MQTT.js for mqtts://, docker-modem for a Docker daemon over HTTPS, probes of https://
+ * services) and assert (sonic-boom's checks of bad arguments). Child processes and pino-pretty
+ * loaded the same way saved nothing measurable on the running agent.
+ */
+const LAZY_MODULES = ['tls', 'https', 'assert'];
+
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    // The lazy module's own require of the real one is resolved as usual, from the importer's folder.
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_MODULES.map(escape).join('|')})$`) }, (a) =>
+      a.namespace === 'lazy' ? undefined : { path: a.path, namespace: 'lazy', pluginData: { resolveDir: a.resolveDir } },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({
+      resolveDir: a.pluginData.resolveDir,
+      contents: [
+        `let m; const load = () => (m ??= require(${JSON.stringify(isBuiltin(a.path) && !a.path.startsWith('node:') ? `node:${a.path}` : a.path)}));`,
+        // A function target, so that a module that is itself a function (assert) can be called. An
+        // import from ESM gets an object esbuild makes at start with this one as its prototype, where
+        // it then finds the names it imports (through `forward`, still at their first use).
+        'const forward = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load() });',
+        'module.exports = new Proxy(() => {}, {',
+        '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
+        "  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),",
+        '  has: (_, k) => k in load(),',
+        '  getPrototypeOf: () => forward,',
+        '});',
+        '',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
+/** Globals whose methods are not all pure (`Object.assign`, `JSON.parse` of bad text): never marked. */
+const NOT_SCHEMAS = new Set(['Object', 'Array', 'JSON', 'Math', 'Number', 'String', 'Promise', 'Reflect', 'Symbol', 'Date', 'Error', 'Buffer', 'Map', 'Set']);
+
+/**
+ * The contracts' schemas are top-level `z.…(…)` calls, which a bundler must keep in case they have
+ * side effects; they have none, and many of them (the hub's HTTP bodies, world state, summary) the
+ * agent never uses. Marks as pure every call chain on `z` or on a schema (a capitalised name) that
+ * stands where a value is expected — after `=`, `:`, `(`, `[` or `,` — so that esbuild leaves the
+ * unused ones out of the bundle and they are not built at every start. A call at the start of a
+ * statement (`Schema.parse(x);`, kept for its throw) is never marked.
+ */
+export function markSchemaCallsPure(source) {
+  return source.replace(/([=:([,]\s*)(z|[A-Z][A-Za-z0-9_]*)(?=\s*\.\s*[A-Za-z_]\w*\s*\()/g, (m, before, name) =>
+    name !== 'z' && NOT_SCHEMAS.has(name) ? m : `${before}/* @__PURE__ */ ${name}`,
+  );
+}
+
+const pureSchemas = {
+  name: 'pure-contracts-schemas',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]libs[\\/]contracts[\\/]src[\\/][^\\/]+\.ts$/ }, async (a) => ({
+      contents: markSchemaCallsPure(await fs.promises.readFile(a.path, 'utf8')),
+      loader: 'ts',
+    }));
+  },
+};
+
+/** Everything the agent bundle's build does besides bundling; exported for test/checks/agent-bundle.test.ts. */
+export const AGENT_BUNDLE_PLUGINS = [stubUnused, englishOnly, nodeStreams, pureSchemas, lazyModules];
+
 /** CommonJS dependencies expect these in scope. */
 export const CJS_BANNER = [
   "import { createRequire as __hlCreateRequire } from 'node:module';",
@@ -116,7 +201,7 @@ export async function buildAgentBundle(outfile = 'dist/homelab-agent.mjs', cwd =
     target: 'node20',
     format: 'esm',
     external: ['cpu-features', '*.node'],
-    plugins: [stubUnused, englishOnly],
+    plugins: AGENT_BUNDLE_PLUGINS,
     // No comments and ASCII only: V8 keeps the whole source text in memory, and one non-ASCII
     // character in a comment would make it a two-byte string (twice the size).
     minifyWhitespace: true,

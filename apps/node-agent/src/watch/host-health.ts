@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { cpuTemperature } from 'systeminformation/lib/cpu.js';
-import { mem } from 'systeminformation/lib/memory.js';
+import { readCpuTemperature, readMemory } from './host-sensors';
 
 /** Host health a heartbeat carries (NodeHeartbeatEvent); a field the platform does not report is absent. */
 export interface HostHealth {
@@ -54,17 +53,11 @@ async function readThrottled(timeoutMs: number): Promise<number | null> {
   }
 }
 
-/** systeminformation for temperature and memory, the firmware for throttling. */
+/** The kernel's sensors and /proc/meminfo for temperature and memory (host-sensors.ts), the firmware for throttling. */
 export function systemHostHealthSources(timeoutMs: number): HostHealthSources {
   return {
-    temperature: async () => {
-      const t = await cpuTemperature();
-      return typeof t.main === 'number' ? t.main : null;
-    },
-    memory: async () => {
-      const m = await mem();
-      return { total: m.total, available: m.available };
-    },
+    temperature: () => readCpuTemperature(timeoutMs),
+    memory: () => readMemory(),
     throttled: () => readThrottled(timeoutMs),
   };
 }
@@ -79,8 +72,8 @@ const TIMED_OUT = Symbol('timed out');
  * by `timeoutMs`; one that has not answered by then is left out of that sample,
  * and is not asked again until its pending call settles (no pile-up of slow
  * calls). A source that answers "not reported here" (null) is not asked again:
- * systeminformation's temperature spawns shells, and hardware does not gain a
- * sensor while the agent runs.
+ * without a sensor under /sys the temperature runs `vcgencmd`, and hardware does
+ * not gain a sensor while the agent runs.
  */
 export class HostHealthSampler {
   private current: HostHealth = {};
@@ -100,7 +93,7 @@ export class HostHealthSampler {
 
   /**
    * A refresh `delayMs` from now (one at a time): after a heartbeat, so that it is published
-   * before systeminformation's temperature probe runs its one synchronous shell command.
+   * before the sample's file reads (and, on a Raspberry Pi without the firmware's file, `vcgencmd`) run.
    */
   refreshLater(delayMs: number): void {
     if (this.scheduled) return;

@@ -60,7 +60,7 @@ export function createHostStats(sampler?: HostHealthSampler): () => HostStats {
       load5: Math.max(0, round1(l5)),
       load15: Math.max(0, round1(l15)),
       agentRssMb: Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10,
-      // systeminformation's memory (MemAvailable) replaces os.freemem's figure when it answered.
+      // /proc/meminfo's MemAvailable (host-sensors.ts) replaces os.freemem's figure when it answered.
       ...health,
     };
   };
