@@ -7,7 +7,6 @@
 // freshness check: esbuild is loaded only to build, and that runs in a process of its own
 // (deploy/build-agent-bundle.mjs), so the launcher never holds the bundler.
 import fs from 'node:fs';
-import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,43 +83,6 @@ const nodeStreams = {
   },
 };
 
-/**
- * Modules required at load but used only on paths an idle agent seldom or never takes, loaded at
- * their first use instead (docs/benchmarks.md, "Agent: detection latency and footprint"): TLS
- * (MQTT.js for mqtts://, docker-modem for a Docker daemon over HTTPS, probes of https://
- * services) and assert (sonic-boom's checks of bad arguments). Child processes and pino-pretty
- * loaded the same way saved nothing measurable on the running agent.
- */
-const LAZY_MODULES = ['tls', 'https', 'assert'];
-
-const lazyModules = {
-  name: 'lazy-modules',
-  setup(b) {
-    // The lazy module's own require of the real one is resolved as usual, from the importer's folder.
-    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_MODULES.map(escape).join('|')})$`) }, (a) =>
-      a.namespace === 'lazy' ? undefined : { path: a.path, namespace: 'lazy', pluginData: { resolveDir: a.resolveDir } },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (a) => ({
-      resolveDir: a.pluginData.resolveDir,
-      contents: [
-        `let m; const load = () => (m ??= require(${JSON.stringify(isBuiltin(a.path) && !a.path.startsWith('node:') ? `node:${a.path}` : a.path)}));`,
-        // A function target, so that a module that is itself a function (assert) can be called. An
-        // import from ESM gets an object esbuild makes at start with this one as its prototype, where
-        // it then finds the names it imports (through `forward`, still at their first use).
-        'const forward = new Proxy({}, { get: (_, k) => load()[k], has: (_, k) => k in load() });',
-        'module.exports = new Proxy(() => {}, {',
-        '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
-        "  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),",
-        '  has: (_, k) => k in load(),',
-        '  getPrototypeOf: () => forward,',
-        '});',
-        '',
-      ].join('\n'),
-      loader: 'js',
-    }));
-  },
-};
-
 /** Globals whose methods are not all pure (`Object.assign`, `JSON.parse` of bad text): never marked. */
 const NOT_SCHEMAS = new Set(['Object', 'Array', 'JSON', 'Math', 'Number', 'String', 'Promise', 'Reflect', 'Symbol', 'Date', 'Error', 'Buffer', 'Map', 'Set']);
 
@@ -149,7 +111,7 @@ const pureSchemas = {
 };
 
 /** Everything the agent bundle's build does besides bundling; exported for test/checks/agent-bundle.test.ts. */
-export const AGENT_BUNDLE_PLUGINS = [stubUnused, englishOnly, nodeStreams, pureSchemas, lazyModules];
+export const AGENT_BUNDLE_PLUGINS = [stubUnused, englishOnly, nodeStreams, pureSchemas];
 
 /** CommonJS dependencies expect these in scope. */
 export const CJS_BANNER = [

@@ -56,25 +56,4 @@ describe('the agent bundle', () => {
     expect(code).not.toContain('_stream_readable');
     expect(run(code)).toBe('true');
   });
-
-  it('loads TLS, HTTPS and assert at their first use, not at start', async () => {
-    const code = await bundle(
-      [
-        "import https from 'node:https'; import tls from 'tls'; import assert from 'assert';",
-        'const loaded = (m) => process.moduleLoadList.includes(`NativeModule ${m}`);',
-        "const before = ['tls', 'https', 'assert'].filter(loaded);",
-        'assert(true);',
-        "const agent = typeof https.Agent === 'function' && typeof tls.connect === 'function';",
-        "console.log(JSON.stringify({ before, agent, after: ['tls', 'https', 'assert'].filter(loaded) }));",
-      ].join('\n'),
-    );
-    expect(JSON.parse(run(code))).toEqual({ before: [], agent: true, after: ['tls', 'https', 'assert'] });
-  });
-
-  it('gives a named import of a lazily loaded module its value', async () => {
-    const code = await bundle(
-      "import { connect } from 'node:tls'; import { strictEqual } from 'assert'; const before = process.moduleLoadList.includes('NativeModule tls'); strictEqual(1, 1); console.log(before, typeof connect);",
-    );
-    expect(run(code)).toBe('false function');
-  });
 });
