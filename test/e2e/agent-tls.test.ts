@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, makeTempDir, waitFor, type LoggedProcess, type TempDir } from '@homelab/testkit';
+import { freePort, makeTempDir, selfSignedCert, waitFor, type LoggedProcess, type TempDir } from '@homelab/testkit';
 import { agentMqttEnv } from '../support/mqtt-identities';
 import { homelab, startHubProcess, writeHosts, type HubProcess } from '../support/stack';
 
@@ -19,31 +18,8 @@ describe('homelab agent over mqtts://', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('hl-e2e-agent-tls-');
-    cert = path.join(tmp.path, 'cert.pem');
-    const key = path.join(tmp.path, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const tls = selfSignedCert(tmp.path);
+    cert = tls.cert;
     const hostsDir = path.join(tmp.path, 'hosts');
     await writeHosts(hostsDir, { sealed: 'node: sealed\nservices: {}\n' });
     tlsPort = await freePort();
@@ -51,7 +27,7 @@ describe('homelab agent over mqtts://', () => {
       root: path.join(tmp.path, 'root'),
       hostsDir,
       name: 'agent-tls-hub',
-      env: { HOMELAB_MQTT_TLS_CERT: cert, HOMELAB_MQTT_TLS_KEY: key, HOMELAB_MQTT_TLS_PORT: String(tlsPort) },
+      env: { HOMELAB_MQTT_TLS_CERT: cert, HOMELAB_MQTT_TLS_KEY: tls.key, HOMELAB_MQTT_TLS_PORT: String(tlsPort) },
     });
   });
 

@@ -100,23 +100,8 @@ export async function writeFileAtomic(file: string, data: string | Buffer, opts:
  * fsync for all renames. They are not replaced together: a crash may leave
  * some new and some old, which callers must be able to tell.
  */
-export async function writeFilesAtomic(dir: string, files: { name: string; data: string }[]): Promise<void> {
-  if (files.length === 0) return;
-  await fs.mkdir(dir, { recursive: true });
-  const temps: { tmp: string; final: string }[] = [];
-  try {
-    for (const f of files) {
-      const final = path.join(dir, f.name);
-      const tmp = tempNameFor(final);
-      temps.push({ tmp, final });
-      await fsAtomicWriteSteps.writeSynced(tmp, f.data);
-    }
-  } catch (err) {
-    await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
-    throw err;
-  }
-  for (const t of temps) await fs.rename(t.tmp, t.final);
-  await fsyncDir(dir);
+export function writeFilesAtomic(dir: string, files: { name: string; data: string }[]): Promise<void> {
+  return replaceEach(dir, files, true);
 }
 
 /**
@@ -126,7 +111,12 @@ export async function writeFilesAtomic(dir: string, files: { name: string; data:
  * so a power loss may leave one old, empty or missing, and its owner must
  * tell and rewrite it. Keeps the disk free for what must be durable.
  */
-export async function replaceFiles(dir: string, files: { name: string; data: string }[]): Promise<void> {
+export function replaceFiles(dir: string, files: { name: string; data: string }[]): Promise<void> {
+  return replaceEach(dir, files, false);
+}
+
+/** Temp file per file (fsynced when `durable`), then the renames (and one directory fsync when `durable`). */
+async function replaceEach(dir: string, files: { name: string; data: string }[], durable: boolean): Promise<void> {
   if (files.length === 0) return;
   await fs.mkdir(dir, { recursive: true });
   const temps: { tmp: string; final: string }[] = [];
@@ -135,13 +125,15 @@ export async function replaceFiles(dir: string, files: { name: string; data: str
       const final = path.join(dir, f.name);
       const tmp = tempNameFor(final);
       temps.push({ tmp, final });
-      await fs.writeFile(tmp, f.data, { flag: 'wx', mode: 0o644 });
+      if (durable) await fsAtomicWriteSteps.writeSynced(tmp, f.data);
+      else await fs.writeFile(tmp, f.data, { flag: 'wx', mode: 0o644 });
     }
     for (const t of temps) await fs.rename(t.tmp, t.final);
   } catch (err) {
     await Promise.all(temps.map((t) => fs.rm(t.tmp, { force: true })));
     throw err;
   }
+  if (durable) await fsyncDir(dir);
 }
 
 /** A file's text, or null when it does not exist (other errors are thrown). */

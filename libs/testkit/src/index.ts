@@ -12,3 +12,4 @@ export * from './promises';
 export * from './bot-api-server';
 export * from './http-recorder';
 export * from './container-exec';
+export * from './tls-cert';

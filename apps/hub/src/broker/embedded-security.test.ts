@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { topics } from '@homelab/contracts';
+import { selfSignedCert } from '@homelab/testkit';
 import type { Logger } from '@homelab/logging';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded';
 import { memoryCredentials } from './test-credentials';
@@ -242,29 +242,7 @@ describe('embedded broker: TLS listener', () => {
   it('speaks MQTT over TLS with a certificate and key from files, with the same credentials', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-tls-'));
     try {
-      const cert = path.join(dir, 'cert.pem');
-      const key = path.join(dir, 'key.pem');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          key,
-          '-out',
-          cert,
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        ],
-        { stdio: 'ignore' },
-      );
+      const { cert, key } = selfSignedCert(dir);
       await start({ tls: { host: '127.0.0.1', port: 0, certFile: cert, keyFile: key } });
       expect(broker!.tlsUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
       const got = await watch(broker!);
