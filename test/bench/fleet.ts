@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, makeTempDir, sleep } from '@homelab/testkit';
+import { makeTempDir, sleep } from '@homelab/testkit';
 import {
   counterOf,
   detectionMs,
@@ -17,7 +17,7 @@ import {
   type ProcSeries,
 } from './fleet-measure';
 import { copyCredentials, makeFleetCredentials, startFleetMosquitto, writeFleetHosts } from './fleet-setup';
-import { median, nodeArgs, spawnHub, spawnJsonLines, type JsonLineProcess } from './procs';
+import { hubArgs, median, nodeArgs, spawnHub, spawnJsonLines, type JsonLineProcess } from './procs';
 
 /**
  * `npm run bench -- fleet`: a thousand simulated agents (test/bench/fleet-sim.ts:
@@ -94,17 +94,7 @@ async function runVariant(variant: FleetVariant, dir: string, hostsDir: string, 
   const root = path.join(dir, 'root');
   await copyCredentials(credentials, root);
   const mq = variant === 'mosquitto' ? await startFleetMosquitto(dir, root) : undefined;
-  const httpPort = await freePort();
-  const args = ['--root', root, '--hosts', hostsDir, '--http-port', String(httpPort)];
-  let url: string;
-  if (mq) {
-    url = mq.url;
-    args.push('--mqtt-url', url);
-  } else {
-    const port = await freePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    args.push('--mqtt-port', String(port));
-  }
+  const { args, url, httpPort } = await hubArgs(root, hostsDir, mq?.url);
   const hub = spawnHub(args, path.join(dir, 'hub.log'), mq ? { HOMELAB_MQTT_PASSWORD_FILE: mq.hubPasswordFile } : {});
   const sims: JsonLineProcess[] = [];
   const problems: string[] = [];

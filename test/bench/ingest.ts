@@ -1,9 +1,20 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, makeTempDir } from '@homelab/testkit';
+import { makeTempDir } from '@homelab/testkit';
 import { provisionMqtt } from '../support/mqtt-identities';
-import { countStoredLines, cpuMsOf, median, nodeArgs, spawnHub, spawnJsonLines, startBenchMosquitto, waitForFileText, type JsonLineProcess } from './procs';
+import {
+  countStoredLines,
+  cpuMsOf,
+  hubArgs,
+  median,
+  nodeArgs,
+  spawnHub,
+  spawnJsonLines,
+  startBenchMosquitto,
+  waitForFileText,
+  type JsonLineProcess,
+} from './procs';
 
 /**
  * Durable ingest: the same QoS 1 load (N events of ~200 bytes from 3 nodes,
@@ -126,17 +137,7 @@ async function runHub(dir: string, opts: IngestOptions, external: boolean): Prom
   const root = path.join(dir, 'root');
   const hosts = path.join(dir, 'hosts');
   await fs.mkdir(hosts, { recursive: true });
-  const httpPort = await freePort();
-  let url: string;
-  const args = ['--root', root, '--hosts', hosts, '--http-port', String(httpPort)];
-  if (mq) {
-    url = mq.url;
-    args.push('--mqtt-url', url);
-  } else {
-    const port = await freePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    args.push('--mqtt-port', String(port));
-  }
+  const { args, url } = await hubArgs(root, hosts, mq?.url);
   // The embedded broker admits only known identities; the publisher logs in with testSecret(node).
   // Its per-node rate limit is off: this measures the ceiling.
   await provisionMqtt(root, opts.nodes);

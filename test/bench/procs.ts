@@ -170,3 +170,15 @@ export async function cpuMsOf(pid: number | undefined): Promise<number> {
     return 0;
   }
 }
+
+/**
+ * `homelab hub` arguments for a data root and hosts folder on free ports: through the broker at
+ * `mqttUrl` (`--mqtt-url`), or with the embedded broker on a port of its own.
+ */
+export async function hubArgs(root: string, hosts: string, mqttUrl?: string): Promise<{ args: string[]; url: string; httpPort: number }> {
+  const httpPort = await freePort();
+  const args = ['--root', root, '--hosts', hosts, '--http-port', String(httpPort)];
+  if (mqttUrl) return { args: [...args, '--mqtt-url', mqttUrl], url: mqttUrl, httpPort };
+  const port = await freePort();
+  return { args: [...args, '--mqtt-port', String(port)], url: `mqtt://127.0.0.1:${port}`, httpPort };
+}
